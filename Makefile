@@ -1,0 +1,89 @@
+# zkfs — build, run and test.  Plain GNU make + pkg-config.
+#
+#   make          build bin/zkserver (and the other programs)
+#   make test     install missing Debian packages, build, run every test
+#   make run      install, build, start a local cluster and show how to use it
+#   make clean
+
+CC      ?= cc
+PKGS    := glib-2.0
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
+               -Iinclude -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+OPT     ?= -O2
+SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC    := $(wildcard lib/*.c)
+SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+UNIT_SRC   := $(wildcard test/unit/test_*.c)
+
+OBJ        := build/obj
+SANOBJ     := build/san
+LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
+SERVER_OBJ := $(SERVER_SRC:%.c=$(OBJ)/%.o)
+LIB_SANOBJ    := $(LIB_SRC:%.c=$(SANOBJ)/%.o)
+SERVER_SANOBJ := $(SERVER_SRC:%.c=$(SANOBJ)/%.o)
+
+UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
+UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
+
+PROGRAMS := bin/zkserver
+
+.PHONY: all clean test unit unit-san integration deps run san
+all: $(PROGRAMS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -MMD -MP -c $< -o $@
+
+$(SANOBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+bin/zkserver: $(OBJ)/server/main.o $(SERVER_OBJ) $(LIB_OBJ)
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# Sanitizer build of the server, used by the integration tests under SAN=1.
+bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
+	@mkdir -p bin
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
+
+build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+san: bin/zkserver-san
+
+# Install what is missing on a fresh Debian machine (idempotent, quiet when done).
+deps:
+	@./tools/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@./test/run-units.sh build/test $(UNIT_BIN)
+
+unit-san: $(UNIT_SAN_BIN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
+
+integration: all bin/zkserver-san
+	@./test/run-integration.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory integration
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@./tools/run-cluster.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

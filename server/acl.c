@@ -1,0 +1,356 @@
+/* acl.c — ACL interning, checks and the digest/ip/world/super providers (see acl.h). */
+#include "acl.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct acl_cache {
+    GHashTable *lists;          /* GBytes key -> zk_acl_list* (not a reference) */
+    zk_acl_list *open_unsafe;   /* one reference held by the cache */
+};
+
+static guint bytes_hash(gconstpointer p) { return g_bytes_hash(p); }
+static gboolean bytes_equal(gconstpointer a, gconstpointer b) { return g_bytes_equal(a, b); }
+
+acl_cache *acl_cache_new(void)
+{
+    acl_cache *c = g_new0(acl_cache, 1);
+    c->lists = g_hash_table_new(bytes_hash, bytes_equal);
+    zk_acl_entry open = { ZK_PERM_ALL, "world", "anyone" };
+    c->open_unsafe = acl_intern(c, &open, 1);
+    return c;
+}
+
+static void list_free(zk_acl_list *l)
+{
+    for (int i = 0; i < l->count; i++) {
+        g_free(l->items[i].scheme);
+        g_free(l->items[i].id);
+    }
+    g_bytes_unref(l->key);
+    g_free(l);
+}
+
+void acl_cache_free(acl_cache *c)
+{
+    if (!c)
+        return;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, c->lists);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        list_free(v);
+    g_hash_table_destroy(c->lists);
+    g_free(c);
+}
+
+guint acl_cache_size(const acl_cache *c)
+{
+    return g_hash_table_size(c->lists);
+}
+
+static void encode_entries(jute_writer *w, const zk_acl_entry *items, int count)
+{
+    jw_int(w, count);
+    for (int i = 0; i < count; i++) {
+        jw_int(w, items[i].perms);
+        jw_string(w, items[i].scheme);
+        jw_string(w, items[i].id);
+    }
+}
+
+zk_acl_list *acl_intern(acl_cache *c, const zk_acl_entry *items, int count)
+{
+    jute_writer w;
+    jw_init(&w, 64);
+    encode_entries(&w, items, count);
+    GBytes *key = g_bytes_new(w.buf, w.len);
+    jw_free(&w);
+    zk_acl_list *l = g_hash_table_lookup(c->lists, key);
+    if (l) {
+        g_bytes_unref(key);
+        l->refs++;
+        return l;
+    }
+    l = g_malloc(sizeof(*l) + (size_t)count * sizeof(zk_acl_entry));
+    l->refs = 1;
+    l->count = count;
+    l->key = key;
+    for (int i = 0; i < count; i++) {
+        l->items[i].perms = items[i].perms;
+        l->items[i].scheme = g_strdup(items[i].scheme ? items[i].scheme : "");
+        l->items[i].id = g_strdup(items[i].id ? items[i].id : "");
+    }
+    g_hash_table_insert(c->lists, key, l);
+    return l;
+}
+
+zk_acl_list *acl_intern_vec(acl_cache *c, const zk_vec *vec)
+{
+    jute_reader it;
+    zk_vec_iter(vec, &it);
+    int n = vec->count < 0 ? 0 : vec->count;
+    zk_acl_entry *items = g_new0(zk_acl_entry, n ? n : 1);
+    for (int i = 0; i < n; i++) {
+        zk_acl a;
+        zk_acl_read(&it, &a);
+        items[i].perms = a.perms;
+        items[i].scheme = jute_view_dup(a.id.scheme);
+        items[i].id = jute_view_dup(a.id.id);
+    }
+    zk_acl_list *l = jr_ok(&it) ? acl_intern(c, items, n) : NULL;
+    for (int i = 0; i < n; i++) {
+        g_free(items[i].scheme);
+        g_free(items[i].id);
+    }
+    g_free(items);
+    return l;
+}
+
+zk_acl_list *acl_ref(zk_acl_list *l)
+{
+    l->refs++;
+    return l;
+}
+
+void acl_unref(acl_cache *c, zk_acl_list *l)
+{
+    if (!l || --l->refs > 0)
+        return;
+    g_hash_table_remove(c->lists, l->key);
+    list_free(l);
+}
+
+zk_acl_list *acl_open_unsafe(acl_cache *c)
+{
+    return acl_ref(c->open_unsafe);
+}
+
+void acl_write(jute_writer *w, const zk_acl_list *l)
+{
+    encode_entries(w, l->items, l->count);
+}
+
+static bool parse_ipv4(const char *s, uint32_t *out)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, s, &a) != 1)
+        return false;
+    *out = ntohl(a.s_addr);
+    return true;
+}
+
+bool acl_ip_matches(const char *acl_id, const char *addr)
+{
+    char buf[64];
+    g_strlcpy(buf, acl_id, sizeof buf);
+    int bits = 32;
+    char *slash = strchr(buf, '/');
+    if (slash) {
+        *slash = 0;
+        char *end;
+        long b = strtol(slash + 1, &end, 10);
+        if (*end || b < 0 || b > 32)
+            return false;
+        bits = (int)b;
+    }
+    uint32_t want, have;
+    if (!parse_ipv4(buf, &want) || !parse_ipv4(addr, &have))
+        return false;
+    uint32_t mask = bits == 0 ? 0 : 0xFFFFFFFFu << (32 - bits);
+    return (want & mask) == (have & mask);
+}
+
+bool acl_id_valid(const char *scheme, const char *id)
+{
+    if (strcmp(scheme, "world") == 0)
+        return strcmp(id, "anyone") == 0;
+    if (strcmp(scheme, "digest") == 0) {
+        /* Java: id.split(":").length == 2 (trailing empty strings dropped) */
+        const char *colon = strchr(id, ':');
+        if (!colon || colon == id || strchr(colon + 1, ':'))
+            return false;
+        return colon[1] != 0;
+    }
+    if (strcmp(scheme, "ip") == 0) {
+        char buf[64];
+        g_strlcpy(buf, id, sizeof buf);
+        char *slash = strchr(buf, '/');
+        if (slash) {
+            *slash = 0;
+            char *end;
+            long b = strtol(slash + 1, &end, 10);
+            if (!slash[1] || *end || b < 0 || b > 32)
+                return false;
+        }
+        uint32_t v;
+        return parse_ipv4(buf, &v);
+    }
+    if (strcmp(scheme, "super") == 0)
+        return false;       /* no "super" ServerAuthenticationProvider */
+    return false;
+}
+
+static bool provider_exists(const char *scheme)
+{
+    return strcmp(scheme, "digest") == 0 || strcmp(scheme, "ip") == 0;
+}
+
+static bool provider_matches(const char *scheme, const char *have, const char *want)
+{
+    if (strcmp(scheme, "ip") == 0)
+        return acl_ip_matches(want, have);
+    return strcmp(have, want) == 0;
+}
+
+int acl_check(const zk_acl_list *acl, int perm, const GPtrArray *auth)
+{
+    if (!acl || acl->count == 0)
+        return ZOK;
+    for (guint i = 0; i < auth->len; i++) {
+        const zk_auth_id *a = g_ptr_array_index(auth, i);
+        if (strcmp(a->scheme, "super") == 0)
+            return ZOK;
+    }
+    for (int i = 0; i < acl->count; i++) {
+        const zk_acl_entry *e = &acl->items[i];
+        if (!(e->perms & perm))
+            continue;
+        if (strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0)
+            return ZOK;
+        if (!provider_exists(e->scheme))
+            continue;
+        for (guint j = 0; j < auth->len; j++) {
+            const zk_auth_id *a = g_ptr_array_index(auth, j);
+            if (strcmp(a->scheme, e->scheme) == 0 && provider_matches(e->scheme, a->id, e->id))
+                return ZOK;
+        }
+    }
+    return ZNOAUTH;
+}
+
+static bool entry_eq(const zk_acl_entry *a, const zk_acl_entry *b)
+{
+    return a->perms == b->perms && strcmp(a->scheme, b->scheme) == 0 && strcmp(a->id, b->id) == 0;
+}
+
+int acl_fixup(acl_cache *c, const zk_vec *vec, const GPtrArray *auth, zk_acl_list **out)
+{
+    *out = NULL;
+    if (vec->count <= 0)
+        return ZINVALIDACL;
+    jute_reader it;
+    zk_vec_iter(vec, &it);
+    GArray *uniq = g_array_new(FALSE, FALSE, sizeof(zk_acl_entry));
+    GArray *rv = g_array_new(FALSE, FALSE, sizeof(zk_acl_entry));
+    int rc = ZOK;
+    for (int i = 0; i < vec->count; i++) {
+        zk_acl a;
+        if (!zk_acl_read(&it, &a)) {
+            rc = ZINVALIDACL;
+            goto done;
+        }
+        if (a.id.scheme.len < 0 || a.id.id.len < 0) {   /* Java: null scheme -> invalid */
+            rc = ZINVALIDACL;
+            goto done;
+        }
+        zk_acl_entry e = { a.perms, jute_view_dup(a.id.scheme), jute_view_dup(a.id.id) };
+        bool dup = false;
+        for (guint j = 0; j < uniq->len && !dup; j++)
+            dup = entry_eq(&g_array_index(uniq, zk_acl_entry, j), &e);
+        if (dup) {
+            g_free(e.scheme);
+            g_free(e.id);
+        } else {
+            g_array_append_val(uniq, e);
+        }
+    }
+    for (guint i = 0; i < uniq->len; i++) {
+        zk_acl_entry *e = &g_array_index(uniq, zk_acl_entry, i);
+        if (strcmp(e->scheme, "world") == 0 && strcmp(e->id, "anyone") == 0) {
+            zk_acl_entry x = { e->perms, g_strdup(e->scheme), g_strdup(e->id) };
+            g_array_append_val(rv, x);
+        } else if (strcmp(e->scheme, "auth") == 0) {
+            bool valid = false;
+            for (guint j = 0; j < auth->len; j++) {
+                const zk_auth_id *a = g_ptr_array_index(auth, j);
+                /* only providers whose isAuthenticated() is true: digest
+                 * (ip is not, and "super" has no provider at all) */
+                if (strcmp(a->scheme, "digest") != 0)
+                    continue;
+                valid = true;
+                zk_acl_entry x = { e->perms, g_strdup(a->scheme), g_strdup(a->id) };
+                g_array_append_val(rv, x);
+            }
+            if (!valid) {
+                rc = ZINVALIDACL;
+                goto done;
+            }
+        } else {
+            if (!provider_exists(e->scheme) || !acl_id_valid(e->scheme, e->id)) {
+                rc = ZINVALIDACL;
+                goto done;
+            }
+            zk_acl_entry x = { e->perms, g_strdup(e->scheme), g_strdup(e->id) };
+            g_array_append_val(rv, x);
+        }
+    }
+    *out = acl_intern(c, (zk_acl_entry *)rv->data, (int)rv->len);
+done:
+    for (guint i = 0; i < uniq->len; i++) {
+        g_free(g_array_index(uniq, zk_acl_entry, i).scheme);
+        g_free(g_array_index(uniq, zk_acl_entry, i).id);
+    }
+    for (guint i = 0; i < rv->len; i++) {
+        g_free(g_array_index(rv, zk_acl_entry, i).scheme);
+        g_free(g_array_index(rv, zk_acl_entry, i).id);
+    }
+    g_array_free(uniq, TRUE);
+    g_array_free(rv, TRUE);
+    return rc;
+}
+
+char *acl_digest(const char *user_password, size_t len)
+{
+    const char *colon = memchr(user_password, ':', len);
+    size_t user_len = colon ? (size_t)(colon - user_password) : len;
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA1);
+    g_checksum_update(ck, (const guchar *)user_password, len);
+    guint8 digest[20];
+    gsize dlen = sizeof digest;
+    g_checksum_get_digest(ck, digest, &dlen);
+    g_checksum_free(ck);
+    gchar *b64 = g_base64_encode(digest, dlen);
+    char *out = g_strdup_printf("%.*s:%s", (int)user_len, user_password, b64);
+    g_free(b64);
+    return out;
+}
+
+zk_auth_id *auth_id_new(const char *scheme, const char *id)
+{
+    zk_auth_id *a = g_new(zk_auth_id, 1);
+    a->scheme = g_strdup(scheme);
+    a->id = g_strdup(id);
+    return a;
+}
+
+void auth_id_free(gpointer p)
+{
+    zk_auth_id *a = p;
+    if (!a)
+        return;
+    g_free(a->scheme);
+    g_free(a->id);
+    g_free(a);
+}
+
+void auth_add(GPtrArray *auth, const char *scheme, const char *id)
+{
+    for (guint i = 0; i < auth->len; i++) {
+        const zk_auth_id *a = g_ptr_array_index(auth, i);
+        if (strcmp(a->scheme, scheme) == 0 && strcmp(a->id, id) == 0)
+            return;
+    }
+    g_ptr_array_add(auth, auth_id_new(scheme, id));
+}

@@ -1,0 +1,112 @@
+/*
+ * config.h — the zoo.cfg configuration parser.
+ *
+ * Reads an Apache ZooKeeper 3.8 style zoo.cfg (Java properties syntax),
+ * applies the -Dkey=value words of the SERVER_JVMFLAGS / JVMFLAGS
+ * environment variables for the settings Apache takes as Java system
+ * properties, validates every value and, for an ensemble, reads
+ * DATADIR/myid.  docs/configuration.md lists every key, its default and its
+ * aliases, and explains the precedence rules.
+ *
+ * Ownership: a zk_config owns every string, array and table it points to;
+ * zk_config_free() releases them all.  Nothing is shared with the caller.
+ */
+#ifndef ZK_SERVER_CONFIG_H
+#define ZK_SERVER_CONFIG_H
+
+#include <stdbool.h>
+
+#include <glib.h>
+
+/* One "server.N=host:quorumPort:electionPort[:type][;[clientHost:]clientPort]" line. */
+typedef struct zk_peer_config {
+    int sid;               /* N of server.N, 1..255 */
+    char *host;            /* owned (g_strdup'd); IPv6 brackets removed */
+    int quorum_port;       /* port followers connect to the leader on */
+    int election_port;     /* leader-election port */
+    bool observer;         /* ":observer"; ":participant" (or nothing) = voter */
+    char *client_host;     /* owned; client address host part, NULL if absent */
+    int client_port;       /* client port part; 0 if absent */
+} zk_peer_config;
+
+typedef struct zk_config {
+    char *path;                  /* owned; the config file path (or name given to parse_string) */
+    int tick_time;               /* ms, tickTime, default 2000 */
+    int init_limit, sync_limit;  /* ticks, default 10 and 5 */
+    char *data_dir;              /* owned; dataDir (required) */
+    char *data_log_dir;          /* owned; dataLogDir, defaults to a copy of data_dir */
+    int client_port;             /* clientPort, default 2181 (or this server's server.N client port) */
+    char *client_port_address;   /* owned; clientPortAddress, NULL = all addresses */
+    int max_client_cnxns;        /* per-IP limit, default 60; 0 = unlimited */
+    int min_session_timeout;     /* ms; default (file value -1 or absent) 2*tickTime */
+    int max_session_timeout;     /* ms; default 20*tickTime; >= min_session_timeout */
+    GPtrArray *peers;            /* owned; zk_peer_config*, sorted by sid; empty = standalone */
+    int myid;                    /* DATADIR/myid (1..255) when peers non-empty; 0 otherwise */
+    bool fourlw_all;             /* 4lw.commands.whitelist=* */
+    GHashTable *fourlw_whitelist;/* owned; set of enabled words (owned char* keys) */
+    char *super_digest;          /* owned; "super:BASE64" or NULL */
+    bool extended_types_enabled; /* zookeeper.extendedTypesEnabled, default false */
+    int container_check_interval_ms; /* znode.container.checkIntervalMs, default 60000 */
+    int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
+    bool readonly_mode_enabled;  /* readonlymode.enabled, default false */
+    int snap_count;              /* snapCount, default 100000 */
+    int autopurge_snap_retain_count; /* autopurge.snapRetainCount, default 3 (minimum 3) */
+    int autopurge_purge_interval;    /* autopurge.purgeInterval, hours, default 0 = off */
+    bool standalone_enabled;     /* standaloneEnabled, default true */
+    bool reconfig_enabled;       /* reconfigEnabled, default false */
+    int global_outstanding_limit;/* globalOutstandingLimit, default 1000 */
+    int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
+    bool force_sync;             /* forceSync, default true ("no" disables) */
+    GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
+} zk_config;
+
+/* Receives one warning message (not owned; valid during the call only). */
+typedef void (*zk_config_warn_fn)(void *ctx, const char *msg);
+
+/*
+ * Parses the zoo.cfg at path into *cfg (which this function initialises;
+ * any previous content is not freed).  -Dkey=value words of the
+ * environment variables SERVER_JVMFLAGS then JVMFLAGS (the order zkServer.sh
+ * passes them, so JVMFLAGS wins) set system-property settings; a key in the
+ * file overrides the same setting given with -D.  For an ensemble
+ * DATADIR/myid is read.  warn (may be NULL) receives one message per
+ * unknown key or questionable value.
+ * Returns 0 on success.  On failure returns -1, leaves *cfg empty (safe to
+ * pass to zk_config_free) and stores in *err a g_strdup'd message naming the
+ * file, line and key, e.g.
+ *   "zoo.cfg:7: bad value for tickTime: 'abc' (expected a positive integer)";
+ * the caller g_free()s it.
+ */
+int zk_config_load(const char *path, zk_config *cfg, zk_config_warn_fn warn, void *warn_ctx,
+                   char **err);
+
+/*
+ * Like zk_config_load but parses text (the file's content) instead of a
+ * file; name is used as cfg->path and in messages; env_jvmflags (may be
+ * NULL) stands for the concatenated SERVER_JVMFLAGS and JVMFLAGS values.
+ * DATADIR/myid is read from disk as by zk_config_load.
+ */
+int zk_config_parse_string(const char *text, const char *name, const char *env_jvmflags,
+                           zk_config *cfg, zk_config_warn_fn warn, void *warn_ctx, char **err);
+
+/* Releases everything cfg owns and zeroes it.  cfg itself is not freed. */
+void zk_config_free(zk_config *cfg);
+
+/* True if the four-letter word (e.g. "stat") may be executed. */
+bool zk_config_fourlw_enabled(const zk_config *cfg, const char *word);
+
+/* True if word is one of Apache 3.8's four-letter words (enabled or not). */
+bool zk_fourlw_known(const char *word);
+
+/*
+ * True if this configuration runs an ensemble (Apache's isDistributed()):
+ * more than one voting server.N line, or any server.N line with
+ * standaloneEnabled=false.  A single voting server.N line with
+ * standaloneEnabled=true (the default) runs standalone.
+ */
+bool zk_config_is_distributed(const zk_config *cfg);
+
+/* The peer with the given sid (borrowed pointer into cfg->peers) or NULL. */
+const zk_peer_config *zk_config_find_peer(const zk_config *cfg, int sid);
+
+#endif /* ZK_SERVER_CONFIG_H */

@@ -1,0 +1,205 @@
+/*
+ * persist.c — durability glue: recovery at start-up (newest valid snapshot
+ * plus log replay), the group-commit completion callback, and snapshots
+ * written by a forked child.
+ *
+ * Why fork: the child gets a copy-on-write image of the tree frozen at an
+ * exact zxid, so the snapshot is consistent (not "fuzzy" as Apache's) and
+ * the event loop never stalls while gigabytes are serialised and fsynced;
+ * the cost is the page-table copy at fork time and the pages the parent
+ * dirties meanwhile.  A background thread would need locking or a copy of
+ * the tree.  The child only serialises and writes, never touches the log,
+ * the sockets or the allocator state of other threads (the log's writer
+ * thread does not exist in the child; the child uses only g_malloc, which
+ * is safe after fork in glibc).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "snapfile.h"
+
+static void log_line(void *ctx, const char *msg)
+{
+    (void)ctx;
+    LOG_WARN("%s", msg);
+}
+
+/* Snapshot body: tree, then sessions (count, then id + timeout each). */
+static void serialize_state(zk_server *s, jute_writer *w)
+{
+    tree_serialize(s->tree, w);
+    jw_int(w, (int32_t)g_hash_table_size(s->sessions.by_id));
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->sessions.by_id);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        zk_session *ss = v;
+        jw_long(w, ss->id);
+        jw_int(w, ss->timeout);
+    }
+}
+
+typedef struct replay_ctx {
+    zk_server *s;
+    uint64_t count;
+} replay_ctx;
+
+static int replay_one(void *ctx, int64_t zxid, const uint8_t *data, size_t len)
+{
+    replay_ctx *rc = ctx;
+    zk_server *s = rc->s;
+    txn_ctx tctx = { s->tree, &s->sessions, loop_now_ms(), NULL, NULL };
+    txn_result res;
+    if (!txn_apply(&tctx, data, len, &res)) {
+        txn_result_clear(&res);
+        LOG_ERROR("log record 0x%" G_GINT64_MODIFIER "x is not a valid transaction", zxid);
+        return -1;
+    }
+    txn_result_clear(&res);
+    s->tree->last_processed_zxid = zxid;
+    rc->count++;
+    return 0;
+}
+
+int persist_recover(zk_server *s, char **err)
+{
+    int64_t snap_zxid = 0;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    int found = snapfile_load_newest(s->data_dir, &snap_zxid, &body, &body_len, log_line, s, err);
+    if (found < 0)
+        return -1;
+    int64_t now = loop_now_ms();
+    if (found == 1) {
+        jute_reader r;
+        jr_init(&r, body, body_len);
+        zk_tree *t = tree_deserialize(&r, err);
+        if (!t) {
+            g_free(body);
+            return -1;
+        }
+        int32_t nsess = jr_int(&r);
+        for (int32_t i = 0; i < nsess && jr_ok(&r); i++) {
+            int64_t id = jr_long(&r);
+            int32_t to = jr_int(&r);
+            if (jr_ok(&r))
+                session_add(&s->sessions, id, to, now);
+        }
+        g_free(body);
+        if (!jr_ok(&r)) {
+            tree_free(t);
+            *err = g_strdup_printf("snapshot 0x%" G_GINT64_MODIFIER "x: malformed session table", snap_zxid);
+            return -1;
+        }
+        tree_free(s->tree);
+        s->tree = t;
+        s->tree->last_processed_zxid = snap_zxid;
+        LOG_INFO("loaded snapshot 0x%" G_GINT64_MODIFIER "x (%u znodes, %d sessions)", snap_zxid,
+                 tree_node_count(t), nsess);
+    }
+    s->snap_zxid = snap_zxid;
+    int64_t last_log = 0;
+    s->log = txnlog_open(s->data_dir, &last_log, log_line, s, err);
+    if (!s->log)
+        return -1;
+    txnlog_set_limits(s->log, TXNLOG_DEFAULT_ROLL_BYTES,
+                      (uint64_t)(s->cfg->prealloc_size_kb > 0 ? s->cfg->prealloc_size_kb : 65536) * 1024);
+    replay_ctx rc = { s, 0 };
+    if (txnlog_replay(s->log, snap_zxid, replay_one, &rc, err) < 0)
+        return -1;
+    s->last_zxid = s->tree->last_processed_zxid;
+    if (last_log > s->last_zxid)
+        s->last_zxid = last_log;
+    s->txns_since_snap = rc.count;
+    LOG_INFO("recovered: snapshot 0x%" G_GINT64_MODIFIER "x + %" G_GUINT64_FORMAT
+             " logged transactions, last zxid 0x%" G_GINT64_MODIFIER "x",
+             snap_zxid, rc.count, s->last_zxid);
+    return 0;
+}
+
+void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
+{
+    (void)l; (void)fd; (void)events;
+    zk_server *s = ctx;
+    int64_t durable = 0;
+    char *err = NULL;
+    if (txnlog_flush_complete(s->log, &durable, &err) < 0) {
+        LOG_ERROR("transaction log write failed: %s; refusing writes until it succeeds again",
+                  err ? err : "?");
+        g_free(err);
+        request_abort_inflight(s);
+        s->serving = false;
+        return;
+    }
+    s->fsync_batches++;
+    request_on_durable(s, durable);
+}
+
+void persist_maybe_snapshot(zk_server *s, bool force)
+{
+    if (s->snap_pid > 0)
+        return;
+    if (!force && s->txns_since_snap == 0)
+        return;
+    int64_t zxid = s->tree->last_processed_zxid;
+    /* Records up to zxid are applied, so they are durable; newer records
+     * go to a new log file, which makes purging by file simple. */
+    txnlog_roll(s->log);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        LOG_WARN("cannot fork for a snapshot: %s", g_strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        char *err = NULL;
+        snapfile_writer *w = snapfile_writer_open(s->data_dir, zxid, &err);
+        if (!w) {
+            fprintf(stderr, "snapshot: %s\n", err);
+            _exit(1);
+        }
+        jute_writer jw;
+        jw_init(&jw, 1 << 20);
+        serialize_state(s, &jw);
+        if (snapfile_writer_write(w, jw.buf, jw.len) < 0) {
+            snapfile_writer_abort(w);
+            _exit(1);
+        }
+        if (snapfile_writer_commit(w, &err) < 0) {
+            fprintf(stderr, "snapshot: %s\n", err);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    s->snap_pid = pid;
+    s->txns_since_snap = 0;
+    LOG_INFO("writing snapshot 0x%" G_GINT64_MODIFIER "x in process %d", zxid, (int)pid);
+    s->snap_zxid = zxid;
+}
+
+void persist_check_snapshot(zk_server *s)
+{
+    if (s->snap_pid <= 0)
+        return;
+    int status;
+    pid_t r = waitpid(s->snap_pid, &status, WNOHANG);
+    if (r == 0)
+        return;
+    s->snap_pid = 0;
+    if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        LOG_WARN("snapshot 0x%" G_GINT64_MODIFIER "x failed; will retry later", s->snap_zxid);
+        return;
+    }
+    int retain = s->cfg->autopurge_snap_retain_count < 3 ? 3 : s->cfg->autopurge_snap_retain_count;
+    int64_t oldest = snapfile_purge(s->data_dir, retain);
+    if (oldest > 0 && !txnlog_flush_in_flight(s->log))
+        txnlog_purge_before(s->log, oldest);
+}

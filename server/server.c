@@ -1,0 +1,180 @@
+/*
+ * server.c — building, running and stopping a standalone zkserver: the
+ * event loop's hooks (before-sleep group commit, the periodic tick),
+ * signal handling, logging and shared statistics.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server_main.h"
+
+void zk_log(const char *level, const char *fmt, ...)
+{
+    char ts[64];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    localtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(ts, sizeof ts, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(ts + n, sizeof ts - n, ",%03ld", now.tv_nsec / 1000000);
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s [zkserver] %s - %s\n", ts, level, msg);
+    g_free(msg);
+}
+
+void server_record_latency(zk_server *s, zk_conn *c, int64_t latency)
+{
+    if (latency < 0)
+        latency = 0;
+    if (s->min_latency < 0 || latency < s->min_latency)
+        s->min_latency = latency;
+    if (latency > s->max_latency)
+        s->max_latency = latency;
+    s->total_latency += latency;
+    s->latency_count++;
+    if (c) {
+        c->last_latency = latency;
+        if (c->min_latency < 0 || latency < c->min_latency)
+            c->min_latency = latency;
+        if (latency > c->max_latency)
+            c->max_latency = latency;
+        c->total_latency += latency;
+        c->latency_count++;
+    }
+}
+
+/* Before sleeping: hand everything logged this iteration to the writer
+ * thread as one batch (group commit).  Replies go out when it is durable. */
+static void before_sleep(zk_loop *l, void *ctx)
+{
+    (void)l;
+    zk_server *s = ctx;
+    txnlog_flush_start(s->log);
+}
+
+static void on_tick(zk_loop *l, void *ctx)
+{
+    (void)l;
+    zk_server *s = ctx;
+    if (!s->serving && !txnlog_flush_in_flight(s->log)) {
+        /* After a log failure, writes are tried again: the log cut the
+         * failed batch off, so a new attempt is safe. */
+        s->serving = true;
+        LOG_INFO("accepting writes again");
+    }
+    request_tick(s);
+    persist_check_snapshot(s);
+}
+
+static void on_signal(zk_loop *l, int fd, int events, void *ctx)
+{
+    (void)events; (void)ctx;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == sizeof si) {
+        if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+            LOG_INFO("received signal %d, shutting down", (int)si.ssi_signo);
+            loop_stop(l);
+        }
+    }
+}
+
+int server_run(zk_config *cfg)
+{
+    zk_server s;
+    memset(&s, 0, sizeof s);
+    s.cfg = cfg;
+    s.listen_fd = -1;
+    s.serving = true;
+    s.start_ms = loop_now_ms();
+    s.min_latency = -1;
+    zk_extended_types_enabled = cfg->extended_types_enabled;
+    s.loop = loop_new();
+    s.tree = tree_new();
+    session_table_init(&s.sessions, 0, cfg->tick_time, loop_wall_ms());
+    s.data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
+    g_queue_init(&s.changes);
+    g_queue_init(&s.inflight);
+    s.change_by_path = g_hash_table_new(g_str_hash, g_str_equal);
+    s.conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s.conns_per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s.last_container_check_ms = loop_now_ms();
+
+    char *err = NULL;
+    if (persist_recover(&s, &err) < 0) {
+        LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");
+        g_free(err);
+        return 1;
+    }
+    request_init_delivery(&s);
+    if (conn_listen(&s, &err) < 0) {
+        LOG_ERROR("%s", err);
+        g_free(err);
+        return 1;
+    }
+    loop_watch(s.loop, txnlog_event_fd(s.log), LOOP_READABLE, persist_on_log_event, &s);
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    loop_watch(s.loop, sfd, LOOP_READABLE, on_signal, &s);
+
+    loop_set_before_sleep(s.loop, before_sleep, &s);
+    loop_set_timer(s.loop, 100, on_tick, &s);
+    if (s.txns_since_snap > 0)
+        persist_maybe_snapshot(&s, true);
+    LOG_INFO("zkserver standalone serving on port %d (dataDir %s, last zxid 0x%" G_GINT64_MODIFIER "x)",
+             cfg->client_port, s.data_dir, s.last_zxid);
+    loop_run(s.loop);
+
+    /* Clean stop: let the in-flight batch finish, answer what it made
+     * durable, then close everything. */
+    while (txnlog_flush_in_flight(s.log)) {
+        int64_t durable;
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+        uint64_t v;
+        if (read(txnlog_event_fd(s.log), &v, sizeof v) < 0 && errno == EAGAIN)
+            continue;
+        char *e2 = NULL;
+        if (txnlog_flush_complete(s.log, &durable, &e2) == 0)
+            request_on_durable(&s, durable);
+        g_free(e2);
+    }
+    GList *conns = g_hash_table_get_values(s.conns);
+    for (GList *l = conns; l; l = l->next)
+        conn_close(l->data, NULL);
+    g_list_free(conns);
+    request_abort_inflight(&s);
+    if (s.snap_pid > 0) {
+        int st;
+        waitpid(s.snap_pid, &st, 0);
+    }
+    txnlog_close(s.log);
+    close(s.listen_fd);
+    close(sfd);
+    loop_free(s.loop);
+    g_hash_table_destroy(s.conns);
+    g_hash_table_destroy(s.conns_per_ip);
+    g_hash_table_destroy(s.change_by_path);
+    tree_free(s.tree);
+    session_table_destroy(&s.sessions);
+    g_free(s.data_dir);
+    LOG_INFO("stopped");
+    return 0;
+}

@@ -1,0 +1,180 @@
+/*
+ * server.h — the zkserver core: the server object, client connections and
+ * requests, shared by conn.c (sockets and framing), request.c (the request
+ * pipeline), persist.c (recovery, log and snapshots) and fourlw.c.
+ *
+ * Threading: one event-loop thread owns everything here.  The transaction
+ * log's writer thread and the snapshot child process only report back
+ * through file descriptors the loop polls.
+ *
+ * The pipeline, in the order a write travels:
+ *   conn.c decodes a frame -> request.c prep (validate against the tree
+ *   plus outstanding changes, build the txn, assign the zxid) -> the log
+ *   (group commit; for the ensemble: Zab proposal) -> once durable, apply
+ *   (txn_apply: tree, sessions, watches) -> reply.  Reads are answered from
+ *   the tree directly, but never ahead of an earlier write of the same
+ *   connection.
+ */
+#ifndef ZK_SERVER_H
+#define ZK_SERVER_H
+
+#include <glib.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acl.h"
+#include "config.h"
+#include "loop.h"
+#include "session.h"
+#include "tree.h"
+#include "txn.h"
+#include "txnlog.h"
+#include "zk/jute.h"
+
+typedef struct zk_server zk_server;
+
+/* A decoded client request waiting in the pipeline. */
+typedef struct zk_request {
+    struct zk_conn *conn;    /* NULL for internal requests (expiry, reaping); a reference */
+    int64_t session_id;
+    int32_t xid;
+    int32_t type;
+    uint8_t *body;           /* owned copy of the bytes after the RequestHeader */
+    size_t body_len;
+    int64_t zxid;            /* assigned for writes */
+    uint8_t *txn;            /* owned encoded transaction, for writes */
+    size_t txn_len;
+    int64_t recv_ms;         /* monotonic, for latency stats */
+    bool is_write;
+    /* createSession requests carry what the ConnectResponse needs. */
+    int32_t session_timeout;
+} zk_request;
+
+typedef enum { CONN_HANDSHAKE, CONN_ESTABLISHED, CONN_CLOSING } conn_state;
+
+typedef struct zk_conn {
+    zk_server *srv;
+    int fd;
+    int refs;                /* 1 for the socket + 1 per request in the pipeline */
+    conn_state state;
+    bool closed;             /* socket gone; kept alive only by pipeline refs */
+    char addr[INET6_ADDRSTRLEN];
+    int port;
+    uint8_t *in;             /* input buffer (owned) */
+    size_t in_len, in_cap;
+    jute_writer out;         /* pending output */
+    size_t out_sent;
+    bool close_after_flush;
+    int64_t session_id;
+    int32_t session_timeout;
+    bool old_client;         /* ConnectRequest without the readOnly byte */
+    GPtrArray *auth;         /* zk_auth_id*, owned */
+    GQueue waiting;          /* zk_request* held back behind an earlier write */
+    int writes_in_flight;
+    /* statistics for cons / stat */
+    int64_t established_ms, last_response_ms;
+    uint64_t packets_received, packets_sent;
+    int64_t last_cxid, last_zxid, last_latency;
+    int64_t min_latency, max_latency, total_latency, latency_count;
+    const char *last_op;
+    int outstanding;         /* requests received, not yet answered */
+    int64_t wall_connected_ms;
+} zk_conn;
+
+/* Change records for validating pipelined writes (Apache's outstandingChanges). */
+typedef struct change_rec {
+    int64_t zxid;
+    char *path;              /* owned */
+    bool exists;             /* false: deleted by a pending txn */
+    int32_t version, cversion, aversion;
+    int64_t ephemeral_owner;
+    int32_t child_count;
+    zk_acl_list *acl;        /* reference, NULL when !exists */
+} change_rec;
+
+struct zk_server {
+    zk_config *cfg;          /* not owned */
+    zk_loop *loop;           /* owned */
+    int listen_fd;
+    zk_tree *tree;           /* owned */
+    session_table sessions;
+    txnlog *log;             /* owned */
+    char *data_dir;          /* DATADIR/zkfs-v1, owned */
+    int64_t last_zxid;       /* highest zxid assigned */
+    GQueue changes;          /* change_rec*, oldest first (owned) */
+    GHashTable *change_by_path; /* path -> latest change_rec* */
+    GQueue inflight;         /* zk_request* logged, waiting for durability, zxid order */
+    GHashTable *conns;       /* fd -> zk_conn* */
+    GHashTable *conns_per_ip;/* ip string -> count */
+    bool serving;            /* false after a fatal log error: refuse writes */
+    bool stopping;
+    /* snapshot state */
+    pid_t snap_pid;
+    int64_t snap_zxid;
+    uint64_t txns_since_snap;
+    int64_t last_container_check_ms;
+    /* statistics */
+    int64_t start_ms;
+    uint64_t packets_received, packets_sent;
+    int64_t min_latency, max_latency, total_latency, latency_count;
+    uint64_t fsync_batches, txns_logged;
+    int outstanding;
+};
+
+/* --- conn.c --- */
+/* Opens the client port; returns 0 or -1 with *err. */
+int conn_listen(zk_server *s, char **err);
+/* Queues bytes of a frame (the 4-byte length is added) and arms writing. */
+void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len);
+/* Queues raw bytes without framing (4lw output). */
+void conn_send_raw(zk_conn *c, const void *p, size_t len);
+/* Closes the socket now (pending requests keep the struct alive). */
+void conn_close(zk_conn *c, const char *why);
+/* Closes after all queued output is written. */
+void conn_close_after_flush(zk_conn *c);
+void conn_ref(zk_conn *c);
+void conn_unref(zk_conn *c);
+
+/* --- request.c --- */
+/* Handles a complete frame from an established connection. */
+void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len);
+/* Handles the first frame (ConnectRequest) of a connection. */
+void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len);
+/* Called when the log made everything up to zxid durable: apply + reply. */
+void request_on_durable(zk_server *s, int64_t zxid);
+/* A connection went away: drop its watches and waiting requests. */
+void request_on_conn_closed(zk_conn *c);
+/* Periodic work: session expiry, container and TTL reaping. */
+void request_tick(zk_server *s);
+/* The log failed: drops everything in flight without acknowledging it. */
+void request_abort_inflight(zk_server *s);
+/* Points the tree's watch delivery at the client connections. */
+void request_init_delivery(zk_server *s);
+/* Submits an internal closeSession (expiry) or delete (reaping). */
+void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, const uint8_t *body, size_t len);
+
+/* --- persist.c --- */
+/* Loads the newest snapshot and replays the log into s->tree/sessions. */
+int persist_recover(zk_server *s, char **err);
+/* Starts a snapshot in a forked child if none is running. */
+void persist_maybe_snapshot(zk_server *s, bool force);
+/* Reaps a finished snapshot child (called from the timer). */
+void persist_check_snapshot(zk_server *s);
+/* Event-loop callback for the log's completion fd. */
+void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx);
+
+/* --- fourlw.c --- */
+/* If `word` is a four-letter word, answers it on c and returns true. */
+bool fourlw_handle(zk_conn *c, uint32_t word);
+
+/* --- server.c --- */
+/* Logs one line to stderr with a timestamp and level. */
+void zk_log(const char *level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+#define LOG_INFO(...) zk_log("INFO", __VA_ARGS__)
+#define LOG_WARN(...) zk_log("WARN", __VA_ARGS__)
+#define LOG_ERROR(...) zk_log("ERROR", __VA_ARGS__)
+/* Records a request's latency in the server and connection stats. */
+void server_record_latency(zk_server *s, zk_conn *c, int64_t latency);
+
+#endif

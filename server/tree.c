@@ -1,0 +1,412 @@
+/* tree.c — the data tree (see tree.h). */
+#include "tree.h"
+
+#include <string.h>
+
+bool zk_extended_types_enabled = false;
+
+static zk_node *node_new(const char *path, zk_node *parent)
+{
+    zk_node *n = g_new0(zk_node, 1);
+    n->path = g_strdup(path);
+    const char *slash = strrchr(n->path, '/');
+    n->name = strcmp(n->path, "/") == 0 ? n->path + 1 : (slash ? slash + 1 : n->path);
+    n->parent = parent;
+    n->data_len = 0;
+    jset_init(&n->children, 8);     /* DataNode: new HashSet<String>(8) */
+    return n;
+}
+
+static void node_free(zk_tree *t, zk_node *n)
+{
+    jset_clear(&n->children);
+    acl_unref(t->acls, n->acl);
+    g_free(n->data);
+    g_free(n->path);
+    g_free(n);
+}
+
+static void set_data(zk_node *n, const void *data, int32_t len)
+{
+    g_free(n->data);
+    n->data = NULL;
+    n->data_len = len < 0 ? -1 : len;
+    if (len > 0)
+        n->data = g_memdup2(data, (gsize)len);
+}
+
+static int64_t data_bytes(const zk_node *n)
+{
+    return n->data_len > 0 ? n->data_len : 0;
+}
+
+zk_tree *tree_new(void)
+{
+    zk_tree *t = g_new0(zk_tree, 1);
+    t->nodes = g_hash_table_new(g_str_hash, g_str_equal);
+    t->acls = acl_cache_new();
+    t->ephemerals = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    t->containers = g_hash_table_new(g_str_hash, g_str_equal);
+    t->ttls = g_hash_table_new(g_str_hash, g_str_equal);
+    t->data_watches = watch_mgr_new();
+    t->child_watches = watch_mgr_new();
+
+    zk_node *root = node_new("/", NULL);
+    root->acl = acl_open_unsafe(t->acls);
+    t->root = root;
+    g_hash_table_insert(t->nodes, root->path, root);
+    g_hash_table_insert(t->nodes, "", root);
+
+    /* /zookeeper, /zookeeper/quota and /zookeeper/config as Apache's
+     * DataTree constructor makes them: zero Stat, empty data, added without
+     * touching any cversion; config has READ_ACL_UNSAFE and aversion -1. */
+    zk_node *proc = node_new("/zookeeper", root);
+    proc->acl = acl_open_unsafe(t->acls);
+    jset_add(&root->children, proc->name, proc);
+    g_hash_table_insert(t->nodes, proc->path, proc);
+    zk_node *quota = node_new("/zookeeper/quota", proc);
+    quota->acl = acl_open_unsafe(t->acls);
+    jset_add(&proc->children, quota->name, quota);
+    g_hash_table_insert(t->nodes, quota->path, quota);
+    zk_node *config = node_new("/zookeeper/config", proc);
+    zk_acl_entry read_unsafe = { ZK_PERM_READ, "world", "anyone" };
+    config->acl = acl_intern(t->acls, &read_unsafe, 1);
+    config->aversion = -1;
+    jset_add(&proc->children, config->name, config);
+    g_hash_table_insert(t->nodes, config->path, config);
+    return t;
+}
+
+static void free_ephemeral_set(gpointer key, gpointer value, gpointer ud)
+{
+    (void)key; (void)ud;
+    jset_clear(value);
+    g_free(value);
+}
+
+void tree_free(zk_tree *t)
+{
+    if (!t)
+        return;
+    g_hash_table_remove(t->nodes, "");
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, t->nodes);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        node_free(t, v);
+    g_hash_table_destroy(t->nodes);
+    g_hash_table_foreach(t->ephemerals, free_ephemeral_set, NULL);
+    g_hash_table_destroy(t->ephemerals);
+    g_hash_table_destroy(t->containers);
+    g_hash_table_destroy(t->ttls);
+    watch_mgr_free(t->data_watches);
+    watch_mgr_free(t->child_watches);
+    acl_cache_free(t->acls);
+    g_free(t);
+}
+
+zk_node *tree_get(const zk_tree *t, const char *path)
+{
+    return g_hash_table_lookup(t->nodes, path);
+}
+
+guint tree_node_count(const zk_tree *t)
+{
+    return g_hash_table_size(t->nodes) - 1;   /* "" aliases the root */
+}
+
+void tree_stat(const zk_node *n, zk_stat *s)
+{
+    s->czxid = n->czxid;
+    s->mzxid = n->mzxid;
+    s->ctime = n->ctime;
+    s->mtime = n->mtime;
+    s->version = n->version;
+    s->cversion = n->cversion;
+    s->aversion = n->aversion;
+    s->ephemeral_owner = n->ephemeral_owner;
+    s->data_length = n->data_len < 0 ? 0 : n->data_len;
+    s->num_children = (int32_t)n->children.size;
+    s->pzxid = n->pzxid;
+}
+
+static char *parent_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? g_strndup(path, (gsize)(slash - path)) : g_strdup("");
+}
+
+static void index_owner(zk_tree *t, zk_node *n)
+{
+    int64_t o = n->ephemeral_owner;
+    if (zk_owner_is_container(o)) {
+        g_hash_table_add(t->containers, n->path);
+    } else if (zk_owner_is_ttl(o)) {
+        g_hash_table_add(t->ttls, n->path);
+    } else if (o != 0) {
+        jset *set = g_hash_table_lookup(t->ephemerals, &o);
+        if (!set) {
+            set = g_new(jset, 1);
+            jset_init(set, 16);
+            g_hash_table_insert(t->ephemerals, g_memdup2(&o, sizeof o), set);
+        }
+        jset_add(set, n->path, n);
+    }
+}
+
+static void unindex_owner(zk_tree *t, zk_node *n)
+{
+    int64_t o = n->ephemeral_owner;
+    if (zk_owner_is_container(o)) {
+        g_hash_table_remove(t->containers, n->path);
+    } else if (zk_owner_is_ttl(o)) {
+        g_hash_table_remove(t->ttls, n->path);
+    } else if (o != 0) {
+        jset *set = g_hash_table_lookup(t->ephemerals, &o);
+        if (set)
+            jset_remove(set, n->path);
+    }
+}
+
+static void fire(zk_tree *t, watch_mgr *m, const char *path, int type, GHashTable *suppress,
+                 GHashTable *fired)
+{
+    if (t->deliver)
+        watch_trigger(m, path, type, suppress, fired, t->deliver, t->deliver_ctx);
+}
+
+int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len,
+                zk_acl_list *acl, int64_t ephemeral_owner, int32_t parent_cversion,
+                int64_t zxid, int64_t time, zk_stat *out)
+{
+    char *parent_path = parent_of(path);
+    zk_node *parent = tree_get(t, parent_path);
+    if (!parent) {
+        g_free(parent_path);
+        return ZNONODE;
+    }
+    const char *child_name = strrchr(path, '/') + 1;
+    if (jset_contains(&parent->children, child_name)) {
+        g_free(parent_path);
+        return ZNODEEXISTS;
+    }
+    if (parent_cversion == -1)
+        parent_cversion = parent->cversion;
+    parent_cversion++;
+    if (parent_cversion > parent->cversion) {
+        parent->cversion = parent_cversion;
+        parent->pzxid = zxid;
+    }
+    zk_node *n = node_new(path, parent);
+    set_data(n, data, data_len);
+    n->acl = acl_ref(acl);
+    n->czxid = n->mzxid = n->pzxid = zxid;
+    n->ctime = n->mtime = time;
+    n->ephemeral_owner = ephemeral_owner;
+    jset_add(&parent->children, n->name, n);
+    g_hash_table_insert(t->nodes, n->path, n);
+    t->data_size += (int64_t)strlen(path) + data_bytes(n);
+    index_owner(t, n);
+    if (out)
+        tree_stat(n, out);
+    if (t->last_processed_zxid < zxid)
+        t->last_processed_zxid = zxid;
+    fire(t, t->data_watches, path, ZK_EVENT_CREATED, NULL, NULL);
+    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED, NULL, NULL);
+    g_free(parent_path);
+    return ZOK;
+}
+
+int tree_delete(zk_tree *t, const char *path, int64_t zxid)
+{
+    char *parent_path = parent_of(path);
+    zk_node *parent = tree_get(t, parent_path);
+    zk_node *n = tree_get(t, path);
+    if (!parent || !n || n == t->root) {
+        g_free(parent_path);
+        return ZNONODE;
+    }
+    /* Keep a copy of the path: the node (and its path) is freed below. */
+    char *p = g_strdup(path);
+    g_hash_table_remove(t->nodes, n->path);
+    unindex_owner(t, n);
+    jset_remove(&parent->children, n->name);
+    if (zxid > parent->pzxid)
+        parent->pzxid = zxid;
+    t->data_size -= (int64_t)strlen(p) + data_bytes(n);
+    /* An orphaned subtree (cannot happen through the pipeline, which refuses
+     * NOTEMPTY) would leak; detach children defensively. */
+    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
+        ((zk_node *)e->value)->parent = NULL;
+    node_free(t, n);
+    if (t->last_processed_zxid < zxid)
+        t->last_processed_zxid = zxid;
+    GHashTable *fired = g_hash_table_new(g_direct_hash, g_direct_equal);
+    fire(t, t->data_watches, p, ZK_EVENT_DELETED, NULL, fired);
+    fire(t, t->child_watches, p, ZK_EVENT_DELETED, fired, NULL);
+    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED, NULL, NULL);
+    g_hash_table_destroy(fired);
+    g_free(p);
+    g_free(parent_path);
+    return ZOK;
+}
+
+int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_len,
+                  int32_t version, int64_t zxid, int64_t time, zk_stat *out)
+{
+    zk_node *n = tree_get(t, path);
+    if (!n)
+        return ZNONODE;
+    t->data_size -= data_bytes(n);
+    set_data(n, data, data_len);
+    t->data_size += data_bytes(n);
+    n->mtime = time;
+    n->mzxid = zxid;
+    n->version = version;
+    if (out)
+        tree_stat(n, out);
+    if (t->last_processed_zxid < zxid)
+        t->last_processed_zxid = zxid;
+    fire(t, t->data_watches, path, ZK_EVENT_DATA_CHANGED, NULL, NULL);
+    return ZOK;
+}
+
+int tree_set_acl(zk_tree *t, const char *path, zk_acl_list *acl, int32_t version, zk_stat *out)
+{
+    zk_node *n = tree_get(t, path);
+    if (!n)
+        return ZNONODE;
+    zk_acl_list *old = n->acl;
+    n->acl = acl_ref(acl);
+    acl_unref(t->acls, old);
+    n->aversion = version;
+    if (out)
+        tree_stat(n, out);
+    return ZOK;
+}
+
+void tree_set_cversion_pzxid(zk_tree *t, const char *path, int32_t cversion, int64_t zxid)
+{
+    zk_node *n = tree_get(t, path[0] ? path : "/");
+    if (!n)
+        return;
+    if (cversion == -1)
+        cversion = n->cversion + 1;
+    if (cversion > n->cversion) {
+        n->cversion = cversion;
+        n->pzxid = zxid;
+    }
+}
+
+GPtrArray *tree_session_ephemerals(const zk_tree *t, int64_t session)
+{
+    GPtrArray *out = g_ptr_array_new();
+    jset *set = g_hash_table_lookup(t->ephemerals, &session);
+    if (!set || set->size == 0)
+        return out;
+    /* new HashSet<>(collection): capacity max(size/.75 + 1, 16) */
+    jset copy;
+    uint32_t cap = (uint32_t)((float)set->size / 0.75f) + 1;
+    jset_init(&copy, cap < 16 ? 16 : cap);
+    for (jset_entry *e = jset_first(set); e; e = jset_next(set, e))
+        jset_add(&copy, e->key, e->value);
+    for (jset_entry *e = jset_first(&copy); e; e = jset_next(&copy, e))
+        g_ptr_array_add(out, (gpointer)e->key);
+    jset_clear(&copy);
+    return out;
+}
+
+int tree_count_descendants(const zk_node *n)
+{
+    int total = 0;
+    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
+        total += 1 + tree_count_descendants(e->value);
+    return total;
+}
+
+/* --- snapshot body -------------------------------------------------------
+ * int32 node count, then per node in pre-order: path, data (buffer),
+ * acl (vector), czxid, mzxid, ctime, mtime, version, cversion, aversion,
+ * ephemeralOwner, pzxid.  Children follow their parent in set order, so a
+ * reload rebuilds the same HashSet insertion order Apache's would.
+ */
+static void serialize_node(const zk_node *n, jute_writer *w, int32_t *count)
+{
+    jw_string(w, n->path);
+    jw_buffer(w, n->data, n->data_len);
+    acl_write(w, n->acl);
+    jw_long(w, n->czxid);
+    jw_long(w, n->mzxid);
+    jw_long(w, n->ctime);
+    jw_long(w, n->mtime);
+    jw_int(w, n->version);
+    jw_int(w, n->cversion);
+    jw_int(w, n->aversion);
+    jw_long(w, n->ephemeral_owner);
+    jw_long(w, n->pzxid);
+    (*count)++;
+    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
+        serialize_node(e->value, w, count);
+}
+
+void tree_serialize(const zk_tree *t, jute_writer *w)
+{
+    size_t count_at = w->len;
+    jw_int(w, 0);
+    int32_t count = 0;
+    serialize_node(t->root, w, &count);
+    jw_patch_int(w, count_at, count);
+}
+
+zk_tree *tree_deserialize(jute_reader *r, char **err)
+{
+    zk_tree *t = tree_new();
+    int32_t count = jr_int(r);
+    for (int32_t i = 0; i < count && jr_ok(r); i++) {
+        jute_view path = jr_string(r);
+        jute_view data = jr_buffer(r);
+        zk_vec acl;
+        zk_vec_read(r, &acl, zk_skip_acl);
+        int64_t czxid = jr_long(r), mzxid = jr_long(r), ctime = jr_long(r), mtime = jr_long(r);
+        int32_t version = jr_int(r), cversion = jr_int(r), aversion = jr_int(r);
+        int64_t owner = jr_long(r), pzxid = jr_long(r);
+        if (!jr_ok(r) || path.len <= 0)
+            break;
+        char *p = jute_view_dup(path);
+        zk_node *n = tree_get(t, p);
+        if (!n) {
+            char *pp = parent_of(p);
+            zk_node *parent = tree_get(t, pp);
+            g_free(pp);
+            if (!parent) {
+                *err = g_strdup_printf("snapshot: node %s has no parent", p);
+                g_free(p);
+                tree_free(t);
+                return NULL;
+            }
+            n = node_new(p, parent);
+            jset_add(&parent->children, n->name, n);
+            g_hash_table_insert(t->nodes, n->path, n);
+        }
+        g_free(p);
+        set_data(n, data.ptr, data.len);
+        zk_acl_list *l = acl_intern_vec(t->acls, &acl);
+        if (!l) {
+            r->err = true;
+            break;
+        }
+        acl_unref(t->acls, n->acl);
+        n->acl = l;
+        n->czxid = czxid; n->mzxid = mzxid; n->ctime = ctime; n->mtime = mtime;
+        n->version = version; n->cversion = cversion; n->aversion = aversion;
+        n->ephemeral_owner = owner; n->pzxid = pzxid;
+        t->data_size += (int64_t)strlen(n->path) + data_bytes(n);
+        index_owner(t, n);
+    }
+    if (!jr_ok(r)) {
+        *err = g_strdup("snapshot: truncated or malformed tree");
+        tree_free(t);
+        return NULL;
+    }
+    return t;
+}

@@ -1,0 +1,161 @@
+/*
+ * txnlog.h — the durable transaction log: zxid-tagged opaque records in
+ * preallocated, CRC-32C-framed files log.<16 hex first zxid>, with group
+ * commit done by one background thread.  Byte formats and recovery rules
+ * are in docs/formats.md.
+ *
+ * Threading contract
+ * ------------------
+ * A txnlog belongs to ONE owner thread (the event loop).  Every function
+ * below must be called from that thread only.  The log owns one private
+ * writer thread that does all blocking disk work of the append path
+ * (file creation, preallocation, write, fdatasync) and nothing else.
+ *
+ *   owner:   txnlog_append() ... txnlog_append()    (queued in memory)
+ *   owner:   txnlog_flush_start()                    (hands the whole queue
+ *                                                     to the writer thread)
+ *   writer:  create/extend file, pwrite, ONE fdatasync, then writes 1 to
+ *            the eventfd
+ *   owner:   poll(txnlog_event_fd()) -> readable -> txnlog_flush_complete()
+ *
+ * At most one batch is in flight; records appended meanwhile wait for the
+ * next txnlog_flush_start().  The hand-off goes through a mutex/condvar;
+ * while a batch is in flight the owner never touches the writer's file
+ * state, and the writer never touches the owner's queue or file list.
+ *
+ * Functions that do synchronous disk I/O on the owner thread, and are
+ * therefore meant for start-up or rare recovery steps only:
+ * txnlog_open, txnlog_replay, txnlog_truncate_after, txnlog_purge_before
+ * (unlinks), txnlog_close (waits for the writer).
+ */
+#ifndef ZKFS_TXNLOG_H
+#define ZKFS_TXNLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct txnlog txnlog;
+
+/* Receives one operator-visible message line (no trailing newline); msg is
+ * only valid during the call.  ctx is the caller's pointer, passed back. */
+typedef void (*txnlog_log_fn)(void *ctx, const char *msg);
+
+/* Called by txnlog_replay for each record; data is only valid during the
+ * call.  Return 0 to go on, non-zero to stop the replay with an error. */
+typedef int (*txnlog_replay_fn)(void *ctx, int64_t zxid, const uint8_t *data, size_t len);
+
+/* Largest payload a single record may carry (bigger appends abort). */
+#define TXNLOG_MAX_PAYLOAD ((size_t)128 << 20)
+/* Default size after which the writer starts a new file, and default
+ * preallocation chunk. */
+#define TXNLOG_DEFAULT_ROLL_BYTES ((uint64_t)64 << 20)
+#define TXNLOG_DEFAULT_PREALLOC_BYTES ((uint64_t)64 << 20)
+
+/*
+ * Opens the log in directory `dir` (created with parents if missing),
+ * validates every log file, repairs a torn tail of the last file (the
+ * repair is reported through `log`), and starts the writer thread.  A new
+ * file is started at the first flush; existing files are never appended to.
+ * On success *last_zxid is the highest valid zxid on disk (0 if none).
+ * On failure returns NULL and sets *err to a g_strdup'd message naming the
+ * file and offset (caller g_frees it).  `dir` is copied; `log` may be NULL
+ * (messages then go to stderr); log_ctx is not owned.
+ */
+txnlog *txnlog_open(const char *dir, int64_t *last_zxid, txnlog_log_fn log, void *log_ctx, char **err);
+
+/*
+ * Calls fn(ctx, ...) for every durable record with zxid > after_zxid, in
+ * zxid order, re-checking each CRC.  Returns 0, or -1 with *err set
+ * (g_strdup'd) on an I/O or CRC error or when fn returns non-zero.
+ * Records queued but not yet durable are not visited.
+ */
+int txnlog_replay(txnlog *l, int64_t after_zxid, txnlog_replay_fn fn, void *ctx, char **err);
+
+/*
+ * Queues one record (data is copied; the caller keeps its buffer).  Not
+ * durable until a flush started later completes.  zxid must be greater
+ * than every zxid appended before and len <= TXNLOG_MAX_PAYLOAD; breaking
+ * either is a programming error and aborts.
+ */
+void txnlog_append(txnlog *l, int64_t zxid, const void *data, size_t len);
+
+/*
+ * If no flush is in flight and records are queued, hands the whole queue
+ * to the writer thread, which writes it and calls fdatasync once (group
+ * commit).  Returns true if a flush was started.  Meant to be called once
+ * per event-loop iteration, before sleeping.  Never blocks on disk.
+ */
+bool txnlog_flush_start(txnlog *l);
+
+/* An eventfd (owned by the log; do not close) that becomes readable when a
+ * flush has finished.  Poll it for POLLIN and call txnlog_flush_complete. */
+int txnlog_event_fd(txnlog *l);
+
+/* True while a batch handed out by txnlog_flush_start is not completed. */
+bool txnlog_flush_in_flight(const txnlog *l);
+
+/*
+ * Consumes a finished flush (call when the event fd is readable; a call
+ * with nothing finished returns 0 and leaves things unchanged).  Returns 0
+ * and sets *durable_zxid to the highest zxid now on disk; or -1 with *err
+ * (g_strdup'd) if the write or fdatasync failed.  On failure the batch has
+ * been cut off the file again (so no record of it can be recovered), the
+ * failed batch and everything queued behind it are dropped, and
+ * txnlog_last_zxid() falls back to the durable zxid; already durable
+ * records are untouched.  If even the cut-off fails, the log goes into a
+ * failed state in which every later flush fails; restart to recover.
+ */
+int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err);
+
+/* Highest zxid appended (queued, in flight or durable); 0 if none. */
+int64_t txnlog_last_zxid(const txnlog *l);
+/* Highest zxid known durable on disk; 0 if none. */
+int64_t txnlog_durable_zxid(const txnlog *l);
+/* The database id stamped in every file header of this directory. */
+uint64_t txnlog_dbid(const txnlog *l);
+/* Number of fdatasync calls made by the writer thread for batches so far
+ * (one per successful or failed batch write; file creation syncs are not
+ * counted).  For tests and metrics. */
+uint64_t txnlog_fsync_count(const txnlog *l);
+/* Number of log files currently known (for tests and metrics). */
+unsigned txnlog_file_count(const txnlog *l);
+
+/* Makes the next flush start a new log file (called after a snapshot). */
+void txnlog_roll(txnlog *l);
+
+/* Changes the roll threshold and the preallocation chunk (bytes, > 0; for
+ * tests and tuning).  Takes effect from the next flush.  Only when no
+ * flush is in flight. */
+void txnlog_set_limits(txnlog *l, uint64_t roll_bytes, uint64_t prealloc_bytes);
+
+/*
+ * Removes every record with zxid > zxid, on disk and in the queue (Zab
+ * TRUNC): later files are unlinked, the file holding the cut is shortened
+ * and synced, and the next flush starts a new file.  Only when no flush is
+ * in flight (returns -1 with *err otherwise).  Returns 0 or -1 with *err.
+ */
+int txnlog_truncate_after(txnlog *l, int64_t zxid, char **err);
+
+/*
+ * Deletes log files all of whose records are <= keep_from_zxid (the zxid
+ * of the oldest snapshot kept), keeping the newest file that starts at or
+ * before keep_from_zxid + 1, every later file, and the file being written.
+ * Safe while a flush is in flight.
+ */
+void txnlog_purge_before(txnlog *l, int64_t keep_from_zxid);
+
+/* Waits for any in-flight flush (its result is discarded; call
+ * txnlog_flush_complete first to learn it), stops the writer thread,
+ * closes files and frees the log.  Records still queued (never handed to
+ * txnlog_flush_start) are discarded.  NULL is a no-op. */
+void txnlog_close(txnlog *l);
+
+/*
+ * Test hook: the next batch write writes only its first `prefix_bytes`
+ * bytes and then fails with errno `error` (e.g. ENOSPC), exercising the
+ * failure path.  0 disarms.  Only when no flush is in flight.
+ */
+void txnlog_test_fail_next_write(txnlog *l, int error, size_t prefix_bytes);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every test/integration/test_*.sh (or those whose name contains the
+# optional FILTER argument), each under a timeout, prints "ok"/"FAIL" per
+# test (with the log of a failed test) and ends with the line
+#   integration: N passed, N failed
+# Exit status is non-zero if any test failed.
+#
+# Environment: ZK_IMPL=zkserver|apache (default zkserver), SAN=1 to test
+# bin/zkserver-san, TEST_TIMEOUT seconds per test (default 120).
+set -u
+cd "$(dirname "$0")/.."
+filter=${1:-}
+if [ "${SAN:-0}" = 1 ]; then export ZKSERVER=bin/zkserver-san; fi
+export ZK_IMPL=${ZK_IMPL:-zkserver}
+per_test=${TEST_TIMEOUT:-120}
+logdir=$(mktemp -d /tmp/zkit-logs.XXXXXX)
+pass=0; fail=0
+for t in test/integration/test_*.sh; do
+  name=$(basename "$t" .sh)
+  case "$name" in *"$filter"*) ;; *) continue ;; esac
+  start=$(date +%s)
+  if timeout -k 10 "$per_test" bash "$t" >"$logdir/$name.log" 2>&1; then
+    pass=$((pass+1)); echo "  ok    $name ($(( $(date +%s) - start ))s)"
+  else
+    rc=$?
+    fail=$((fail+1))
+    [ "$rc" = 124 ] && why="timed out after ${per_test}s" || why="exit $rc"
+    echo "  FAIL  $name ($why; log follows)"
+    sed 's/^/        /' "$logdir/$name.log" | tail -80
+  fi
+done
+rm -rf "$logdir"
+echo "integration: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zkfs needs to build, run and test, if any is
+# missing.  Safe to run repeatedly; prints nothing when all is present.
+set -euo pipefail
+PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
+      python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
+      attr procps iproute2 psmisc)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
