@@ -132,7 +132,7 @@ void jw_bool(jute_writer *w, bool v)
 
 void jw_buffer(jute_writer *w, const void *p, int32_t len)
 {
-    if (!p || len < 0) {
+    if (len < 0 || (!p && len > 0)) {
         jw_int(w, -1);
         return;
     }

@@ -251,11 +251,12 @@ int acl_fixup(acl_cache *c, const zk_vec *vec, const GPtrArray *auth, zk_acl_lis
             rc = ZINVALIDACL;
             goto done;
         }
-        if (a.id.scheme.len < 0 || a.id.id.len < 0) {   /* Java: null scheme -> invalid */
+        if (a.id.scheme.len < 0) {   /* Java: null scheme -> invalid; a null id reads as "" */
             rc = ZINVALIDACL;
             goto done;
         }
-        zk_acl_entry e = { a.perms, jute_view_dup(a.id.scheme), jute_view_dup(a.id.id) };
+        zk_acl_entry e = { a.perms, jute_view_dup(a.id.scheme),
+                           a.id.id.len < 0 ? g_strdup("") : jute_view_dup(a.id.id) };
         bool dup = false;
         for (guint j = 0; j < uniq->len && !dup; j++)
             dup = entry_eq(&g_array_index(uniq, zk_acl_entry, j), &e);

@@ -112,6 +112,23 @@ typedef struct rec_view {
     zk_acl_list *acl;     /* borrowed */
 } rec_view;
 
+/* A path from the wire, or NULL when it is null or holds a NUL (no znode
+ * can have such a name, so lookups of it find nothing). */
+static char *wire_path(jute_view v)
+{
+    if (v.len < 0 || (v.len > 0 && memchr(v.ptr, 0, (size_t)v.len)))
+        return NULL;
+    return jute_view_dup(v);
+}
+
+static zk_node *lookup(zk_server *s, jute_view v)
+{
+    char *p = wire_path(v);
+    zk_node *n = p ? tree_get(s->tree, p) : NULL;
+    g_free(p);
+    return n;
+}
+
 static rec_view get_record(zk_server *s, const char *path)
 {
     rec_view v = { 0 };
@@ -244,7 +261,8 @@ static int prep_create(prep *p, int32_t type, jute_reader *r)
     if (mode_is_ttl(cr.flags)) {
         if (cr.ttl > ZK_TTL_MAX || cr.ttl <= 0)
             return ZBADARGUMENTS;
-    } else if (cr.ttl >= 0) {
+    } else if (cr.ttl >= 0 || type == ZK_OP_CREATETTL) {
+        /* Apache dies on createTTL with a non-TTL mode and ttl < 0; we refuse it. */
         return ZBADARGUMENTS;
     }
     int rc = session_check(s, p->req->session_id);
@@ -557,10 +575,20 @@ static int prep_multi(prep *p, jute_writer *txn)
             break;
         size_t start = r.pos;
         switch (mh.type) {
-        case ZK_OP_CREATE: case ZK_OP_CREATE2: case ZK_OP_CREATECONTAINER: case ZK_OP_CREATETTL: {
+        case ZK_OP_CREATE: case ZK_OP_CREATE2: case ZK_OP_CREATECONTAINER: {
+            /* Apache 3.8.0 (MultiOperationRecord + Op.create): a create op's
+             * opcode is derived from its flags — CONTAINER -> createContainer,
+             * TTL modes -> createTTL (which then fails to cast its
+             * CreateRequest: MARSHALLINGERROR), anything else -> create. */
             zk_create_request cr;
-            if (!zk_create_request_read(&r, mh.type, &cr))
+            if (!zk_create_request_read(&r, ZK_OP_CREATE, &cr))
                 goto bad;
+            if (cr.flags == ZK_CREATE_CONTAINER)
+                mh.type = ZK_OP_CREATECONTAINER;
+            else if (mode_is_ttl(cr.flags))
+                mh.type = ZK_OP_CREATETTL;
+            else
+                mh.type = ZK_OP_CREATE;
             break;
         }
         case ZK_OP_DELETE: case ZK_OP_CHECK: {
@@ -623,7 +651,17 @@ static int prep_multi(prep *p, jute_writer *txn)
         } else {
             jute_reader or;
             jr_init(&or, v.ptr, (size_t)v.len);
-            int rc = prep_op(p, type, &or);
+            if (type == ZK_OP_CREATETTL || type == ZK_OP_GETDATA || type == ZK_OP_GETCHILDREN) {
+                /* Apache throws a non-Keeper exception here: the whole
+                 * request becomes an ErrorTxn(MARSHALLINGERROR). */
+                rollback_multi(s, p->zxid, saved);
+                g_hash_table_destroy(saved);
+                g_array_free(ops, TRUE);
+                g_array_free(types, TRUE);
+                return ZMARSHALLINGERROR;
+            }
+            int rc = type == ZK_OP_CREATECONTAINER ? prep_create(p, ZK_OP_CREATECONTAINER, &or)
+                                                   : prep_op(p, type, &or);
             if (rc != ZOK) {
                 failed = rc;
                 sub_type = ZK_OP_ERROR;
@@ -888,6 +926,7 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
         zk_reply_header_write(&w, &h);
         conn_send_frame(c, w.buf, w.len);
         jw_free(&w);
+        conn_close_after_flush(c);   /* as Apache: the connection is dropped */
         return;
     }
     zk_request *req = request_new(c, c->session_id, rh.xid, rh.type, frame + r.pos, len - r.pos);
@@ -921,7 +960,7 @@ static int read_get_data(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *
     if (!zk_path_watch_request_read(r, &g) || g.path.len < 0)
         return ZMARSHALLINGERROR;
     char *path = jute_view_dup(g.path);
-    zk_node *n = tree_get(s->tree, path);
+    zk_node *n = lookup(s, g.path);
     int rc = ZOK;
     if (!n)
         rc = ZNONODE;
@@ -943,7 +982,7 @@ static int read_get_children(zk_server *s, zk_conn *c, jute_reader *r, jute_writ
     if (!zk_path_watch_request_read(r, &g) || g.path.len < 0)
         return ZMARSHALLINGERROR;
     char *path = jute_view_dup(g.path);
-    zk_node *n = tree_get(s->tree, path);
+    zk_node *n = lookup(s, g.path);
     int rc = ZOK;
     if (!n)
         rc = ZNONODE;
@@ -1089,11 +1128,9 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
         if (memchr(g.path.ptr, 0, (size_t)g.path.len))
             return ZBADARGUMENTS;
         char *path = jute_view_dup(g.path);
+        /* Apache 3.8.0 checks no ACL on exists (3.8.2+ do): we follow the
+         * 3.8.0 that Debian ships and our differential test runs against. */
         zk_node *n = tree_get(s->tree, path);
-        if (n && (rc = acl_check(n->acl, ZK_PERM_READ, c->auth)) != ZOK) {
-            g_free(path);
-            return rc;
-        }
         if (g.watch)
             watch_add(s->tree->data_watches, path, c, WATCH_STANDARD);
         g_free(path);
@@ -1118,9 +1155,7 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
         jute_view pv;
         if (!zk_path_request_read(&r, &pv) || pv.len < 0)
             return ZMARSHALLINGERROR;
-        char *path = jute_view_dup(pv);
-        zk_node *n = tree_get(s->tree, path);
-        g_free(path);
+        zk_node *n = lookup(s, pv);
         if (!n)
             return ZNONODE;
         if ((rc = acl_check(n->acl, ZK_PERM_READ | ZK_PERM_ADMIN, c->auth)) != ZOK)
@@ -1151,9 +1186,7 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
         jute_view pv;
         if (!zk_path_request_read(&r, &pv) || pv.len < 0)
             return ZMARSHALLINGERROR;
-        char *path = jute_view_dup(pv);
-        zk_node *n = tree_get(s->tree, path);
-        g_free(path);
+        zk_node *n = lookup(s, pv);
         if (!n)
             return ZNONODE;
         if ((rc = acl_check(n->acl, ZK_PERM_READ, c->auth)) != ZOK)
@@ -1485,6 +1518,20 @@ void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, con
 void request_tick(zk_server *s)
 {
     int64_t now = loop_now_ms();
+    /* NIOServerCnxnFactory: a connection that has not established a
+     * session within sessionlessCnxnTimeout (10 s) is closed. */
+    GHashTableIter ci;
+    gpointer ck, cv;
+    GPtrArray *idle = g_ptr_array_new();
+    g_hash_table_iter_init(&ci, s->conns);
+    while (g_hash_table_iter_next(&ci, &ck, &cv)) {
+        zk_conn *c = cv;
+        if (c->state == CONN_HANDSHAKE && now - c->established_ms > 10000)
+            g_ptr_array_add(idle, c);
+    }
+    for (guint i = 0; i < idle->len; i++)
+        conn_close(g_ptr_array_index(idle, i), "no session established within 10 s");
+    g_ptr_array_free(idle, TRUE);
     GArray *expired = session_expired(&s->sessions, now);
     for (guint i = 0; i < expired->len; i++) {
         int64_t id = g_array_index(expired, int64_t, i);

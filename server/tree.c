@@ -122,9 +122,12 @@ void tree_stat(const zk_node *n, zk_stat *s)
     s->ctime = n->ctime;
     s->mtime = n->mtime;
     s->version = n->version;
-    s->cversion = n->cversion;
+    /* DataNode.copyStat: the stored cversion counts creates; clients see
+     * the count of changes (creates + deletes) = 2 * creates - children. */
+    s->cversion = n->cversion * 2 - (int32_t)n->children.size;
     s->aversion = n->aversion;
-    s->ephemeral_owner = n->ephemeral_owner;
+    /* ...and only a real session owner is shown (0 for containers, TTL). */
+    s->ephemeral_owner = zk_owner_is_session(n->ephemeral_owner) ? n->ephemeral_owner : 0;
     s->data_length = n->data_len < 0 ? 0 : n->data_len;
     s->num_children = (int32_t)n->children.size;
     s->pzxid = n->pzxid;
@@ -191,8 +194,7 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
         return ZNODEEXISTS;
     }
     if (parent_cversion == -1)
-        parent_cversion = parent->cversion;
-    parent_cversion++;
+        parent_cversion = parent->cversion + 1;
     if (parent_cversion > parent->cversion) {
         parent->cversion = parent_cversion;
         parent->pzxid = zxid;

@@ -8,7 +8,7 @@
 # Environment: ZK_IMPL=zkserver|apache (default zkserver), SAN=1 to test
 # bin/zkserver-san, TEST_TIMEOUT seconds per test (default 120).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 filter=${1:-}
 if [ "${SAN:-0}" = 1 ]; then export ZKSERVER=bin/zkserver-san; fi
 export ZK_IMPL=${ZK_IMPL:-zkserver}

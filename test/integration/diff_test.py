@@ -443,7 +443,6 @@ class Side:
             elif name == 'pipeline':
                 xids = [conn.send(*encode(sub)) for sub in op['subs']]
                 replies = [conn.wait_reply(x) for x in xids]
-                order = []
                 obs['replies'] = [self.norm_reply(r) for r in replies]
                 # replies on one session must come back in request order
                 order = [r.xid for r in replies]

@@ -17,6 +17,7 @@
       survived: a new sequential child sorts after every existing one.
 """
 
+import logging
 import os
 import sys
 import time
@@ -32,6 +33,8 @@ def connect(hosts, **kwargs):
 
 
 def writer(hosts, prefix, logfile):
+    # The connection loss at the kill is expected: keep kazoo quiet about it.
+    logging.getLogger("kazoo").setLevel(logging.CRITICAL)
     out = open(logfile, "a", buffering=1)
     # no reconnection attempts once the server is gone
     zk = connect(hosts, connection_retry={"max_tries": 0})
@@ -92,7 +95,7 @@ def verify(hosts, logfiles):
                         _, path, version, data = fields
                         if int(version) >= sets.get(path, (-1, ""))[0]:
                             sets[path] = (int(version), data)
-                    # a torn last line (writer killed mid-write) is ignored
+                    # (any other line is malformed and ignored)
         for path, (version, data) in sorted(sets.items()):
             got, stat = zk.get(path)
             if stat.version < version or (stat.version == version and

@@ -95,11 +95,16 @@ sys.stdout.write(out.decode("utf-8", "replace"))
 EOF
 }
 
-# wait_ruok [PORT] [SECONDS] : wait until the server answers ruok with imok.
+# wait_ruok [PORT] [SECONDS] : wait until the server answers ruok with imok
+# and serves requests (Apache answers ruok before its request pipeline is up;
+# srvr then says "not currently serving requests" instead of the "Mode:").
 wait_ruok() {
-  local port=${1:-$ZK_PORT} secs=${2:-30} i
+  local port=${1:-$ZK_PORT} secs=${2:-30} i srvr
   for i in $(seq $((secs * 4))); do
-    [ "$(four_letter ruok "$port")" = imok ] && return 0
+    if [ "$(four_letter ruok "$port")" = imok ]; then
+      srvr=$(four_letter srvr "$port")
+      case "$srvr" in *"Mode: "*|*"not in the whitelist"*) return 0 ;; esac
+    fi
     if [ -n "${ZK_PID:-}" ] && ! kill -0 "$ZK_PID" 2>/dev/null; then
       echo "server died during startup; log:" >&2; tail -30 "$ZK_DIR/server.log" >&2 || true
       return 1
@@ -155,6 +160,9 @@ log4j.appender.OUT.layout=org.apache.log4j.PatternLayout
 log4j.appender.OUT.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n
 EOF
       # Small heap and quick JIT: the machine is shared and has 2 cores.
+      # SERVER_JVMFLAGS (-Dkey=value words, as zkServer.sh) is split on
+      # purpose.
+      # shellcheck disable=SC2086
       java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
         -Dlog4j.configuration="file:$ZK_DIR/log4j.properties" \
         -Dzookeeper.admin.enableServer=false \

@@ -414,7 +414,9 @@ def test_transactions(zk):
     t.create(f"{base}/b", b"B")
     t.delete(f"{base}/b")
     res = t.commit()
-    check("multi success results", [type(r).__name__ if not isinstance(r, (str, bool)) else r for r in res],
+    described = [r if isinstance(r, (str, bool)) else type(r).__name__
+                 for r in res]
+    check("multi success results", described,
           [f"{base}/a", f"{base}/s-0000000001", "ZnodeStat", True,
            f"{base}/b", True])
     check("multi setData stat version", res[2].version, 1)

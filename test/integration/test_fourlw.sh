@@ -48,10 +48,10 @@ grep -q '^port' "$fifo" || fail "kazoo client did not connect: $(cat "$fifo")"
 cport=$(awk '/^port/{print $2}' "$fifo")
 sid=$(awk '/^port/{print $4}' "$fifo")
 out=$(four_letter cons)
-expect_match "cons lists the kazoo client" "$out" "/127\.0\.0\.1:$cport\["
-expect_match "cons shows its session id" "$out" "sid=$sid[,)]"
+expect_match "cons lists the kazoo client" "$out" "/127\.0\.0\.1:${cport}\["
+expect_match "cons shows its session id" "$out" "sid=${sid}[,)]"
 out=$(four_letter stat)
-expect_match "stat lists the kazoo client" "$out" "/127\.0\.0\.1:$cport\["
+expect_match "stat lists the kazoo client" "$out" "/127\.0\.0\.1:${cport}\["
 finish_server
 
 # A word outside a restricted whitelist.
