@@ -92,6 +92,7 @@ static void flush_out(zk_conn *c)
             return;
         }
         c->out_sent += (size_t)n;
+        c->last_activity_ms = loop_now_ms();
     }
     if (c->out_sent == c->out.len) {
         c->out_sent = 0;
@@ -123,7 +124,13 @@ void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len)
     jw_int(&c->out, (int32_t)len);
     jw_raw(&c->out, body, len);
     c->packets_sent++;
-    c->srv->packets_sent++;
+    zk_server *s = c->srv;
+    s->packets_sent++;
+    s->last_response_size = (int64_t)len;
+    if (s->min_response_size < 0 || (int64_t)len < s->min_response_size)
+        s->min_response_size = (int64_t)len;
+    if ((int64_t)len > s->max_response_size)
+        s->max_response_size = (int64_t)len;
     conn_update_interest(c);
 }
 
@@ -134,9 +141,11 @@ static void parse_input(zk_conn *c)
     size_t off = 0;
     while (!c->closed && !c->close_after_flush && c->in_len - off >= 4) {
         uint32_t word = zk_be32(c->in + off);
-        if (c->state == CONN_HANDSHAKE && c->packets_received == 0 && off == 0 &&
-            fourlw_handle(c, word))
-            return;
+        if (!c->first_bytes_seen) {
+            c->first_bytes_seen = true;
+            if (c->state == CONN_HANDSHAKE && off == 0 && fourlw_handle(c, word))
+                return;
+        }
         int32_t len = (int32_t)word;
         if (len < 0 || len > s->cfg->jute_maxbuffer) {
             LOG_WARN("closing connection %s:%d: Len error %d", c->addr, c->port, len);
@@ -181,6 +190,7 @@ static void read_in(zk_conn *c)
         ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+            c->last_activity_ms = loop_now_ms();
             conn_ref(c);
             parse_input(c);
             bool gone = c->closed;
@@ -249,6 +259,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
         c->last_zxid = -1;
         c->last_latency = 0;
         c->established_ms = loop_now_ms();
+        c->last_activity_ms = c->established_ms;
         c->wall_connected_ms = loop_wall_ms();
         if (ss.ss_family == AF_INET) {
             struct sockaddr_in *a = (struct sockaddr_in *)&ss;

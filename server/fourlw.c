@@ -392,6 +392,7 @@ static void word_srst(word_ctx *w)
     s->max_latency = 0;
     s->total_latency = 0;
     s->latency_count = 0;
+    s->last_response_size = s->min_response_size = s->max_response_size = -1;
     g_string_append(w->out, "Server stats reset.\n");
 }
 
@@ -927,14 +928,14 @@ static void word_mntr(word_ctx *w)
     mntr_long(out, "znode_count", (int64_t)tree_node_count(s->tree) + 1);
     mntr_long(out, "global_sessions", g_hash_table_size(s->sessions.by_id));
     mntr_long(out, "non_mtls_remote_conn_count", 0);
-    mntr_long(out, "last_client_response_size", -1);  /* not measured (see report) */
+    mntr_long(out, "last_client_response_size", s->last_response_size);
     mntr_long(out, "packets_sent", (int64_t)s->packets_sent);
     mntr_long(out, "packets_received", (int64_t)s->packets_received);
-    mntr_long(out, "max_client_response_size", -1);
+    mntr_long(out, "max_client_response_size", s->max_response_size);
     g_string_append(out, "zk_connection_drop_probability\t0.0\n");
     mntr_long(out, "watch_count",
               (int64_t)watch_total(s->tree->data_watches) + watch_total(s->tree->child_watches));
-    mntr_long(out, "auth_failed_count", 0);
+    mntr_long(out, "auth_failed_count", (int64_t)s->auth_failed_count);
     mntr_long(out, "min_latency", s->min_latency < 0 ? 0 : s->min_latency);
     mntr_long(out, "max_file_descriptor_count", max_fds);
     mntr_long(out, "approximate_data_size", s->tree->data_size);
@@ -943,7 +944,7 @@ static void word_mntr(word_ctx *w)
     mntr_long(out, "uptime", loop_now_ms() - s->start_ms);
     mntr_long(out, "max_latency", s->max_latency);
     mntr_long(out, "outstanding_tls_handshake", 0);
-    mntr_long(out, "min_client_response_size", -1);
+    mntr_long(out, "min_client_response_size", s->min_response_size);
     mntr_long(out, "non_mtls_local_conn_count", 0);
     append_role_monitor_values(out, s);
 

@@ -894,6 +894,7 @@ static void handle_auth(zk_server *s, zk_conn *c, int32_t xid, jute_reader *r)
     jw_free(&w);
     if (rc != ZOK) {
         LOG_WARN("Authentication failed for scheme from %s:%d", c->addr, c->port);
+        s->auth_failed_count++;
         conn_close_after_flush(c);
     }
 }

@@ -102,7 +102,8 @@ int server_run(zk_config *cfg)
     zk_extended_types_enabled = cfg->extended_types_enabled;
     s.loop = loop_new();
     s.tree = tree_new();
-    session_table_init(&s.sessions, 0, cfg->tick_time, loop_wall_ms());
+    /* Apache's standalone server creates session ids with server id 1. */
+    session_table_init(&s.sessions, 1, cfg->tick_time, loop_wall_ms());
     s.data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
     g_queue_init(&s.changes);
     g_queue_init(&s.inflight);
@@ -110,6 +111,15 @@ int server_run(zk_config *cfg)
     s.conns = g_hash_table_new(g_direct_hash, g_direct_equal);
     s.conns_per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s.last_container_check_ms = loop_now_ms();
+
+    /* Block the stop signals before any thread exists (the log's writer
+     * thread inherits the mask), so they reach only our signalfd. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    s.last_response_size = s.min_response_size = s.max_response_size = -1;
 
     char *err = NULL;
     if (persist_recover(&s, &err) < 0) {
@@ -125,11 +135,6 @@ int server_run(zk_config *cfg)
     }
     loop_watch(s.loop, txnlog_event_fd(s.log), LOOP_READABLE, persist_on_log_event, &s);
 
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     loop_watch(s.loop, sfd, LOOP_READABLE, on_signal, &s);

@@ -79,6 +79,8 @@ typedef struct zk_conn {
     int64_t min_latency, max_latency, total_latency, latency_count;
     const char *last_op;
     int outstanding;         /* requests received, not yet answered */
+    bool first_bytes_seen;   /* the 4lw sniff is done */
+    int64_t last_activity_ms;/* monotonic: last read or write */
     int64_t wall_connected_ms;
 } zk_conn;
 
@@ -120,6 +122,8 @@ struct zk_server {
     int64_t min_latency, max_latency, total_latency, latency_count;
     uint64_t fsync_batches, txns_logged;
     int outstanding;
+    int64_t last_response_size, min_response_size, max_response_size; /* -1 until a reply */
+    uint64_t auth_failed_count;
 };
 
 /* --- conn.c --- */

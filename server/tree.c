@@ -74,6 +74,8 @@ zk_tree *tree_new(void)
     config->aversion = -1;
     jset_add(&proc->children, config->name, config);
     g_hash_table_insert(t->nodes, config->path, config);
+    /* DataTree counts path length + data length of these four nodes. */
+    t->data_size = 1 + 10 + 16 + 17;
     return t;
 }
 
@@ -363,6 +365,7 @@ void tree_serialize(const zk_tree *t, jute_writer *w)
 zk_tree *tree_deserialize(jute_reader *r, char **err)
 {
     zk_tree *t = tree_new();
+    t->data_size = 0;   /* every node, the built-in ones too, is in the snapshot */
     int32_t count = jr_int(r);
     for (int32_t i = 0; i < count && jr_ok(r); i++) {
         jute_view path = jr_string(r);
