@@ -70,8 +70,14 @@ unit-san: $(UNIT_SAN_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
 
+# The whole suite against bin/zkserver, then the tests that drive the most
+# server code again against the ASan+UBSan build (the harness fails a test
+# whose server log holds a sanitizer report).
 integration: all bin/zkserver-san
 	@./test/run-integration.sh
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt'
+
+.SECONDARY:
 
 test: deps
 	@$(MAKE) --no-print-directory all

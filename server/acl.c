@@ -1,7 +1,6 @@
 /* acl.c — ACL interning, checks and the digest/ip/world/super providers (see acl.h). */
 #include "acl.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,31 +131,72 @@ void acl_write(jute_writer *w, const zk_acl_list *l)
     encode_entries(w, l->items, l->count);
 }
 
-static bool parse_ipv4(const char *s, uint32_t *out)
+/* Java's Integer.parseInt for the small numbers IPAuthenticationProvider
+ * parses: optional sign, at least one digit, nothing else. */
+static bool java_parse_int(const char *s, size_t len, long *out)
 {
-    struct in_addr a;
-    if (inet_pton(AF_INET, s, &a) != 1)
+    size_t i = 0;
+    bool neg = false;
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        i = 1;
+    }
+    if (i == len || len - i > 10)
         return false;
-    *out = ntohl(a.s_addr);
+    long v = 0;
+    for (; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return true;
+}
+
+/* IPAuthenticationProvider.v4addr2Bytes: four dot-separated ints 0..255. */
+static bool parse_ipv4(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t v = 0;
+    int parts = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.')
+            continue;
+        long b;
+        if (parts == 4 || !java_parse_int(s + start, i - start, &b) || b < 0 || b > 255)
+            return false;
+        v = v << 8 | (uint32_t)b;
+        parts++;
+        start = i + 1;
+    }
+    if (parts != 4)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Parses "addr[/bits]" like IPAuthenticationProvider; false if invalid. */
+static bool parse_ip_acl(const char *id, uint32_t *addr, int *bits)
+{
+    const char *slash = strchr(id, '/');
+    size_t alen = slash ? (size_t)(slash - id) : strlen(id);
+    if (!parse_ipv4(id, alen, addr))
+        return false;
+    *bits = 32;
+    if (slash) {
+        long b;
+        if (!java_parse_int(slash + 1, strlen(slash + 1), &b) || b < 0 || b > 32)
+            return false;
+        *bits = (int)b;
+    }
     return true;
 }
 
 bool acl_ip_matches(const char *acl_id, const char *addr)
 {
-    char buf[64];
-    g_strlcpy(buf, acl_id, sizeof buf);
-    int bits = 32;
-    char *slash = strchr(buf, '/');
-    if (slash) {
-        *slash = 0;
-        char *end;
-        long b = strtol(slash + 1, &end, 10);
-        if (*end || b < 0 || b > 32)
-            return false;
-        bits = (int)b;
-    }
     uint32_t want, have;
-    if (!parse_ipv4(buf, &want) || !parse_ipv4(addr, &have))
+    int bits;
+    if (!parse_ip_acl(acl_id, &want, &bits) || !parse_ipv4(addr, strlen(addr), &have))
         return false;
     uint32_t mask = bits == 0 ? 0 : 0xFFFFFFFFu << (32 - bits);
     return (want & mask) == (have & mask);
@@ -167,29 +207,22 @@ bool acl_id_valid(const char *scheme, const char *id)
     if (strcmp(scheme, "world") == 0)
         return strcmp(id, "anyone") == 0;
     if (strcmp(scheme, "digest") == 0) {
-        /* Java: id.split(":").length == 2 (trailing empty strings dropped) */
-        const char *colon = strchr(id, ':');
-        if (!colon || colon == id || strchr(colon + 1, ':'))
-            return false;
-        return colon[1] != 0;
+        /* Java: id.split(":").length == 2, trailing empty strings dropped */
+        size_t len = strlen(id);
+        while (len > 0 && id[len - 1] == ':')
+            len--;
+        int parts = len > 0 ? 1 : 0;
+        for (size_t i = 0; i < len; i++)
+            if (id[i] == ':')
+                parts++;
+        return parts == 2;
     }
     if (strcmp(scheme, "ip") == 0) {
-        char buf[64];
-        g_strlcpy(buf, id, sizeof buf);
-        char *slash = strchr(buf, '/');
-        if (slash) {
-            *slash = 0;
-            char *end;
-            long b = strtol(slash + 1, &end, 10);
-            if (!slash[1] || *end || b < 0 || b > 32)
-                return false;
-        }
-        uint32_t v;
-        return parse_ipv4(buf, &v);
+        uint32_t a;
+        int bits;
+        return parse_ip_acl(id, &a, &bits);
     }
-    if (strcmp(scheme, "super") == 0)
-        return false;       /* no "super" ServerAuthenticationProvider */
-    return false;
+    return false;       /* "super" and unknown schemes have no provider */
 }
 
 static bool provider_exists(const char *scheme)

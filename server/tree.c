@@ -226,6 +226,8 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
     char *parent_path = parent_of(path);
     zk_node *parent = tree_get(t, parent_path);
     zk_node *n = tree_get(t, path);
+    if (parent && !n && zxid > parent->pzxid)
+        parent->pzxid = zxid;   /* DataTree.deleteNode moves pzxid first */
     if (!parent || !n || n == t->root) {
         g_free(parent_path);
         return ZNONODE;

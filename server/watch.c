@@ -53,14 +53,13 @@ void watch_add(watch_mgr *m, const char *path, void *watcher, int mode)
         g_hash_table_add(ps, g_strdup(path));
 }
 
+/* Like Apache's watch2Paths, a watcher whose last path is gone keeps its
+ * (empty) entry until its connection closes: wchs counts it. */
 static void forget_path_of_watcher(watch_mgr *m, void *watcher, const char *path)
 {
     GHashTable *ps = g_hash_table_lookup(m->by_watcher, watcher);
-    if (ps) {
+    if (ps)
         g_hash_table_remove(ps, path);
-        if (g_hash_table_size(ps) == 0)
-            g_hash_table_remove(m->by_watcher, watcher);
-    }
 }
 
 /* The parent in Apache's PathParentIterator: "/a/b" -> "/a" -> "/" -> end. */

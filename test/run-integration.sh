@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test/integration/test_*.sh (or those whose name contains the
-# optional FILTER argument), each under a timeout, prints "ok"/"FAIL" per
+# Runs every test/integration/test_*.sh (or those whose name matches the
+# optional FILTER argument, an extended regular expression), each under a timeout, prints "ok"/"FAIL" per
 # test (with the log of a failed test) and ends with the line
 #   integration: N passed, N failed
 # Exit status is non-zero if any test failed.
@@ -17,7 +17,7 @@ logdir=$(mktemp -d /tmp/zkit-logs.XXXXXX)
 pass=0; fail=0
 for t in test/integration/test_*.sh; do
   name=$(basename "$t" .sh)
-  case "$name" in *"$filter"*) ;; *) continue ;; esac
+  [[ -z "$filter" || "$name" =~ $filter ]] || continue
   start=$(date +%s)
   if timeout -k 10 "$per_test" bash "$t" >"$logdir/$name.log" 2>&1; then
     pass=$((pass+1)); echo "  ok    $name ($(( $(date +%s) - start ))s)"
