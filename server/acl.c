@@ -379,6 +379,41 @@ void auth_id_free(gpointer p)
     g_free(a);
 }
 
+/* java.lang.String.hashCode() of a UTF-8 string (over its UTF-16 units). */
+static uint32_t java_string_hash(const char *s)
+{
+    uint32_t h = 0;
+    gunichar2 *units = g_utf8_to_utf16(s, -1, NULL, NULL, NULL);
+    if (units) {
+        for (const gunichar2 *u = units; *u; u++)
+            h = 31 * h + *u;
+        g_free(units);
+    } else {                  /* not UTF-8: Java would see U+FFFD; close enough */
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+            h = 31 * h + *p;
+    }
+    return h;
+}
+
+/* Bucket of an Id in a ConcurrentHashMap table of `table_size` bins:
+ * Id.hashCode() is 37 * (37 * 17 + scheme.hashCode()) + id.hashCode(),
+ * and CHM.spread() folds the high half in. */
+static guint chm_bucket(const zk_auth_id *a, guint table_size)
+{
+    uint32_t h = 37u * (37u * 17u + java_string_hash(a->scheme)) + java_string_hash(a->id);
+    h = (h ^ (h >> 16)) & 0x7fffffffu;
+    return h & (table_size - 1);
+}
+
+/* Sort order of two ids; `table_size` points to the number of bins. */
+static gint by_chm_bucket(gconstpointer pa, gconstpointer pb, gpointer table_size)
+{
+    guint n = *(const guint *)table_size;
+    guint ba = chm_bucket(*(zk_auth_id *const *)pa, n);
+    guint bb = chm_bucket(*(zk_auth_id *const *)pb, n);
+    return ba < bb ? -1 : ba > bb;
+}
+
 void auth_add(GPtrArray *auth, const char *scheme, const char *id)
 {
     for (guint i = 0; i < auth->len; i++) {
@@ -387,4 +422,12 @@ void auth_add(GPtrArray *auth, const char *scheme, const char *id)
             return;
     }
     g_ptr_array_add(auth, auth_id_new(scheme, id));
+    /* Apache's iteration order: by CHM bin (16 bins, doubled whenever the
+     * count reaches 3/4 of them), and in insertion order within a bin (a
+     * stable sort keeps that).  Exact up to 11 identities; past a resize
+     * Java may reorder a shared bin, which no real client gets near. */
+    guint table_size = 16;
+    while (auth->len >= table_size - table_size / 4)
+        table_size *= 2;
+    g_ptr_array_sort_with_data(auth, by_chm_bucket, &table_size);   /* stable */
 }

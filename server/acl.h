@@ -82,7 +82,12 @@ bool acl_id_valid(const char *scheme, const char *id);
 /* zk_auth_id helpers (GPtrArray element free function included). */
 zk_auth_id *auth_id_new(const char *scheme, const char *id);
 void auth_id_free(gpointer p);
-/* Adds an identity unless an equal one is present. */
+/*
+ * Adds an identity unless an equal one is present, keeping `auth` in the
+ * order Apache iterates a connection's identities (ServerCnxn.authInfo is a
+ * ConcurrentHashMap key set): that order is visible in whoAmI replies and in
+ * the ACL that an "auth" entry expands to (see auth_add in acl.c).
+ */
 void auth_add(GPtrArray *auth, const char *scheme, const char *id);
 
 #endif

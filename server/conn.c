@@ -55,6 +55,13 @@ void conn_close(zk_conn *c, const char *why)
     c->closed = true;
     c->state = CONN_CLOSING;
     loop_unwatch(s->loop, c->fd);
+    /* Close gracefully: send our FIN first and drop what the client already
+     * sent, so the kernel does not answer unread input with a RST that
+     * could overtake our last reply. */
+    shutdown(c->fd, SHUT_WR);
+    char sink[4096];
+    for (int i = 0; i < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+        ;
     close(c->fd);
     g_hash_table_remove(s->conns, GINT_TO_POINTER(c->fd));
     gpointer cnt = g_hash_table_lookup(s->conns_per_ip, c->addr);

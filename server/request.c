@@ -559,6 +559,12 @@ static void rollback_multi(zk_server *s, int64_t zxid, GHashTable *saved)
             g_hash_table_insert(s->change_by_path, ((change_rec *)v)->path, v);
 }
 
+/* Sub-op type of a multi create whose opcode is not createTTL but whose
+ * flags are a TTL mode: Apache's Op.create(path, data, acl, flags) makes it a
+ * createTTL op around a plain CreateRequest, and PrepRequestProcessor's cast
+ * to CreateTTLRequest then fails (MARSHALLINGERROR for the whole multi). */
+#define MULTI_CREATE_TTL_BAD_CAST (-1000)
+
 static int prep_multi(prep *p, jute_writer *txn)
 {
     zk_server *s = p->s;
@@ -586,7 +592,23 @@ static int prep_multi(prep *p, jute_writer *txn)
             if (cr.flags == ZK_CREATE_CONTAINER)
                 mh.type = ZK_OP_CREATECONTAINER;
             else if (mode_is_ttl(cr.flags))
+                mh.type = MULTI_CREATE_TTL_BAD_CAST;
+            else
+                mh.type = ZK_OP_CREATE;
+            break;
+        }
+        case ZK_OP_CREATETTL: {
+            /* MultiOperationRecord reads a CreateTTLRequest and calls
+             * Op.create(path, data, acl, flags, ttl): a TTL mode makes a real
+             * createTTL op; any other mode drops the ttl and is an
+             * Op.create(flags) as above (createContainer or create). */
+            zk_create_request cr;
+            if (!zk_create_request_read(&r, ZK_OP_CREATETTL, &cr))
+                goto bad;
+            if (mode_is_ttl(cr.flags))
                 mh.type = ZK_OP_CREATETTL;
+            else if (cr.flags == ZK_CREATE_CONTAINER)
+                mh.type = ZK_OP_CREATECONTAINER;
             else
                 mh.type = ZK_OP_CREATE;
             break;
@@ -651,7 +673,8 @@ static int prep_multi(prep *p, jute_writer *txn)
         } else {
             jute_reader or;
             jr_init(&or, v.ptr, (size_t)v.len);
-            if (type == ZK_OP_CREATETTL || type == ZK_OP_GETDATA || type == ZK_OP_GETCHILDREN) {
+            if (type == MULTI_CREATE_TTL_BAD_CAST || type == ZK_OP_GETDATA ||
+                type == ZK_OP_GETCHILDREN) {
                 /* Apache throws a non-Keeper exception here: the whole
                  * request becomes an ErrorTxn(MARSHALLINGERROR). */
                 rollback_multi(s, p->zxid, saved);
@@ -743,11 +766,18 @@ static void prep_write(zk_server *s, zk_request *req)
 /* ------------------------------------------------------------------ */
 /* watch delivery                                                      */
 
-static void deliver_event(void *ctx, void *watcher, int type, const char *path)
+/* Sends a watch event to connection `watcher`, unless `acl` (the znode's,
+ * borrowed; NULL for setWatches replays, which Apache never filters) denies
+ * it READ: Apache 3.8.4 NIOServerCnxn.process(event, znodeAcl), the fix of
+ * CVE-2024-23944 that Debian's 3.8.0-11+deb12u2 carries. */
+static void deliver_event(void *ctx, void *watcher, int type, const char *path,
+                          const zk_acl_list *acl)
 {
     (void)ctx;
     zk_conn *c = watcher;
     if (c->closed)
+        return;
+    if (acl_check(acl, ZK_PERM_READ, c->auth) != ZOK)
         return;
     jute_writer w;
     jw_init(&w, 32 + strlen(path));
@@ -1015,23 +1045,23 @@ static void add_watch_list(zk_server *s, zk_conn *c, const zk_vec *v, int kind, 
         switch (kind) {
         case 0: /* data */
             if (!n)
-                deliver_event(s, c, ZK_EVENT_DELETED, path);
+                deliver_event(s, c, ZK_EVENT_DELETED, path, NULL);
             else if (n->mzxid > rel)
-                deliver_event(s, c, ZK_EVENT_DATA_CHANGED, path);
+                deliver_event(s, c, ZK_EVENT_DATA_CHANGED, path, NULL);
             else
                 watch_add(s->tree->data_watches, path, c, WATCH_STANDARD);
             break;
         case 1: /* exist */
             if (n)
-                deliver_event(s, c, ZK_EVENT_CREATED, path);
+                deliver_event(s, c, ZK_EVENT_CREATED, path, NULL);
             else
                 watch_add(s->tree->data_watches, path, c, WATCH_STANDARD);
             break;
         case 2: /* child */
             if (!n)
-                deliver_event(s, c, ZK_EVENT_DELETED, path);
+                deliver_event(s, c, ZK_EVENT_DELETED, path, NULL);
             else if (n->pzxid > rel)
-                deliver_event(s, c, ZK_EVENT_CHILD_CHANGED, path);
+                deliver_event(s, c, ZK_EVENT_CHILD_CHANGED, path, NULL);
             else
                 watch_add(s->tree->child_watches, path, c, WATCH_STANDARD);
             break;

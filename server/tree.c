@@ -173,11 +173,27 @@ static void unindex_owner(zk_tree *t, zk_node *n)
     }
 }
 
-static void fire(zk_tree *t, watch_mgr *m, const char *path, int type, GHashTable *suppress,
-                 GHashTable *fired)
+/* Adapts watch_trigger's callback to t->deliver, adding the znode's ACL. */
+typedef struct fire_ctx {
+    zk_tree *tree;
+    const zk_acl_list *acl;    /* borrowed: ACL of the znode the event is about */
+} fire_ctx;
+
+static void deliver_with_acl(void *ctx, void *watcher, int type, const char *path)
 {
-    if (t->deliver)
-        watch_trigger(m, path, type, suppress, fired, t->deliver, t->deliver_ctx);
+    fire_ctx *f = ctx;
+    f->tree->deliver(f->tree->deliver_ctx, watcher, type, path, f->acl);
+}
+
+/* Fires the watches of `m` for an event on `path`; each receiver checks READ
+ * on `acl` (Apache 3.8.4 DataTree passes the node's or the parent's ACL). */
+static void fire(zk_tree *t, watch_mgr *m, const char *path, int type, const zk_acl_list *acl,
+                 GHashTable *suppress, GHashTable *fired)
+{
+    if (!t->deliver)
+        return;
+    fire_ctx f = { t, acl };
+    watch_trigger(m, path, type, suppress, fired, deliver_with_acl, &f);
 }
 
 int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len,
@@ -215,8 +231,9 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
         tree_stat(n, out);
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
-    fire(t, t->data_watches, path, ZK_EVENT_CREATED, NULL, NULL);
-    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED, NULL, NULL);
+    fire(t, t->data_watches, path, ZK_EVENT_CREATED, n->acl, NULL, NULL);
+    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED,
+         parent->acl, NULL, NULL);
     g_free(parent_path);
     return ZOK;
 }
@@ -234,6 +251,7 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
     }
     /* Keep a copy of the path: the node (and its path) is freed below. */
     char *p = g_strdup(path);
+    zk_acl_list *acl = acl_ref(n->acl);    /* the events below need it after node_free */
     g_hash_table_remove(t->nodes, n->path);
     unindex_owner(t, n);
     jset_remove(&parent->children, n->name);
@@ -248,10 +266,12 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
     GHashTable *fired = g_hash_table_new(g_direct_hash, g_direct_equal);
-    fire(t, t->data_watches, p, ZK_EVENT_DELETED, NULL, fired);
-    fire(t, t->child_watches, p, ZK_EVENT_DELETED, fired, NULL);
-    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED, NULL, NULL);
+    fire(t, t->data_watches, p, ZK_EVENT_DELETED, acl, NULL, fired);
+    fire(t, t->child_watches, p, ZK_EVENT_DELETED, acl, fired, NULL);
+    fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED,
+         parent->acl, NULL, NULL);
     g_hash_table_destroy(fired);
+    acl_unref(t->acls, acl);
     g_free(p);
     g_free(parent_path);
     return ZOK;
@@ -273,7 +293,7 @@ int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_l
         tree_stat(n, out);
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
-    fire(t, t->data_watches, path, ZK_EVENT_DATA_CHANGED, NULL, NULL);
+    fire(t, t->data_watches, path, ZK_EVENT_DATA_CHANGED, n->acl, NULL, NULL);
     return ZOK;
 }
 

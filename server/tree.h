@@ -44,6 +44,16 @@ typedef struct zk_node {
     jset children;             /* name -> zk_node*, keys point into child->path */
 } zk_node;
 
+/*
+ * How a fired watch reaches its connection: like watch_deliver_fn, plus the
+ * ACL of the znode the event is about (borrowed, valid during the call; NULL
+ * means "no check").  The receiver delivers the event only if the watcher's
+ * identities grant READ on that ACL: CVE-2024-23944 (ZOOKEEPER-4799, Apache
+ * 3.8.4), backported to Debian's 3.8.0-11+deb12u2, which is our reference.
+ */
+typedef void (*tree_deliver_fn)(void *ctx, void *watcher, int event_type, const char *path,
+                                const zk_acl_list *acl);
+
 typedef struct zk_tree {
     GHashTable *nodes;         /* path -> zk_node* (key is node->path); also "" -> root */
     zk_node *root;
@@ -55,7 +65,7 @@ typedef struct zk_tree {
     int64_t data_size;         /* approximate bytes (paths + data), mntr */
     watch_mgr *data_watches;   /* owned */
     watch_mgr *child_watches;  /* owned */
-    watch_deliver_fn deliver;  /* how a fired watch reaches its connection */
+    tree_deliver_fn deliver;   /* how a fired watch reaches its connection */
     void *deliver_ctx;
 } zk_tree;
 

@@ -261,6 +261,22 @@ static void test_auth_add_dedups(void **state)
     g_ptr_array_free(a, TRUE);
 }
 
+/* The order Apache 3.8 reports a connection's ids in (whoAmI), observed on
+ * the Debian server: auth user1:pw1 then user2:pw2 from 127.0.0.1 gives
+ * [digest user2, ip 127.0.0.1, digest user1]. */
+static void test_auth_order_is_javas(void **state)
+{
+    (void)state;
+    GPtrArray *a = auth_of("ip", "127.0.0.1",
+                           "digest", "user1:GMJqCvSAmNfv41XqBotWHO0HsNc=",
+                           "digest", "user2:bpD4uPzrrsGNcJsBFLRErJIlBog=", NULL);
+    assert_int_equal(a->len, 3);
+    assert_string_equal(((zk_auth_id *)g_ptr_array_index(a, 0))->id, "user2:bpD4uPzrrsGNcJsBFLRErJIlBog=");
+    assert_string_equal(((zk_auth_id *)g_ptr_array_index(a, 1))->id, "127.0.0.1");
+    assert_string_equal(((zk_auth_id *)g_ptr_array_index(a, 2))->id, "user1:GMJqCvSAmNfv41XqBotWHO0HsNc=");
+    g_ptr_array_free(a, TRUE);
+}
+
 /* ---- fixupACL -------------------------------------------------------------- */
 
 /* Runs acl_fixup on entries; returns rc and the list (or NULL). */
@@ -303,14 +319,16 @@ static void test_fixup(void **state)
     assert_int_equal(out->count, 2);
     acl_unref(c, out);
 
-    /* "auth" expands into every authenticated id (digest; not ip). */
+    /* "auth" expands into every authenticated id (digest; not ip), in the
+     * connection's (Java ConcurrentHashMap) order: amy:H2 is in bin 5,
+     * ip and bob:H1 share bin 12. */
     zk_acl_entry au[] = { { ZK_PERM_READ | ZK_PERM_WRITE, "auth", "" }, { ZK_PERM_READ, "world", "anyone" } };
     assert_int_equal(fixup(c, 2, au, ipdig, &out), ZOK);
     assert_int_equal(out->count, 3);
     assert_int_equal(out->items[0].perms, ZK_PERM_READ | ZK_PERM_WRITE);
     assert_string_equal(out->items[0].scheme, "digest");
-    assert_string_equal(out->items[0].id, "bob:H1");
-    assert_string_equal(out->items[1].id, "amy:H2");
+    assert_string_equal(out->items[0].id, "amy:H2");
+    assert_string_equal(out->items[1].id, "bob:H1");
     assert_string_equal(out->items[2].scheme, "world");
     acl_unref(c, out);
     /* ... and is invalid when there is none (ip is not "authenticated"). */
@@ -373,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_intern_shares_lists),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_auth_add_dedups),
+        cmocka_unit_test(test_auth_order_is_javas),
         cmocka_unit_test(test_fixup),
         cmocka_unit_test(test_fixup_null_scheme_invalid),
     };

@@ -382,8 +382,10 @@ static void test_serialize_round_trip(void **state)
 /* ---- watches fired by mutations --------------------------------------------- */
 
 /* Each delivery appended as "watcher:type:path" to a GPtrArray of strings. */
-static void record_delivery(void *ctx, void *watcher, int type, const char *path)
+static void record_delivery(void *ctx, void *watcher, int type, const char *path,
+                            const zk_acl_list *acl)
 {
+    (void)acl;
     g_ptr_array_add(ctx, g_strdup_printf("%s:%d:%s", (const char *)watcher, type, path));
 }
 
