@@ -1,12 +1,12 @@
 # zkfs — build, run and test.  Plain GNU make + pkg-config.
 #
-#   make          build bin/zkserver (and the other programs)
+#   make          build bin/zkserver and bin/zkfs
 #   make test     install missing Debian packages, build, run every test
 #   make run      install, build, start a local cluster and show how to use it
 #   make clean
 
 CC      ?= cc
-PKGS    := glib-2.0
+PKGS    := glib-2.0 fuse3
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                -Iinclude -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
@@ -15,19 +15,22 @@ SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 
 LIB_SRC    := $(wildcard lib/*.c)
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
+ZKFS_SRC   := $(filter-out zkfs/main.c,$(wildcard zkfs/*.c))
 UNIT_SRC   := $(wildcard test/unit/test_*.c)
 
 OBJ        := build/obj
 SANOBJ     := build/san
 LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(OBJ)/%.o)
+ZKFS_OBJ   := $(ZKFS_SRC:%.c=$(OBJ)/%.o)
 LIB_SANOBJ    := $(LIB_SRC:%.c=$(SANOBJ)/%.o)
 SERVER_SANOBJ := $(SERVER_SRC:%.c=$(SANOBJ)/%.o)
+ZKFS_SANOBJ   := $(ZKFS_SRC:%.c=$(SANOBJ)/%.o)
 
 UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
 UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
-PROGRAMS := bin/zkserver
+PROGRAMS := bin/zkserver $(if $(wildcard zkfs/main.c),bin/zkfs)
 
 .PHONY: all clean test unit unit-san integration deps run san
 all: $(PROGRAMS)
@@ -44,16 +47,20 @@ bin/zkserver: $(OBJ)/server/main.o $(SERVER_OBJ) $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
+bin/zkfs: $(OBJ)/zkfs/main.o $(ZKFS_OBJ) $(LIB_OBJ)
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
 # Sanitizer build of the server, used by the integration tests under SAN=1.
 bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(LIB_OBJ)
+build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(ZKFS_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
 
-build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
+build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
 

@@ -985,7 +985,9 @@ static void drain_waiting(zk_conn *c)
 /* ------------------------------------------------------------------ */
 /* reads                                                               */
 
-static int read_get_data(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out)
+/* getData; `may_watch` false ignores the request's watch flag (multiRead). */
+static int read_get_data(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out,
+                         bool may_watch)
 {
     zk_path_watch_request g;
     if (!zk_path_watch_request_read(r, &g) || g.path.len < 0)
@@ -996,7 +998,7 @@ static int read_get_data(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *
     if (!n)
         rc = ZNONODE;
     else if ((rc = acl_check(n->acl, ZK_PERM_READ, c->auth)) == ZOK) {
-        if (g.watch)
+        if (g.watch && may_watch)
             watch_add(s->tree->data_watches, path, c, WATCH_STANDARD);
         jw_buffer(out, n->data, n->data_len);
         zk_stat st;
@@ -1007,7 +1009,9 @@ static int read_get_data(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *
     return rc;
 }
 
-static int read_get_children(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out, bool with_stat)
+/* getChildren(2); `may_watch` false ignores the request's watch flag (multiRead). */
+static int read_get_children(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out,
+                             bool with_stat, bool may_watch)
 {
     zk_path_watch_request g;
     if (!zk_path_watch_request_read(r, &g) || g.path.len < 0)
@@ -1026,7 +1030,7 @@ static int read_get_children(zk_server *s, zk_conn *c, jute_reader *r, jute_writ
             tree_stat(n, &st);
             zk_stat_write(out, &st);
         }
-        if (g.watch)
+        if (g.watch && may_watch)
             watch_add(s->tree->child_watches, path, c, WATCH_STANDARD);
     }
     g_free(path);
@@ -1108,8 +1112,11 @@ static int read_multi(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out
             break;
         jute_writer sub;
         jw_init(&sub, 128);
-        int rc = mh.type == ZK_OP_GETDATA ? read_get_data(s, c, r, &sub)
-                                          : read_get_children(s, c, r, &sub, false);
+        /* Apache builds Op.getData(path) / Op.getChildren(path) from the
+         * records (MultiOperationRecord.deserialize), and their
+         * toRequestRecord() sets watch=false: multiRead never sets a watch. */
+        int rc = mh.type == ZK_OP_GETDATA ? read_get_data(s, c, r, &sub, false)
+                                          : read_get_children(s, c, r, &sub, false, false);
         if (rc == ZOK) {
             write_multi_header(out, mh.type, false, 0);
             jw_raw(out, sub.buf, sub.len);
@@ -1174,13 +1181,13 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
     }
     case ZK_OP_GETDATA:
         *op = "GETD";
-        return read_get_data(s, c, &r, out);
+        return read_get_data(s, c, &r, out, true);
     case ZK_OP_GETCHILDREN:
         *op = "GETC";
-        return read_get_children(s, c, &r, out, false);
+        return read_get_children(s, c, &r, out, false, true);
     case ZK_OP_GETCHILDREN2:
         *op = "GETC";
-        return read_get_children(s, c, &r, out, true);
+        return read_get_children(s, c, &r, out, true, true);
     case ZK_OP_GETACL: {
         *op = "GETA";
         jute_view pv;
