@@ -173,7 +173,7 @@ static void add_change(zk_server *s, int64_t zxid, const char *path, const rec_v
         cr->acl = acl_ref(v->acl);
     }
     g_queue_push_tail(&s->changes, cr);
-    g_hash_table_insert(s->change_by_path, cr->path, cr);
+    g_hash_table_replace(s->change_by_path, cr->path, cr);
 }
 
 static void change_free(zk_server *s, change_rec *cr)
@@ -556,7 +556,7 @@ static void rollback_multi(zk_server *s, int64_t zxid, GHashTable *saved)
     g_hash_table_iter_init(&it, saved);
     while (g_hash_table_iter_next(&it, &k, &v))
         if (g_queue_find(&s->changes, v))
-            g_hash_table_insert(s->change_by_path, ((change_rec *)v)->path, v);
+            g_hash_table_replace(s->change_by_path, ((change_rec *)v)->path, v);
 }
 
 /* Sub-op type of a multi create whose opcode is not createTTL but whose

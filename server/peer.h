@@ -1,0 +1,59 @@
+/*
+ * peer.h — TCP links between replicas, owned by the event loop.
+ *
+ * Two channels, as in Apache ZooKeeper:
+ *   PEER_ELECTION  a full mesh on the election ports; for every pair the
+ *                  server with the HIGHER sid dials the lower one (so a pair
+ *                  never has two connections), and keeps re-dialling while
+ *                  the link is down;
+ *   PEER_QUORUM    learner -> leader links on the leader's quorum port; a
+ *                  learner dials the leader it was told about
+ *                  (peer_set_leader) and keeps re-dialling; the leader
+ *                  accepts any number of learners.
+ * Every connection starts with a hello frame naming the sender's sid and the
+ * channel; afterwards each frame is a 4-byte big-endian length + payload.
+ * A link is FIFO; when it breaks, what was in flight is lost and the owner
+ * is told (lost callback) — exactly the model the Zab simulation assumes.
+ */
+#ifndef ZK_PEER_H
+#define ZK_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loop.h"
+
+enum { PEER_ELECTION = 0, PEER_QUORUM = 1 };
+
+typedef struct peer_net peer_net;
+
+/* A complete frame from sid on channel; msg is valid during the call only. */
+typedef void (*peer_recv_fn)(void *ctx, int sid, int channel, const uint8_t *msg, size_t len);
+/* The link to sid on channel broke (or was refused). */
+typedef void (*peer_lost_fn)(void *ctx, int sid, int channel);
+/* A link to sid on channel is up (after the hello). */
+typedef void (*peer_up_fn)(void *ctx, int sid, int channel);
+
+/*
+ * Listens on this server's quorum and election ports (from cfg->peers and
+ * cfg->myid) and starts dialling.  Returns NULL with *err on failure.
+ * cfg and ctx are borrowed and must outlive the net.
+ */
+peer_net *peer_net_new(zk_loop *loop, const zk_config *cfg, peer_recv_fn recv, peer_lost_fn lost,
+                       peer_up_fn up, void *ctx, char **err);
+void peer_net_free(peer_net *n);
+/* Queues a frame to sid on channel; dropped (returns -1) if there is no link. */
+int peer_send(peer_net *n, int sid, int channel, const uint8_t *msg, size_t len);
+/* True if a link to sid on channel is up. */
+int peer_connected(const peer_net *n, int sid, int channel);
+/* Learners: dial this leader's quorum port (0 = none; drops the old link). */
+void peer_set_leader(peer_net *n, int leader_sid);
+/* Closes the link to sid on channel (the lost callback is called). */
+void peer_drop(peer_net *n, int sid, int channel);
+/* Periodic work: re-dial missing links (call from the loop timer). */
+void peer_tick(peer_net *n);
+/* Bytes queued to sid on channel and not yet written (for back-pressure). */
+size_t peer_backlog(const peer_net *n, int sid, int channel);
+
+#endif
