@@ -82,7 +82,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff'
 
 .SECONDARY:
 

@@ -121,6 +121,24 @@ static char *wire_path(jute_view v)
     return jute_view_dup(v);
 }
 
+/* The watch-table key of a path from the wire (g_malloc'd; v.len >= 0).
+ * Apache keys watches by the Java string, NULs included — addWatch,
+ * checkWatches, removeWatches and setWatches do not validate paths — so
+ * "/a\0b" is a key of its own that no event ever matches, never "/a".  A NUL
+ * becomes C0 80 (Java's modified UTF-8 for U+0000), which no valid UTF-8
+ * path contains, so the mapping stays one to one. */
+static char *watch_key(jute_view v)
+{
+    GString *k = g_string_sized_new((gsize)MAX(v.len, 0) + 8);
+    for (int32_t i = 0; i < v.len; i++) {
+        if (v.ptr[i] == 0)
+            g_string_append(k, "\xC0\x80");
+        else
+            g_string_append_c(k, v.ptr[i]);
+    }
+    return g_string_free(k, FALSE);
+}
+
 static zk_node *lookup(zk_server *s, jute_view v)
 {
     char *p = wire_path(v);
@@ -1042,10 +1060,13 @@ static void add_watch_list(zk_server *s, zk_conn *c, const zk_vec *v, int kind, 
     jute_reader it;
     zk_vec_iter(v, &it);
     for (int i = 0; i < v->count; i++) {
-        char *path = jute_view_dup(jr_string(&it));
-        if (!path)
+        jute_view pv = jr_string(&it);
+        if (pv.len < 0)
             continue;
-        zk_node *n = tree_get(s->tree, path);
+        /* A path with a NUL names no node; its key keeps the NUL apart
+         * (the event path then carries C0 80 where Apache sends 00). */
+        char *path = watch_key(pv);
+        zk_node *n = lookup(s, pv);
         switch (kind) {
         case 0: /* data */
             if (!n)
@@ -1252,7 +1273,7 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
             return ZMARSHALLINGERROR;
         if (aw.type != ZK_ADDWATCH_PERSISTENT && aw.type != ZK_ADDWATCH_PERSISTENT_RECURSIVE)
             return ZMARSHALLINGERROR;
-        char *path = jute_view_dup(aw.path);
+        char *path = watch_key(aw.path);
         int mode = aw.type == ZK_ADDWATCH_PERSISTENT ? WATCH_PERSISTENT : WATCH_PERSISTENT_RECURSIVE;
         watch_add(s->tree->data_watches, path, c, mode);
         watch_add(s->tree->child_watches, path, c, mode);
@@ -1269,7 +1290,7 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
             return ZMARSHALLINGERROR;
         if (!watcher_type_ok(pt.type))
             return ZMARSHALLINGERROR;
-        char *path = jute_view_dup(pt.path);
+        char *path = watch_key(pt.path);
         bool found = false;
         if (pt.type == ZK_WATCHER_CHILDREN || pt.type == ZK_WATCHER_ANY)
             found |= remove ? watch_remove(s->tree->child_watches, path, c)
