@@ -241,7 +241,7 @@ int acl_check(const zk_acl_list *acl, int perm, const GPtrArray *auth)
 {
     if (!acl || acl->count == 0)
         return ZOK;
-    for (guint i = 0; i < auth->len; i++) {
+    for (guint i = 0; auth && i < auth->len; i++) {
         const zk_auth_id *a = g_ptr_array_index(auth, i);
         if (strcmp(a->scheme, "super") == 0)
             return ZOK;
@@ -254,7 +254,7 @@ int acl_check(const zk_acl_list *acl, int perm, const GPtrArray *auth)
             return ZOK;
         if (!provider_exists(e->scheme))
             continue;
-        for (guint j = 0; j < auth->len; j++) {
+        for (guint j = 0; auth && j < auth->len; j++) {
             const zk_auth_id *a = g_ptr_array_index(auth, j);
             if (strcmp(a->scheme, e->scheme) == 0 && provider_matches(e->scheme, a->id, e->id))
                 return ZOK;
@@ -307,7 +307,7 @@ int acl_fixup(acl_cache *c, const zk_vec *vec, const GPtrArray *auth, zk_acl_lis
             g_array_append_val(rv, x);
         } else if (strcmp(e->scheme, "auth") == 0) {
             bool valid = false;
-            for (guint j = 0; j < auth->len; j++) {
+            for (guint j = 0; auth && j < auth->len; j++) {
                 const zk_auth_id *a = g_ptr_array_index(auth, j);
                 /* only providers whose isAuthenticated() is true: digest
                  * (ip is not, and "super" has no provider at all) */

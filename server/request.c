@@ -52,6 +52,8 @@ static void request_free(zk_request *req)
         return;
     if (req->conn)
         conn_unref(req->conn);
+    if (req->owns_auth && req->auth)
+        g_ptr_array_free(req->auth, TRUE);
     g_free(req->body);
     g_free(req->txn);
     g_free(req);
@@ -62,8 +64,10 @@ static zk_request *request_new(zk_conn *c, int64_t session_id, int32_t xid, int3
 {
     zk_request *req = g_new0(zk_request, 1);
     req->conn = c;
-    if (c)
+    if (c) {
         conn_ref(c);
+        req->auth = c->auth;
+    }
     req->session_id = session_id;
     req->xid = xid;
     req->type = type;
@@ -228,7 +232,7 @@ typedef struct prep {
 
 static int check_acl(zk_request *req, zk_acl_list *acl, int perm)
 {
-    return acl_check(acl, perm, req->conn ? req->conn->auth : NULL);
+    return acl_check(acl, perm, req->auth);
 }
 
 static char *view_path(jute_view v)
@@ -293,7 +297,7 @@ static int prep_create(prep *p, int32_t type, jute_reader *r)
     }
     char *ppath = parent_path(path);
     zk_acl_list *acl = NULL;
-    rc = acl_fixup(s->tree->acls, &cr.acl, p->req->conn ? p->req->conn->auth : NULL, &acl);
+    rc = acl_fixup(s->tree->acls, &cr.acl, p->req->auth, &acl);
     if (rc != ZOK)
         goto out;
     rec_view parent = get_record(s, ppath);
@@ -450,7 +454,7 @@ static int prep_set_acl(prep *p, jute_reader *r)
     if (!zk_path_valid(sa.path.ptr, (size_t)sa.path.len))
         return ZBADARGUMENTS;
     zk_acl_list *acl = NULL;
-    rc = acl_fixup(s->tree->acls, &sa.acl, p->req->conn ? p->req->conn->auth : NULL, &acl);
+    rc = acl_fixup(s->tree->acls, &sa.acl, p->req->auth, &acl);
     if (rc != ZOK)
         return rc;
     char *path = view_path(sa.path);
@@ -1444,72 +1448,100 @@ static void session_closed_cb(void *ctx, int64_t session_id)
     }
 }
 
-/* Applies one logged request and answers it. */
-static void apply_request(zk_server *s, zk_request *req)
+/* Answers a local request whose transaction was just applied. */
+static void reply_for(zk_server *s, zk_request *req, const txn_result *res)
+{
+    zk_conn *c = req->conn;
+    if (!c)
+        return;
+    c->writes_in_flight--;
+    if (req->type == ZK_OP_CREATESESSION) {
+        if (c->outstanding > 0) c->outstanding--;
+        if (s->outstanding > 0) s->outstanding--;
+        c->last_op = "SESS";
+        finish_session_init(s, c, !c->closed && res->err == ZOK);
+        return;
+    }
+    jute_writer out;
+    jw_init(&out, 128);
+    int32_t err = res->err;
+    switch (req->type) {
+    case ZK_OP_CREATE:
+        jw_string(&out, res->path);
+        break;
+    case ZK_OP_CREATE2: case ZK_OP_CREATETTL: case ZK_OP_CREATECONTAINER:
+        jw_string(&out, res->path);
+        zk_stat_write(&out, &res->stat);
+        break;
+    case ZK_OP_SETDATA: case ZK_OP_SETACL: case ZK_OP_CHECK:
+        if (req->type != ZK_OP_CHECK || res->has_stat)
+            zk_stat_write(&out, &res->stat);
+        break;
+    case ZK_OP_MULTI:
+        if (res->type == ZK_OP_MULTI) {
+            for (guint i = 0; res->multi && i < res->multi->len; i++)
+                write_sub_result(&out, &g_array_index(res->multi, txn_result, i));
+            write_multi_header(&out, -1, true, -1);
+            err = ZOK;
+        }
+        break;
+    default:
+        break;
+    }
+    if (req->type == ZK_OP_CHECK && err == ZOK) {
+        /* FinalRequestProcessor answers check with a SetDataResponse
+         * whose Stat is null: an all-zero Stat on the wire. */
+        jw_reset(&out);
+        zk_stat zero = { 0 };
+        zk_stat_write(&out, &zero);
+    }
+    send_reply(s, req, req->xid, s->tree->last_processed_zxid, err, &out, write_op_name(req->type));
+    jw_free(&out);
+    if (req->type == ZK_OP_CLOSESESSION)
+        conn_close_after_flush(c);
+}
+
+/* Finds (and unqueues) the local request a committed transaction answers:
+ * the head of the in-flight queue (standalone, or the leader's own
+ * clients) when the zxid matches, else the head of the learner's queue of
+ * forwarded requests when session and xid match. */
+static zk_request *take_local_request(zk_server *s, int64_t zxid, const txn_header *h)
+{
+    zk_request *head = g_queue_peek_head(&s->inflight);
+    if (head && head->zxid == zxid)
+        return g_queue_pop_head(&s->inflight);
+    head = g_queue_peek_head(&s->forwarded);
+    if (head && head->session_id == h->client_id && head->xid == h->cxid &&
+        (head->type == ZK_OP_CREATESESSION) == (h->type == ZK_OP_CREATESESSION))
+        return g_queue_pop_head(&s->forwarded);
+    return NULL;
+}
+
+void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len)
 {
     txn_ctx ctx = { s->tree, &s->sessions, loop_now_ms(), session_closed_cb, s };
     txn_result res;
-    if (!txn_apply(&ctx, req->txn, req->txn_len, &res))
-        LOG_ERROR("cannot apply transaction 0x%" G_GINT64_MODIFIER "x (corrupt encoding)", req->zxid);
-    retire_changes(s, req->zxid);
-    zk_conn *c = req->conn;
-    if (c) {
-        c->writes_in_flight--;
-        if (req->type == ZK_OP_CREATESESSION) {
-            if (c->outstanding > 0) c->outstanding--;
-            if (s->outstanding > 0) s->outstanding--;
-            c->last_op = "SESS";
-            finish_session_init(s, c, !c->closed);
-        } else {
-            jute_writer out;
-            jw_init(&out, 128);
-            int32_t err = res.err;
-            switch (req->type) {
-            case ZK_OP_CREATE:
-                jw_string(&out, res.path);
-                break;
-            case ZK_OP_CREATE2: case ZK_OP_CREATETTL: case ZK_OP_CREATECONTAINER:
-                jw_string(&out, res.path);
-                zk_stat_write(&out, &res.stat);
-                break;
-            case ZK_OP_SETDATA: case ZK_OP_SETACL: case ZK_OP_CHECK:
-                if (req->type != ZK_OP_CHECK || res.has_stat)
-                    zk_stat_write(&out, &res.stat);
-                break;
-            case ZK_OP_MULTI:
-                if (res.type == ZK_OP_MULTI) {
-                    for (guint i = 0; res.multi && i < res.multi->len; i++)
-                        write_sub_result(&out, &g_array_index(res.multi, txn_result, i));
-                    write_multi_header(&out, -1, true, -1);
-                    err = ZOK;
-                }
-                break;
-            default:
-                break;
-            }
-            if (req->type == ZK_OP_CHECK && err == ZOK) {
-                /* FinalRequestProcessor answers check with a SetDataResponse
-                 * whose Stat is null: an all-zero Stat on the wire. */
-                jw_reset(&out);
-                zk_stat zero = { 0 };
-                zk_stat_write(&out, &zero);
-            }
-            send_reply(s, req, req->xid, s->tree->last_processed_zxid, err, &out,
-                       write_op_name(req->type));
-            jw_free(&out);
-            if (req->type == ZK_OP_CLOSESESSION)
-                conn_close_after_flush(c);
-        }
-    }
-    if (req->type == ZK_OP_CLOSESESSION) {
-        /* An expired or closed session's connection goes away. */
+    txn_header h = { 0 };
+    jute_reader hr;
+    jr_init(&hr, txn, len);
+    txn_header_read(&hr, &h);
+    if (!txn_apply(&ctx, txn, len, &res))
+        LOG_ERROR("cannot apply transaction 0x%" G_GINT64_MODIFIER "x (corrupt encoding)", zxid);
+    s->tree->last_processed_zxid = zxid > s->tree->last_processed_zxid ? zxid : s->tree->last_processed_zxid;
+    retire_changes(s, zxid);
+    zk_request *req = take_local_request(s, zxid, &h);
+    zk_conn *c = req ? req->conn : NULL;
+    if (req)
+        reply_for(s, req, &res);
+    if (h.type == ZK_OP_CLOSESESSION) {
+        /* An expired or closed session's connections go away. */
         GHashTableIter it;
         gpointer k, v;
         g_hash_table_iter_init(&it, s->conns);
         GPtrArray *victims = g_ptr_array_new();
         while (g_hash_table_iter_next(&it, &k, &v)) {
             zk_conn *o = v;
-            if (o->session_id == req->session_id && o != c)
+            if (o->session_id == h.client_id && o != c)
                 g_ptr_array_add(victims, o);
         }
         for (guint i = 0; i < victims->len; i++)
@@ -1520,15 +1552,16 @@ static void apply_request(zk_server *s, zk_request *req)
     s->txns_since_snap++;
     if (c && !c->closed)
         drain_waiting(c);
+    if (req)
+        request_free(req);
 }
 
 void request_on_durable(zk_server *s, int64_t zxid)
 {
     zk_request *req;
     while ((req = g_queue_peek_head(&s->inflight)) && req->zxid <= zxid) {
-        g_queue_pop_head(&s->inflight);
-        apply_request(s, req);
-        request_free(req);
+        /* request_on_commit unqueues and frees req after using its txn */
+        request_on_commit(s, req->zxid, req->txn, req->txn_len);
     }
     if (s->txns_since_snap >= (uint64_t)s->cfg->snap_count / 2 + 1)
         persist_maybe_snapshot(s, false);

@@ -107,6 +107,7 @@ int server_run(zk_config *cfg)
     s.data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
     g_queue_init(&s.changes);
     g_queue_init(&s.inflight);
+    g_queue_init(&s.forwarded);
     s.change_by_path = g_hash_table_new(g_str_hash, g_str_equal);
     s.conns = g_hash_table_new(g_direct_hash, g_direct_equal);
     s.conns_per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);

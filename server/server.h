@@ -49,6 +49,9 @@ typedef struct zk_request {
     bool is_write;
     /* createSession requests carry what the ConnectResponse needs. */
     int32_t session_timeout;
+    GPtrArray *auth;         /* identities for ACL checks: the connection's (borrowed), or owned */
+    bool owns_auth;
+    int origin_sid;          /* leader: the learner that forwarded it (0 = local) */
 } zk_request;
 
 typedef enum { CONN_HANDSHAKE, CONN_ESTABLISHED, CONN_CLOSING } conn_state;
@@ -107,6 +110,7 @@ struct zk_server {
     GQueue changes;          /* change_rec*, oldest first (owned) */
     GHashTable *change_by_path; /* path -> latest change_rec* */
     GQueue inflight;         /* zk_request* logged, waiting for durability, zxid order */
+    GQueue forwarded;        /* learner: zk_request* sent to the leader, in order */
     GHashTable *conns;       /* fd -> zk_conn* */
     GHashTable *conns_per_ip;/* ip string -> count */
     bool serving;            /* false after a fatal log error: refuse writes */
@@ -145,8 +149,11 @@ void conn_unref(zk_conn *c);
 void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len);
 /* Handles the first frame (ConnectRequest) of a connection. */
 void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len);
-/* Called when the log made everything up to zxid durable: apply + reply. */
+/* Standalone: the log made everything up to zxid durable: apply + reply. */
 void request_on_durable(zk_server *s, int64_t zxid);
+/* A transaction is committed (standalone: durable; ensemble: Zab delivered
+ * it): apply it and answer the local request it belongs to, if any. */
+void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len);
 /* A connection went away: drop its watches and waiting requests. */
 void request_on_conn_closed(zk_conn *c);
 /* Periodic work: session expiry, container and TTL reaping. */
