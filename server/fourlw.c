@@ -100,8 +100,13 @@ static const char *full_version(void)
  * the ensemble code will answer from the peer's role here. */
 static const char *server_mode(const zk_server *s)
 {
-    (void)s;
-    return "standalone";
+    switch (s->role) {
+    case SERVER_LEADING: return "leader";
+    case SERVER_FOLLOWING: return "follower";
+    case SERVER_OBSERVING: return "observer";
+    case SERVER_LOOKING: return "looking";
+    default: return "standalone";
+    }
 }
 
 /* False while there is no serving ZooKeeperServer (an ensemble member that
@@ -109,7 +114,7 @@ static const char *server_mode(const zk_server *s)
  * A standalone server that accepts connections is always running. */
 static bool server_is_running(const zk_server *s)
 {
-    return !s->stopping;
+    return !s->stopping && (s->role == SERVER_STANDALONE || server_accepting(s));
 }
 
 /* True for a read-only server (READ-ONLY line in srvr/stat, isro "ro"). */
@@ -122,8 +127,7 @@ static bool server_is_read_only(const zk_server *s)
 /* serverId of conf: 0 standalone, myid in an ensemble. */
 static int server_id(const zk_server *s)
 {
-    (void)s;
-    return 0;
+    return s->role == SERVER_STANDALONE ? 0 : s->cfg->myid;
 }
 
 /* mntr lines that only some roles have, printed right after

@@ -55,8 +55,6 @@ int main(int argc, char **argv)
         g_free(err);
         return 2;
     }
-    if (zk_config_is_distributed(&cfg))
-        LOG_WARN("server.N lines found: the ensemble is not implemented yet; running standalone");
     rc = server_run(&cfg);
     zk_config_free(&cfg);
     return rc;

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "quorum.h"
 #include "snapfile.h"
 
 static void log_line(void *ctx, const char *msg)
@@ -31,7 +32,7 @@ static void log_line(void *ctx, const char *msg)
 }
 
 /* Snapshot body: tree, then sessions (count, then id + timeout each). */
-static void serialize_state(zk_server *s, jute_writer *w)
+void persist_serialize(zk_server *s, jute_writer *w)
 {
     tree_serialize(s->tree, w);
     jw_int(w, (int32_t)g_hash_table_size(s->sessions.by_id));
@@ -67,6 +68,92 @@ static int replay_one(void *ctx, int64_t zxid, const uint8_t *data, size_t len)
     return 0;
 }
 
+/* Loads a snapshot body into fresh tree + sessions (replacing s's). */
+static int load_body(zk_server *s, int64_t snap_zxid, const uint8_t *body, size_t body_len, char **err)
+{
+    jute_reader r;
+    jr_init(&r, body, body_len);
+    zk_tree *t = tree_deserialize(&r, err);
+    if (!t)
+        return -1;
+    session_table fresh = s->sessions;
+    fresh.by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
+    int64_t now = loop_now_ms();
+    int32_t nsess = jr_int(&r);
+    for (int32_t i = 0; i < nsess && jr_ok(&r); i++) {
+        int64_t id = jr_long(&r);
+        int32_t to = jr_int(&r);
+        if (jr_ok(&r))
+            session_add(&fresh, id, to, now);
+    }
+    if (!jr_ok(&r)) {
+        tree_free(t);
+        g_hash_table_destroy(fresh.by_id);
+        *err = g_strdup_printf("snapshot 0x%" G_GINT64_MODIFIER "x: malformed session table", snap_zxid);
+        return -1;
+    }
+    t->deliver = s->tree ? s->tree->deliver : NULL;
+    t->deliver_ctx = s->tree ? s->tree->deliver_ctx : NULL;
+    tree_free(s->tree);
+    s->tree = t;
+    s->tree->last_processed_zxid = snap_zxid;
+    session_table_destroy(&s->sessions);
+    s->sessions = fresh;
+    return 0;
+}
+
+int persist_reload(zk_server *s, char **err)
+{
+    int64_t snap_zxid = 0;
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    int found = snapfile_load_newest(s->data_dir, &snap_zxid, &body, &body_len, log_line, s, err);
+    if (found < 0)
+        return -1;
+    if (found == 1) {
+        int rc = load_body(s, snap_zxid, body, body_len, err);
+        g_free(body);
+        if (rc < 0)
+            return -1;
+    } else {
+        zk_tree *t = tree_new();
+        t->deliver = s->tree->deliver;
+        t->deliver_ctx = s->tree->deliver_ctx;
+        tree_free(s->tree);
+        s->tree = t;
+        g_hash_table_remove_all(s->sessions.by_id);
+        snap_zxid = 0;
+    }
+    s->snap_zxid = snap_zxid;
+    replay_ctx rc = { s, 0 };
+    if (txnlog_replay(s->log, snap_zxid, replay_one, &rc, err) < 0)
+        return -1;
+    LOG_INFO("reloaded: snapshot 0x%" G_GINT64_MODIFIER "x + %" G_GUINT64_FORMAT " transactions",
+             snap_zxid, rc.count);
+    return 0;
+}
+
+int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len, char **err)
+{
+    if (load_body(s, zxid, body, len, err) < 0)
+        return -1;
+    snapfile_writer *w = snapfile_writer_open(s->data_dir, zxid, err);
+    if (!w)
+        return -1;
+    if (snapfile_writer_write(w, body, len) < 0) {
+        snapfile_writer_abort(w);
+        *err = g_strdup("cannot write the snapshot");
+        return -1;
+    }
+    if (snapfile_writer_commit(w, err) < 0)
+        return -1;
+    if (txnlog_truncate_after(s->log, zxid, err) < 0)
+        return -1;
+    txnlog_roll(s->log);
+    s->snap_zxid = zxid;
+    return 0;
+}
+
 int persist_recover(zk_server *s, char **err)
 {
     int64_t snap_zxid = 0;
@@ -75,33 +162,13 @@ int persist_recover(zk_server *s, char **err)
     int found = snapfile_load_newest(s->data_dir, &snap_zxid, &body, &body_len, log_line, s, err);
     if (found < 0)
         return -1;
-    int64_t now = loop_now_ms();
     if (found == 1) {
-        jute_reader r;
-        jr_init(&r, body, body_len);
-        zk_tree *t = tree_deserialize(&r, err);
-        if (!t) {
-            g_free(body);
-            return -1;
-        }
-        int32_t nsess = jr_int(&r);
-        for (int32_t i = 0; i < nsess && jr_ok(&r); i++) {
-            int64_t id = jr_long(&r);
-            int32_t to = jr_int(&r);
-            if (jr_ok(&r))
-                session_add(&s->sessions, id, to, now);
-        }
+        int rc = load_body(s, snap_zxid, body, body_len, err);
         g_free(body);
-        if (!jr_ok(&r)) {
-            tree_free(t);
-            *err = g_strdup_printf("snapshot 0x%" G_GINT64_MODIFIER "x: malformed session table", snap_zxid);
+        if (rc < 0)
             return -1;
-        }
-        tree_free(s->tree);
-        s->tree = t;
-        s->tree->last_processed_zxid = snap_zxid;
-        LOG_INFO("loaded snapshot 0x%" G_GINT64_MODIFIER "x (%u znodes, %d sessions)", snap_zxid,
-                 tree_node_count(t), nsess);
+        LOG_INFO("loaded snapshot 0x%" G_GINT64_MODIFIER "x (%u znodes, %u sessions)", snap_zxid,
+                 tree_node_count(s->tree), g_hash_table_size(s->sessions.by_id));
     }
     s->snap_zxid = snap_zxid;
     int64_t last_log = 0;
@@ -138,7 +205,10 @@ void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
         return;
     }
     s->fsync_batches++;
-    request_on_durable(s, durable);
+    if (s->quorum)
+        quorum_on_log_durable(s->quorum, durable);
+    else
+        request_on_durable(s, durable);
 }
 
 void persist_maybe_snapshot(zk_server *s, bool force)
@@ -168,7 +238,7 @@ void persist_maybe_snapshot(zk_server *s, bool force)
         }
         jute_writer jw;
         jw_init(&jw, 1 << 20);
-        serialize_state(s, &jw);
+        persist_serialize(s, &jw);
         if (snapfile_writer_write(w, jw.buf, jw.len) < 0) {
             snapfile_writer_abort(w);
             _exit(1);

@@ -11,10 +11,12 @@
 
 #include <string.h>
 
+#include "quorum.h"
 #include "zk/path.h"
 
 static void process_request(zk_server *s, zk_request *req);
 static void drain_waiting(zk_conn *c);
+static void drain_synced(zk_server *s);
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -732,9 +734,10 @@ bad:
 }
 
 /* Builds req->txn for a write request; always succeeds (errors become ErrorTxn). */
-static void prep_write(zk_server *s, zk_request *req)
+static void prep_write(zk_server *s, zk_request *req, int64_t zxid)
 {
-    prep p = { .s = s, .req = req, .zxid = ++s->last_zxid, .time = loop_wall_ms() };
+    s->last_zxid = zxid;
+    prep p = { .s = s, .req = req, .zxid = zxid, .time = loop_wall_ms() };
     jw_init(&p.rec, 256);
     jute_writer body;
     jw_init(&body, 256);
@@ -856,7 +859,7 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len)
         return;
     }
     c->old_client = !cr.has_read_only;
-    if (!s->serving) {
+    if (!server_accepting(s)) {
         conn_close(c, "ZooKeeperServer not running");
         return;
     }
@@ -983,6 +986,8 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
         return;
     }
     zk_request *req = request_new(c, c->session_id, rh.xid, rh.type, frame + r.pos, len - r.pos);
+    if (rh.type == ZK_OP_SYNC && s->quorum && quorum_learner_serving(s->quorum))
+        req->is_write = true;   /* a learner's sync goes through the leader */
     c->outstanding++;
     s->outstanding++;
     if (g_queue_is_empty(&c->waiting) && (req->is_write || c->writes_in_flight == 0))
@@ -1360,6 +1365,41 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
 /* ------------------------------------------------------------------ */
 /* the pipeline                                                        */
 
+/* Ensemble: the leader preps and proposes; a learner forwards to the
+ * leader; anyone else cannot take writes now. */
+static void process_write_in_ensemble(zk_server *s, zk_request *req)
+{
+    zk_conn *c = req->conn;
+    quorum *q = s->quorum;
+    if (quorum_can_propose(q)) {
+        int64_t zxid = quorum_next_zxid(q);
+        if (zxid > 0) {
+            prep_write(s, req, zxid);
+            if (c) {
+                g_queue_push_tail(&s->inflight, req);
+                c->writes_in_flight++;
+            }
+            if (quorum_propose(q, zxid, req->txn, req->txn_len) == 0) {
+                if (!c)
+                    request_free(req);
+                return;
+            }
+            if (c) {
+                g_queue_remove(&s->inflight, req);
+                c->writes_in_flight--;
+            }
+        }
+    } else if (c && quorum_learner_serving(q)) {
+        g_queue_push_tail(&s->forwarded, req);
+        c->writes_in_flight++;
+        quorum_forward(q, req);
+        return;
+    }
+    if (c)
+        conn_close(c, "not serving: no quorum");
+    request_free(req);
+}
+
 static void process_request(zk_server *s, zk_request *req)
 {
     zk_conn *c = req->conn;
@@ -1372,7 +1412,11 @@ static void process_request(zk_server *s, zk_request *req)
             request_free(req);
             return;
         }
-        prep_write(s, req);
+        if (s->quorum) {
+            process_write_in_ensemble(s, req);
+            return;
+        }
+        prep_write(s, req, s->last_zxid + 1);
         txnlog_append(s->log, req->zxid, req->txn, req->txn_len);
         s->txns_logged++;
         g_queue_push_tail(&s->inflight, req);
@@ -1554,6 +1598,8 @@ void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t le
         drain_waiting(c);
     if (req)
         request_free(req);
+    if (s->quorum)
+        drain_synced(s);
 }
 
 void request_on_durable(zk_server *s, int64_t zxid)
@@ -1571,6 +1617,13 @@ void request_on_durable(zk_server *s, int64_t zxid)
 void request_abort_inflight(zk_server *s)
 {
     zk_request *req;
+    while ((req = g_queue_pop_head(&s->forwarded))) {
+        if (req->conn) {
+            req->conn->writes_in_flight--;
+            conn_close(req->conn, "lost the leader");
+        }
+        request_free(req);
+    }
     while ((req = g_queue_pop_head(&s->inflight))) {
         if (req->conn) {
             req->conn->writes_in_flight--;
@@ -1601,6 +1654,66 @@ void request_on_conn_closed(zk_conn *c)
         ss->conn = NULL;
 }
 
+bool server_accepting(const zk_server *s)
+{
+    return s->serving && (!s->quorum || quorum_serving(s->quorum));
+}
+
+void request_submit_forwarded(zk_server *s, int origin_sid, int64_t session_id, int32_t xid,
+                              int32_t type, const uint8_t *body, size_t len, int32_t timeout,
+                              GPtrArray *auth)
+{
+    zk_request *req = request_new(NULL, session_id, xid, type, body, len);
+    req->origin_sid = origin_sid;
+    req->session_timeout = timeout;
+    req->auth = auth;
+    req->owns_auth = true;
+    if (!req->is_write) {
+        request_free(req);
+        return;
+    }
+    process_request(s, req);
+}
+
+/* Learner: answers forwarded syncs whose commits are all applied. */
+static void drain_synced(zk_server *s)
+{
+    zk_request *req;
+    while ((req = g_queue_peek_head(&s->forwarded)) && req->type == ZK_OP_SYNC && req->synced &&
+           s->tree->last_processed_zxid >= req->zxid) {
+        g_queue_pop_head(&s->forwarded);
+        zk_conn *c = req->conn;
+        jute_writer out;
+        jw_init(&out, 64);
+        jute_reader r;
+        jr_init(&r, req->body, req->body_len);
+        jute_view path;
+        int rc = zk_path_request_read(&r, &path) ? ZOK : ZMARSHALLINGERROR;
+        if (rc == ZOK)
+            jw_view(&out, path);
+        if (c)
+            c->writes_in_flight--;
+        send_reply(s, req, req->xid, s->tree->last_processed_zxid, rc, &out, "SYNC");
+        jw_free(&out);
+        if (c && !c->closed)
+            drain_waiting(c);
+        request_free(req);
+    }
+}
+
+void request_on_synced(zk_server *s, int64_t session_id, int32_t xid, int64_t zxid)
+{
+    for (GList *l = s->forwarded.head; l; l = l->next) {
+        zk_request *req = l->data;
+        if (req->type == ZK_OP_SYNC && req->session_id == session_id && req->xid == xid) {
+            req->synced = true;
+            req->zxid = zxid;
+            break;
+        }
+    }
+    drain_synced(s);
+}
+
 void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, const uint8_t *body, size_t len)
 {
     zk_request *req = request_new(NULL, session_id, 0, type, body, len);
@@ -1624,6 +1737,9 @@ void request_tick(zk_server *s)
     for (guint i = 0; i < idle->len; i++)
         conn_close(g_ptr_array_index(idle, i), "no session established within 10 s");
     g_ptr_array_free(idle, TRUE);
+    /* Sessions and containers are the leader's business in an ensemble. */
+    if (s->quorum && !quorum_can_propose(s->quorum))
+        return;
     GArray *expired = session_expired(&s->sessions, now);
     for (guint i = 0; i < expired->len; i++) {
         int64_t id = g_array_index(expired, int64_t, i);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "quorum.h"
 #include "server_main.h"
 
 void zk_log(const char *level, const char *fmt, ...)
@@ -74,6 +75,8 @@ static void on_tick(zk_loop *l, void *ctx)
         s->serving = true;
         LOG_INFO("accepting writes again");
     }
+    if (s->quorum)
+        quorum_tick(s->quorum);
     request_tick(s);
     persist_check_snapshot(s);
 }
@@ -102,8 +105,11 @@ int server_run(zk_config *cfg)
     zk_extended_types_enabled = cfg->extended_types_enabled;
     s.loop = loop_new();
     s.tree = tree_new();
-    /* Apache's standalone server creates session ids with server id 1. */
-    session_table_init(&s.sessions, 1, cfg->tick_time, loop_wall_ms());
+    /* Session ids carry the creating server's id in their top byte; Apache's
+     * standalone server uses 1. */
+    bool ensemble = zk_config_is_distributed(cfg);
+    session_table_init(&s.sessions, ensemble ? cfg->myid : 1, cfg->tick_time, loop_wall_ms());
+    s.role = ensemble ? SERVER_LOOKING : SERVER_STANDALONE;
     s.data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
     g_queue_init(&s.changes);
     g_queue_init(&s.inflight);
@@ -129,6 +135,14 @@ int server_run(zk_config *cfg)
         return 1;
     }
     request_init_delivery(&s);
+    if (ensemble) {
+        s.quorum = quorum_new(&s, &err);
+        if (!s.quorum) {
+            LOG_ERROR("cannot join the ensemble: %s", err ? err : "?");
+            g_free(err);
+            return 1;
+        }
+    }
     if (conn_listen(&s, &err) < 0) {
         LOG_ERROR("%s", err);
         g_free(err);
@@ -141,11 +155,11 @@ int server_run(zk_config *cfg)
     loop_watch(s.loop, sfd, LOOP_READABLE, on_signal, &s);
 
     loop_set_before_sleep(s.loop, before_sleep, &s);
-    loop_set_timer(s.loop, 100, on_tick, &s);
+    loop_set_timer(s.loop, 50, on_tick, &s);
     if (s.txns_since_snap > 0)
         persist_maybe_snapshot(&s, true);
-    LOG_INFO("zkserver standalone serving on port %d (dataDir %s, last zxid 0x%" G_GINT64_MODIFIER "x)",
-             cfg->client_port, s.data_dir, s.last_zxid);
+    LOG_INFO("zkserver %s on client port %d (dataDir %s, last zxid 0x%" G_GINT64_MODIFIER "x)",
+             ensemble ? "ensemble member" : "standalone", cfg->client_port, s.data_dir, s.last_zxid);
     loop_run(s.loop);
 
     /* Clean stop: let the in-flight batch finish, answer what it made
@@ -167,6 +181,8 @@ int server_run(zk_config *cfg)
         conn_close(l->data, NULL);
     g_list_free(conns);
     request_abort_inflight(&s);
+    quorum_free(s.quorum);
+    s.quorum = NULL;
     if (s.snap_pid > 0) {
         int st;
         waitpid(s.snap_pid, &st, 0);

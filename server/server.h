@@ -33,6 +33,11 @@
 #include "zk/jute.h"
 
 typedef struct zk_server zk_server;
+struct quorum;
+
+/* What the server is doing (the Mode of srvr/stat). */
+typedef enum { SERVER_STANDALONE, SERVER_LOOKING, SERVER_LEADING, SERVER_FOLLOWING,
+               SERVER_OBSERVING } server_role;
 
 /* A decoded client request waiting in the pipeline. */
 typedef struct zk_request {
@@ -52,6 +57,7 @@ typedef struct zk_request {
     GPtrArray *auth;         /* identities for ACL checks: the connection's (borrowed), or owned */
     bool owns_auth;
     int origin_sid;          /* leader: the learner that forwarded it (0 = local) */
+    bool synced;             /* learner sync: the leader answered (zxid = point reached) */
 } zk_request;
 
 typedef enum { CONN_HANDSHAKE, CONN_ESTABLISHED, CONN_CLOSING } conn_state;
@@ -114,6 +120,8 @@ struct zk_server {
     GHashTable *conns;       /* fd -> zk_conn* */
     GHashTable *conns_per_ip;/* ip string -> count */
     bool serving;            /* false after a fatal log error: refuse writes */
+    struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
+    server_role role;
     bool stopping;
     /* snapshot state */
     pid_t snap_pid;
@@ -162,12 +170,27 @@ void request_tick(zk_server *s);
 void request_abort_inflight(zk_server *s);
 /* Points the tree's watch delivery at the client connections. */
 void request_init_delivery(zk_server *s);
+/* Leader: a request a learner forwarded (auth is taken over). */
+void request_submit_forwarded(zk_server *s, int origin_sid, int64_t session_id, int32_t xid,
+                              int32_t type, const uint8_t *body, size_t len, int32_t timeout,
+                              GPtrArray *auth);
+/* Learner: the leader answered a forwarded sync: everything up to zxid is committed. */
+void request_on_synced(zk_server *s, int64_t session_id, int32_t xid, int64_t zxid);
+/* True if clients may be served now (log healthy; in an ensemble: in a quorum). */
+bool server_accepting(const zk_server *s);
 /* Submits an internal closeSession (expiry) or delete (reaping). */
 void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, const uint8_t *body, size_t len);
 
 /* --- persist.c --- */
 /* Loads the newest snapshot and replays the log into s->tree/sessions. */
 int persist_recover(zk_server *s, char **err);
+/* Rebuilds the tree and sessions from disk (snapshot + the log as it is now). */
+int persist_reload(zk_server *s, char **err);
+/* Appends the snapshot body (tree + sessions) of the current state. */
+void persist_serialize(zk_server *s, jute_writer *w);
+/* Replaces the state with a snapshot body taken at zxid, writes it as a
+ * snapshot file and drops every logged entry after zxid. */
+int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len, char **err);
 /* Starts a snapshot in a forked child if none is running. */
 void persist_maybe_snapshot(zk_server *s, bool force);
 /* Reaps a finished snapshot child (called from the timer). */

@@ -1,0 +1,48 @@
+/*
+ * quorum.h — the ensemble host: runs the pure Zab core (zab.h) inside the
+ * server.  It owns the peer links (peer.h), feeds the core messages, ticks
+ * and fsync completions, and implements the core's I/O requests with the
+ * real transaction log, snapshots, epoch files and the request pipeline.
+ * It also carries the server-level traffic that is not Zab itself:
+ * learners forward client writes and syncs to the leader, and report which
+ * sessions their clients keep alive.
+ */
+#ifndef ZK_QUORUM_H
+#define ZK_QUORUM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "zab.h"
+
+struct zk_server;
+struct zk_request;
+typedef struct quorum quorum;
+
+/* Starts the peer links and the Zab core (LOOKING).  NULL with *err on failure. */
+quorum *quorum_new(struct zk_server *s, char **err);
+void quorum_free(quorum *q);
+/* Leader in broadcast: may propose. */
+bool quorum_can_propose(const quorum *q);
+/* Learner that is synced with its leader: forwards writes. */
+bool quorum_learner_serving(const quorum *q);
+/* Any role that may serve clients now. */
+bool quorum_serving(const quorum *q);
+zab_role quorum_role(const quorum *q);
+int quorum_leader(const quorum *q);
+/* Leader: the zxid for the next proposal (-1 if none can be made). */
+int64_t quorum_next_zxid(quorum *q);
+/* Leader: proposes an encoded transaction (its zxid from quorum_next_zxid). */
+int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len);
+/* Learner: sends a client write (or sync) to the leader. */
+void quorum_forward(quorum *q, const struct zk_request *req);
+/* Leader: a transaction was applied (answers learners' syncs waiting for it). */
+void quorum_on_applied(quorum *q, int64_t zxid);
+/* The log made everything up to zxid durable. */
+void quorum_on_log_durable(quorum *q, int64_t zxid);
+/* Periodic work (every loop tick). */
+void quorum_tick(quorum *q);
+/* Number of learners synced with this leader (mntr), -1 if not leading. */
+int quorum_synced_learners(const quorum *q);
+
+#endif

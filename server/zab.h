@@ -1,0 +1,176 @@
+/*
+ * zab.h — the Zab atomic-broadcast protocol (fast leader election,
+ * discovery, synchronisation, broadcast) as a pure state machine.
+ *
+ * The core does no I/O, reads no clock and makes no system call: the host
+ * feeds it messages (zab_recv), time (zab_tick and the now_ms argument of
+ * every entry point), link failures (zab_peer_lost) and fsync completions
+ * (zab_log_durable); the core asks for sends, log appends, truncations,
+ * epoch persistence, deliveries and snapshots through the zab_io callbacks,
+ * which it calls synchronously from inside those entry points.  A callback
+ * must not call back into the same zab instance.
+ *
+ * The same code runs in the real server (TCP links, the transaction log)
+ * and in the deterministic simulation (test/unit/test_zab_sim.c).  The
+ * protocol, the message set and the invariants are described in docs/zab.md.
+ */
+#ifndef ZK_ZAB_H
+#define ZK_ZAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum zab_role { ZAB_LOOKING, ZAB_FOLLOWING, ZAB_LEADING, ZAB_OBSERVING } zab_role;
+
+/* Returns "looking", "following", "leading" or "observing". */
+const char *zab_role_name(zab_role role);
+
+/* One member of the ensemble (voter, or observer when observer is true). */
+typedef struct zab_peer {
+    int sid;
+    bool observer;
+} zab_peer;
+
+typedef struct zab_config {
+    int my_sid;
+    const zab_peer *peers; /* borrowed for zab_new only (copied); includes me */
+    int npeers;
+    int tick_ms;           /* tickTime */
+    int init_limit;        /* ticks a learner may take to connect and sync */
+    int sync_limit;        /* ticks a synced learner may stay silent */
+    int history_limit;     /* committed entries kept for DIFF; 0 = 500 */
+} zab_config;
+
+/* The message set.  NOTIFICATION travels on the election links, every other
+ * type on the learner<->leader (quorum) link; see zab_msg_is_election(). */
+typedef enum zab_msg_type {
+    ZAB_MSG_NOTIFICATION = 1, /* election: vote + sender state */
+    ZAB_MSG_FOLLOWERINFO,     /* learner -> leader: accepted epoch, last zxid, session */
+    ZAB_MSG_OBSERVERINFO,     /* same, from an observer */
+    ZAB_MSG_LEADERINFO,       /* leader -> learner: the new epoch */
+    ZAB_MSG_ACKEPOCH,         /* learner -> leader: current epoch, last zxid, fresh */
+    ZAB_MSG_DIFF,             /* sync: proposals after zxid follow */
+    ZAB_MSG_TRUNC,            /* sync: drop every entry > zxid, proposals follow */
+    ZAB_MSG_SNAP,             /* sync: data = snapshot as of zxid, proposals follow */
+    ZAB_MSG_PROPOSAL,         /* zxid + txn (sync and broadcast) */
+    ZAB_MSG_COMMIT,           /* every entry <= zxid is committed */
+    ZAB_MSG_INFORM,           /* to observers: committed zxid + txn */
+    ZAB_MSG_NEWLEADER,        /* end of sync: epoch, zxid = the sync point */
+    ZAB_MSG_ACK,              /* learner -> leader: logged durably up to zxid */
+    ZAB_MSG_UPTODATE,         /* leader -> learner: serve; entries <= zxid committed */
+    ZAB_MSG_PING,             /* liveness, both directions */
+    ZAB_MSG_TYPE_MAX = ZAB_MSG_PING
+} zab_msg_type;
+
+/*
+ * One message.  Which fields mean something depends on type (docs/zab.md has
+ * the table); unused ones are zero.  data is NOT owned by the message: for a
+ * message the core hands to io->send it points into the core's memory and is
+ * valid only during the send call; for a message given to zab_recv it must
+ * stay valid during that call only (the core copies what it keeps).
+ */
+typedef struct zab_msg {
+    int type;                /* zab_msg_type */
+    uint32_t epoch;          /* vote peer epoch / accepted / new / current epoch */
+    int64_t zxid;            /* vote zxid / last zxid / sync base / entry zxid */
+    uint64_t session;        /* learner session: echoed on every quorum message */
+    int leader;              /* NOTIFICATION: proposed leader sid (-1 = none) */
+    uint64_t election_epoch; /* NOTIFICATION: the sender's logical clock */
+    int state;               /* NOTIFICATION: sender's zab_role */
+    bool fresh;              /* ACKEPOCH: the epoch was newly accepted */
+    const uint8_t *data;     /* PROPOSAL/INFORM txn, SNAP blob (not owned) */
+    size_t len;
+} zab_msg;
+
+/* True if messages of this type belong on the election channel. */
+bool zab_msg_is_election(int type);
+/* A short upper-case name for a message type ("PROPOSAL"), "?" if unknown. */
+const char *zab_msg_type_name(int type);
+
+/*
+ * What the core asks of its host.  Every callback is synchronous from the
+ * core's point of view; pointers passed to a callback are valid only during
+ * the call (the host copies what it keeps) unless stated otherwise.
+ */
+typedef struct zab_io {
+    void *ctx; /* passed back to every callback; owned by the host */
+    /* Best effort: may be lost; FIFO per peer while the link stays up. */
+    void (*send)(void *ctx, int to_sid, const zab_msg *m);
+    /* Durable when it returns. */
+    void (*persist_epochs)(void *ctx, uint32_t accepted_epoch, uint32_t current_epoch);
+    /* Appends to the log; durability is reported later by zab_log_durable(). */
+    void (*log_append)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
+    /* Drops every logged entry > after_zxid; durable when it returns. */
+    void (*log_truncate)(void *ctx, int64_t after_zxid);
+    /* Committed: apply to the state machine (called strictly in zxid order). */
+    void (*deliver)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
+    /* Leader: the state as of the last delivered zxid; *blob is g_malloc'd by
+     * the host and g_free'd by the core. */
+    void (*snapshot_take)(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len);
+    /* Learner: replace the state with blob (as of zxid) and reset the log to
+     * start after zxid; durable when it returns. */
+    void (*snapshot_install)(void *ctx, int64_t zxid, const uint8_t *blob, size_t len);
+    /* Called whenever role, leader, epoch or serving (zab_serving()) changes.
+     * epoch is 0 while the new epoch is not agreed yet (just elected); a
+     * LEADING call with epoch != 0 means this server established that epoch
+     * (a quorum accepted it).  May be NULL. */
+    void (*role_changed)(void *ctx, zab_role role, int leader_sid, uint32_t epoch);
+} zab_io;
+
+typedef struct zab zab;
+
+/*
+ * Creates the state machine (not started).  cfg and io are copied (cfg->peers
+ * too).  accepted_epoch/current_epoch are the persisted epochs,
+ * last_logged_zxid the last entry of the durable log, last_delivered_zxid
+ * the zxid the host's state machine reflects (snapshot + replayed entries).
+ * Entries after last_delivered_zxid must be given with zab_load_history();
+ * they are delivered again once committed.  Returns NULL if my_sid is not
+ * among the peers.  Free with zab_free().
+ */
+zab *zab_new(const zab_config *cfg, const zab_io *io, uint32_t accepted_epoch,
+             uint32_t current_epoch, int64_t last_logged_zxid, int64_t last_delivered_zxid);
+/*
+ * At start-up, before zab_start: the logged entries, oldest first (at least
+ * every entry after last_delivered_zxid; older ones let the leader answer
+ * with DIFF instead of SNAP).  txn is copied.  The core keeps a bounded
+ * window (history_limit committed entries plus everything not delivered).
+ */
+void zab_load_history(zab *z, int64_t zxid, const uint8_t *txn, size_t len);
+/* Begins the first election. */
+void zab_start(zab *z, int64_t now_ms);
+/* Call often (every ~50 ms); the core keeps its own deadlines. */
+void zab_tick(zab *z, int64_t now_ms);
+/* A message from from_sid (m and m->data borrowed for the call). */
+void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms);
+/* The host's quorum link to sid broke (what was in flight is lost). */
+void zab_peer_lost(zab *z, int sid, int64_t now_ms);
+/* Every appended entry <= zxid is fsynced. */
+void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms);
+/* Leader in broadcast only: the zxid the next proposal gets; -1 if it
+ * cannot propose now. */
+int64_t zab_next_zxid(zab *z);
+/* Leader: logs and broadcasts (txn copied).  zxid must be zab_next_zxid().
+ * Returns 0, or -1 if not leading in broadcast or zxid is wrong. */
+int zab_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now_ms);
+
+zab_role zab_get_role(const zab *z);
+/* The leader's sid, or -1 while looking. */
+int zab_leader(const zab *z);
+/* The epoch being led/followed once agreed, else the current epoch. */
+uint32_t zab_epoch(const zab *z);
+/* Leader with a synced quorum, or learner that got UPTODATE. */
+bool zab_serving(const zab *z);
+/* The last zxid delivered to the state machine. */
+int64_t zab_last_committed(const zab *z);
+/* The last zxid in the log. */
+int64_t zab_last_logged(const zab *z);
+/* Count of messages that no correct peer can send (a TRUNC below what was
+ * delivered, a zxid going backwards...); each one made the core go back to
+ * LOOKING.  The simulation asserts it stays 0. */
+uint64_t zab_protocol_errors(const zab *z);
+/* Frees everything, including history copies. */
+void zab_free(zab *z);
+
+#endif

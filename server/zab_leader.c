@@ -1,0 +1,458 @@
+/*
+ * zab_leader.c — the leader side of Zab.
+ *
+ * Discovery: collect FOLLOWERINFO from a quorum, propose epoch = 1 + the
+ * highest acceptedEpoch seen, and wait for a quorum of FRESH ACKEPOCHs (a
+ * learner that had already accepted this epoch does not count, so two
+ * leaders can never both establish one epoch).  A learner with a more recent
+ * history than mine makes me step down.  Sync: per learner DIFF, TRUNC (its
+ * tail is not in my history) or SNAP (it is behind my history window), then
+ * my entries and NEWLEADER; once a quorum ACKed NEWLEADER and my own log is
+ * durable the epoch is established: everything I logged is committed and
+ * UPTODATE goes out.  Broadcast: per-learner FIFO of PROPOSALs, commit at a
+ * quorum of ACKs (mine counts once fsynced), COMMIT to followers, INFORM to
+ * observers.  A leader without a live synced quorum within syncLimit steps
+ * down; discovery+sync must finish within initLimit ticks each.
+ */
+#include "zab_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void send_to(zab *z, int idx, zab_msg *m)
+{
+    m->session = z->learners[idx].session;
+    zab_send(z, z->peers[idx].sid, m);
+}
+
+static void reset_learner(zab *z, int idx)
+{
+    zab_learner *l = &z->learners[idx];
+    memset(l, 0, sizeof *l);
+    l->phase = LRN_NONE;
+    l->acked = -1;
+}
+
+void zab_leader_stop(zab *z)
+{
+    z->epoch_unpersisted = false;
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        reset_learner(z, i);
+        z->epoch_acked[i] = false;
+    }
+}
+
+static void step_down(zab *z, int64_t now)
+{
+    zab_become_looking(z, now);
+}
+
+static void send_leaderinfo(zab *z, int idx)
+{
+    zab_msg m = { .type = ZAB_MSG_LEADERINFO, .epoch = z->new_epoch };
+    z->learners[idx].phase = LRN_EPOCH_SENT;
+    send_to(z, idx, &m);
+}
+
+/* Sends entries (from, last_logged] to idx as PROPOSALs. */
+static void send_entries_after(zab *z, int idx, int64_t from)
+{
+    for (guint i = zab_hist_after(z, from); i < zab_hist_count(z); i++) {
+        zab_entry *e = zab_hist_at(z, i);
+        zab_msg m = { .type = ZAB_MSG_PROPOSAL, .zxid = e->zxid, .data = e->txn, .len = e->len };
+        send_to(z, idx, &m);
+    }
+}
+
+static uint32_t epoch_of(int64_t zxid)
+{
+    return (uint32_t)((uint64_t)zxid >> 32);
+}
+
+/* Sends a SNAP of my delivered state; false if the host cannot. */
+static bool send_snap(zab *z, int idx)
+{
+    if (!z->io.snapshot_take)
+        return false;
+    int64_t snap_zxid = -1;
+    uint8_t *blob = NULL;
+    size_t len = 0;
+    z->io.snapshot_take(z->io.ctx, &snap_zxid, &blob, &len);
+    if (snap_zxid < z->hist_base || snap_zxid > z->last_logged) {
+        g_free(blob);       /* entries after it are not all in my window */
+        return false;
+    }
+    zab_msg m = { .type = ZAB_MSG_SNAP, .zxid = snap_zxid, .data = blob, .len = len };
+    send_to(z, idx, &m);
+    g_free(blob);
+    send_entries_after(z, idx, snap_zxid);
+    return true;
+}
+
+/*
+ * Chooses DIFF / TRUNC / SNAP for a learner whose last zxid is peer.
+ * A TRUNC point is only trusted when it lies in the same epoch as the
+ * learner's last entry (both then come from that epoch's single leader, so
+ * the learner has everything up to it); otherwise SNAP.
+ */
+static bool sync_learner(zab *z, int idx)
+{
+    zab_learner *l = &z->learners[idx];
+    int64_t peer = l->last_zxid;
+    if (peer == z->last_logged || (peer >= z->hist_base && peer < z->last_logged &&
+                                   (peer == z->hist_base || zab_hist_find(z, peer) >= 0))) {
+        zab_msg m = { .type = ZAB_MSG_DIFF, .zxid = peer };
+        send_to(z, idx, &m);
+        send_entries_after(z, idx, peer);
+        return true;
+    }
+    int64_t trunc_to = -1;
+    if (peer > z->last_logged) {
+        trunc_to = z->last_logged;
+    } else if (peer > z->hist_base) {
+        guint i = zab_hist_after(z, peer);  /* first > peer; the one before is < peer */
+        trunc_to = i > 0 ? zab_hist_at(z, i - 1)->zxid : z->hist_base;
+    }
+    if (trunc_to >= 0 && trunc_to >= z->hist_base && epoch_of(trunc_to) == epoch_of(peer)) {
+        zab_msg m = { .type = ZAB_MSG_TRUNC, .zxid = trunc_to };
+        send_to(z, idx, &m);
+        send_entries_after(z, idx, trunc_to);
+        return true;
+    }
+    return send_snap(z, idx);
+}
+
+/* Syncs a learner that acked the epoch, then sends NEWLEADER. */
+static void start_sync(zab *z, int idx)
+{
+    zab_learner *l = &z->learners[idx];
+    if (!sync_learner(z, idx)) {
+        reset_learner(z, idx);   /* it will time out and come back */
+        return;
+    }
+    zab_msg nl = { .type = ZAB_MSG_NEWLEADER, .epoch = z->new_epoch, .zxid = z->last_logged };
+    send_to(z, idx, &nl);
+    l->sync_point = z->last_logged;
+    l->acked = -1;
+    l->phase = LRN_SYNCING;
+}
+
+static int64_t my_durable(const zab *z)
+{
+    return z->durable < z->last_logged ? z->durable : z->last_logged;
+}
+
+/* currentEpoch reaches the disk only once my log up to the sync point does. */
+static void persist_epoch_if_durable(zab *z)
+{
+    if (!z->epoch_unpersisted || my_durable(z) < z->initial_last)
+        return;
+    z->epoch_unpersisted = false;
+    z->current_epoch = z->new_epoch;
+    if (z->io.persist_epochs)
+        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+}
+
+static void send_uptodate(zab *z, int idx)
+{
+    zab_msg m = { .type = ZAB_MSG_UPTODATE, .zxid = z->commit_point };
+    z->learners[idx].uptodate_sent = true;
+    send_to(z, idx, &m);
+}
+
+static void check_established(zab *z, int64_t now)
+{
+    (void)now;
+    if (z->ldphase != LD_SYNC)
+        return;
+    int n = my_durable(z) >= z->initial_last ? 1 : 0;
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (i != z->me && zab_is_voter_index(z, i) && z->learners[i].phase == LRN_SYNCED)
+            n++;
+    if (n < z->quorum)
+        return;
+    z->ldphase = LD_BROADCAST;
+    z->next_counter = 1;
+    z->commit_point = z->initial_last;
+    zab_deliver_upto(z, z->commit_point);
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (z->learners[i].phase == LRN_SYNCED && !z->learners[i].uptodate_sent)
+            send_uptodate(z, i);
+    zab_report_role(z);
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Commits up to the highest zxid a quorum has durably logged. */
+static void try_commit(zab *z)
+{
+    if (z->ldphase != LD_BROADCAST)
+        return;
+    int64_t acks[256];
+    int n = 0;
+    if (z->cfg.npeers > 256)
+        return;
+    acks[n++] = my_durable(z);
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (i != z->me && zab_is_voter_index(z, i) && z->learners[i].phase == LRN_SYNCED)
+            acks[n++] = z->learners[i].acked;
+    if (n < z->quorum)
+        return;
+    qsort(acks, (size_t)n, sizeof acks[0], cmp_desc);
+    int64_t candidate = acks[z->quorum - 1];
+    if (candidate <= z->commit_point)
+        return;
+    int64_t old = z->commit_point;
+    z->commit_point = candidate;
+    /* observers: COMMIT for what their sync already carried, INFORM after */
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        zab_learner *l = &z->learners[i];
+        if (i == z->me || l->phase < LRN_SYNCING)
+            continue;
+        if (!z->peers[i].observer) {
+            zab_msg m = { .type = ZAB_MSG_COMMIT, .zxid = candidate };
+            send_to(z, i, &m);
+            continue;
+        }
+        if (old < l->sync_point) {
+            zab_msg m = { .type = ZAB_MSG_COMMIT,
+                          .zxid = candidate < l->sync_point ? candidate : l->sync_point };
+            send_to(z, i, &m);
+        }
+        int64_t from = old > l->sync_point ? old : l->sync_point;
+        for (guint k = zab_hist_after(z, from); k < zab_hist_count(z); k++) {
+            zab_entry *e = zab_hist_at(z, k);
+            if (e->zxid > candidate)
+                break;
+            zab_msg m = { .type = ZAB_MSG_INFORM, .zxid = e->zxid, .data = e->txn, .len = e->len };
+            send_to(z, i, &m);
+        }
+    }
+    zab_deliver_upto(z, candidate);
+}
+
+static void finish_discovery(zab *z, int64_t now)
+{
+    z->ldphase = LD_SYNC;
+    z->initial_last = z->last_logged;
+    z->epoch_unpersisted = true;
+    persist_epoch_if_durable(z);
+    z->phase_deadline = now + zab_tick_ms(z, z->cfg.init_limit);
+    zab_report_role(z);
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (z->learners[i].phase == LRN_EPOCH_ACKED)
+            start_sync(z, i);
+    check_established(z, now);
+}
+
+static void check_epoch_quorum(zab *z, int64_t now)
+{
+    if (z->ldphase != LD_DISCOVERY || z->new_epoch == 0)
+        return;
+    int n = 0;
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (zab_is_voter_index(z, i) && z->epoch_acked[i])
+            n++;
+    if (n >= z->quorum)
+        finish_discovery(z, now);
+}
+
+/* Once a quorum of voters (me included) registered: propose the epoch. */
+static void try_propose_epoch(zab *z, int64_t now)
+{
+    if (z->ldphase != LD_DISCOVERY || z->new_epoch != 0)
+        return;
+    int n = 1;
+    uint32_t max_epoch = z->accepted_epoch;
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        zab_learner *l = &z->learners[i];
+        if (i == z->me || l->phase == LRN_NONE)
+            continue;
+        if (zab_is_voter_index(z, i))
+            n++;
+        if (l->accepted_epoch > max_epoch)
+            max_epoch = l->accepted_epoch;
+    }
+    if (n < z->quorum)
+        return;
+    if (max_epoch == UINT32_MAX) {
+        step_down(z, now);
+        return;
+    }
+    z->new_epoch = max_epoch + 1;
+    z->accepted_epoch = z->new_epoch;
+    if (z->io.persist_epochs)
+        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+    z->epoch_acked[z->me] = true;
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (i != z->me && z->learners[i].phase == LRN_INFO)
+            send_leaderinfo(z, i);
+    check_epoch_quorum(z, now);
+}
+
+void zab_leader_start(zab *z, int64_t now)
+{
+    zab_leader_stop(z);
+    z->ldphase = LD_DISCOVERY;
+    z->new_epoch = 0;
+    z->phase_deadline = now + zab_tick_ms(z, z->cfg.init_limit);
+    z->next_ping_ms = now;
+    try_propose_epoch(z, now);
+}
+
+static void on_info(zab *z, int idx, const zab_msg *m, int64_t now)
+{
+    zab_learner *l = &z->learners[idx];
+    bool is_observer = z->peers[idx].observer;
+    if ((m->type == ZAB_MSG_OBSERVERINFO) != is_observer)
+        return;
+    if (l->phase != LRN_NONE && l->session == m->session)
+        return;             /* a repeat of the registration I am handling */
+    reset_learner(z, idx);
+    l->phase = LRN_INFO;
+    l->session = m->session;
+    l->accepted_epoch = m->epoch;
+    l->last_zxid = m->zxid;
+    l->last_heard_ms = now;
+    if (z->new_epoch != 0)
+        send_leaderinfo(z, idx);
+    else
+        try_propose_epoch(z, now);
+}
+
+static void on_ackepoch(zab *z, int idx, const zab_msg *m, int64_t now)
+{
+    zab_learner *l = &z->learners[idx];
+    if (l->phase != LRN_EPOCH_SENT)
+        return;
+    l->last_zxid = m->zxid;
+    if (z->ldphase == LD_DISCOVERY) {
+        if (m->epoch > z->current_epoch ||
+            (m->epoch == z->current_epoch && m->zxid > z->last_logged)) {
+            step_down(z, now);  /* it knows more than I do: I must not lead */
+            return;
+        }
+        l->phase = LRN_EPOCH_ACKED;
+        if (m->fresh && zab_is_voter_index(z, idx))
+            z->epoch_acked[idx] = true;
+        check_epoch_quorum(z, now);
+        return;
+    }
+    start_sync(z, idx);
+}
+
+static void on_ack(zab *z, int idx, const zab_msg *m, int64_t now)
+{
+    zab_learner *l = &z->learners[idx];
+    if (l->phase == LRN_SYNCING) {
+        if (m->zxid < l->sync_point)
+            return;
+        l->phase = LRN_SYNCED;
+        l->acked = m->zxid;
+        if (z->ldphase == LD_BROADCAST) {
+            send_uptodate(z, idx);
+            try_commit(z);
+        } else {
+            check_established(z, now);
+        }
+    } else if (l->phase == LRN_SYNCED) {
+        if (m->zxid > l->acked)
+            l->acked = m->zxid;
+        try_commit(z);
+    }
+}
+
+void zab_leader_recv(zab *z, int idx, const zab_msg *m, int64_t now)
+{
+    zab_learner *l = &z->learners[idx];
+    if (m->type == ZAB_MSG_FOLLOWERINFO || m->type == ZAB_MSG_OBSERVERINFO) {
+        on_info(z, idx, m, now);
+        return;
+    }
+    if (l->phase == LRN_NONE || m->session != l->session)
+        return;
+    l->last_heard_ms = now;
+    switch (m->type) {
+    case ZAB_MSG_ACKEPOCH: on_ackepoch(z, idx, m, now); break;
+    case ZAB_MSG_ACK: on_ack(z, idx, m, now); break;
+    default: break;         /* PING and anything else: liveness only */
+    }
+}
+
+/* Voters (me included) synced and heard from within syncLimit. */
+static int live_synced_voters(const zab *z, int64_t now)
+{
+    int n = 1;
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        const zab_learner *l = &z->learners[i];
+        if (i != z->me && zab_is_voter_index(z, i) && l->phase == LRN_SYNCED &&
+            now - l->last_heard_ms <= zab_tick_ms(z, z->cfg.sync_limit))
+            n++;
+    }
+    return n;
+}
+
+void zab_leader_tick(zab *z, int64_t now)
+{
+    if (z->ldphase != LD_BROADCAST && now >= z->phase_deadline) {
+        step_down(z, now);
+        return;
+    }
+    /* drop learners that went silent */
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        zab_learner *l = &z->learners[i];
+        if (i == z->me || l->phase == LRN_NONE)
+            continue;
+        int limit = l->phase == LRN_SYNCED ? z->cfg.sync_limit : z->cfg.init_limit;
+        if (now - l->last_heard_ms > zab_tick_ms(z, limit))
+            reset_learner(z, i);
+    }
+    if (z->ldphase == LD_BROADCAST && live_synced_voters(z, now) < z->quorum) {
+        step_down(z, now);
+        return;
+    }
+    if (now >= z->next_ping_ms) {
+        z->next_ping_ms = now + zab_tick_ms(z, 1) / 2;
+        for (int i = 0; i < z->cfg.npeers; i++)
+            if (i != z->me && z->learners[i].phase != LRN_NONE) {
+                zab_msg m = { .type = ZAB_MSG_PING };
+                send_to(z, i, &m);
+            }
+    }
+}
+
+void zab_leader_peer_lost(zab *z, int idx, int64_t now)
+{
+    reset_learner(z, idx);
+    if (z->ldphase == LD_BROADCAST && live_synced_voters(z, now) < z->quorum)
+        step_down(z, now);
+}
+
+void zab_leader_durable(zab *z, int64_t now)
+{
+    persist_epoch_if_durable(z);
+    if (z->ldphase == LD_SYNC)
+        check_established(z, now);
+    else
+        try_commit(z);
+}
+
+int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now)
+{
+    (void)now;
+    zab_log_entry(z, zxid, txn, len);
+    z->next_counter++;
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        zab_learner *l = &z->learners[i];
+        if (i == z->me || z->peers[i].observer || l->phase < LRN_SYNCING)
+            continue;
+        zab_msg m = { .type = ZAB_MSG_PROPOSAL, .zxid = zxid, .data = txn, .len = len };
+        send_to(z, i, &m);
+    }
+    try_commit(z);          /* a one-voter ensemble commits at once */
+    return 0;
+}

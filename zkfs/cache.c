@@ -1,0 +1,276 @@
+/*
+ * cache.c — watch-coherent znode cache (see cache.h).
+ */
+#include "cache.h"
+
+#include <string.h>
+
+#include "map.h"
+
+/* What is known about one path.  Strings and arrays are owned by it. */
+typedef struct cache_entry {
+    uint64_t last_invalidation;   /* counter value of the last invalidation */
+    bool attr_valid, exists;
+    zk_stat stat;
+    uint32_t acl_summary;
+    GBytes *data;                 /* NULL = unknown */
+    zk_stat data_stat;
+    GPtrArray *children;          /* NULL = unknown; g_free'd strings */
+} cache_entry;
+
+struct zkfs_cache {
+    GMutex lock;
+    GHashTable *entries;          /* g_malloc'd path -> cache_entry* (owned) */
+    uint64_t counter;             /* tickets and invalidations */
+    uint64_t last_clear;
+    size_t max_entries;
+    zkfs_cache_stats stats;
+};
+
+static void entry_free(gpointer p)
+{
+    cache_entry *e = p;
+    if (e->data)
+        g_bytes_unref(e->data);
+    if (e->children)
+        g_ptr_array_unref(e->children);
+    g_free(e);
+}
+
+zkfs_cache *zkfs_cache_new(size_t max_entries)
+{
+    zkfs_cache *c = g_new0(zkfs_cache, 1);
+    g_mutex_init(&c->lock);
+    c->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, entry_free);
+    c->max_entries = max_entries ? max_entries : 100000;
+    return c;
+}
+
+void zkfs_cache_free(zkfs_cache *c)
+{
+    if (!c)
+        return;
+    g_hash_table_destroy(c->entries);
+    g_mutex_clear(&c->lock);
+    g_free(c);
+}
+
+uint64_t zkfs_cache_ticket(zkfs_cache *c)
+{
+    g_mutex_lock(&c->lock);
+    uint64_t t = ++c->counter;
+    g_mutex_unlock(&c->lock);
+    return t;
+}
+
+/* The entry of path for a store with ticket, created if needed; NULL if
+ * the ticket is stale.  Lock held. */
+static cache_entry *entry_for_store(zkfs_cache *c, const char *path, uint64_t ticket)
+{
+    if (ticket < c->last_clear) {
+        c->stats.refused_stores++;
+        return NULL;
+    }
+    cache_entry *e = g_hash_table_lookup(c->entries, path);
+    if (e && e->last_invalidation > ticket) {
+        c->stats.refused_stores++;
+        return NULL;
+    }
+    if (!e) {
+        if (g_hash_table_size(c->entries) >= c->max_entries) {
+            g_hash_table_remove_all(c->entries);
+            c->last_clear = ++c->counter;
+            c->stats.refused_stores++;
+            return NULL;
+        }
+        e = g_new0(cache_entry, 1);
+        g_hash_table_insert(c->entries, g_strdup(path), e);
+    }
+    c->stats.stores++;
+    return e;
+}
+
+bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat *st,
+                         uint32_t *acl_summary)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = g_hash_table_lookup(c->entries, path);
+    bool hit = e && e->attr_valid;
+    if (hit) {
+        *exists = e->exists;
+        if (e->exists) {
+            if (st)
+                *st = e->stat;
+            if (acl_summary)
+                *acl_summary = e->acl_summary;
+        }
+        c->stats.hits++;
+    } else {
+        c->stats.misses++;
+    }
+    g_mutex_unlock(&c->lock);
+    return hit;
+}
+
+void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool exists,
+                         const zk_stat *st, uint32_t acl_summary)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = entry_for_store(c, path, ticket);
+    if (e) {
+        e->attr_valid = true;
+        e->exists = exists;
+        if (exists) {
+            e->stat = *st;
+            e->acl_summary = acl_summary;
+        } else {
+            if (e->data)
+                g_bytes_unref(e->data);
+            e->data = NULL;
+            if (e->children)
+                g_ptr_array_unref(e->children);
+            e->children = NULL;
+        }
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+bool zkfs_cache_get_data(zkfs_cache *c, const char *path, GBytes **data, zk_stat *st)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = g_hash_table_lookup(c->entries, path);
+    bool hit = e && e->data;
+    if (hit) {
+        *data = g_bytes_ref(e->data);
+        if (st)
+            *st = e->data_stat;
+        c->stats.hits++;
+    } else {
+        c->stats.misses++;
+    }
+    g_mutex_unlock(&c->lock);
+    return hit;
+}
+
+void zkfs_cache_put_data(zkfs_cache *c, const char *path, uint64_t ticket, GBytes *data,
+                         const zk_stat *st)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = entry_for_store(c, path, ticket);
+    if (e) {
+        if (e->data)
+            g_bytes_unref(e->data);
+        e->data = g_bytes_ref(data);
+        e->data_stat = *st;
+        /* The Stat is newer than or as new as any cached one: keep them
+         * consistent (the permission bits stay). */
+        if (e->attr_valid && e->exists)
+            e->stat = *st;
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+bool zkfs_cache_get_children(zkfs_cache *c, const char *path, GPtrArray **names)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = g_hash_table_lookup(c->entries, path);
+    bool hit = e && e->children;
+    if (hit) {
+        GPtrArray *copy = g_ptr_array_new_full(e->children->len, g_free);
+        for (guint i = 0; i < e->children->len; i++)
+            g_ptr_array_add(copy, g_strdup(g_ptr_array_index(e->children, i)));
+        *names = copy;
+        c->stats.hits++;
+    } else {
+        c->stats.misses++;
+    }
+    g_mutex_unlock(&c->lock);
+    return hit;
+}
+
+void zkfs_cache_put_children(zkfs_cache *c, const char *path, uint64_t ticket,
+                             const GPtrArray *names)
+{
+    g_mutex_lock(&c->lock);
+    cache_entry *e = entry_for_store(c, path, ticket);
+    if (e) {
+        if (e->children)
+            g_ptr_array_unref(e->children);
+        e->children = g_ptr_array_new_full(names->len, g_free);
+        for (guint i = 0; i < names->len; i++)
+            g_ptr_array_add(e->children, g_strdup(g_ptr_array_index(names, i)));
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+/* Lock held. */
+static void invalidate_locked(zkfs_cache *c, const char *path)
+{
+    c->stats.invalidations++;
+    uint64_t now = ++c->counter;
+    cache_entry *e = g_hash_table_lookup(c->entries, path);
+    if (!e) {
+        /* A tombstone, so that a store with an older ticket is refused. */
+        e = g_new0(cache_entry, 1);
+        g_hash_table_insert(c->entries, g_strdup(path), e);
+    }
+    e->last_invalidation = now;
+    e->attr_valid = false;
+    if (e->data)
+        g_bytes_unref(e->data);
+    e->data = NULL;
+    if (e->children)
+        g_ptr_array_unref(e->children);
+    e->children = NULL;
+}
+
+void zkfs_cache_invalidate(zkfs_cache *c, const char *path)
+{
+    g_mutex_lock(&c->lock);
+    invalidate_locked(c, path);
+    g_mutex_unlock(&c->lock);
+}
+
+void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
+{
+    g_mutex_lock(&c->lock);
+    invalidate_locked(c, path);
+    if (event_type == ZK_EVENT_CREATED || event_type == ZK_EVENT_DELETED ||
+        event_type == ZK_EVENT_DATA_CHANGED) {
+        char *parent = zkfs_parent_path(path);
+        if (strcmp(parent, path) != 0)
+            invalidate_locked(c, parent);
+        g_free(parent);
+    }
+    if (event_type == ZK_EVENT_DELETED) {
+        GPtrArray *under = g_ptr_array_new();
+        GHashTableIter it;
+        gpointer key, value;
+        g_hash_table_iter_init(&it, c->entries);
+        while (g_hash_table_iter_next(&it, &key, &value))
+            if (strcmp(key, path) != 0 && zkfs_path_under(key, path))
+                g_ptr_array_add(under, g_strdup(key));
+        for (guint i = 0; i < under->len; i++) {
+            invalidate_locked(c, g_ptr_array_index(under, i));
+            g_free(g_ptr_array_index(under, i));
+        }
+        g_ptr_array_free(under, TRUE);
+    }
+    g_mutex_unlock(&c->lock);
+}
+
+void zkfs_cache_clear(zkfs_cache *c)
+{
+    g_mutex_lock(&c->lock);
+    g_hash_table_remove_all(c->entries);
+    c->last_clear = ++c->counter;
+    g_mutex_unlock(&c->lock);
+}
+
+void zkfs_cache_get_stats(zkfs_cache *c, zkfs_cache_stats *out)
+{
+    g_mutex_lock(&c->lock);
+    *out = c->stats;
+    out->entries = g_hash_table_size(c->entries);
+    g_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,1884 @@
+/*
+ * fs.c — zkfs's FUSE low-level operations: the mapping of
+ * docs/filesystem.md applied to requests, on top of the client library
+ * (zk/client.h), the znode cache (cache.c), the inode table (inode.c) and
+ * the echo thread (echo.c).  Handlers never send a FUSE notification.
+ */
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "echo.h"
+
+/* Kernel cache lifetimes (s): events invalidate sooner. */
+#define ATTR_TIMEOUT 1.0
+#define ENTRY_TIMEOUT 1.0
+
+/* One open file.  Owned through fi->fh; freed at release. */
+typedef struct zkfs_handle {
+    GMutex lock;
+    zkfs_view view;
+    char *path;             /* znode path (the created path for CREATED) */
+    uint64_t nodeid;
+    bool echo;              /* opened by the echo thread: no server at all */
+    bool writable, trunc, append, excl;
+    bool pending_create;    /* main view: new file, created at first commit */
+    bool immediate;         /* creation views: every write commits */
+    bool ephemeral;         /* delete the znode at release */
+    GByteArray *buf;        /* the content (snapshot at open + writes) */
+    int32_t base_version;   /* version the buffer was read at */
+    bool dirty;
+    int sticky_err;         /* a failed commit: returned forever */
+} zkfs_handle;
+
+/* One directory listing, built at opendir.  Owned through fi->fh. */
+typedef struct dir_entry {
+    char *name;             /* as shown */
+    zkfs_view view;
+    char *path;             /* znode path */
+    bool is_dir;
+    bool has_stat;
+    zk_stat st;
+    uint32_t acl;
+} dir_entry;
+
+typedef struct dir_handle {
+    GArray *entries;        /* dir_entry, strings owned */
+} dir_handle;
+
+/* ------------------------------------------------------------------ */
+/* Options and small helpers                                            */
+
+void zkfs_options_init(zkfs_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->servers = g_strdup("127.0.0.1:2181");
+    o->timeout_ms = 5000;
+    o->session_timeout_ms = 10000;
+    o->maxbuffer = ZKFS_DEFAULT_MAXBUFFER;
+    o->uid = getuid();
+    o->gid = getgid();
+}
+
+void zkfs_options_clear(zkfs_options *o)
+{
+    g_free(o->servers);
+    g_free(o->digest);
+    o->servers = o->digest = NULL;
+}
+
+static zkfs *FS(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+static bool from_echo(zkfs *fs, fuse_req_t req)
+{
+    return zkfs_echo_is_self(fs->echo, fuse_req_ctx(req)->pid);
+}
+
+static char *expect_key(int type, const char *path)
+{
+    return g_strdup_printf("%d:%s", type, path);
+}
+
+void zkfs_expect(zkfs *fs, int type, const char *path)
+{
+    char *key = expect_key(type, path);
+    g_mutex_lock(&fs->lock);
+    gpointer n = g_hash_table_lookup(fs->expected, key);
+    g_hash_table_replace(fs->expected, key, GINT_TO_POINTER(GPOINTER_TO_INT(n) + 1));
+    g_mutex_unlock(&fs->lock);
+}
+
+/* Decrements; true if there was one.  Lock held. */
+static bool expected_dec_locked(zkfs *fs, const char *key)
+{
+    int n = GPOINTER_TO_INT(g_hash_table_lookup(fs->expected, key));
+    if (n <= 0)
+        return false;
+    if (n == 1)
+        g_hash_table_remove(fs->expected, key);
+    else
+        g_hash_table_replace(fs->expected, g_strdup(key), GINT_TO_POINTER(n - 1));
+    return true;
+}
+
+void zkfs_unexpect(zkfs *fs, int type, const char *path)
+{
+    (void)zkfs_take_expected(fs, type, path);
+}
+
+bool zkfs_take_expected(zkfs *fs, int type, const char *path)
+{
+    char *key = expect_key(type, path);
+    g_mutex_lock(&fs->lock);
+    bool had = expected_dec_locked(fs, key);
+    g_mutex_unlock(&fs->lock);
+    g_free(key);
+    return had;
+}
+
+static int zk_errno(int rc)
+{
+    return zkfs_errno(rc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading state (cache first)                                          */
+
+int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st, uint32_t *acl_summary)
+{
+    uint32_t summary = 0;
+    if (zkfs_cache_get_attr(fs->cache, path, exists, st, &summary)) {
+        if (acl_summary)
+            *acl_summary = summary;
+        return 0;
+    }
+    if (!fs->zk)
+        return -EIO;
+    uint64_t ticket = zkfs_cache_ticket(fs->cache);
+    zkc_acl *acl = NULL;
+    zk_stat fresh;
+    int rc = zkc_get_acl(fs->zk, path, &acl, &fresh);
+    if (rc == ZNONODE) {
+        zkfs_cache_put_attr(fs->cache, path, ticket, false, NULL, 0);
+        *exists = false;
+        return 0;
+    }
+    if (rc != ZOK)
+        return -zk_errno(rc);
+    summary = zkfs_acl_summary(acl->entries, acl->count, fs->digest_id);
+    g_free(acl);
+    zkfs_cache_put_attr(fs->cache, path, ticket, true, &fresh, summary);
+    *exists = true;
+    if (st)
+        *st = fresh;
+    if (acl_summary)
+        *acl_summary = summary;
+    return 0;
+}
+
+/* Data of a znode (cache, else getData).  *data: new reference. */
+static int load_data(zkfs *fs, const char *path, GBytes **data, zk_stat *st)
+{
+    if (zkfs_cache_get_data(fs->cache, path, data, st))
+        return 0;
+    if (!fs->zk)
+        return -EIO;
+    uint64_t ticket = zkfs_cache_ticket(fs->cache);
+    int rc = zkc_get(fs->zk, path, false, data, st);
+    if (rc != ZOK)
+        return -zk_errno(rc);
+    zkfs_cache_put_data(fs->cache, path, ticket, *data, st);
+    return 0;
+}
+
+/* Child names (cache, else getChildren).  *names: caller unrefs. */
+static int load_children(zkfs *fs, const char *path, GPtrArray **names)
+{
+    if (zkfs_cache_get_children(fs->cache, path, names))
+        return 0;
+    if (!fs->zk)
+        return -EIO;
+    uint64_t ticket = zkfs_cache_ticket(fs->cache);
+    int rc = zkc_children(fs->zk, path, false, names);
+    if (rc != ZOK)
+        return -zk_errno(rc);
+    zkfs_cache_put_children(fs->cache, path, ticket, *names);
+    return 0;
+}
+
+/* A batch of pipelined getACL requests; refcounted (the requester and
+ * every outstanding callback hold a reference). */
+typedef struct attr_batch {
+    gint refs;
+    GMutex lock;
+    GCond cond;
+    int outstanding;
+    zkfs *fs;
+} attr_batch;
+
+typedef struct attr_req {
+    attr_batch *batch;
+    char *path;
+    uint64_t ticket;
+} attr_req;
+
+static void batch_unref(attr_batch *b)
+{
+    if (g_atomic_int_dec_and_test(&b->refs)) {
+        g_mutex_clear(&b->lock);
+        g_cond_clear(&b->cond);
+        g_free(b);
+    }
+}
+
+static void attr_req_done(const zkc_result *res, void *ctx)
+{
+    attr_req *r = ctx;
+    zkfs *fs = r->batch->fs;
+    if (res->err == ZOK && res->has_stat) {
+        uint32_t s = zkfs_acl_summary(res->acl, res->n_acl, fs->digest_id);
+        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, true, &res->stat, s);
+    } else if (res->err == ZNONODE) {
+        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, false, NULL, 0);
+    }
+    g_mutex_lock(&r->batch->lock);
+    r->batch->outstanding--;
+    g_cond_broadcast(&r->batch->cond);
+    g_mutex_unlock(&r->batch->lock);
+    batch_unref(r->batch);
+    g_free(r->path);
+    g_free(r);
+}
+
+/* Makes sure the cache holds the attributes of every path (pipelined
+ * requests for the misses, waiting at most the request timeout). */
+static void prefetch_attrs(zkfs *fs, GPtrArray *paths)
+{
+    if (!fs->zk)
+        return;
+    attr_batch *b = g_new0(attr_batch, 1);
+    b->refs = 1;
+    b->fs = fs;
+    g_mutex_init(&b->lock);
+    g_cond_init(&b->cond);
+    for (guint i = 0; i < paths->len; i++) {
+        const char *p = g_ptr_array_index(paths, i);
+        bool exists;
+        if (zkfs_cache_get_attr(fs->cache, p, &exists, NULL, NULL))
+            continue;
+        attr_req *r = g_new0(attr_req, 1);
+        r->batch = b;
+        r->path = g_strdup(p);
+        r->ticket = zkfs_cache_ticket(fs->cache);
+        g_atomic_int_inc(&b->refs);
+        g_mutex_lock(&b->lock);
+        b->outstanding++;
+        g_mutex_unlock(&b->lock);
+        if (zkc_aget_acl(fs->zk, p, attr_req_done, r) != ZOK) {
+            g_mutex_lock(&b->lock);
+            b->outstanding--;
+            g_mutex_unlock(&b->lock);
+            g_atomic_int_dec_and_test(&b->refs);
+            g_free(r->path);
+            g_free(r);
+            break;
+        }
+    }
+    gint64 until = g_get_monotonic_time() + (gint64)fs->opts.timeout_ms * 1000;
+    g_mutex_lock(&b->lock);
+    while (b->outstanding > 0)
+        if (!g_cond_wait_until(&b->cond, &b->lock, until))
+            break;
+    g_mutex_unlock(&b->lock);
+    batch_unref(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Attributes                                                           */
+
+static size_t writer_size(zkfs *fs, const char *path, bool *found)
+{
+    size_t n = 0;
+    *found = false;
+    g_mutex_lock(&fs->lock);
+    zkfs_handle *h = g_hash_table_lookup(fs->writers, path);
+    if (h) {
+        g_mutex_lock(&h->lock);
+        n = h->buf->len;
+        *found = true;
+        g_mutex_unlock(&h->lock);
+    }
+    g_mutex_unlock(&fs->lock);
+    return n;
+}
+
+static void fill_attr(zkfs *fs, zkfs_view view, const char *path, bool is_dir,
+                      const zk_stat *st, uint32_t acl, struct stat *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t czxid = st ? st->czxid : 0;
+    out->st_ino = (view == ZKFS_VIEW_MAIN && strcmp(path, "/") == 0) ? 1 : zkfs_ino(view, czxid, path);
+    mode_t perms;
+    if (view == ZKFS_VIEW_CTL || !st)
+        perms = is_dir ? 0755 : 0644;
+    else
+        perms = zkfs_mode_from_summary(acl, is_dir);
+    out->st_mode = (is_dir ? S_IFDIR : S_IFREG) | perms;
+    out->st_nlink = 1;
+    out->st_uid = fs->opts.uid;
+    out->st_gid = fs->opts.gid;
+    out->st_blksize = 4096;
+    int64_t mtime = st ? st->mtime : fs->mount_time_ms;
+    int64_t ctime = st ? st->ctime : fs->mount_time_ms;
+    if (!is_dir) {
+        bool found;
+        size_t wsize = writer_size(fs, path, &found);
+        out->st_size = found && (view == ZKFS_VIEW_MAIN || view == ZKFS_VIEW_DATAFILE)
+                           ? (off_t)wsize : (st ? st->data_length : 0);
+    }
+    out->st_blocks = (out->st_size + 511) / 512;
+    out->st_mtim.tv_sec = mtime / 1000;
+    out->st_mtim.tv_nsec = (mtime % 1000) * 1000000;
+    out->st_atim = out->st_mtim;
+    out->st_ctim.tv_sec = ctime / 1000;
+    out->st_ctim.tv_nsec = (ctime % 1000) * 1000000;
+}
+
+/* A node as resolved by a lookup. */
+typedef struct node_ref {
+    zkfs_view view;
+    char *path;             /* g_malloc'd */
+    bool is_dir;
+    bool pending;
+    bool has_stat;
+    zk_stat st;
+    uint32_t acl;
+} node_ref;
+
+static void node_ref_clear(node_ref *n)
+{
+    g_free(n->path);
+    n->path = NULL;
+}
+
+/* The attributes of the root, for the control directories' times. */
+static void root_stat(zkfs *fs, node_ref *n)
+{
+    bool exists = false;
+    if (zkfs_load_attr(fs, "/", &exists, &n->st, &n->acl) == 0 && exists)
+        n->has_stat = true;
+}
+
+/* Resolves `name` in the directory `parent`.  0 or -errno. */
+static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, node_ref *out)
+{
+    memset(out, 0, sizeof *out);
+    bool exists = false;
+    int rc;
+    switch (parent->view) {
+    case ZKFS_VIEW_MAIN: {
+        if (strcmp(parent->path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0) {
+            out->view = ZKFS_VIEW_CTL;
+            out->path = g_strdup("/");
+            out->is_dir = true;
+            root_stat(fs, out);
+            return 0;
+        }
+        if (!zkfs_name_valid(name))
+            return -ENOENT;
+        char *child = zkfs_child_path(parent->path, name);
+        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        if (rc != 0) {
+            g_free(child);
+            return rc;
+        }
+        out->view = ZKFS_VIEW_MAIN;
+        out->path = child;
+        if (exists) {
+            out->has_stat = true;
+            out->is_dir = zkfs_is_dir(&out->st);
+            return 0;
+        }
+        if (zkfs_inodes_find_pending(fs->inodes, child)) {
+            out->pending = true;
+            return 0;
+        }
+        node_ref_clear(out);
+        return -ENOENT;
+    }
+    case ZKFS_VIEW_CTL: {
+        int view = zkfs_ctl_entry_view(name);
+        if (view < 0)
+            return -ENOENT;
+        out->view = (zkfs_view)view;
+        out->path = g_strdup("/");
+        out->is_dir = true;
+        root_stat(fs, out);
+        return 0;
+    }
+    case ZKFS_VIEW_DATA: {
+        bool is_data_file = false;
+        char *child_name = zkfs_child_for_data_name(name, &is_data_file);
+        if (is_data_file) {
+            rc = zkfs_load_attr(fs, parent->path, &exists, &out->st, &out->acl);
+            if (rc != 0)
+                return rc;
+            if (!exists)
+                return -ENOENT;
+            out->view = ZKFS_VIEW_DATAFILE;
+            out->path = g_strdup(parent->path);
+            out->has_stat = true;
+            return 0;
+        }
+        if (!child_name)
+            return -ENOENT;
+        if (!zkfs_name_valid(child_name)) {
+            g_free(child_name);
+            return -ENOENT;
+        }
+        char *child = zkfs_child_path(parent->path, child_name);
+        g_free(child_name);
+        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        if (rc != 0 || !exists) {
+            g_free(child);
+            return rc != 0 ? rc : -ENOENT;
+        }
+        out->view = ZKFS_VIEW_DATA;
+        out->path = child;
+        out->is_dir = true;
+        out->has_stat = true;
+        return 0;
+    }
+    case ZKFS_VIEW_EPH:
+    case ZKFS_VIEW_SEQ:
+    case ZKFS_VIEW_EPHSEQ: {
+        if (!zkfs_name_valid(name))
+            return -ENOENT;
+        char *child = zkfs_child_path(parent->path, name);
+        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        if (rc != 0 || !exists) {
+            g_free(child);
+            return rc != 0 ? rc : -ENOENT;
+        }
+        out->view = parent->view;
+        out->path = child;
+        out->is_dir = true;
+        out->has_stat = true;
+        return 0;
+    }
+    default:
+        return -ENOTDIR;
+    }
+}
+
+static double entry_timeout_for(zkfs_view view)
+{
+    switch (view) {
+    case ZKFS_VIEW_EPH:
+    case ZKFS_VIEW_SEQ:
+    case ZKFS_VIEW_EPHSEQ:
+    case ZKFS_VIEW_CREATED:
+        return 0.0;
+    default:
+        return ENTRY_TIMEOUT;
+    }
+}
+
+/* Fills e for node n, registering `lookups` kernel references. */
+static void make_entry(zkfs *fs, const node_ref *n, uint64_t lookups, struct fuse_entry_param *e)
+{
+    memset(e, 0, sizeof *e);
+    int64_t czxid = n->has_stat ? n->st.czxid : 0;
+    e->ino = zkfs_inodes_get(fs->inodes, n->view, n->path, czxid, n->is_dir, n->pending, lookups);
+    fill_attr(fs, n->view, n->path, n->is_dir, n->has_stat ? &n->st : NULL, n->acl, &e->attr);
+    e->attr_timeout = ATTR_TIMEOUT;
+    e->entry_timeout = entry_timeout_for(n->view);
+}
+
+static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
+{
+    return zkfs_inodes_info(fs->inodes, ino, info);
+}
+
+/* Current attributes of an inode.  0 or -errno. */
+static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
+{
+    node_ref n = { .view = info->view, .path = info->path, .is_dir = info->is_dir };
+    if (info->view == ZKFS_VIEW_CTL ||
+        (info->view != ZKFS_VIEW_MAIN && info->view != ZKFS_VIEW_DATAFILE &&
+         info->view != ZKFS_VIEW_CREATED && strcmp(info->path, "/") == 0)) {
+        root_stat(fs, &n);
+        fill_attr(fs, info->view, info->path, true, n.has_stat ? &n.st : NULL, n.acl, out);
+        return 0;
+    }
+    bool exists = false;
+    int rc = zkfs_load_attr(fs, info->path, &exists, &n.st, &n.acl);
+    if (rc != 0)
+        return rc;
+    if (!exists) {
+        if (info->pending || info->view == ZKFS_VIEW_CREATED) {
+            fill_attr(fs, info->view, info->path, false, NULL, 0, out);
+            return 0;
+        }
+        return -ENOENT;
+    }
+    n.has_stat = true;
+    fill_attr(fs, info->view, info->path, info->is_dir, &n.st, n.acl, out);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lookup, forget, getattr                                              */
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (pinfo.view == ZKFS_VIEW_MAIN && from_echo(fs, req)) {
+        zkfs_echo_target t;
+        if (zkfs_echo_target_get(fs->echo, &t)) {
+            char *child = zkfs_child_path(pinfo.path, name);
+            bool hit = strcmp(child, t.path) == 0;
+            g_free(child);
+            if (hit && t.action == ZKFS_ECHO_CREATE) {
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                fuse_reply_err(req, ENOENT);
+                return;
+            }
+            if (hit && t.action == ZKFS_ECHO_DELETE) {
+                /* The node is gone on the server: answer its old self. */
+                node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir };
+                struct fuse_entry_param e;
+                uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, t.path);
+                zkfs_inode_info old;
+                if (id && zkfs_inodes_info(fs->inodes, id, &old)) {
+                    n.is_dir = old.is_dir;
+                    n.pending = old.pending;
+                    n.st.czxid = old.czxid;
+                    n.has_stat = old.czxid != 0;
+                    zkfs_inode_info_clear(&old);
+                }
+                make_entry(fs, &n, 1, &e);
+                e.entry_timeout = 0;
+                e.attr_timeout = 0;
+                fuse_reply_entry(req, &e);
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                return;
+            }
+            zkfs_echo_target_clear(&t);
+        }
+    }
+    node_ref n;
+    int rc = resolve(fs, &pinfo, name, &n);
+    zkfs_inode_info_clear(&pinfo);
+    if (rc != 0) {
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    struct fuse_entry_param e;
+    make_entry(fs, &n, 1, &e);
+    node_ref_clear(&n);
+    fuse_reply_entry(req, &e);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    zkfs_inodes_forget(FS(req)->inodes, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    for (size_t i = 0; i < count; i++)
+        zkfs_inodes_forget(FS(req)->inodes, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)fi;
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    struct stat st;
+    int rc = inode_attr(fs, &info, &st);
+    zkfs_inode_info_clear(&info);
+    if (rc != 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Open files: buffer, commit                                           */
+
+static void handle_free(zkfs_handle *h)
+{
+    if (!h)
+        return;
+    g_byte_array_unref(h->buf);
+    g_free(h->path);
+    g_mutex_clear(&h->lock);
+    g_free(h);
+}
+
+static zkfs_handle *handle_new(zkfs_view view, const char *path, uint64_t nodeid)
+{
+    zkfs_handle *h = g_new0(zkfs_handle, 1);
+    g_mutex_init(&h->lock);
+    h->view = view;
+    h->path = g_strdup(path);
+    h->nodeid = nodeid;
+    h->buf = g_byte_array_new();
+    h->base_version = -1;
+    return h;
+}
+
+static void writers_add(zkfs *fs, zkfs_handle *h)
+{
+    g_mutex_lock(&fs->lock);
+    g_hash_table_replace(fs->writers, g_strdup(h->path), h);
+    g_mutex_unlock(&fs->lock);
+}
+
+static void writers_remove(zkfs *fs, zkfs_handle *h)
+{
+    g_mutex_lock(&fs->lock);
+    if (g_hash_table_lookup(fs->writers, h->path) == h)
+        g_hash_table_remove(fs->writers, h->path);
+    g_mutex_unlock(&fs->lock);
+}
+
+/* Commits the buffer of h (h->lock held).  0 or -errno. */
+static int commit_locked(zkfs *fs, zkfs_handle *h)
+{
+    if (h->sticky_err)
+        return -h->sticky_err;
+    if (!h->dirty && !h->pending_create)
+        return 0;
+    if (!fs->zk)
+        return -EIO;
+    bool own = h->view == ZKFS_VIEW_MAIN;
+    const void *data = h->buf->len ? (const void *)h->buf->data : (const void *)"";
+    int32_t len = (int32_t)h->buf->len;
+    zk_stat st;
+    int rc;
+    if (h->pending_create) {
+        if (own)
+            zkfs_expect(fs, ZK_EVENT_CREATED, h->path);
+        rc = zkc_create(fs->zk, h->path, data, len, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st);
+        if (rc != ZOK && own)
+            zkfs_unexpect(fs, ZK_EVENT_CREATED, h->path);
+        if (rc == ZNODEEXISTS && !h->excl) {
+            if (own)
+                zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, h->path);
+            rc = zkc_set(fs->zk, h->path, data, len, -1, &st);
+            if (rc != ZOK && own)
+                zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, h->path);
+        }
+        if (rc == ZOK) {
+            h->pending_create = false;
+            zkfs_inodes_commit(fs->inodes, h->nodeid, st.czxid, zkfs_is_dir(&st));
+            if (zkfs_is_dir(&st))
+                zkfs_echo_push_inval_entry(fs->echo, h->path);
+        }
+    } else {
+        int32_t version = (h->trunc || h->immediate || h->view == ZKFS_VIEW_CREATED) ? -1 : h->base_version;
+        if (own)
+            zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, h->path);
+        rc = zkc_set(fs->zk, h->path, data, len, version, &st);
+        if (rc != ZOK && own)
+            zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, h->path);
+        if (rc == ZOK && own && zkfs_is_dir(&st))
+            zkfs_echo_push_inval_entry(fs->echo, h->path);
+    }
+    zkfs_cache_invalidate(fs->cache, h->path);
+    if (rc != ZOK) {
+        int err = zk_errno(rc);
+        if (rc == ZBADVERSION || rc == ZNODEEXISTS || rc == ZNONODE || rc == ZNOAUTH)
+            h->sticky_err = err;
+        return -err;
+    }
+    h->base_version = st.version;
+    h->dirty = false;
+    return 0;
+}
+
+static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_handle **out)
+{
+    zkfs_handle *h = handle_new(info->view, info->path, info->nodeid);
+    int acc = flags & O_ACCMODE;
+    h->writable = acc == O_WRONLY || acc == O_RDWR;
+    h->trunc = (flags & O_TRUNC) != 0 && h->writable;
+    h->append = (flags & O_APPEND) != 0;
+    if (info->view == ZKFS_VIEW_CREATED) {
+        h->immediate = true;
+        h->trunc = true;
+    }
+    if (info->pending && info->view == ZKFS_VIEW_MAIN) {
+        /* Another open of a new file not committed yet. */
+        h->pending_create = true;
+    } else if (!h->trunc) {
+        GBytes *data = NULL;
+        zk_stat st;
+        int rc = load_data(fs, info->path, &data, &st);
+        if (rc != 0) {
+            handle_free(h);
+            return rc;
+        }
+        gsize n = 0;
+        const guint8 *p = g_bytes_get_data(data, &n);
+        g_byte_array_append(h->buf, p, (guint)n);
+        g_bytes_unref(data);
+        h->base_version = st.version;
+    } else {
+        h->dirty = true;   /* O_TRUNC: the commit empties it even with no write */
+    }
+    if (h->writable)
+        writers_add(fs, h);
+    *out = h;
+    return 0;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (info.is_dir) {
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, EISDIR);
+        return;
+    }
+    zkfs_handle *h = NULL;
+    if (from_echo(fs, req)) {
+        h = handle_new(info.view, info.path, ino);
+        h->echo = true;
+    } else {
+        int rc = open_file(fs, &info, fi->flags, &h);
+        if (rc != 0) {
+            zkfs_inode_info_clear(&info);
+            fuse_reply_err(req, -rc);
+            return;
+        }
+    }
+    zkfs_inode_info_clear(&info);
+    fi->fh = (uint64_t)(uintptr_t)h;
+    fi->keep_cache = 0;
+    fi->direct_io = 0;
+    if (fuse_reply_open(req, fi) == -ENOENT) {
+        writers_remove(fs, h);
+        handle_free(h);
+    }
+}
+
+static zkfs_handle *HANDLE(struct fuse_file_info *fi)
+{
+    return (zkfs_handle *)(uintptr_t)fi->fh;
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    (void)ino;
+    zkfs_handle *h = HANDLE(fi);
+    g_mutex_lock(&h->lock);
+    size_t len = h->buf->len;
+    if (off < 0 || (size_t)off >= len) {
+        g_mutex_unlock(&h->lock);
+        fuse_reply_buf(req, NULL, 0);
+        return;
+    }
+    size_t n = MIN(size, len - (size_t)off);
+    char *copy = g_memdup2(h->buf->data + off, n);
+    g_mutex_unlock(&h->lock);
+    fuse_reply_buf(req, copy, n);
+    g_free(copy);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    (void)ino;
+    zkfs *fs = FS(req);
+    zkfs_handle *h = HANDLE(fi);
+    if (h->echo) {
+        fuse_reply_write(req, size);
+        return;
+    }
+    g_mutex_lock(&h->lock);
+    if (h->sticky_err) {
+        int err = h->sticky_err;
+        g_mutex_unlock(&h->lock);
+        fuse_reply_err(req, err);
+        return;
+    }
+    if (h->append)
+        off = (off_t)h->buf->len;
+    if (off < 0 || (size_t)off + size > fs->max_data) {
+        g_mutex_unlock(&h->lock);
+        fuse_reply_err(req, EFBIG);
+        return;
+    }
+    size_t end = (size_t)off + size;
+    if (end > h->buf->len) {
+        size_t old = h->buf->len;
+        g_byte_array_set_size(h->buf, (guint)end);
+        memset(h->buf->data + old, 0, end - old);
+    }
+    memcpy(h->buf->data + off, buf, size);
+    h->dirty = true;
+    int rc = 0;
+    if (h->immediate)
+        rc = commit_locked(fs, h);
+    g_mutex_unlock(&h->lock);
+    if (rc != 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_write(req, size);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    zkfs *fs = FS(req);
+    zkfs_handle *h = HANDLE(fi);
+    if (h->echo) {
+        fuse_reply_err(req, 0);
+        return;
+    }
+    g_mutex_lock(&h->lock);
+    int rc = commit_locked(fs, h);
+    g_mutex_unlock(&h->lock);
+    fuse_reply_err(req, -rc);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    (void)datasync;
+    op_flush(req, ino, fi);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    zkfs *fs = FS(req);
+    zkfs_handle *h = HANDLE(fi);
+    if (!h->echo) {
+        g_mutex_lock(&h->lock);
+        (void)commit_locked(fs, h);
+        g_mutex_unlock(&h->lock);
+        writers_remove(fs, h);
+        if (h->ephemeral && fs->zk) {
+            /* The ephemeral lives as long as the descriptor that made it. */
+            (void)zkc_delete(fs->zk, h->path, -1);
+            zkfs_cache_invalidate(fs->cache, h->path);
+        }
+    }
+    handle_free(h);
+    fuse_reply_err(req, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation                                                             */
+
+/* The znode path for creating `name` in directory `parent`, for the views
+ * where creation is allowed.  0 or -errno. */
+static int creation_path(const zkfs_inode_info *parent, const char *name, char **out)
+{
+    switch (parent->view) {
+    case ZKFS_VIEW_MAIN:
+    case ZKFS_VIEW_EPH:
+    case ZKFS_VIEW_SEQ:
+    case ZKFS_VIEW_EPHSEQ:
+        break;
+    case ZKFS_VIEW_DATA: {
+        bool is_data = false;
+        char *child = zkfs_child_for_data_name(name, &is_data);
+        if (!child)
+            return -EPERM;
+        if (!zkfs_name_valid(child)) {
+            g_free(child);
+            return -EINVAL;
+        }
+        *out = zkfs_child_path(parent->path, child);
+        g_free(child);
+        return 0;
+    }
+    default:
+        return -EPERM;
+    }
+    if (strcmp(parent->path, "/") == 0 && parent->view == ZKFS_VIEW_MAIN &&
+        strcmp(name, ZKFS_CTL_NAME) == 0)
+        return -EEXIST;
+    if (!zkfs_name_valid(name))
+        return -EINVAL;
+    *out = zkfs_child_path(parent->path, name);
+    return 0;
+}
+
+/* Answers an echo create/mkdir from the echo target. */
+static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *parent,
+                              const char *name, struct fuse_file_info *fi)
+{
+    if (parent->view != ZKFS_VIEW_MAIN || !from_echo(fs, req))
+        return false;
+    zkfs_echo_target t;
+    if (!zkfs_echo_target_get(fs->echo, &t))
+        return false;
+    char *child = zkfs_child_path(parent->path, name);
+    bool hit = t.action == ZKFS_ECHO_CREATE && strcmp(child, t.path) == 0;
+    g_free(child);
+    if (!hit) {
+        zkfs_echo_target_clear(&t);
+        return false;
+    }
+    node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir,
+                   .has_stat = true, .st = t.stat, .acl = t.acl_summary };
+    struct fuse_entry_param e;
+    make_entry(fs, &n, 1, &e);
+    if (fi) {
+        zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
+        h->echo = true;
+        fi->fh = (uint64_t)(uintptr_t)h;
+        if (fuse_reply_create(req, &e, fi) == -ENOENT)
+            handle_free(h);
+    } else {
+        fuse_reply_entry(req, &e);
+    }
+    zkfs_echo_target_clear(&t);
+    return true;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    (void)mode;
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (echo_create_reply(fs, req, &pinfo, name, fi)) {
+        zkfs_inode_info_clear(&pinfo);
+        return;
+    }
+    char *path = NULL;
+    int rc = creation_path(&pinfo, name, &path);
+    if (rc != 0) {
+        zkfs_inode_info_clear(&pinfo);
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    struct fuse_entry_param e;
+    zkfs_handle *h = NULL;
+    int create_mode = zkfs_view_create_mode(pinfo.view);
+    if (create_mode >= 0) {
+        /* Creation views: the znode is created now, empty. */
+        char *created = NULL;
+        zk_stat st;
+        rc = fs->zk ? zkc_create(fs->zk, path, "", 0, create_mode, NULL, 0, &created, &st) : ZCONNECTIONLOSS;
+        if (rc != ZOK) {
+            g_free(path);
+            zkfs_inode_info_clear(&pinfo);
+            fuse_reply_err(req, zk_errno(rc));
+            return;
+        }
+        zkfs_cache_invalidate(fs->cache, created);
+        node_ref n = { .view = ZKFS_VIEW_CREATED, .path = created, .is_dir = false,
+                       .has_stat = true, .st = st, .acl = 0x1f1f };
+        make_entry(fs, &n, 1, &e);
+        h = handle_new(ZKFS_VIEW_CREATED, created, e.ino);
+        h->writable = true;
+        h->immediate = true;
+        h->trunc = true;
+        h->ephemeral = create_mode == ZK_CREATE_EPHEMERAL || create_mode == ZK_CREATE_EPHEMERAL_SEQUENTIAL;
+        h->base_version = st.version;
+        g_free(created);
+    } else {
+        /* Main view or .zk/data: the znode must not exist; main-view files
+         * are created at their first commit. */
+        bool exists = false;
+        zk_stat st;
+        uint32_t acl = 0;
+        rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+        if (rc == 0 && exists)
+            rc = -EEXIST;
+        if (rc != 0) {
+            g_free(path);
+            zkfs_inode_info_clear(&pinfo);
+            fuse_reply_err(req, -rc);
+            return;
+        }
+        if (pinfo.view == ZKFS_VIEW_DATA) {
+            /* A new znode seen as a directory in .zk/data: create it now. */
+            rc = zkc_create(fs->zk, path, "", 0, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st);
+            g_free(path);
+            zkfs_inode_info_clear(&pinfo);
+            fuse_reply_err(req, rc == ZOK ? EISDIR : zk_errno(rc));
+            return;
+        }
+        node_ref n = { .view = ZKFS_VIEW_MAIN, .path = path, .is_dir = false, .pending = true };
+        make_entry(fs, &n, 1, &e);
+        h = handle_new(ZKFS_VIEW_MAIN, path, e.ino);
+        h->writable = true;
+        h->trunc = true;
+        h->excl = (fi->flags & O_EXCL) != 0;
+        h->append = (fi->flags & O_APPEND) != 0;
+        h->pending_create = true;
+        writers_add(fs, h);
+    }
+    if (h->immediate)
+        writers_add(fs, h);
+    g_free(path);
+    zkfs_inode_info_clear(&pinfo);
+    fi->fh = (uint64_t)(uintptr_t)h;
+    fi->keep_cache = 0;
+    if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+        writers_remove(fs, h);
+        handle_free(h);
+    }
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
+{
+    (void)parent; (void)name; (void)rdev; (void)mode;
+    fuse_reply_err(req, EPERM);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    (void)mode;
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (echo_create_reply(fs, req, &pinfo, name, NULL)) {
+        zkfs_inode_info_clear(&pinfo);
+        return;
+    }
+    char *path = NULL;
+    int rc = (pinfo.view == ZKFS_VIEW_MAIN || pinfo.view == ZKFS_VIEW_DATA)
+                 ? creation_path(&pinfo, name, &path) : -EPERM;
+    if (rc != 0) {
+        zkfs_inode_info_clear(&pinfo);
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    bool own = pinfo.view == ZKFS_VIEW_MAIN;
+    if (own)
+        zkfs_expect(fs, ZK_EVENT_CREATED, path);
+    zk_stat st;
+    int zrc = fs->zk ? zkc_create(fs->zk, path, "", 0, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st)
+                     : ZCONNECTIONLOSS;
+    if (zrc != ZOK) {
+        if (own)
+            zkfs_unexpect(fs, ZK_EVENT_CREATED, path);
+        g_free(path);
+        zkfs_inode_info_clear(&pinfo);
+        fuse_reply_err(req, zk_errno(zrc));
+        return;
+    }
+    zkfs_cache_invalidate(fs->cache, path);
+    bool exists = false;
+    node_ref n = { .view = pinfo.view, .path = path, .is_dir = true, .has_stat = true, .st = st,
+                   .acl = 0 };
+    if (zkfs_load_attr(fs, path, &exists, &n.st, &n.acl) != 0 || !exists)
+        n.acl = 0x1f1f;
+    struct fuse_entry_param e;
+    make_entry(fs, &n, 1, &e);
+    g_free(path);
+    zkfs_inode_info_clear(&pinfo);
+    fuse_reply_entry(req, &e);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    (void)link; (void)parent; (void)name;
+    fuse_reply_err(req, EPERM);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    (void)ino; (void)newparent; (void)newname;
+    fuse_reply_err(req, EPERM);
+}
+
+/* ------------------------------------------------------------------ */
+/* Removal                                                              */
+
+static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    char *path = NULL;
+    if (pinfo.view == ZKFS_VIEW_MAIN) {
+        if (strcmp(pinfo.path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0) {
+            zkfs_inode_info_clear(&pinfo);
+            fuse_reply_err(req, EBUSY);
+            return;
+        }
+        path = zkfs_child_path(pinfo.path, name);
+        if (from_echo(fs, req)) {
+            uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
+            if (id)
+                zkfs_inodes_detach(fs->inodes, id);
+            g_free(path);
+            zkfs_inode_info_clear(&pinfo);
+            fuse_reply_err(req, 0);
+            return;
+        }
+    } else if (pinfo.view == ZKFS_VIEW_DATA && dir) {
+        bool is_data = false;
+        char *child = zkfs_child_for_data_name(name, &is_data);
+        if (child)
+            path = zkfs_child_path(pinfo.path, child);
+        g_free(child);
+    }
+    if (!path) {
+        zkfs_inode_info_clear(&pinfo);
+        fuse_reply_err(req, EPERM);
+        return;
+    }
+    bool own = pinfo.view == ZKFS_VIEW_MAIN;
+    uint64_t pending = own ? zkfs_inodes_find_pending(fs->inodes, path) : 0;
+    int rc;
+    if (pending) {
+        /* A new file not committed yet: forget it locally. */
+        zkfs_inodes_detach(fs->inodes, pending);
+        rc = ZOK;
+    } else {
+        if (own)
+            zkfs_expect(fs, ZK_EVENT_DELETED, path);
+        rc = fs->zk ? zkc_delete(fs->zk, path, -1) : ZCONNECTIONLOSS;
+        if (rc != ZOK && own)
+            zkfs_unexpect(fs, ZK_EVENT_DELETED, path);
+        if (rc == ZOK) {
+            uint64_t id = zkfs_inodes_find(fs->inodes, pinfo.view, path);
+            if (id)
+                zkfs_inodes_detach(fs->inodes, id);
+        }
+    }
+    zkfs_cache_invalidate(fs->cache, path);
+    zkfs_cache_invalidate(fs->cache, pinfo.path);
+    g_free(path);
+    zkfs_inode_info_clear(&pinfo);
+    fuse_reply_err(req, zk_errno(rc));
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    remove_node(req, parent, name, false);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    remove_node(req, parent, name, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* Rename                                                               */
+
+/* One znode of a subtree being moved.  Strings g_malloc'd. */
+typedef struct moved_node {
+    char *rel;              /* path relative to the subtree's top ("" = top) */
+    GBytes *data;
+    zkc_acl *acl;           /* g_free */
+    int32_t version;
+} moved_node;
+
+static void moved_node_clear(gpointer p)
+{
+    moved_node *m = p;
+    g_free(m->rel);
+    if (m->data)
+        g_bytes_unref(m->data);
+    g_free(m->acl);
+}
+
+/* Reads the subtree at top (pre-order) into nodes.  0 or -errno. */
+static int collect_subtree(zkfs *fs, const char *top, const char *rel, GArray *nodes, size_t *bytes)
+{
+    if (nodes->len >= ZKFS_RENAME_MAX_NODES)
+        return -EXDEV;
+    char *path = rel[0] ? g_strconcat(top, rel, NULL) : g_strdup(top);
+    moved_node m = { .rel = g_strdup(rel) };
+    zk_stat st;
+    int rc = zkc_get(fs->zk, path, false, &m.data, &st);
+    if (rc == ZOK)
+        rc = zkc_get_acl(fs->zk, path, &m.acl, NULL);
+    if (rc != ZOK) {
+        moved_node_clear(&m);
+        g_free(path);
+        return -zk_errno(rc);
+    }
+    m.version = st.version;
+    if (st.ephemeral_owner != 0) {
+        moved_node_clear(&m);
+        g_free(path);
+        return -EBUSY;
+    }
+    *bytes += g_bytes_get_size(m.data) + 2 * strlen(path) + 64;
+    g_array_append_val(nodes, m);
+    GPtrArray *kids = NULL;
+    rc = st.num_children > 0 ? zkc_children(fs->zk, path, false, &kids) : ZOK;
+    g_free(path);
+    if (rc != ZOK)
+        return -zk_errno(rc);
+    int result = 0;
+    for (guint i = 0; kids && i < kids->len && result == 0; i++) {
+        char *krel = g_strconcat(rel, "/", (char *)g_ptr_array_index(kids, i), NULL);
+        result = collect_subtree(fs, top, krel, nodes, bytes);
+        g_free(krel);
+    }
+    if (kids)
+        g_ptr_array_unref(kids);
+    return result;
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pa, pb;
+    if (!get_info(fs, parent, &pa)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (!get_info(fs, newparent, &pb)) {
+        zkfs_inode_info_clear(&pa);
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    int err = 0;
+    char *from = NULL, *to = NULL;
+    GArray *nodes = NULL;
+    zkc_op *ops = NULL;
+    char **op_paths = NULL;
+    size_t n_ops = 0;
+    if (flags & RENAME_EXCHANGE) { err = EINVAL; goto out; }
+    if (pa.view != ZKFS_VIEW_MAIN || pb.view != ZKFS_VIEW_MAIN) { err = EXDEV; goto out; }
+    if ((strcmp(pa.path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0) ||
+        (strcmp(pb.path, "/") == 0 && strcmp(newname, ZKFS_CTL_NAME) == 0)) { err = EBUSY; goto out; }
+    if (!zkfs_name_valid(newname)) { err = EINVAL; goto out; }
+    if (!fs->zk) { err = EIO; goto out; }
+    from = zkfs_child_path(pa.path, name);
+    to = zkfs_child_path(pb.path, newname);
+    if (strcmp(from, to) == 0)
+        goto out;
+    if (zkfs_inodes_find_pending(fs->inodes, from)) { err = EBUSY; goto out; }
+    /* The target. */
+    bool to_exists = false;
+    zk_stat to_st;
+    uint32_t to_acl;
+    zkfs_cache_invalidate(fs->cache, to);
+    int rc = zkfs_load_attr(fs, to, &to_exists, &to_st, &to_acl);
+    if (rc != 0) { err = -rc; goto out; }
+    if (to_exists && (flags & RENAME_NOREPLACE)) { err = EEXIST; goto out; }
+    if (to_exists && to_st.num_children > 0) { err = ENOTEMPTY; goto out; }
+    if (to_exists && to_st.ephemeral_owner != 0) { err = EBUSY; goto out; }
+    /* The source subtree. */
+    nodes = g_array_new(FALSE, TRUE, sizeof(moved_node));
+    g_array_set_clear_func(nodes, moved_node_clear);
+    size_t bytes = 0;
+    rc = collect_subtree(fs, from, "", nodes, &bytes);
+    if (rc != 0) { err = -rc; goto out; }
+    if (bytes > fs->max_data) { err = EXDEV; goto out; }
+    ops = g_new0(zkc_op, 2 * nodes->len + 1);
+    op_paths = g_new0(char *, 2 * nodes->len + 2);
+    if (to_exists) {
+        op_paths[n_ops] = g_strdup(to);
+        ops[n_ops] = zkc_op_delete(op_paths[n_ops], to_st.version);
+        n_ops++;
+    }
+    for (guint i = 0; i < nodes->len; i++) {
+        moved_node *m = &g_array_index(nodes, moved_node, i);
+        gsize dlen = 0;
+        const void *d = g_bytes_get_data(m->data, &dlen);
+        op_paths[n_ops] = g_strconcat(to, m->rel, NULL);
+        ops[n_ops] = zkc_op_create(op_paths[n_ops], dlen ? d : "", (int32_t)dlen,
+                                   ZK_CREATE_PERSISTENT, m->acl, 0);
+        n_ops++;
+    }
+    for (guint i = nodes->len; i-- > 0;) {
+        moved_node *m = &g_array_index(nodes, moved_node, i);
+        op_paths[n_ops] = g_strconcat(from, m->rel, NULL);
+        ops[n_ops] = zkc_op_delete(op_paths[n_ops], m->version);
+        n_ops++;
+    }
+    for (size_t i = 0; i < n_ops; i++)
+        zkfs_expect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+    zkc_op_result *results = NULL;
+    rc = zkc_multi(fs->zk, ops, n_ops, &results);
+    if (results)
+        zkc_op_results_free(results, n_ops);
+    if (rc != ZOK) {
+        for (size_t i = 0; i < n_ops; i++)
+            zkfs_unexpect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+        err = rc == ZBADVERSION || rc == ZNONODE ? (rc == ZNONODE ? ENOENT : ESTALE) : zk_errno(rc);
+        goto out;
+    }
+    for (size_t i = 0; i < n_ops; i++)
+        zkfs_cache_invalidate(fs->cache, op_paths[i]);
+    zkfs_cache_invalidate(fs->cache, pa.path);
+    zkfs_cache_invalidate(fs->cache, pb.path);
+    zk_stat new_st;
+    int64_t czxid = zkc_exists(fs->zk, to, false, &new_st) == ZOK ? new_st.czxid : 0;
+    zkfs_inodes_rename(fs->inodes, from, to, czxid);
+out:
+    if (op_paths) {
+        for (size_t i = 0; i < n_ops; i++)
+            g_free(op_paths[i]);
+        g_free(op_paths);
+    }
+    g_free(ops);
+    if (nodes)
+        g_array_free(nodes, TRUE);
+    g_free(from);
+    g_free(to);
+    zkfs_inode_info_clear(&pa);
+    zkfs_inode_info_clear(&pb);
+    fuse_reply_err(req, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* setattr                                                              */
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    struct stat st;
+    if (from_echo(fs, req)) {
+        zkfs_echo_target t;
+        if (zkfs_echo_target_get(fs->echo, &t)) {
+            fill_attr(fs, info.view, info.path, info.is_dir, &t.stat, t.acl_summary, &st);
+            zkfs_echo_target_clear(&t);
+            zkfs_inode_info_clear(&info);
+            fuse_reply_attr(req, &st, 0);
+            return;
+        }
+    }
+    int err = 0;
+    if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+        err = EPERM;
+    } else if (to_set & FUSE_SET_ATTR_SIZE) {
+        if (info.is_dir) {
+            err = EISDIR;
+        } else if ((size_t)attr->st_size > fs->max_data || attr->st_size < 0) {
+            err = EFBIG;
+        } else if (fi && fi->fh && !HANDLE(fi)->echo) {
+            zkfs_handle *h = HANDLE(fi);
+            g_mutex_lock(&h->lock);
+            size_t old = h->buf->len;
+            g_byte_array_set_size(h->buf, (guint)attr->st_size);
+            if ((size_t)attr->st_size > old)
+                memset(h->buf->data + old, 0, (size_t)attr->st_size - old);
+            h->dirty = true;
+            int rc = h->immediate ? commit_locked(fs, h) : 0;
+            g_mutex_unlock(&h->lock);
+            err = -rc;
+        } else if (info.view == ZKFS_VIEW_MAIN || info.view == ZKFS_VIEW_DATAFILE ||
+                   info.view == ZKFS_VIEW_CREATED) {
+            /* truncate(path): commit at once, unconditionally. */
+            zkfs_handle *h = handle_new(info.view, info.path, ino);
+            h->pending_create = info.pending;
+            GBytes *data = NULL;
+            zk_stat dst;
+            int rc = info.pending ? 0 : load_data(fs, info.path, &data, &dst);
+            if (rc == 0) {
+                if (data) {
+                    gsize n = 0;
+                    const guint8 *p = g_bytes_get_data(data, &n);
+                    g_byte_array_append(h->buf, p, (guint)n);
+                    g_bytes_unref(data);
+                }
+                size_t old = h->buf->len;
+                g_byte_array_set_size(h->buf, (guint)attr->st_size);
+                if ((size_t)attr->st_size > old)
+                    memset(h->buf->data + old, 0, (size_t)attr->st_size - old);
+                h->trunc = true;
+                h->dirty = true;
+                g_mutex_lock(&h->lock);
+                rc = commit_locked(fs, h);
+                g_mutex_unlock(&h->lock);
+            }
+            handle_free(h);
+            err = -rc;
+        } else {
+            err = EPERM;
+        }
+    }
+    if (err) {
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, err);
+        return;
+    }
+    /* Times are accepted and ignored. */
+    int rc = inode_attr(fs, &info, &st);
+    zkfs_inode_info_clear(&info);
+    if (rc != 0)
+        fuse_reply_err(req, -rc);
+    else
+        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+}
+
+/* ------------------------------------------------------------------ */
+/* Directories                                                          */
+
+static void dir_entry_clear(gpointer p)
+{
+    dir_entry *d = p;
+    g_free(d->name);
+    g_free(d->path);
+}
+
+static void add_dir_entry(GArray *entries, const char *name, zkfs_view view, const char *path,
+                          bool is_dir)
+{
+    dir_entry d = { .name = g_strdup(name), .view = view, .path = g_strdup(path), .is_dir = is_dir };
+    g_array_append_val(entries, d);
+}
+
+static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
+{
+    add_dir_entry(entries, ".", info->view, info->path, true);
+    add_dir_entry(entries, "..", info->view, info->path, true);
+    if (info->view == ZKFS_VIEW_CTL) {
+        for (const char *const *n = zkfs_ctl_entry_names(); *n; n++)
+            add_dir_entry(entries, *n, (zkfs_view)zkfs_ctl_entry_view(*n), "/", true);
+        return 0;
+    }
+    GPtrArray *names = NULL;
+    int rc = load_children(fs, info->path, &names);
+    if (rc != 0)
+        return rc;
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < names->len; i++)
+        g_ptr_array_add(paths, zkfs_child_path(info->path, g_ptr_array_index(names, i)));
+    prefetch_attrs(fs, paths);
+    if (info->view == ZKFS_VIEW_DATA)
+        add_dir_entry(entries, ZKFS_DATA_FILE_NAME, ZKFS_VIEW_DATAFILE, info->path, false);
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        const char *path = g_ptr_array_index(paths, i);
+        if (info->view == ZKFS_VIEW_MAIN && strcmp(info->path, "/") == 0 &&
+            strcmp(name, ZKFS_CTL_NAME) == 0)
+            continue;
+        bool exists = false;
+        zk_stat st;
+        uint32_t acl = 0;
+        if (zkfs_load_attr(fs, path, &exists, &st, &acl) != 0 || !exists)
+            continue;   /* deleted meanwhile (or unreachable): not listed */
+        dir_entry d = { .view = info->view, .path = g_strdup(path), .has_stat = true,
+                        .st = st, .acl = acl };
+        if (info->view == ZKFS_VIEW_MAIN) {
+            d.name = g_strdup(name);
+            d.is_dir = zkfs_is_dir(&st);
+        } else {
+            d.name = info->view == ZKFS_VIEW_DATA ? zkfs_data_name_for_child(name) : g_strdup(name);
+            d.is_dir = true;
+        }
+        g_array_append_val(entries, d);
+    }
+    g_ptr_array_unref(paths);
+    g_ptr_array_unref(names);
+    return 0;
+}
+
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (!info.is_dir) {
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, ENOTDIR);
+        return;
+    }
+    dir_handle *d = g_new0(dir_handle, 1);
+    d->entries = g_array_new(FALSE, TRUE, sizeof(dir_entry));
+    g_array_set_clear_func(d->entries, dir_entry_clear);
+    int rc = build_listing(fs, &info, d->entries);
+    zkfs_inode_info_clear(&info);
+    if (rc != 0) {
+        g_array_free(d->entries, TRUE);
+        g_free(d);
+        fuse_reply_err(req, -rc);
+        return;
+    }
+    fi->fh = (uint64_t)(uintptr_t)d;
+    if (fuse_reply_open(req, fi) == -ENOENT) {
+        g_array_free(d->entries, TRUE);
+        g_free(d);
+    }
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi, bool plus)
+{
+    (void)ino;
+    zkfs *fs = FS(req);
+    dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
+    char *buf = g_malloc(size);
+    size_t used = 0;
+    for (size_t i = (size_t)off; i < d->entries->len; i++) {
+        dir_entry *de = &g_array_index(d->entries, dir_entry, i);
+        size_t n;
+        bool dot = i < 2;
+        if (plus) {
+            struct fuse_entry_param e;
+            memset(&e, 0, sizeof e);
+            if (dot) {
+                e.attr.st_mode = S_IFDIR;
+                e.attr.st_ino = 1;
+            } else {
+                node_ref nr = { .view = de->view, .path = de->path, .is_dir = de->is_dir,
+                                .has_stat = de->has_stat, .st = de->st, .acl = de->acl };
+                if (!de->has_stat)
+                    root_stat(fs, &nr);
+                make_entry(fs, &nr, 0, &e);
+            }
+            n = fuse_add_direntry_plus(req, buf + used, size - used, de->name, &e, (off_t)i + 1);
+            if (n > size - used)
+                break;
+            if (!dot)
+                zkfs_inodes_ref(fs->inodes, e.ino, 1);
+        } else {
+            struct stat st;
+            memset(&st, 0, sizeof st);
+            st.st_mode = de->is_dir ? S_IFDIR : S_IFREG;
+            st.st_ino = de->has_stat ? zkfs_ino(de->view, de->st.czxid, de->path) : 1;
+            n = fuse_add_direntry(req, buf + used, size - used, de->name, &st, (off_t)i + 1);
+            if (n > size - used)
+                break;
+        }
+        used += n;
+    }
+    fuse_reply_buf(req, buf, used);
+    g_free(buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    do_readdir(req, ino, size, off, fi, false);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+    do_readdir(req, ino, size, off, fi, true);
+}
+
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
+    if (d) {
+        g_array_free(d->entries, TRUE);
+        g_free(d);
+    }
+    fuse_reply_err(req, 0);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    (void)ino; (void)datasync; (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* statfs and xattrs                                                    */
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    (void)ino;
+    zkfs *fs = FS(req);
+    int32_t count = 0;
+    int rc = fs->zk ? zkc_get_all_children_number(fs->zk, "/", &count) : ZCONNECTIONLOSS;
+    if (rc != ZOK) {
+        fuse_reply_err(req, zk_errno(rc));
+        return;
+    }
+    struct statvfs sv;
+    memset(&sv, 0, sizeof sv);
+    sv.f_bsize = 4096;
+    sv.f_frsize = 4096;
+    sv.f_files = (fsfilcnt_t)count + 1;
+    sv.f_ffree = 1000000;
+    sv.f_favail = sv.f_ffree;
+    sv.f_bfree = (fsblkcnt_t)1000000 * 256;
+    sv.f_bavail = sv.f_bfree;
+    sv.f_blocks = sv.f_files * 256 + sv.f_bfree;
+    sv.f_namemax = 255;
+    fuse_reply_statfs(req, &sv);
+}
+
+static void reply_xattr_value(fuse_req_t req, const char *value, size_t len, size_t size)
+{
+    if (size == 0)
+        fuse_reply_xattr(req, len);
+    else if (size < len)
+        fuse_reply_err(req, ERANGE);
+    else
+        fuse_reply_buf(req, value, len);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    char *value = NULL;
+    int err = 0;
+    bool known = false;
+    for (const char *const *n = zkfs_xattr_names(); *n; n++)
+        if (strcmp(*n, name) == 0)
+            known = true;
+    if (!known || info.view == ZKFS_VIEW_CTL) {
+        err = ENODATA;
+    } else if (info.pending) {
+        err = strcmp(name, "user.zk.path") == 0 ? 0 : ENODATA;
+        if (!err)
+            value = g_strdup(info.path);
+    } else if (strcmp(name, "user.zk.path") == 0) {
+        value = g_strdup(info.path);
+    } else if (!fs->zk) {
+        err = EIO;
+    } else if (strcmp(name, "user.zk.acl") == 0) {
+        zkc_acl *acl = NULL;
+        int rc = zkc_get_acl(fs->zk, info.path, &acl, NULL);
+        if (rc == ZOK) {
+            value = zkfs_xattr_acl_value(acl->entries, acl->count);
+            g_free(acl);
+        } else {
+            err = zk_errno(rc);
+        }
+    } else {
+        zk_stat st;
+        int rc = zkc_exists(fs->zk, info.path, false, &st);
+        if (rc == ZOK)
+            value = zkfs_xattr_stat_value(name, &st);
+        else
+            err = zk_errno(rc);
+    }
+    zkfs_inode_info_clear(&info);
+    if (err)
+        fuse_reply_err(req, err);
+    else
+        reply_xattr_value(req, value, strlen(value), size);
+    g_free(value);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    GString *names = g_string_new(NULL);
+    if (info.view != ZKFS_VIEW_CTL)
+        for (const char *const *n = zkfs_xattr_names(); *n; n++)
+            g_string_append_len(names, *n, (gssize)strlen(*n) + 1);
+    zkfs_inode_info_clear(&info);
+    reply_xattr_value(req, names->str, names->len, size);
+    g_string_free(names, TRUE);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    (void)ino; (void)name; (void)value; (void)size; (void)flags;
+    fuse_reply_err(req, ENOTSUP);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    (void)ino; (void)name;
+    fuse_reply_err(req, ENOTSUP);
+}
+
+/* ------------------------------------------------------------------ */
+/* init and the ops table                                               */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    (void)userdata;
+    if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+        conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+    if (conn->capable & FUSE_CAP_READDIRPLUS)
+        conn->want |= FUSE_CAP_READDIRPLUS;
+    conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+    conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
+}
+
+static const struct fuse_lowlevel_ops ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .fsync = op_fsync,
+    .opendir = op_opendir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .releasedir = op_releasedir,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .setxattr = op_setxattr,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .removexattr = op_removexattr,
+    .create = op_create,
+};
+
+const struct fuse_lowlevel_ops *zkfs_ops(void)
+{
+    return &ops;
+}
+
+/* ------------------------------------------------------------------ */
+/* Session and lifetime                                                 */
+
+static void add_watch_done(const zkc_result *res, void *ctx)
+{
+    (void)ctx;
+    if (res->err != ZOK)
+        g_printerr("zkfs: addWatch(/, persistent recursive) failed: %s\n", zk_error_name(res->err));
+}
+
+/* Watcher: runs on the client's I/O thread; must not block. */
+static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
+{
+    zkfs *fs = ctx;
+    if (type == ZK_EVENT_NONE) {
+        if (state == ZK_STATE_SYNC_CONNECTED) {
+            /* Events may have been missed: forget everything. */
+            zkfs_cache_clear(fs->cache);
+            g_mutex_lock(&fs->lock);
+            g_hash_table_remove_all(fs->expected);
+            g_mutex_unlock(&fs->lock);
+            (void)zkc_aadd_watch(zk, "/", ZK_ADDWATCH_PERSISTENT_RECURSIVE, add_watch_done, fs);
+            zkfs_echo_push_reset(fs->echo);
+        }
+        return;
+    }
+    if (!path)
+        return;
+    bool exists = false;
+    zk_stat st;
+    bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &st, NULL) && exists;
+    bool old_is_dir = known && zkfs_is_dir(&st);
+    zkfs_cache_apply_event(fs->cache, type, path);
+    bool own = zkfs_take_expected(fs, type, path);
+    zkfs_echo_push_event(fs->echo, type, path, known, old_is_dir, own);
+}
+
+zkfs *zkfs_new(zkfs_options *opts)
+{
+    zkfs *fs = g_new0(zkfs, 1);
+    fs->opts = *opts;
+    memset(opts, 0, sizeof *opts);
+    fs->cache = zkfs_cache_new(0);
+    fs->inodes = zkfs_inodes_new();
+    fs->digest_id = fs->opts.digest ? zkfs_digest_id(fs->opts.digest) : NULL;
+    int maxbuf = fs->opts.maxbuffer > 0 ? fs->opts.maxbuffer : ZKFS_DEFAULT_MAXBUFFER;
+    fs->max_data = maxbuf > ZKFS_REQUEST_OVERHEAD ? (size_t)(maxbuf - ZKFS_REQUEST_OVERHEAD) : 0;
+    fs->mount_time_ms = g_get_real_time() / 1000;
+    g_mutex_init(&fs->lock);
+    fs->expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    fs->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return fs;
+}
+
+int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
+{
+    fs->se = se;
+    fs->mountpoint = g_strdup(mountpoint);
+    fs->echo = zkfs_echo_start(fs);
+    if (!fs->echo)
+        return -1;
+    zkc_options o;
+    zkc_options_init(&o);
+    o.hosts = fs->opts.servers;
+    o.session_timeout_ms = fs->opts.session_timeout_ms;
+    o.request_timeout_ms = fs->opts.timeout_ms;
+    o.digest_auth = fs->opts.digest;
+    o.watcher = on_watch;
+    o.watcher_ctx = fs;
+    o.auto_new_session = true;
+    char *err = NULL;
+    zkc *zk = zkc_open(&o, &err);
+    if (!zk) {
+        g_printerr("zkfs: cannot connect to %s: %s\n", fs->opts.servers, err ? err : "?");
+        g_free(err);
+        return -1;
+    }
+    fs->zk = zk;
+    int rc = zkc_wait_connected(zk, fs->opts.timeout_ms);
+    if (rc != ZOK)
+        g_printerr("zkfs: not connected to %s yet (%s); retrying in the background\n",
+                   fs->opts.servers, zk_error_name(rc));
+    return 0;
+}
+
+void zkfs_free(zkfs *fs)
+{
+    if (!fs)
+        return;
+    if (!zkfs_echo_stop(fs->echo, 3000)) {
+        /* The echo thread is stuck in a syscall on a dead mount: leave
+         * everything it may touch allocated (the process is exiting; the
+         * session expires by itself). */
+        return;
+    }
+    zkc_close(fs->zk);
+    zkfs_echo_free(fs->echo);
+    fs->echo = NULL;
+    fs->zk = NULL;
+    zkfs_cache_free(fs->cache);
+    zkfs_inodes_free(fs->inodes);
+    g_hash_table_destroy(fs->expected);
+    g_hash_table_destroy(fs->writers);
+    g_mutex_clear(&fs->lock);
+    g_free(fs->mountpoint);
+    g_free(fs->digest_id);
+    zkfs_options_clear(&fs->opts);
+    g_free(fs);
+}

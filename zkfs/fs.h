@@ -1,0 +1,86 @@
+/*
+ * fs.h — the state of one zkfs mount and its FUSE low-level operations
+ * (zkfs/fs.c), shared with the echo thread (zkfs/echo.c) and main.c.
+ */
+#ifndef ZKFS_FS_H
+#define ZKFS_FS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <glib.h>
+
+#include "zk/client.h"
+#include "cache.h"
+#include "inode.h"
+#include "map.h"
+
+typedef struct zkfs_echo zkfs_echo;
+
+/* Mount options (docs/filesystem.md section 10).  Strings g_malloc'd,
+ * owned by the struct (zkfs_options_clear). */
+typedef struct zkfs_options {
+    char *servers;             /* connect string */
+    char *digest;              /* "user:pass" or NULL */
+    int timeout_ms;            /* per request */
+    int session_timeout_ms;
+    int maxbuffer;             /* the servers' jute.maxbuffer */
+    uid_t uid;
+    gid_t gid;
+} zkfs_options;
+
+/* Sets the defaults (servers 127.0.0.1:2181, timeout 5000, ...). */
+void zkfs_options_init(zkfs_options *o);
+/* Frees the strings. */
+void zkfs_options_clear(zkfs_options *o);
+
+/* One mount.  Everything is owned by it unless said otherwise. */
+typedef struct zkfs {
+    zkfs_options opts;
+    zkc *zk;                   /* the session */
+    zkfs_cache *cache;
+    zkfs_inodes *inodes;
+    struct fuse_session *se;   /* not owned (main.c) */
+    char *mountpoint;          /* absolute path */
+    char *digest_id;           /* zkfs_digest_id(opts.digest) or NULL */
+    size_t max_data;           /* largest file: maxbuffer - ZKFS_REQUEST_OVERHEAD */
+    int64_t mount_time_ms;
+
+    GMutex lock;               /* protects expected and writers */
+    GHashTable *expected;      /* "type:path" -> count of our own pending events */
+    GHashTable *writers;       /* znode path -> zkfs_handle* (not owned): latest open writer */
+
+    zkfs_echo *echo;           /* the echo thread (echo.c) */
+} zkfs;
+
+/*
+ * Creates the mount state (no session yet: zkfs_connect opens it).  opts is
+ * moved into the result (the caller must not clear it).
+ */
+zkfs *zkfs_new(zkfs_options *opts);
+/* Opens the session, waits up to the timeout for it (not fatal) and starts
+ * the echo thread.  se must be the mounted session.  Returns 0 or -1 with a
+ * message on stderr. */
+int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint);
+/* Stops the echo thread (bounded), closes the session, frees everything. */
+void zkfs_free(zkfs *fs);
+
+/* The FUSE operations (userdata must be the zkfs*). */
+const struct fuse_lowlevel_ops *zkfs_ops(void);
+
+/* Records that one of our own requests will cause the watch event
+ * (type, path), so that it is not echoed.  zkfs_unexpect undoes it (the
+ * request failed); zkfs_take_expected consumes one if present. */
+void zkfs_expect(zkfs *fs, int type, const char *path);
+void zkfs_unexpect(zkfs *fs, int type, const char *path);
+bool zkfs_take_expected(zkfs *fs, int type, const char *path);
+
+/* Loads the attributes of a znode (cache, else one getACL).  Returns 0 and
+ * sets *exists (and *st, *acl_summary when it exists), or -errno. */
+int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st,
+                   uint32_t *acl_summary);
+
+#endif

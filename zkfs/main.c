@@ -1,0 +1,222 @@
+/*
+ * main.c — bin/zkfs: mounts a ZooKeeper tree through FUSE.
+ *
+ *   bin/zkfs [-f] [-d] [-o OPTS] [--servers HOST:PORT[,HOST:PORT...]] MOUNTPOINT
+ *
+ * Our own -o options (digest=, timeout=, session_timeout=, maxbuffer=,
+ * uid=, gid=, servers=) are taken out; the others go to FUSE.  SIGTERM,
+ * SIGINT and SIGHUP unmount cleanly: a signal thread stops the echo thread
+ * while the FUSE loop still serves it, then ends the loop.
+ */
+#include "fs.h"
+#include "echo.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: zkfs [-f] [-d] [-o OPTS] [--servers HOST:PORT[,HOST:PORT...][/chroot]] MOUNTPOINT\n"
+            "  -f                 stay in the foreground\n"
+            "  -d                 FUSE debug output (implies -f)\n"
+            "  --servers LIST     ZooKeeper servers (default 127.0.0.1:2181)\n"
+            "  -o digest=USER:PASS   digest authentication\n"
+            "  -o timeout=MS         per-request bound (default 5000)\n"
+            "  -o session_timeout=MS session timeout (default 10000)\n"
+            "  -o maxbuffer=N        the servers' jute.maxbuffer (default 1048575)\n"
+            "  -o uid=N,gid=N        owner shown for every file\n"
+            "  other -o options are passed to FUSE (allow_other, ro, ...)\n"
+            "See docs/filesystem.md.\n");
+}
+
+/* Parses one comma-separated -o list: ours into opts, the rest into fuse_o. */
+static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
+{
+    char **items = g_strsplit(list, ",", -1);
+    int rc = 0;
+    for (char **it = items; *it && rc == 0; it++) {
+        const char *item = *it;
+        if (!*item)
+            continue;
+        const char *eq = strchr(item, '=');
+        const char *val = eq ? eq + 1 : "";
+        size_t klen = eq ? (size_t)(eq - item) : strlen(item);
+#define KEY(k) (klen == strlen(k) && strncmp(item, k, klen) == 0)
+        char *end = NULL;
+        if (KEY("digest")) {
+            g_free(opts->digest);
+            opts->digest = g_strdup(val);
+            if (!strchr(val, ':')) {
+                fprintf(stderr, "zkfs: digest must be user:password\n");
+                rc = -1;
+            }
+        } else if (KEY("servers")) {
+            g_free(opts->servers);
+            opts->servers = g_strdup(val);
+        } else if (KEY("timeout") || KEY("session_timeout") || KEY("maxbuffer") ||
+                   KEY("uid") || KEY("gid")) {
+            long v = strtol(val, &end, 10);
+            if (!*val || *end || v < 0 || v > INT_MAX) {
+                fprintf(stderr, "zkfs: bad value in -o %s\n", item);
+                rc = -1;
+            } else if (KEY("timeout")) {
+                opts->timeout_ms = (int)v;
+            } else if (KEY("session_timeout")) {
+                opts->session_timeout_ms = (int)v;
+            } else if (KEY("maxbuffer")) {
+                opts->maxbuffer = (int)v;
+            } else if (KEY("uid")) {
+                opts->uid = (uid_t)v;
+            } else {
+                opts->gid = (gid_t)v;
+            }
+        } else {
+            if (fuse_o->len)
+                g_string_append_c(fuse_o, ',');
+            g_string_append(fuse_o, item);
+        }
+#undef KEY
+    }
+    g_strfreev(items);
+    return rc;
+}
+
+/* State shared with the signal thread. */
+typedef struct signal_ctx {
+    zkfs *fs;
+    struct fuse_session *se;
+    char *mountpoint;
+    sigset_t set;
+} signal_ctx;
+
+static void *signal_main(void *arg)
+{
+    signal_ctx *s = arg;
+    int sig = 0;
+    if (sigwait(&s->set, &sig) != 0)
+        return NULL;
+    if (sig == SIGUSR1)
+        return NULL;   /* the loop ended by itself: nothing to do */
+    /* Stop the echo thread while the loop still answers its requests. */
+    (void)zkfs_echo_stop(s->fs->echo, 3000);
+    fuse_session_exit(s->se);
+    /* Wake a loop thread blocked in read(/dev/fuse) with one request. */
+    char *wake = g_strdup_printf("%s/" ZKFS_CTL_NAME "/.wake-%d", s->mountpoint, (int)getpid());
+    struct stat st;
+    (void)stat(wake, &st);
+    g_free(wake);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    zkfs_options opts;
+    zkfs_options_init(&opts);
+    bool foreground = false, debug = false;
+    const char *mountpoint = NULL;
+    GString *fuse_o = g_string_new("fsname=zkfs,subtype=zkfs");
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-f") == 0) {
+            foreground = true;
+        } else if (strcmp(a, "-d") == 0) {
+            debug = foreground = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+            rc = parse_o(argv[++i], &opts, fuse_o);
+        } else if (strncmp(a, "-o", 2) == 0 && a[2]) {
+            rc = parse_o(a + 2, &opts, fuse_o);
+        } else if (strcmp(a, "--servers") == 0 && i + 1 < argc) {
+            g_free(opts.servers);
+            opts.servers = g_strdup(argv[++i]);
+        } else if (strncmp(a, "--servers=", 10) == 0) {
+            g_free(opts.servers);
+            opts.servers = g_strdup(a + 10);
+        } else if (a[0] == '-' || mountpoint) {
+            fprintf(stderr, "zkfs: unexpected argument '%s'\n", a);
+            rc = -1;
+        } else {
+            mountpoint = a;
+        }
+    }
+    if (rc != 0 || !mountpoint) {
+        if (!mountpoint && rc == 0)
+            fprintf(stderr, "zkfs: no mount point given\n");
+        usage(stderr);
+        g_string_free(fuse_o, TRUE);
+        zkfs_options_clear(&opts);
+        return 2;
+    }
+    char *abs_mount = realpath(mountpoint, NULL);
+    if (!abs_mount) {
+        fprintf(stderr, "zkfs: %s: %s\n", mountpoint, strerror(errno));
+        g_string_free(fuse_o, TRUE);
+        zkfs_options_clear(&opts);
+        return 1;
+    }
+
+    struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    fuse_opt_add_arg(&args, argv[0]);
+    fuse_opt_add_arg(&args, "-o");
+    fuse_opt_add_arg(&args, fuse_o->str);
+    if (debug)
+        fuse_opt_add_arg(&args, "-d");
+    g_string_free(fuse_o, TRUE);
+
+    zkfs *fs = zkfs_new(&opts);
+    struct fuse_session *se = fuse_session_new(&args, zkfs_ops(), sizeof *zkfs_ops(), fs);
+    fuse_opt_free_args(&args);
+    if (!se) {
+        zkfs_free(fs);
+        free(abs_mount);
+        return 1;
+    }
+    if (fuse_session_mount(se, abs_mount) != 0) {
+        fuse_session_destroy(se);
+        zkfs_free(fs);
+        free(abs_mount);
+        return 1;
+    }
+    fuse_daemonize(foreground);
+
+    /* Every thread created from here on has the signals blocked. */
+    signal_ctx sctx = { .fs = fs, .se = se, .mountpoint = abs_mount };
+    sigemptyset(&sctx.set);
+    sigaddset(&sctx.set, SIGTERM);
+    sigaddset(&sctx.set, SIGINT);
+    sigaddset(&sctx.set, SIGHUP);
+    sigaddset(&sctx.set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &sctx.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_t sig_thread;
+    bool have_sig_thread = pthread_create(&sig_thread, NULL, signal_main, &sctx) == 0;
+
+    int ret = 1;
+    if (zkfs_start(fs, se, abs_mount) == 0) {
+        struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_max_threads(cfg, 32);
+        fuse_loop_cfg_set_idle_threads(cfg, 4);
+        ret = fuse_session_loop_mt(se, cfg) != 0;
+        fuse_loop_cfg_destroy(cfg);
+    }
+    if (have_sig_thread) {
+        pthread_kill(sig_thread, SIGUSR1);
+        pthread_join(sig_thread, NULL);
+    }
+    fuse_session_unmount(se);
+    zkfs_free(fs);
+    fuse_session_destroy(se);
+    free(abs_mount);
+    return ret;
+}
