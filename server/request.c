@@ -1609,8 +1609,6 @@ void request_on_durable(zk_server *s, int64_t zxid)
         /* request_on_commit unqueues and frees req after using its txn */
         request_on_commit(s, req->zxid, req->txn, req->txn_len);
     }
-    if (s->txns_since_snap >= (uint64_t)s->cfg->snap_count / 2 + 1)
-        persist_maybe_snapshot(s, false);
 }
 
 /* The log failed: nothing in flight may be acknowledged or applied. */

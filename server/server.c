@@ -79,6 +79,9 @@ static void on_tick(zk_loop *l, void *ctx)
         quorum_tick(s->quorum);
     request_tick(s);
     persist_check_snapshot(s);
+    /* Apache snapshots every snapCount/2 .. snapCount transactions. */
+    if (s->txns_since_snap >= (uint64_t)s->cfg->snap_count / 2 + 1)
+        persist_maybe_snapshot(s, false);
 }
 
 static void on_signal(zk_loop *l, int fd, int events, void *ctx)

@@ -1,56 +1,83 @@
 #!/usr/bin/env bash
-# `make run`: starts zkserver on loopback and shows how to use it.
+# `make run`: starts a three-replica zkserver ensemble on loopback, mounts
+# every replica with zkfs (when bin/zkfs exists) and shows how to use it.
 #
-# Today this starts ONE standalone replica: the Zab ensemble (issue 3) and
-# the FUSE mounts (issue 4) are not built yet.  When they land, this script
-# starts three replicas and mounts each of them.
-#
-# Environment: ZKFS_RUN_DIR (default /tmp/zkfs-run), ZK_PORT (default 2181).
+# Environment: ZKFS_RUN_DIR (default /tmp/zkfs-run), ZKFS_BASE_PORT (default
+# 2181: client ports 2181..2183, quorum 2888.., election 3888..).
+# Stop everything with: tools/run-cluster.sh stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${ZKFS_RUN_DIR:-/tmp/zkfs-run}
-PORT=${ZK_PORT:-2181}
-mkdir -p "$RUN/data"
-if [ -f "$RUN/zkserver.pid" ] && kill -0 "$(cat "$RUN/zkserver.pid")" 2>/dev/null; then
-  echo "zkserver already running (pid $(cat "$RUN/zkserver.pid")); stop it with: kill $(cat "$RUN/zkserver.pid")"
-  exit 0
-fi
-cat > "$RUN/zoo.cfg" <<CFG
-tickTime=2000
-dataDir=$RUN/data
-clientPort=$PORT
-clientPortAddress=127.0.0.1
-4lw.commands.whitelist=*
-CFG
-nohup bin/zkserver "$RUN/zoo.cfg" > "$RUN/zkserver.log" 2>&1 &
-echo $! > "$RUN/zkserver.pid"
-for _ in $(seq 50); do
-  [ "$(printf ruok | nc -q1 127.0.0.1 "$PORT" 2>/dev/null || true)" = imok ] && break
-  sleep 0.1
+BASE=${ZKFS_BASE_PORT:-2181}
+N=3
+
+stop_all() {
+  for i in $(seq $N); do
+    if mountpoint -q "$RUN/mnt/$i" 2>/dev/null; then fusermount3 -uz "$RUN/mnt/$i" || true; fi
+    [ -f "$RUN/zkfs$i.pid" ] && kill "$(cat "$RUN/zkfs$i.pid")" 2>/dev/null || true
+    [ -f "$RUN/zkserver$i.pid" ] && kill "$(cat "$RUN/zkserver$i.pid")" 2>/dev/null || true
+    rm -f "$RUN/zkfs$i.pid" "$RUN/zkserver$i.pid"
+  done
+}
+if [ "${1:-}" = stop ]; then stop_all; echo "stopped"; exit 0; fi
+stop_all
+mkdir -p "$RUN"
+hosts=""
+for i in $(seq $N); do
+  mkdir -p "$RUN/data$i" "$RUN/mnt/$i"
+  echo "$i" > "$RUN/data$i/myid"
+  hosts="${hosts:+$hosts,}127.0.0.1:$((BASE + i - 1))"
+  {
+    echo "tickTime=2000"; echo "initLimit=10"; echo "syncLimit=5"
+    echo "dataDir=$RUN/data$i"; echo "clientPort=$((BASE + i - 1))"
+    echo "clientPortAddress=127.0.0.1"; echo "4lw.commands.whitelist=*"
+    for j in $(seq $N); do echo "server.$j=127.0.0.1:$((2887 + j)):$((3887 + j))"; done
+  } > "$RUN/zoo$i.cfg"
 done
-if [ "$(printf ruok | nc -q1 127.0.0.1 "$PORT" 2>/dev/null || true)" != imok ]; then
-  echo "zkserver did not start; see $RUN/zkserver.log" >&2
-  tail -5 "$RUN/zkserver.log" >&2
-  exit 1
+for i in $(seq $N); do
+  nohup bin/zkserver "$RUN/zoo$i.cfg" > "$RUN/zkserver$i.log" 2>&1 &
+  echo $! > "$RUN/zkserver$i.pid"
+  sleep 0.3
+done
+mode() { printf srvr | nc -q1 127.0.0.1 "$((BASE + $1 - 1))" 2>/dev/null | sed -n 's/^Mode: //p'; }
+for _ in $(seq 100); do
+  ok=0; for i in $(seq $N); do case "$(mode "$i")" in leader|follower) ok=$((ok+1));; esac; done
+  [ "$ok" = $N ] && break; sleep 0.2
+done
+for i in $(seq $N); do echo "replica $i: client port $((BASE + i - 1)), mode $(mode "$i")"; done
+mounted=0
+if [ -x bin/zkfs ]; then
+  for i in $(seq $N); do
+    bin/zkfs --servers "127.0.0.1:$((BASE + i - 1)),$hosts" "$RUN/mnt/$i" > "$RUN/zkfs$i.log" 2>&1 &
+    echo $! > "$RUN/zkfs$i.pid"
+  done
+  for _ in $(seq 50); do
+    m=0; for i in $(seq $N); do mountpoint -q "$RUN/mnt/$i" && m=$((m+1)); done
+    [ "$m" = $N ] && { mounted=1; break; }; sleep 0.2
+  done
 fi
-/usr/bin/python3 - "$PORT" <<'PY'
+/usr/bin/python3 - "$hosts" <<'PY'
 import sys
 from kazoo.client import KazooClient
-zk = KazooClient(hosts=f"127.0.0.1:{sys.argv[1]}"); zk.start(timeout=10)
+zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=15)
 zk.ensure_path("/demo/app")
 zk.set("/demo/app", b"port=80")
-print("kazoo: /demo/app =", zk.get("/demo/app")[0].decode(), "children of / =", zk.get_children("/"))
+print("kazoo wrote /demo/app through", zk._connection._socket.getpeername() if zk._connection._socket else "?")
 zk.stop()
 PY
 cat <<MSG
 
-zkserver is running: pid $(cat "$RUN/zkserver.pid"), client port 127.0.0.1:$PORT
-  config  $RUN/zoo.cfg      log  $RUN/zkserver.log      data  $RUN/data
-
-Try:
-  echo stat | nc 127.0.0.1 $PORT
-  /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:$PORT get /demo/app
-  /usr/bin/python3 -c 'from kazoo.client import KazooClient as K; z=K("127.0.0.1:$PORT"); z.start(); print(z.get_children("/"))'
-Stop it with:
-  kill $(cat "$RUN/zkserver.pid")
+Three zkserver replicas are running (logs and data in $RUN):
+  echo stat | nc 127.0.0.1 $BASE
+  /usr/share/zookeeper/bin/zkCli.sh -server $hosts get /demo/app
 MSG
+if [ "$mounted" = 1 ]; then cat <<MSG
+Every replica is mounted with zkfs:
+  ls $RUN/mnt/1 $RUN/mnt/2 $RUN/mnt/3
+  cat $RUN/mnt/2/demo/app
+  echo 'port=8080' > $RUN/mnt/1/demo/app && cat $RUN/mnt/3/demo/app
+  getfattr -d $RUN/mnt/1/demo/app
+  inotifywait -m -r $RUN/mnt/3 &   # then change things through another mount
+MSG
+fi
+echo "Stop everything with: tools/run-cluster.sh stop"
