@@ -30,7 +30,7 @@ ZKFS_SANOBJ   := $(ZKFS_SRC:%.c=$(SANOBJ)/%.o)
 UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
 UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
-PROGRAMS := bin/zkserver $(if $(wildcard zkfs/main.c),bin/zkfs)
+PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
 
 .PHONY: all clean test unit unit-san integration deps run san
 all: $(PROGRAMS)
@@ -48,6 +48,10 @@ bin/zkserver: $(OBJ)/server/main.o $(SERVER_OBJ) $(LIB_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
 bin/zkfs: $(OBJ)/zkfs/main.o $(ZKFS_OBJ) $(LIB_OBJ)
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+bin/zkbench: $(OBJ)/tools/zkbench.o $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
