@@ -1165,6 +1165,106 @@ static int watcher_type_ok(int32_t t)
     return t == ZK_WATCHER_CHILDREN || t == ZK_WATCHER_DATA || t == ZK_WATCHER_ANY;
 }
 
+/* Appends the UTF-16 unit u as jute's BinaryOutputArchive writes it (1-3 bytes). */
+static void jute_put_unit(GByteArray *out, unsigned u)
+{
+    uint8_t b[3];
+    guint n;
+    if (u < 0x80) {
+        b[0] = (uint8_t)u;
+        n = 1;
+    } else if (u < 0x800) {
+        b[0] = (uint8_t)(0xC0 | (u >> 6));
+        b[1] = (uint8_t)(0x80 | (u & 0x3F));
+        n = 2;
+    } else {
+        b[0] = (uint8_t)(0xE0 | (u >> 12));
+        b[1] = (uint8_t)(0x80 | ((u >> 6) & 0x3F));
+        b[2] = (uint8_t)(0x80 | (u & 0x3F));
+        n = 3;
+    }
+    g_byte_array_append(out, b, n);
+}
+
+static bool is_cont(uint8_t b) { return (b & 0xC0) == 0x80; }
+
+/*
+ * Appends to `out` the bytes Apache sends back for a client string: jute's
+ * readString decodes with new String(bytes, UTF_8) (JDK rules: a malformed
+ * sequence becomes one U+FFFD, and how many bytes it swallows depends on
+ * the lead byte), and writeString re-encodes each UTF-16 unit in 1-3 bytes,
+ * so a 4-byte character comes back as two 3-byte surrogates.
+ */
+static void java_string_roundtrip(GByteArray *out, const uint8_t *s, size_t n)
+{
+    const unsigned repl = 0xFFFD;
+    size_t i = 0;
+    while (i < n) {
+        uint8_t b1 = s[i++];
+        if (b1 < 0x80) {
+            jute_put_unit(out, b1);
+        } else if (b1 >= 0xC2 && b1 <= 0xDF) {            /* two bytes */
+            if (i >= n) {
+                jute_put_unit(out, repl);
+                break;
+            }
+            if (!is_cont(s[i])) {
+                jute_put_unit(out, repl);                  /* s[i] is read again */
+            } else {
+                jute_put_unit(out, ((b1 & 0x1Fu) << 6) | (s[i] & 0x3Fu));
+                i++;
+            }
+        } else if ((b1 & 0xF0) == 0xE0) {                   /* three bytes */
+            bool overlong2 = i < n && b1 == 0xE0 && (s[i] & 0xE0) == 0x80;
+            if (i + 1 < n) {
+                uint8_t b2 = s[i], b3 = s[i + 1];
+                if (overlong2 || !is_cont(b2) || !is_cont(b3)) {
+                    jute_put_unit(out, repl);
+                    i += (overlong2 || !is_cont(b2)) ? 0 : 1;   /* skip b1 (and b2 if it was fine) */
+                } else {
+                    unsigned c = ((b1 & 0x0Fu) << 12) | ((b2 & 0x3Fu) << 6) | (b3 & 0x3Fu);
+                    jute_put_unit(out, c >= 0xD800 && c <= 0xDFFF ? repl : c);
+                    i += 2;
+                }
+                continue;
+            }
+            jute_put_unit(out, repl);
+            if (i < n && (overlong2 || !is_cont(s[i])))
+                continue;                                  /* s[i] is read again */
+            break;
+        } else if ((b1 & 0xF8) == 0xF0) {                   /* four bytes */
+            if (i + 2 < n) {
+                uint8_t b2 = s[i], b3 = s[i + 1], b4 = s[i + 2];
+                unsigned uc = ((b1 & 0x07u) << 18) | ((b2 & 0x3Fu) << 12) |
+                              ((b3 & 0x3Fu) << 6) | (b4 & 0x3Fu);
+                if (!is_cont(b2) || !is_cont(b3) || !is_cont(b4) || uc < 0x10000 || uc > 0x10FFFF) {
+                    jute_put_unit(out, repl);
+                    bool bad2 = b1 > 0xF4 || (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) ||
+                                (b1 == 0xF4 && (b2 & 0xF0) != 0x80) || !is_cont(b2);
+                    i += bad2 ? 0 : !is_cont(b3) ? 1 : 2;
+                } else {
+                    uc -= 0x10000;
+                    jute_put_unit(out, 0xD800 | (uc >> 10));
+                    jute_put_unit(out, 0xDC00 | (uc & 0x3FF));
+                    i += 3;
+                }
+                continue;
+            }
+            bool bad2 = i < n && ((b1 == 0xF0 && (s[i] < 0x90 || s[i] > 0xBF)) ||
+                                  (b1 == 0xF4 && (s[i] & 0xF0) != 0x80) || !is_cont(s[i]));
+            jute_put_unit(out, repl);
+            if (b1 > 0xF4 || bad2)
+                continue;
+            i++;
+            if (i < n && !is_cont(s[i]))
+                continue;
+            break;
+        } else {
+            jute_put_unit(out, repl);
+        }
+    }
+}
+
 /* Answers a read-only request; returns the error code, body in *out. */
 static int process_read(zk_server *s, zk_request *req, jute_writer *out, const char **op,
                         int32_t *reply_xid)
@@ -1185,7 +1285,17 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
         jute_view path;
         if (!zk_path_request_read(&r, &path))
             return ZMARSHALLINGERROR;
-        jw_view(out, path);
+        if (path.len < 0) {
+            jw_view(out, path);
+            return ZOK;
+        }
+        /* Apache echoes the path as a Java string: malformed UTF-8 comes
+         * back as U+FFFD (e.g. an encoded surrogate "\xED\xA0\x80"). */
+        GByteArray *echo = g_byte_array_new();
+        java_string_roundtrip(echo, (const uint8_t *)path.ptr, (size_t)path.len);
+        jute_view ev = { (const char *)echo->data, (int32_t)echo->len };
+        jw_view(out, ev);
+        g_byte_array_free(echo, TRUE);
         return ZOK;
     }
     case ZK_OP_EXISTS: {
@@ -1301,6 +1411,15 @@ static int process_read(zk_server *s, zk_request *req, jute_writer *out, const c
             return ZMARSHALLINGERROR;
         char *path = watch_key(pt.path);
         bool found = false;
+        bool want_child = pt.type == ZK_WATCHER_CHILDREN || pt.type == ZK_WATCHER_ANY;
+        bool want_data = pt.type == ZK_WATCHER_DATA || pt.type == ZK_WATCHER_ANY;
+        /* Apache's containsWatcher throws on paths its parent walk cannot
+         * take apart ("diff", "a/b"): MARSHALLINGERROR (see watch.h). */
+        if (!remove && ((want_child && watch_contains_throws(s->tree->child_watches, path, c)) ||
+                        (want_data && watch_contains_throws(s->tree->data_watches, path, c)))) {
+            g_free(path);
+            return ZMARSHALLINGERROR;
+        }
         if (pt.type == ZK_WATCHER_CHILDREN || pt.type == ZK_WATCHER_ANY)
             found |= remove ? watch_remove(s->tree->child_watches, path, c)
                             : watch_contains(s->tree->child_watches, path, c);

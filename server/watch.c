@@ -160,6 +160,32 @@ bool watch_contains(watch_mgr *m, const char *path, void *watcher)
     return mode == WATCH_PERSISTENT_RECURSIVE;
 }
 
+/* Java's "element has a parent": "/" does, and so does any path with a '/'. */
+static bool java_parent_computable(const char *p)
+{
+    return strcmp(p, "/") == 0 || strchr(p, '/') != NULL;
+}
+
+bool watch_contains_throws(watch_mgr *m, const char *path, void *watcher)
+{
+    if (!*path)
+        return false;                 /* hasNext() is false at once */
+    if (!java_parent_computable(path))
+        return true;                  /* the first next() throws */
+    if (watch_contains(m, path, watcher) || m->recursive == 0)
+        return false;                 /* answered at the leaf, or forPathOnly */
+    char *p = g_strdup(path);
+    bool throws = false;
+    while (parent_path(p)) {          /* every further next() on p */
+        if (!java_parent_computable(p)) {
+            throws = true;
+            break;
+        }
+    }
+    g_free(p);
+    return throws;
+}
+
 void watch_remove_watcher(watch_mgr *m, void *watcher)
 {
     GHashTable *ps = g_hash_table_lookup(m->by_watcher, watcher);

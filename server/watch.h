@@ -38,6 +38,16 @@ void watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *s
 bool watch_remove(watch_mgr *m, const char *path, void *watcher);
 /* Apache's containsWatcher: a watch on path, or a recursive one above it. */
 bool watch_contains(watch_mgr *m, const char *path, void *watcher);
+/*
+ * Whether Apache's containsWatcher(path, watcher) on this manager throws
+ * instead of answering: its PathParentIterator.next() computes the parent
+ * of each element it returns with path.substring(0, path.lastIndexOf('/')),
+ * which throws for an element without '/' other than "/".  The first
+ * element is always computed; parents only when the leaf check said no and
+ * the manager holds a recursive watch (PathParentIterator.forAll).
+ * checkWatches then fails with MARSHALLINGERROR.
+ */
+bool watch_contains_throws(watch_mgr *m, const char *path, void *watcher);
 /* Removes every watch of `watcher` (connection closed). */
 void watch_remove_watcher(watch_mgr *m, void *watcher);
 /* Counters for the wchs 4lw and mntr. */

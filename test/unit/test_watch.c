@@ -199,6 +199,28 @@ static void test_recursive_deep_and_children_changed(void **state)
     watch_mgr_free(m);
 }
 
+/* Apache's containsWatcher throws (-> MARSHALLINGERROR) where its
+ * PathParentIterator meets an element without '/' (checked on the Debian
+ * 3.8.0 server: checkWatches "diff" fails even with no watch at all). */
+static void test_contains_throws_like_java(void **state)
+{
+    (void)state;
+    watch_mgr *m = watch_mgr_new();
+    assert_true(watch_contains_throws(m, "diff", W(1)));      /* first next() */
+    assert_false(watch_contains_throws(m, "a/b", W(1)));      /* forPathOnly: one element */
+    assert_false(watch_contains_throws(m, "", W(1)));
+    assert_false(watch_contains_throws(m, "/", W(1)));
+    assert_false(watch_contains_throws(m, "/a/b", W(1)));
+    watch_add(m, "/r", W(2), WATCH_PERSISTENT_RECURSIVE);      /* now forAll */
+    assert_true(watch_contains_throws(m, "a/b", W(1)));       /* walks to "a" */
+    assert_true(watch_contains_throws(m, "x/", W(1)));
+    assert_false(watch_contains_throws(m, "/a/b", W(1)));
+    watch_add(m, "a/b", W(1), WATCH_PERSISTENT);
+    assert_false(watch_contains_throws(m, "a/b", W(1)));      /* found at the leaf first */
+    assert_true(watch_contains_throws(m, "diff", W(1)));
+    watch_mgr_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_java_connection_count),
         cmocka_unit_test(test_foreach_and_remove_watcher),
         cmocka_unit_test(test_recursive_deep_and_children_changed),
+        cmocka_unit_test(test_contains_throws_like_java),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
