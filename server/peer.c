@@ -61,7 +61,7 @@ static void link_free(peer_link *k)
     g_free(k);
 }
 
-/* Tears a peer_link down; tells the owner if it was established. */
+/* Tears a link down; tells the owner if it was established. */
 static void link_close(peer_link *k)
 {
     peer_net *n = k->net;
@@ -112,7 +112,7 @@ static bool flush_link(peer_link *k)
     return true;
 }
 
-/* Handles one complete frame; returns false if the peer_link must close. */
+/* Handles one complete frame; returns false if the link must close. */
 static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
 {
     peer_net *n = k->net;
@@ -126,7 +126,7 @@ static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
         if (k->sid && k->sid != sid)
             return false;
         if (!k->sid) {
-            /* inbound: replaces any older peer_link from the same peer */
+            /* inbound: replaces any older link from the same peer */
             peer_link *old = g_hash_table_lookup(n->links[ch], GINT_TO_POINTER(sid));
             g_ptr_array_remove(n->pending, k);
             if (old)
@@ -186,7 +186,7 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
             while (k->in_len - off >= 4) {
                 uint32_t len = zk_be32(k->in + off);
                 if (len > PEER_MAX_FRAME) {
-                    LOG_WARN("peer peer_link from sid %d: frame of %u bytes refused", k->sid, len);
+                    LOG_WARN("peer link from sid %d: frame of %u bytes refused", k->sid, len);
                     link_close(k);
                     return;
                 }
@@ -197,15 +197,18 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
                     }
                     break;
                 }
-                /* the callback may close this peer_link: copy nothing, but
-                 * detect closure through the table lookup below */
+                /* A data frame's callback may close (free) this very link.
+                 * Keep what is needed to find out without touching k: a
+                 * hello frame calls no user code that could free it. */
+                peer_net *net = k->net;
                 int sid = k->sid, ch = k->channel;
+                bool hello = !k->hello_done;
                 bool keep = on_frame(k, k->in + off + 4, len);
                 if (!keep) {
                     link_close(k);
                     return;
                 }
-                if (sid && g_hash_table_lookup(k->net->links[ch], GINT_TO_POINTER(sid)) != k)
+                if (!hello && g_hash_table_lookup(net->links[ch], GINT_TO_POINTER(sid)) != k)
                     return;   /* closed or replaced by the callback */
                 off += 4 + len;
             }

@@ -154,7 +154,7 @@ int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len,
     return 0;
 }
 
-int persist_recover(zk_server *s, char **err)
+int persist_recover(zk_server *s, bool replay_log, char **err)
 {
     int64_t snap_zxid = 0;
     uint8_t *body = NULL;
@@ -178,7 +178,11 @@ int persist_recover(zk_server *s, char **err)
     txnlog_set_limits(s->log, TXNLOG_DEFAULT_ROLL_BYTES,
                       (uint64_t)(s->cfg->prealloc_size_kb > 0 ? s->cfg->prealloc_size_kb : 65536) * 1024);
     replay_ctx rc = { s, 0 };
-    if (txnlog_replay(s->log, snap_zxid, replay_one, &rc, err) < 0)
+    /* Standalone, everything logged was acknowledged: replay it.  In an
+     * ensemble the log may end with proposals that were never committed;
+     * they stay in the log and the Zab core delivers them once the leader
+     * confirms them (or truncates them). */
+    if (replay_log && txnlog_replay(s->log, snap_zxid, replay_one, &rc, err) < 0)
         return -1;
     s->last_zxid = s->tree->last_processed_zxid;
     if (last_log > s->last_zxid)

@@ -262,7 +262,7 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
 {
     quorum *q = ctx;
     zk_server *s = q->s;
-    if (q->role != role || q->leader != leader_sid)
+    if (q->role != role || q->leader != leader_sid || q->epoch != epoch)
         LOG_INFO("%s (leader %d, epoch %u)", zab_role_name(role), leader_sid, epoch);
     q->role = role;
     q->leader = leader_sid;
@@ -504,8 +504,14 @@ quorum *quorum_new(zk_server *s, char **err)
                   io_snapshot_take, io_snapshot_install, io_role_changed };
     uint32_t accepted = read_epoch(s, "acceptedEpoch");
     uint32_t current = read_epoch(s, "currentEpoch");
-    int64_t last = s->tree->last_processed_zxid;
-    q->z = zab_new(&zc, &io, accepted, current, last, last);
+    /* The tree holds the snapshot (committed); the log may go further with
+     * entries nobody confirmed yet: they are handed to the core as
+     * history and delivered once committed. */
+    int64_t delivered = s->tree->last_processed_zxid;
+    int64_t logged = txnlog_last_zxid(s->log);
+    if (logged < delivered)
+        logged = delivered;
+    q->z = zab_new(&zc, &io, accepted, current, logged, delivered);
     if (!q->z) {
         *err = g_strdup("cannot start Zab (myid not among the servers?)");
         quorum_free(q);

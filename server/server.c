@@ -132,7 +132,7 @@ int server_run(zk_config *cfg)
     s.last_response_size = s.min_response_size = s.max_response_size = -1;
 
     char *err = NULL;
-    if (persist_recover(&s, &err) < 0) {
+    if (persist_recover(&s, !ensemble, &err) < 0) {
         LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");
         g_free(err);
         return 1;

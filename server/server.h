@@ -182,8 +182,10 @@ bool server_accepting(const zk_server *s);
 void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, const uint8_t *body, size_t len);
 
 /* --- persist.c --- */
-/* Loads the newest snapshot and replays the log into s->tree/sessions. */
-int persist_recover(zk_server *s, char **err);
+/* Loads the newest snapshot and opens the log; replays the log into
+ * s->tree/sessions if replay_log (standalone; an ensemble member leaves
+ * the unconfirmed tail to Zab). */
+int persist_recover(zk_server *s, bool replay_log, char **err);
 /* Rebuilds the tree and sessions from disk (snapshot + the log as it is now). */
 int persist_reload(zk_server *s, char **err);
 /* Appends the snapshot body (tree + sessions) of the current state. */
