@@ -45,6 +45,9 @@ struct quorum {
     GQueue syncs;            /* leader: pending_sync* waiting for a commit */
     int64_t last_touch_ms;
     int64_t deferred_durable;  /* durability seen inside a callback */
+    int64_t leading_since_ms;  /* when this leader started serving */
+    int64_t proposal_count;
+    int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
     int64_t last_peer_tick_ms;
     zab_peer *peers;
@@ -244,6 +247,8 @@ static void set_serving(quorum *q, bool serving)
         while ((ps = g_queue_pop_head(&q->syncs)))
             g_free(ps);
     } else if (q->role == ZAB_LEADING) {
+        q->leading_since_ms = loop_now_ms();
+        q->proposal_count = 0;
         /* The new leader owns session expiry: every session gets its full
          * timeout from now, as in Apache's SessionTrackerImpl start-up. */
         GHashTableIter it;
@@ -491,6 +496,7 @@ quorum *quorum_new(zk_server *s, char **err)
     q->role = ZAB_LOOKING;
     q->leader = -1;
     g_queue_init(&q->syncs);
+    quorum_reset_stats(q);
     q->npeers = (int)cfg->peers->len;
     q->peers = g_new0(zab_peer, q->npeers);
     for (int i = 0; i < q->npeers; i++) {
@@ -580,8 +586,18 @@ int64_t quorum_next_zxid(quorum *q)
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
     int rc = zab_propose(q->z, zxid, txn, len, loop_now_ms());
-    if (rc == 0)
+    if (rc == 0) {
         q->last_proposed = zxid;
+        q->proposal_count++;
+        /* Apache counts the serialized QuorumPacket: type, zxid, the txn
+         * as a buffer and an empty authinfo vector. */
+        int64_t size = 4 + 8 + 4 + (int64_t)len + 4;
+        q->last_proposal_size = size;
+        if (q->min_proposal_size < 0 || size < q->min_proposal_size)
+            q->min_proposal_size = size;
+        if (size > q->max_proposal_size)
+            q->max_proposal_size = size;
+    }
     flush_deferred(q);
     return rc;
 }
@@ -607,7 +623,38 @@ void quorum_tick(quorum *q)
     flush_deferred(q);
 }
 
-int quorum_synced_learners(const quorum *q)
+void quorum_get_stats(const quorum *q, quorum_stats *st)
 {
-    return q->role == ZAB_LEADING ? 0 : -1;
+    memset(st, 0, sizeof *st);
+    st->role = q->role;
+    st->serving = q->serving;
+    st->leader_sid = q->leader;
+    st->epoch = q->epoch;
+    for (int i = 0; i < q->npeers; i++)
+        if (!q->peers[i].observer)
+            st->voters++;
+    st->quorum_size = st->voters / 2 + 1;
+    if (q->role == ZAB_LEADING) {
+        for (int i = 0; i < q->npeers; i++) {
+            int sid = q->peers[i].sid;
+            if (sid == q->s->cfg->myid || !peer_connected(q->net, sid, PEER_QUORUM))
+                continue;
+            st->learners++;
+            if (q->peers[i].observer)
+                st->synced_observers++;
+            else
+                st->synced_followers++;
+        }
+        st->pending_syncs = (int)g_queue_get_length((GQueue *)&q->syncs);
+        st->leader_uptime_ms = q->serving && q->leading_since_ms ? loop_now_ms() - q->leading_since_ms : 0;
+        st->proposal_count = q->proposal_count;
+    }
+    st->last_proposal_size = q->last_proposal_size;
+    st->min_proposal_size = q->min_proposal_size;
+    st->max_proposal_size = q->max_proposal_size;
+}
+
+void quorum_reset_stats(quorum *q)
+{
+    q->last_proposal_size = q->min_proposal_size = q->max_proposal_size = -1;
 }

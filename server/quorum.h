@@ -42,7 +42,26 @@ void quorum_on_applied(quorum *q, int64_t zxid);
 void quorum_on_log_durable(quorum *q, int64_t zxid);
 /* Periodic work (every loop tick). */
 void quorum_tick(quorum *q);
-/* Number of learners synced with this leader (mntr), -1 if not leading. */
-int quorum_synced_learners(const quorum *q);
+/* Statistics for the four-letter words (Apache's leader/learner gauges). */
+typedef struct quorum_stats {
+    zab_role role;
+    bool serving;
+    int leader_sid;
+    uint32_t epoch;
+    int voters;                 /* voting members in the configuration */
+    int quorum_size;            /* voters / 2 + 1 */
+    int learners;               /* leader: learners with a quorum link up */
+    int synced_followers;       /* leader: voting learners with a link up */
+    int synced_observers;       /* leader: observers with a link up */
+    int pending_syncs;          /* leader: learner syncs waiting for a commit */
+    int64_t leader_uptime_ms;   /* leader: since it started serving; else 0 */
+    int64_t proposal_count;     /* leader: proposals made since it started leading */
+    int64_t last_proposal_size, min_proposal_size, max_proposal_size; /* -1 if none */
+} quorum_stats;
+
+/* Fills *st with the current statistics. */
+void quorum_get_stats(const quorum *q, quorum_stats *st);
+/* Forgets the proposal-size statistics (srst). */
+void quorum_reset_stats(quorum *q);
 
 #endif
