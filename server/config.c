@@ -1009,3 +1009,32 @@ const zk_peer_config *zk_config_find_peer(const zk_config *cfg, int sid)
     }
     return NULL;
 }
+
+/* An IPv6 literal is bracketed, as QuorumServer.delimitedHostString does. */
+static void append_delimited_host(GString *out, const char *host)
+{
+    if (strchr(host, ':'))
+        g_string_append_printf(out, "[%s]", host);
+    else
+        g_string_append(out, host);
+}
+
+char *zk_config_membership(const zk_config *cfg)
+{
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; cfg->peers && i < cfg->peers->len; i++) {
+        const zk_peer_config *p = cfg->peers->pdata[i];
+        g_string_append_printf(out, "server.%d=", p->sid);
+        append_delimited_host(out, p->host);
+        g_string_append_printf(out, ":%d:%d:%s", p->quorum_port, p->election_port,
+                               p->observer ? "observer" : "participant");
+        if (p->client_port > 0) {
+            g_string_append_c(out, ';');
+            append_delimited_host(out, p->client_host ? p->client_host : "0.0.0.0");
+            g_string_append_printf(out, ":%d", p->client_port);
+        }
+        g_string_append_c(out, '\n');
+    }
+    g_string_append(out, "version=0");
+    return g_string_free(out, FALSE);
+}

@@ -91,6 +91,12 @@ int zk_config_parse_string(const char *text, const char *name, const char *env_j
 
 /* Releases everything cfg owns and zeroes it.  cfg itself is not freed. */
 void zk_config_free(zk_config *cfg);
+/*
+ * QuorumMaj.toString(): one "server.N=host:qp:ep:participant|observer
+ * [;clientHost:clientPort]" line per member (ascending sid) and
+ * "version=0" with no final newline.  g_malloc'd; the caller frees it.
+ */
+char *zk_config_membership(const zk_config *cfg);
 
 /* True if the four-letter word (e.g. "stat") may be executed. */
 bool zk_config_fourlw_enabled(const zk_config *cfg, const char *word);

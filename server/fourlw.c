@@ -9,11 +9,13 @@
  * calls fourlw_handle).  The whole reply is built in one GString, queued
  * with conn_send_raw() and the connection is closed after the flush.
  *
- * Roles: only standalone mode exists today.  Everything that differs per
- * role goes through the small hooks in the "server role" section
- * (server_mode, server_is_running, server_id, append_role_monitor_values,
- * append_session_tracker_dump), so leader/follower/observer output can be
- * added there without touching the word handlers.
+ * Roles: standalone, and the ensemble roles leader, follower and observer
+ * (a LOOKING member, or one still syncing, is "not currently serving").
+ * Everything that differs per role goes through the hooks in the "server
+ * role" section (server_mode, server_is_running, server_id, role_stats,
+ * append_role_head_values, append_role_stat_lines, append_quorum_conf,
+ * append_session_tracker_dump, the leader gauges of word_mntr); the
+ * ensemble statistics come from quorum_get_stats() (quorum.h).
  *
  * Stand-ins for what only a JVM has (envi):
  *   java.version, java.vendor, java.home   <NA> (there is no JVM)
@@ -31,6 +33,7 @@
  * process-wide trace mask of gtmk/stmk (Apache's ZooTrace is static too).
  */
 #include "server.h"
+#include "quorum.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -96,8 +99,8 @@ static const char *full_version(void)
 /* ------------------------------------------------------------------ */
 
 /* Apache's ServerStats.Provider.getState(): "standalone", "leader",
- * "follower", "observer" or "read-only".  Only standalone exists so far;
- * the ensemble code will answer from the peer's role here. */
+ * "follower", "observer" or "read-only" ("looking" is never printed: a
+ * looking member is not running, see server_is_running). */
 static const char *server_mode(const zk_server *s)
 {
     switch (s->role) {
@@ -110,14 +113,20 @@ static const char *server_mode(const zk_server *s)
 }
 
 /* False while there is no serving ZooKeeperServer (an ensemble member that
- * is LOOKING, or start-up/shut-down); most words then print ZK_NOT_SERVING.
- * A standalone server that accepts connections is always running. */
+ * is LOOKING or still syncing with its leader, or start-up/shut-down); most
+ * words then print ZK_NOT_SERVING.  A standalone server that accepts
+ * connections is always running. */
 static bool server_is_running(const zk_server *s)
 {
-    return !s->stopping && (s->role == SERVER_STANDALONE || server_accepting(s));
+    if (s->stopping)
+        return false;
+    if (s->role == SERVER_STANDALONE)
+        return true;
+    return s->role != SERVER_LOOKING && server_accepting(s);
 }
 
-/* True for a read-only server (READ-ONLY line in srvr/stat, isro "ro"). */
+/* True for a read-only server (READ-ONLY line in srvr/stat, isro "ro").
+ * zkserver has no read-only mode: a member without a quorum stops serving. */
 static bool server_is_read_only(const zk_server *s)
 {
     (void)s;
@@ -130,27 +139,72 @@ static int server_id(const zk_server *s)
     return s->role == SERVER_STANDALONE ? 0 : s->cfg->myid;
 }
 
+/* The ensemble statistics into *st; false (and *st zeroed) in standalone
+ * mode. */
+static bool role_stats(const zk_server *s, quorum_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!s->quorum)
+        return false;
+    quorum_get_stats(s->quorum, st);
+    return true;
+}
+
+/* QuorumPeer.getDetailedPeerState: "<peer state> - <zab phase>", e.g.
+ * "leading - broadcast".  A member that serves is in broadcast; otherwise
+ * a leader or learner is still in discovery (no epoch agreed yet) or
+ * synchronization, and a looking one has no phase. */
+static void append_peer_state(GString *out, const quorum_stats *st)
+{
+    g_string_append(out, zab_role_name(st->role));
+    if (st->serving)
+        g_string_append(out, " - broadcast");
+    else if (st->role != ZAB_LOOKING)
+        g_string_append(out, st->epoch == 0 ? " - discovery" : " - synchronization");
+}
+
 /* mntr lines that only some roles have, printed right after
  * zk_server_state: zk_peer_state ("leading - broadcast" ...) and, on an
- * observer, zk_observer_master_id.  Nothing in standalone mode. */
+ * observer, zk_observer_master_id (the leader's sid).  Nothing in
+ * standalone mode. */
 static void append_role_head_values(GString *out, const zk_server *s)
 {
-    (void)out; (void)s;
+    quorum_stats st;
+    if (!role_stats(s, &st))
+        return;
+    g_string_append(out, "zk_peer_state\t");
+    append_peer_state(out, &st);
+    g_string_append_c(out, '\n');
+    if (s->role == SERVER_OBSERVING)
+        g_string_append_printf(out, "zk_observer_master_id\t%d\n", st.leader_sid);
 }
 
-/* Extra gauges of ensemble roles (zk_quorum_size, the leader's
- * zk_learners, zk_synced_followers, proposal sizes ...), printed after the
- * common gauges.  Nothing in standalone mode. */
-static void append_role_monitor_values(GString *out, const zk_server *s)
-{
-    (void)out; (void)s;
-}
-
-/* Extra stat/srvr lines of a role ("Proposal sizes last/min/max: ..." on a
- * leader), printed after "Node count".  Nothing in standalone mode. */
+/* Extra stat/srvr lines of a role, printed after "Node count": the
+ * leader's "Proposal sizes last/min/max: L/M/X" (BufferStats, -1 before the
+ * first proposal and after srst).  Nothing in other modes. */
 static void append_role_stat_lines(GString *out, const zk_server *s)
 {
-    (void)out; (void)s;
+    quorum_stats st;
+    if (s->role != SERVER_LEADING || !role_stats(s, &st))
+        return;
+    g_string_append_printf(out, "Proposal sizes last/min/max: %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                                "/%" G_GINT64_FORMAT "\n",
+                           st.last_proposal_size, st.min_proposal_size, st.max_proposal_size);
+}
+
+/* The sids whose LearnerHandler metrics a leader shows (the
+ * zk_*_<sid>_learner_handler_qp_* summary sets): every other member of the
+ * configuration, ascending (Apache adds a key when a learner first
+ * connects; a configured learner that never connected is listed too). */
+static GArray *learner_sids(const zk_server *s)
+{
+    GArray *sids = g_array_new(FALSE, FALSE, sizeof(int));
+    for (guint i = 0; s->cfg->peers && i < s->cfg->peers->len; i++) {
+        const zk_peer_config *p = s->cfg->peers->pdata[i];
+        if (p->sid != s->cfg->myid)
+            g_array_append_val(sids, p->sid);
+    }
+    return sids;
 }
 
 /* ------------------------------------------------------------------ */
@@ -163,6 +217,10 @@ static void append_role_stat_lines(GString *out, const zk_server *s)
  * (zookeeper.nio.sessionlessCnxnTimeout), also the timeout of a
  * connection without a session. */
 #define CNXN_EXPIRY_INTERVAL_MS 10000
+
+/* Size of the chunks Apache sends a reply in (BufferedWriter's default
+ * buffer), each one counted as a sent packet. */
+#define FOURLW_CHUNK 8192
 
 /* Default trace mask of ZooTrace (gtmk), changed by stmk. */
 static int64_t trace_mask = 306;
@@ -386,10 +444,13 @@ static void word_crst(word_ctx *w)
     g_string_append(w->out, "Connection stats reset.\n");
 }
 
-/* srst: ServerStats.reset (latency, packet counters). */
+/* srst: ServerStats.reset (latency, packet counters) and, on a leader,
+ * the proposal sizes (Leader.getProposalStats().reset()). */
 static void word_srst(word_ctx *w)
 {
     zk_server *s = w->srv;
+    if (s->quorum && s->role == SERVER_LEADING)
+        quorum_reset_stats(s->quorum);
     s->packets_received = 0;
     s->packets_sent = 0;
     s->min_latency = -1;
@@ -568,9 +629,10 @@ static gint compare_int64(gconstpointer a, gconstpointer b)
     return (x > y) - (x < y);
 }
 
-/* The SessionTracker part of dump.  Standalone (and, later, leader):
- * SessionTrackerImpl's expiry queue in tick-sized buckets.  Learners will
- * print "Global Sessions(<n>):" here instead. */
+/* The SessionTracker part of dump.  Standalone and leader:
+ * SessionTrackerImpl's expiry queue in tick-sized buckets.  Follower and
+ * observer: LearnerSessionTracker's "Global Sessions(<n>):" list, one
+ * "0x<id>\t<timeout>ms" line per session in ascending id order. */
 static void append_session_tracker_dump(GString *out, const zk_server *s)
 {
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -580,6 +642,17 @@ static void append_session_tracker_dump(GString *out, const zk_server *s)
     while (g_hash_table_iter_next(&it, &key, &value))
         g_array_append_val(ids, ((zk_session *)value)->id);
     g_array_sort(ids, compare_int64);
+    if (s->role == SERVER_FOLLOWING || s->role == SERVER_OBSERVING) {
+        g_string_append_printf(out, "Global Sessions(%u):\n", ids->len);
+        for (guint i = 0; i < ids->len; i++) {
+            const zk_session *sess = session_get(&s->sessions, g_array_index(ids, int64_t, i));
+            g_string_append(out, "0x");
+            append_hex(out, sess->id);
+            g_string_append_printf(out, "\t%dms\n", (int)sess->timeout);
+        }
+        g_array_free(ids, TRUE);
+        return;
+    }
     expiry_queue q;
     expiry_queue_init(&q);
     for (guint i = 0; i < ids->len; i++) {
@@ -687,6 +760,34 @@ static char *storage_dir(const zk_server *s)
     return g_canonicalize_filename(d, NULL);
 }
 
+/* A host as Apache's delimitedHostString prints it: IPv6 in brackets. */
+
+/* QuorumZooKeeperServer.dumpConf, after ZooKeeperServer's part: the
+ * limits, this member's ports and type, then QuorumMaj.toString(): one
+ * "server.N=host:qp:ep:participant|observer[;clientHost:clientPort]" line
+ * per member (ascending sid; the client part only when the server.N line
+ * had one) and "version=<hex>" with NO final newline (reconfig is off, so
+ * the dynamic-config version stays 0). */
+static void append_quorum_conf(GString *out, const zk_server *s)
+{
+    const zk_config *cfg = s->cfg;
+    const zk_peer_config *me = NULL;
+    for (guint i = 0; cfg->peers && i < cfg->peers->len; i++) {
+        const zk_peer_config *p = cfg->peers->pdata[i];
+        if (p->sid == cfg->myid)
+            me = p;
+    }
+    g_string_append_printf(out, "initLimit=%d\nsyncLimit=%d\nelectionAlg=3\n", cfg->init_limit,
+                           cfg->sync_limit);
+    g_string_append_printf(out, "electionPort=%d\nquorumPort=%d\npeerType=%d\n",
+                           me ? me->election_port : -1, me ? me->quorum_port : -1,
+                           me && me->observer ? 1 : 0);
+    g_string_append(out, "membership: \n");
+    char *members = zk_config_membership(cfg);
+    g_string_append(out, members);
+    g_free(members);
+}
+
 static void word_conf(word_ctx *w)
 {
     zk_server *s = w->srv;
@@ -706,7 +807,8 @@ static void word_conf(word_ctx *w)
     g_string_append_printf(out, "clientPortListenBacklog=%s\n",
                            backlog && *backlog ? backlog : "-1");
     g_string_append_printf(out, "serverId=%d\n", server_id(s));
-    /* Ensemble roles append QuorumZooKeeperServer.dumpConf here. */
+    if (s->role != SERVER_STANDALONE)
+        append_quorum_conf(out, s);
     g_free(dir);
 }
 
@@ -912,6 +1014,19 @@ static int64_t ephemerals_count(const zk_tree *t)
     return n;
 }
 
+/* One summary of ServerMetrics with no samples: zk_avg_<key>_<name> ...
+ * (key is "" or "<set key>_"); a percentile summary adds p50..p999. */
+static void append_summary(GString *out, const char *key, const char *name, bool percentiles)
+{
+    g_string_append_printf(out, "zk_avg_%1$s%2$s\t0.0\nzk_min_%1$s%2$s\t0\nzk_max_%1$s%2$s\t0\n"
+                                "zk_cnt_%1$s%2$s\t0\nzk_sum_%1$s%2$s\t0\n",
+                           key, name);
+    if (percentiles)
+        g_string_append_printf(out, "zk_p50_%1$s%2$s\t0\nzk_p95_%1$s%2$s\t0\nzk_p99_%1$s%2$s\t0\n"
+                                    "zk_p999_%1$s%2$s\t0\n",
+                               key, name);
+}
+
 static void word_mntr(word_ctx *w)
 {
     zk_server *s = w->srv;
@@ -920,7 +1035,13 @@ static void word_mntr(word_ctx *w)
     g_string_append_printf(out, "zk_server_state\t%s\n", server_mode(s));
     append_role_head_values(out, s);
 
-    /* Gauges of ZooKeeperServer.registerMetrics, in Apache's print order. */
+    /* Gauges of ZooKeeperServer.registerMetrics, in Apache's print order;
+     * a leader's gauges (LeaderZooKeeperServer.registerMetrics) come
+     * interleaved, as the ConcurrentHashMap of gauges orders them, and
+     * every ensemble member ends with zk_quorum_size. */
+    quorum_stats st;
+    bool ensemble = role_stats(s, &st);
+    bool leader = ensemble && s->role == SERVER_LEADING;
     struct rlimit rl;
     int64_t max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
     mntr_long(out, "ephemerals_count", ephemerals_count(s->tree));
@@ -928,6 +1049,8 @@ static void word_mntr(word_ctx *w)
     g_string_append(out, "zk_avg_latency\t");
     append_java_avg(out, s->total_latency, s->latency_count);
     g_string_append_c(out, '\n');
+    if (leader)
+        mntr_long(out, "min_proposal_size", st.min_proposal_size);
     mntr_long(out, "outstanding_requests", s->outstanding);
     mntr_long(out, "znode_count", (int64_t)tree_node_count(s->tree) + 1);
     mntr_long(out, "global_sessions", g_hash_table_size(s->sessions.by_id));
@@ -935,36 +1058,66 @@ static void word_mntr(word_ctx *w)
     mntr_long(out, "last_client_response_size", s->last_response_size);
     mntr_long(out, "packets_sent", (int64_t)s->packets_sent);
     mntr_long(out, "packets_received", (int64_t)s->packets_received);
+    if (leader)
+        mntr_long(out, "max_proposal_size", st.max_proposal_size);
     mntr_long(out, "max_client_response_size", s->max_response_size);
+    if (leader)
+        mntr_long(out, "synced_followers", st.synced_followers);
     g_string_append(out, "zk_connection_drop_probability\t0.0\n");
     mntr_long(out, "watch_count",
               (int64_t)watch_total(s->tree->data_watches) + watch_total(s->tree->child_watches));
+    if (leader) {
+        mntr_long(out, "synced_non_voting_followers", 0); /* no reconfig: none */
+        mntr_long(out, "synced_observers", st.synced_observers);
+    }
     mntr_long(out, "auth_failed_count", (int64_t)s->auth_failed_count);
     mntr_long(out, "min_latency", s->min_latency < 0 ? 0 : s->min_latency);
     mntr_long(out, "max_file_descriptor_count", max_fds);
     mntr_long(out, "approximate_data_size", s->tree->data_size);
     mntr_long(out, "open_file_descriptor_count", open_fd_count());
+    if (leader) {
+        mntr_long(out, "last_proposal_size", st.last_proposal_size);
+        mntr_long(out, "pending_syncs", st.pending_syncs);
+        mntr_long(out, "leader_uptime", st.leader_uptime_ms);
+    }
     mntr_long(out, "local_sessions", 0);
     mntr_long(out, "uptime", loop_now_ms() - s->start_ms);
     mntr_long(out, "max_latency", s->max_latency);
     mntr_long(out, "outstanding_tls_handshake", 0);
+    if (leader)
+        mntr_long(out, "learners", st.learners);
     mntr_long(out, "min_client_response_size", s->min_response_size);
     mntr_long(out, "non_mtls_local_conn_count", 0);
-    append_role_monitor_values(out, s);
+    /* QuorumPeer.getQuorumSize(): the number of voting members (not the
+     * majority). */
+    if (ensemble)
+        mntr_long(out, "quorum_size", st.voters);
 
     /* ServerMetrics: what zkserver does not measure prints as on an idle
-     * Apache server. */
+     * Apache server; a leader counts its proposals. */
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_counters); i++)
-        mntr_long(out, mntr_counters[i], 0);
+        mntr_long(out, mntr_counters[i],
+                  leader && strcmp(mntr_counters[i], "proposal_count") == 0 ? st.proposal_count : 0);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_summaries); i++)
-        g_string_append_printf(out, "zk_avg_%1$s\t0.0\nzk_min_%1$s\t0\nzk_max_%1$s\t0\n"
-                                    "zk_cnt_%1$s\t0\nzk_sum_%1$s\t0\n",
-                               mntr_summaries[i]);
+        append_summary(out, "", mntr_summaries[i], false);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_percentile_summaries); i++)
-        g_string_append_printf(out, "zk_avg_%1$s\t0.0\nzk_min_%1$s\t0\nzk_max_%1$s\t0\n"
-                                    "zk_cnt_%1$s\t0\nzk_sum_%1$s\t0\nzk_p50_%1$s\t0\n"
-                                    "zk_p95_%1$s\t0\nzk_p99_%1$s\t0\nzk_p999_%1$s\t0\n",
-                               mntr_percentile_summaries[i]);
+        append_summary(out, "", mntr_percentile_summaries[i], true);
+    /* Summary sets (LearnerHandler queue sizes per learner sid), then
+     * percentile summary sets (LearnerHandler queue times); the
+     * per-namespace read/write sets are not kept. */
+    if (leader) {
+        GArray *sids = learner_sids(s);
+        char prefix[16];
+        for (guint i = 0; i < sids->len; i++) {
+            snprintf(prefix, sizeof prefix, "%d_", g_array_index(sids, int, i));
+            append_summary(out, prefix, "learner_handler_qp_size", false);
+        }
+        for (guint i = 0; i < sids->len; i++) {
+            snprintf(prefix, sizeof prefix, "%d_", g_array_index(sids, int, i));
+            append_summary(out, prefix, "learner_handler_qp_time_ms", true);
+        }
+        g_array_free(sids, TRUE);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -1004,9 +1157,12 @@ bool fourlw_handle(zk_conn *c, uint32_t word)
     if (!zk_fourlw_known(name))
         return false;
     zk_server *s = c->srv;
-    /* Apache counts the word as one received packet (packetReceived(4)). */
+    /* Apache counts the word as one received packet (packetReceived(4));
+     * the server's ServerStats only exist while it runs. */
+    bool running = server_is_running(s);
     c->packets_received++;
-    s->packets_received++;
+    if (running)
+        s->packets_received++;
 
     GString *out = g_string_new(NULL);
     const word_def *def = NULL;
@@ -1029,8 +1185,16 @@ bool fourlw_handle(zk_conn *c, uint32_t word)
         word_ctx w = { .srv = s, .asker = c, .out = out };
         def->run(&w);
     }
-    if (out->len > 0)
+    if (out->len > 0) {
         conn_send_raw(c, out->str, out->len);
+        /* Apache's SendBufferWriter (behind an 8192-char BufferedWriter)
+         * sends the reply in 8 KiB chunks and counts each as one sent
+         * packet (sendBufferSync -> packetSent), after the word ran. */
+        uint64_t chunks = (out->len + FOURLW_CHUNK - 1) / FOURLW_CHUNK;
+        c->packets_sent += chunks;
+        if (running)
+            s->packets_sent += chunks;
+    }
     g_string_free(out, TRUE);
     conn_close_after_flush(c);
     return true;

@@ -97,6 +97,11 @@ static int load_body(zk_server *s, int64_t snap_zxid, const uint8_t *body, size_
     tree_free(s->tree);
     s->tree = t;
     s->tree->last_processed_zxid = snap_zxid;
+    if (zk_config_is_distributed(s->cfg)) {
+        char *members = zk_config_membership(s->cfg);
+        tree_init_config_node(s->tree, members, loop_wall_ms());
+        g_free(members);
+    }
     session_table_destroy(&s->sessions);
     s->sessions = fresh;
     return 0;

@@ -311,6 +311,19 @@ int tree_set_acl(zk_tree *t, const char *path, zk_acl_list *acl, int32_t version
     return ZOK;
 }
 
+void tree_init_config_node(zk_tree *t, const char *membership, int64_t now_ms)
+{
+    zk_node *n = tree_get(t, "/zookeeper/config");
+    if (!n)
+        return;
+    t->data_size -= data_bytes(n);
+    set_data(n, membership, (int32_t)strlen(membership));
+    t->data_size += data_bytes(n);
+    n->version = -1;
+    n->mzxid = 0;
+    n->mtime = now_ms;
+}
+
 void tree_set_cversion_pzxid(zk_tree *t, const char *path, int32_t cversion, int64_t zxid)
 {
     zk_node *n = tree_get(t, path[0] ? path : "/");

@@ -88,6 +88,9 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid);
 int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_len,
                   int32_t version, int64_t zxid, int64_t time, zk_stat *out);
 int tree_set_acl(zk_tree *t, const char *path, zk_acl_list *acl, int32_t version, zk_stat *out);
+/* ZKDatabase.initConfigInZKDatabase: /zookeeper/config holds the ensemble
+ * membership (setData with version -1 and zxid 0, as Apache does). */
+void tree_init_config_node(zk_tree *t, const char *membership, int64_t now_ms);
 /* DataTree.setCversionPzxid (used when a replayed create hits NODEEXISTS). */
 void tree_set_cversion_pzxid(zk_tree *t, const char *path, int32_t cversion, int64_t zxid);
 
