@@ -187,6 +187,21 @@ void zab_hist_trim(zab *z)
     }
 }
 
+int zab_epoch_lasts(zab *z, int64_t *out, int max)
+{
+    int n = 0;
+    guint i = zab_hist_count(z);
+    while (i > 0 && n < max - 1) {
+        int64_t last = zab_hist_at(z, i - 1)->zxid;
+        out[n++] = last;
+        /* skip to before the first entry of last's epoch */
+        i = zab_hist_after(z, (int64_t)(((uint64_t)last >> 32) << 32) - 1);
+    }
+    if (n < max)
+        out[n++] = z->hist_base;
+    return n;
+}
+
 void zab_deliver_upto(zab *z, int64_t upto)
 {
     int64_t limit = upto < z->last_logged ? upto : z->last_logged;

@@ -79,6 +79,7 @@ typedef struct zab_msg {
     uint64_t election_epoch; /* NOTIFICATION: the sender's logical clock */
     int state;               /* NOTIFICATION: sender's zab_role */
     bool fresh;              /* ACKEPOCH: the epoch was newly accepted */
+    uint32_t acked_epoch;    /* ACKEPOCH: the new epoch it answers */
     const uint8_t *data;     /* PROPOSAL/INFORM txn, SNAP blob (not owned) */
     size_t len;
 } zab_msg;

@@ -172,10 +172,21 @@ static void recv_settled(zab *z, int from, const zab_vote *n, int64_t now)
             return;
         }
     }
+    /* Out of election: a quorum of voters follow or lead the same server,
+     * which itself says it leads.  Only the leader's sid has to match: the
+     * followers may have joined it in different rounds.  (Safety does not
+     * rest on this; discovery's epoch quorum decides who really leads.) */
     z->outofelection[from] = *n;
-    if (quorum_agrees(z, z->outofelection, n) &&
-        leader_confirmed(z, z->outofelection, n->leader, n->election_epoch)) {
-        z->logical_clock = n->election_epoch;
+    if (n->leader == z->cfg.my_sid)
+        return;
+    int same = 0;
+    for (int i = 0; i < z->cfg.npeers; i++)
+        if (zab_is_voter_index(z, i) && z->outofelection[i].valid &&
+            z->outofelection[i].leader == n->leader)
+            same++;
+    if (same >= z->quorum && leader_confirmed(z, z->outofelection, n->leader, n->election_epoch)) {
+        if (n->election_epoch > z->logical_clock)
+            z->logical_clock = n->election_epoch;
         decide(z, *n, now);
     }
 }
@@ -184,12 +195,14 @@ void zab_election_recv(zab *z, int from, const zab_msg *m, int64_t now)
 {
     zab_vote n = vote_of(m);
     if (!zab_is_voter_index(z, from)) {
-        /* observers only learn: answer them with what I think */
-        if (!z->observer)
+        /* a looking observer only learns: answer it with what I think */
+        if (!z->observer && n.state == ZAB_LOOKING)
             notify_one(z, from);
         return;
     }
     if (z->role != ZAB_LOOKING) {
+        if (z->observer)
+            return;         /* voters need nothing from an observer */
         if (n.state == ZAB_LOOKING) {
             if (z->role != ZAB_LEADING && z->peers[from].sid == z->leader_sid &&
                 n.election_epoch > z->current_vote.election_epoch) {

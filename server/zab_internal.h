@@ -14,6 +14,7 @@
 #define ZAB_NOTIFY_MIN_MS 200      /* first notification re-send interval */
 #define ZAB_NOTIFY_MAX_MS 3200     /* back-off cap */
 #define ZAB_DEFAULT_HISTORY 500
+#define ZAB_EPOCH_LASTS 16         /* epoch ends a learner reports in ACKEPOCH */
 
 /* A logged entry kept in memory; txn is owned (g_malloc'd). */
 typedef struct zab_entry {
@@ -47,6 +48,8 @@ typedef struct zab_learner {
     uint64_t session;
     uint32_t accepted_epoch;
     int64_t last_zxid;       /* from FOLLOWERINFO, then ACKEPOCH */
+    int64_t epoch_lasts[ZAB_EPOCH_LASTS]; /* ACKEPOCH: its last zxid per epoch, newest first */
+    int nepoch_lasts;
     int64_t sync_point;      /* NEWLEADER zxid sent to it */
     int64_t acked;           /* highest ACK in this session */
     bool uptodate_sent;
@@ -150,6 +153,9 @@ void zab_hist_truncate(zab *z, int64_t after);
 void zab_hist_reset(zab *z, int64_t base);
 /* Drops delivered entries beyond history_limit. */
 void zab_hist_trim(zab *z);
+/* Fills out[] with my last zxid in each epoch of my history, newest first
+ * (ending with the history base); returns the count (<= max). */
+int zab_epoch_lasts(zab *z, int64_t *out, int max);
 /* Delivers every logged entry with last_delivered < zxid <= upto. */
 void zab_deliver_upto(zab *z, int64_t upto);
 /* Appends to history and the host log, advancing last_logged. */

@@ -89,36 +89,56 @@ static bool send_snap(zab *z, int idx)
     return true;
 }
 
+/* My last zxid in epoch e (the history base counts), or -1. */
+static int64_t my_last_in_epoch(zab *z, uint32_t e)
+{
+    int64_t end = (int64_t)((uint64_t)e << 32 | 0xffffffffu);
+    guint i = zab_hist_after(z, end);
+    int64_t cand = i > 0 ? zab_hist_at(z, i - 1)->zxid : z->hist_base;
+    return epoch_of(cand) == e ? cand : -1;
+}
+
 /*
- * Chooses DIFF / TRUNC / SNAP for a learner whose last zxid is peer.
- * A TRUNC point is only trusted when it lies in the same epoch as the
- * learner's last entry (both then come from that epoch's single leader, so
- * the learner has everything up to it); otherwise SNAP.
+ * The last zxid both logs hold.  Two logs that both hold entries of epoch e
+ * are prefixes of the one sequence e's leader built, so they agree up to the
+ * smaller of their last zxids in e; the learner reported where each of its
+ * newest epochs ends.  -1 if no reported epoch is one I can see.
  */
+static int64_t common_point(zab *z, const zab_learner *l)
+{
+    for (int k = 0; k < l->nepoch_lasts; k++) {
+        int64_t theirs = l->epoch_lasts[k];
+        if (theirs == z->hist_base || zab_hist_find(z, theirs) >= 0)
+            return theirs;
+        int64_t mine = my_last_in_epoch(z, epoch_of(theirs));
+        if (mine >= 0)
+            return mine < theirs ? mine : theirs;
+    }
+    return -1;
+}
+
+/* Chooses DIFF / TRUNC / SNAP for a learner; false if nothing fits. */
 static bool sync_learner(zab *z, int idx)
 {
     zab_learner *l = &z->learners[idx];
     int64_t peer = l->last_zxid;
-    if (peer == z->last_logged || (peer >= z->hist_base && peer < z->last_logged &&
-                                   (peer == z->hist_base || zab_hist_find(z, peer) >= 0))) {
+    int64_t common = peer;
+    if (!(peer == z->hist_base || zab_hist_find(z, peer) >= 0))
+        common = common_point(z, l);
+    if (common >= z->hist_base && common == peer) {
         zab_msg m = { .type = ZAB_MSG_DIFF, .zxid = peer };
         send_to(z, idx, &m);
         send_entries_after(z, idx, peer);
         return true;
     }
-    int64_t trunc_to = -1;
-    if (peer > z->last_logged) {
-        trunc_to = z->last_logged;
-    } else if (peer > z->hist_base) {
-        guint i = zab_hist_after(z, peer);  /* first > peer; the one before is < peer */
-        trunc_to = i > 0 ? zab_hist_at(z, i - 1)->zxid : z->hist_base;
-    }
-    if (trunc_to >= 0 && trunc_to >= z->hist_base && epoch_of(trunc_to) == epoch_of(peer)) {
-        zab_msg m = { .type = ZAB_MSG_TRUNC, .zxid = trunc_to };
+    if (common >= z->hist_base) {
+        zab_msg m = { .type = ZAB_MSG_TRUNC, .zxid = common };
         send_to(z, idx, &m);
-        send_entries_after(z, idx, trunc_to);
+        send_entries_after(z, idx, common);
         return true;
     }
+    /* behind my window, or no epoch in common: everything after the common
+     * point (if any) is not in my history, so not committed */
     return send_snap(z, idx);
 }
 
@@ -327,9 +347,16 @@ static void on_info(zab *z, int idx, const zab_msg *m, int64_t now)
 static void on_ackepoch(zab *z, int idx, const zab_msg *m, int64_t now)
 {
     zab_learner *l = &z->learners[idx];
-    if (l->phase != LRN_EPOCH_SENT)
+    if (l->phase != LRN_EPOCH_SENT || m->acked_epoch != z->new_epoch)
         return;
     l->last_zxid = m->zxid;
+    l->nepoch_lasts = 0;
+    for (size_t k = 0; k + 8 <= m->len && l->nepoch_lasts < ZAB_EPOCH_LASTS; k += 8) {
+        uint64_t v = 0;
+        for (int b = 0; b < 8; b++)
+            v = v << 8 | m->data[k + (size_t)b];
+        l->epoch_lasts[l->nepoch_lasts++] = (int64_t)v;
+    }
     if (z->ldphase == LD_DISCOVERY) {
         if (m->epoch > z->current_epoch ||
             (m->epoch == z->current_epoch && m->zxid > z->last_logged)) {

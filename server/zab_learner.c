@@ -86,10 +86,38 @@ static void on_leaderinfo(zab *z, const zab_msg *m, int64_t now)
     }
     z->new_epoch = m->epoch;
     z->lphase = LP_SYNCING;
+    /* where each epoch of my log ends, so the leader finds the point where
+     * our logs part (the data is big-endian int64s, newest first) */
+    int64_t lasts[ZAB_EPOCH_LASTS];
+    uint8_t wire[ZAB_EPOCH_LASTS * 8];
+    int n = zab_epoch_lasts(z, lasts, ZAB_EPOCH_LASTS);
+    for (int i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            wire[i * 8 + b] = (uint8_t)((uint64_t)lasts[i] >> (56 - 8 * b));
     zab_msg ack = { .type = ZAB_MSG_ACKEPOCH, .epoch = z->current_epoch, .zxid = z->last_logged,
-                    .fresh = fresh };
+                    .fresh = fresh, .acked_epoch = m->epoch, .data = wire,
+                    .len = (size_t)n * 8 };
     send_to_leader(z, &ack);
     zab_report_role(z);
+}
+
+/*
+ * Before a sync step drops entries (TRUNC, SNAP), currentEpoch falls to the
+ * epoch of the zxid the log will end at.  currentEpoch claims "my log holds
+ * the history of that epoch's leader"; a half-done sync (crash or new
+ * election before NEWLEADER) must not keep claiming a newer epoch over a
+ * shorter log, or it could win an election against the holders of committed
+ * entries it no longer has.  A log that ends at zxid (e, n) always holds
+ * epoch e's initial history, so e is a true, conservative claim.
+ */
+static void lower_current_epoch(zab *z, int64_t new_last)
+{
+    uint32_t e = (uint32_t)((uint64_t)new_last >> 32);
+    if (e >= z->current_epoch)
+        return;
+    z->current_epoch = e;
+    if (z->io.persist_epochs)
+        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
 }
 
 static void on_trunc(zab *z, int64_t after, int64_t now)
@@ -100,6 +128,7 @@ static void on_trunc(zab *z, int64_t after, int64_t now)
     }
     if (after >= z->last_logged)
         return;
+    lower_current_epoch(z, after);
     if (z->io.log_truncate)
         z->io.log_truncate(z->io.ctx, after);
     zab_hist_truncate(z, after);
@@ -110,6 +139,7 @@ static void on_trunc(zab *z, int64_t after, int64_t now)
 
 static void on_snap(zab *z, const zab_msg *m)
 {
+    lower_current_epoch(z, m->zxid);
     if (z->io.snapshot_install)
         z->io.snapshot_install(z->io.ctx, m->zxid, m->data, m->len);
     zab_hist_reset(z, m->zxid);
@@ -146,6 +176,11 @@ void zab_learner_recv(zab *z, int from_idx, const zab_msg *m, int64_t now)
         return;
     }
     switch (m->type) {
+    case ZAB_MSG_LEADERINFO:
+        /* the leader began a new term and took a stale copy of my
+         * registration: this session is over */
+        zab_become_looking(z, now);
+        break;
     case ZAB_MSG_DIFF:
         if (z->lphase != LP_SYNCING || m->zxid != z->last_logged)
             zab_protocol_error(z, now);

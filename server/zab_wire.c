@@ -4,6 +4,7 @@
  * Layout (all big-endian, jute primitives):
  *   int version (1), int type, int epoch, long zxid, long session,
  *   int leader, long election_epoch, int state, boolean fresh,
+ *   int acked_epoch,
  *   buffer data (int length, -1 = none, then the bytes)
  * Every field is always present, so the format has one shape for all types.
  */
@@ -22,6 +23,7 @@ void zab_wire_encode(jute_writer *w, const zab_msg *m)
     jw_long(w, (int64_t)m->election_epoch);
     jw_int(w, m->state);
     jw_bool(w, m->fresh);
+    jw_int(w, (int32_t)m->acked_epoch);
     if (m->data || m->len)
         jw_buffer(w, m->data ? m->data : (const uint8_t *)"", (int32_t)m->len);
     else
@@ -43,6 +45,7 @@ int zab_wire_decode(const uint8_t *buf, size_t len, zab_msg *m)
     out.election_epoch = (uint64_t)jr_long(&r);
     out.state = jr_int(&r);
     out.fresh = jr_bool(&r);
+    out.acked_epoch = (uint32_t)jr_int(&r);
     jute_view data = jr_buffer(&r);
     if (!jr_ok(&r) || jr_remaining(&r) != 0 || version != ZAB_WIRE_VERSION)
         return -1;
