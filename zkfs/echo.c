@@ -362,6 +362,14 @@ bool zkfs_echo_stop(zkfs_echo *e, int wait_ms)
     return stopped;
 }
 
+void zkfs_echo_request_stop(zkfs_echo *e)
+{
+    g_mutex_lock(&e->lock);
+    e->stop = true;
+    g_cond_broadcast(&e->cond);
+    g_mutex_unlock(&e->lock);
+}
+
 bool zkfs_echo_free(zkfs_echo *e)
 {
     if (!e)

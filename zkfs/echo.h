@@ -40,6 +40,8 @@ zkfs_echo *zkfs_echo_start(zkfs *fs);
  * false if it did not stop in time.  Idempotent; e stays valid (handlers
  * may still ask zkfs_echo_is_self). */
 bool zkfs_echo_stop(zkfs_echo *e, int wait_ms);
+/* Asks the thread to stop, without waiting. */
+void zkfs_echo_request_stop(zkfs_echo *e);
 /* Frees a stopped echo; false (nothing freed) if the thread still runs. */
 bool zkfs_echo_free(zkfs_echo *e);
 

@@ -33,8 +33,10 @@ typedef struct zkfs_handle {
     bool immediate;         /* creation views: every write commits */
     bool ephemeral;         /* delete the znode at release */
     GByteArray *buf;        /* the content (snapshot at open + writes) */
+    gint buf_len;           /* buf->len, readable without the lock (atomic) */
     int32_t base_version;   /* version the buffer was read at */
-    bool dirty;
+    bool dirty;             /* written since the last commit */
+    bool trunc_pending;     /* opened with O_TRUNC, not committed yet */
     int sticky_err;         /* a failed commit: returned forever */
 } zkfs_handle;
 
@@ -293,10 +295,10 @@ static size_t writer_size(zkfs *fs, const char *path, bool *found)
     g_mutex_lock(&fs->lock);
     zkfs_handle *h = g_hash_table_lookup(fs->writers, path);
     if (h) {
-        g_mutex_lock(&h->lock);
-        n = h->buf->len;
+        /* Never h->lock here: its holder may be waiting for the server,
+         * whose reply needs the I/O thread, which may need fs->lock. */
+        n = (size_t)g_atomic_int_get(&h->buf_len);
         *found = true;
-        g_mutex_unlock(&h->lock);
     }
     g_mutex_unlock(&fs->lock);
     return n;
@@ -452,7 +454,7 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         }
         out->view = parent->view;
         out->path = child;
-        out->is_dir = true;
+        out->is_dir = zkfs_is_dir(&out->st);   /* files here can only fail to open */
         out->has_stat = true;
         return 0;
     }
@@ -592,7 +594,6 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    (void)fi;
     zkfs *fs = FS(req);
     zkfs_inode_info info;
     if (!get_info(fs, ino, &info)) {
@@ -602,6 +603,14 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     struct stat st;
     int rc = inode_attr(fs, &info, &st);
     zkfs_inode_info_clear(&info);
+    if (rc == 0 && fi && fi->fh && !info.is_dir) {
+        /* fstat of an open file: the size of what that descriptor sees. */
+        zkfs_handle *h = (zkfs_handle *)(uintptr_t)fi->fh;
+        if (!h->echo) {
+            st.st_size = (off_t)g_atomic_int_get(&h->buf_len);
+            st.st_blocks = (st.st_size + 511) / 512;
+        }
+    }
     if (rc != 0)
         fuse_reply_err(req, -rc);
     else
@@ -610,6 +619,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* ------------------------------------------------------------------ */
 /* Open files: buffer, commit                                           */
+
+/* Publishes h->buf->len for lock-free readers (h->lock held). */
+static void handle_len_changed(zkfs_handle *h)
+{
+    g_atomic_int_set(&h->buf_len, (gint)h->buf->len);
+}
 
 static void handle_free(zkfs_handle *h)
 {
@@ -648,12 +663,18 @@ static void writers_remove(zkfs *fs, zkfs_handle *h)
     g_mutex_unlock(&fs->lock);
 }
 
-/* Commits the buffer of h (h->lock held).  0 or -errno. */
-static int commit_locked(zkfs *fs, zkfs_handle *h)
+/*
+ * Commits the buffer of h (h->lock held).  0 or -errno.  A flush (final
+ * false) commits only what was written: shells open, dup2 and close the
+ * descriptor before writing, and that first close must not create an
+ * empty file or empty an O_TRUNC one.  The final commit (release) also
+ * creates a new file and applies an O_TRUNC that saw no write.
+ */
+static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
 {
     if (h->sticky_err)
         return -h->sticky_err;
-    if (!h->dirty && !h->pending_create)
+    if (!h->dirty && !(final && (h->pending_create || h->trunc_pending)))
         return 0;
     if (!fs->zk)
         return -EIO;
@@ -694,17 +715,62 @@ static int commit_locked(zkfs *fs, zkfs_handle *h)
     zkfs_cache_invalidate(fs->cache, h->path);
     if (rc != ZOK) {
         int err = zk_errno(rc);
+        if (err == EIO)
+            g_printerr("zkfs: commit of %s failed: %s\n", h->path, zk_error_name(rc));
         if (rc == ZBADVERSION || rc == ZNODEEXISTS || rc == ZNONODE || rc == ZNOAUTH)
             h->sticky_err = err;
         return -err;
     }
     h->base_version = st.version;
     h->dirty = false;
+    h->trunc_pending = false;
+    return 0;
+}
+
+/*
+ * Opening for writing checks the ACL afresh (setACL raises no watch event,
+ * and a refused commit at close is often ignored: shells close through
+ * dup2).  EACCES when the ACL grants the mount no WRITE and holds no entry
+ * zkfs cannot evaluate (ip, sasl, x509: the server decides at commit).
+ */
+static int check_write_access(zkfs *fs, const char *path)
+{
+    if (!fs->zk)
+        return -EIO;
+    uint64_t ticket = zkfs_cache_ticket(fs->cache);
+    zkc_acl *acl = NULL;
+    zk_stat st;
+    int rc = zkc_get_acl(fs->zk, path, &acl, &st);
+    if (rc != ZOK)
+        return -zk_errno(rc);
+    uint32_t summary = zkfs_acl_summary(acl->entries, acl->count, fs->digest_id);
+    bool decidable = true;
+    for (size_t i = 0; i < acl->count; i++) {
+        const char *scheme = acl->entries[i].scheme ? acl->entries[i].scheme : "";
+        if (strcmp(scheme, "world") != 0 && strcmp(scheme, "digest") != 0)
+            decidable = false;
+    }
+    g_free(acl);
+    uint32_t cached = 0;
+    bool exists = false;
+    zk_stat old;
+    if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old, &cached) || !exists ||
+        cached != summary)
+        zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, path, false, false, true);
+    zkfs_cache_put_attr(fs->cache, path, ticket, true, &st, summary);
+    if (decidable && !(summary & ZK_PERM_WRITE))
+        return -EACCES;
     return 0;
 }
 
 static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_handle **out)
 {
+    int acc_mode = flags & O_ACCMODE;
+    if ((acc_mode == O_WRONLY || acc_mode == O_RDWR) && !info->pending) {
+        int rc = check_write_access(fs, info->path);
+        if (rc != 0)
+            return rc;
+    }
     zkfs_handle *h = handle_new(info->view, info->path, info->nodeid);
     int acc = flags & O_ACCMODE;
     h->writable = acc == O_WRONLY || acc == O_RDWR;
@@ -728,10 +794,11 @@ static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_hand
         gsize n = 0;
         const guint8 *p = g_bytes_get_data(data, &n);
         g_byte_array_append(h->buf, p, (guint)n);
+        handle_len_changed(h);
         g_bytes_unref(data);
         h->base_version = st.version;
     } else {
-        h->dirty = true;   /* O_TRUNC: the commit empties it even with no write */
+        h->trunc_pending = true;   /* emptied at release even with no write */
     }
     if (h->writable)
         writers_add(fs, h);
@@ -753,6 +820,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     zkfs_handle *h = NULL;
+    if (zkfs_view_create_mode(info.view) >= 0) {
+        /* An existing znode in a creation view: creating it again fails. */
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, EEXIST);
+        return;
+    }
     if (from_echo(fs, req)) {
         h = handle_new(info.view, info.path, ino);
         h->echo = true;
@@ -766,8 +839,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     zkfs_inode_info_clear(&info);
     fi->fh = (uint64_t)(uintptr_t)h;
+    /* Direct I/O: every read is served from this descriptor's snapshot, so
+     * descriptors opened at different versions never share stale pages
+     * (private mmap, hence exec, still works). */
     fi->keep_cache = 0;
-    fi->direct_io = 0;
+    fi->direct_io = 1;
     if (fuse_reply_open(req, fi) == -ENOENT) {
         writers_remove(fs, h);
         handle_free(h);
@@ -829,10 +905,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
         memset(h->buf->data + old, 0, end - old);
     }
     memcpy(h->buf->data + off, buf, size);
+    handle_len_changed(h);
     h->dirty = true;
     int rc = 0;
     if (h->immediate)
-        rc = commit_locked(fs, h);
+        rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
     if (rc != 0)
         fuse_reply_err(req, -rc);
@@ -850,7 +927,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     g_mutex_lock(&h->lock);
-    int rc = commit_locked(fs, h);
+    int rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
     fuse_reply_err(req, -rc);
 }
@@ -858,7 +935,17 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     (void)datasync;
-    op_flush(req, ino, fi);
+    (void)ino;
+    zkfs *fs = FS(req);
+    zkfs_handle *h = HANDLE(fi);
+    if (h->echo) {
+        fuse_reply_err(req, 0);
+        return;
+    }
+    g_mutex_lock(&h->lock);
+    int rc = commit_locked(fs, h, true);   /* fsync also commits a creation */
+    g_mutex_unlock(&h->lock);
+    fuse_reply_err(req, -rc);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -868,12 +955,16 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     zkfs_handle *h = HANDLE(fi);
     if (!h->echo) {
         g_mutex_lock(&h->lock);
-        (void)commit_locked(fs, h);
+        (void)commit_locked(fs, h, true);
         g_mutex_unlock(&h->lock);
         writers_remove(fs, h);
         if (h->ephemeral && fs->zk) {
-            /* The ephemeral lives as long as the descriptor that made it. */
-            (void)zkc_delete(fs->zk, h->path, -1);
+            /* The ephemeral lives as long as the descriptor that made it;
+             * only ours (after a session expiry the name may be another's). */
+            zk_stat st;
+            if (zkc_exists(fs->zk, h->path, false, &st) == ZOK &&
+                st.ephemeral_owner == zkc_session_id(fs->zk))
+                (void)zkc_delete(fs->zk, h->path, st.version);
             zkfs_cache_invalidate(fs->cache, h->path);
         }
     }
@@ -943,6 +1034,7 @@ static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *p
         zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
         h->echo = true;
         fi->fh = (uint64_t)(uintptr_t)h;
+        fi->direct_io = 1;
         if (fuse_reply_create(req, &e, fi) == -ENOENT)
             handle_free(h);
     } else {
@@ -1014,11 +1106,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
             return;
         }
         if (pinfo.view == ZKFS_VIEW_DATA) {
-            /* A new znode seen as a directory in .zk/data: create it now. */
-            rc = zkc_create(fs->zk, path, "", 0, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st);
+            /* Every znode is a directory in .zk/data: only mkdir creates. */
             g_free(path);
             zkfs_inode_info_clear(&pinfo);
-            fuse_reply_err(req, rc == ZOK ? EISDIR : zk_errno(rc));
+            fuse_reply_err(req, EPERM);
             return;
         }
         node_ref n = { .view = ZKFS_VIEW_MAIN, .path = path, .is_dir = false, .pending = true };
@@ -1037,6 +1128,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     zkfs_inode_info_clear(&pinfo);
     fi->fh = (uint64_t)(uintptr_t)h;
     fi->keep_cache = 0;
+    fi->direct_io = 1;
     if (fuse_reply_create(req, &e, fi) == -ENOENT) {
         writers_remove(fs, h);
         handle_free(h);
@@ -1388,8 +1480,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             g_byte_array_set_size(h->buf, (guint)attr->st_size);
             if ((size_t)attr->st_size > old)
                 memset(h->buf->data + old, 0, (size_t)attr->st_size - old);
+            handle_len_changed(h);
             h->dirty = true;
-            int rc = h->immediate ? commit_locked(fs, h) : 0;
+            int rc = h->immediate ? commit_locked(fs, h, false) : 0;
             g_mutex_unlock(&h->lock);
             err = -rc;
         } else if (info.view == ZKFS_VIEW_MAIN || info.view == ZKFS_VIEW_DATAFILE ||
@@ -1414,7 +1507,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 h->trunc = true;
                 h->dirty = true;
                 g_mutex_lock(&h->lock);
-                rc = commit_locked(fs, h);
+                rc = commit_locked(fs, h, true);
                 g_mutex_unlock(&h->lock);
             }
             handle_free(h);
@@ -1482,8 +1575,19 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         bool exists = false;
         zk_stat st;
         uint32_t acl = 0;
-        if (zkfs_load_attr(fs, path, &exists, &st, &acl) != 0 || !exists)
-            continue;   /* deleted meanwhile (or unreachable): not listed */
+        if (!zkfs_cache_get_attr(fs->cache, path, &exists, &st, &acl)) {
+            /* Not fetched by the batch (timeout, lost connection) or
+             * invalidated since: one more try, then give up on the whole
+             * listing rather than wait once per entry. */
+            int rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+            if (rc != 0) {
+                g_ptr_array_unref(paths);
+                g_ptr_array_unref(names);
+                return rc;
+            }
+        }
+        if (!exists)
+            continue;   /* deleted meanwhile: not listed */
         dir_entry d = { .view = info->view, .path = g_strdup(path), .has_stat = true,
                         .st = st, .acl = acl };
         if (info->view == ZKFS_VIEW_MAIN) {
@@ -1491,7 +1595,7 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
             d.is_dir = zkfs_is_dir(&st);
         } else {
             d.name = info->view == ZKFS_VIEW_DATA ? zkfs_data_name_for_child(name) : g_strdup(name);
-            d.is_dir = true;
+            d.is_dir = info->view == ZKFS_VIEW_DATA || zkfs_is_dir(&st);
         }
         g_array_append_val(entries, d);
     }
@@ -1856,6 +1960,12 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
         g_printerr("zkfs: not connected to %s yet (%s); retrying in the background\n",
                    fs->opts.servers, zk_error_name(rc));
     return 0;
+}
+
+void zkfs_stop_async(zkfs *fs)
+{
+    if (fs && fs->echo)
+        zkfs_echo_request_stop(fs->echo);
 }
 
 void zkfs_free(zkfs *fs)

@@ -65,6 +65,8 @@ zkfs *zkfs_new(zkfs_options *opts);
  * the echo thread.  se must be the mounted session.  Returns 0 or -1 with a
  * message on stderr. */
 int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint);
+/* Tells the echo thread to stop, without waiting. */
+void zkfs_stop_async(zkfs *fs);
 /* Stops the echo thread (bounded), closes the session, frees everything. */
 void zkfs_free(zkfs *fs);
 

@@ -5,13 +5,15 @@
  *
  * Our own -o options (digest=, timeout=, session_timeout=, maxbuffer=,
  * uid=, gid=, servers=) are taken out; the others go to FUSE.  SIGTERM,
- * SIGINT and SIGHUP unmount cleanly: a signal thread stops the echo thread
- * while the FUSE loop still serves it, then ends the loop.
+ * SIGINT and SIGHUP end the FUSE loop (libfuse's handlers); then the mount
+ * is detached, its kernel connection aborted (so that no thread of ours can
+ * stay blocked on it), the session closed.
  */
 #include "fs.h"
 #include "echo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -89,31 +91,21 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
     return rc;
 }
 
-/* State shared with the signal thread. */
-typedef struct signal_ctx {
-    zkfs *fs;
-    struct fuse_session *se;
-    char *mountpoint;
-    sigset_t set;
-} signal_ctx;
-
-static void *signal_main(void *arg)
+/*
+ * Cuts the mount's connection to the kernel: the /dev/fuse descriptor is
+ * replaced by /dev/null, so the kernel aborts the connection and any
+ * syscall still waiting on it (e.g. the echo thread's) fails with ENOTCONN
+ * instead of waiting forever for a loop that no longer runs.  The session
+ * stays allocated (notifications then go to /dev/null).
+ */
+static void abort_connection(struct fuse_session *se)
 {
-    signal_ctx *s = arg;
-    int sig = 0;
-    if (sigwait(&s->set, &sig) != 0)
-        return NULL;
-    if (sig == SIGUSR1)
-        return NULL;   /* the loop ended by itself: nothing to do */
-    /* Stop the echo thread while the loop still answers its requests. */
-    (void)zkfs_echo_stop(s->fs->echo, 3000);
-    fuse_session_exit(s->se);
-    /* Wake a loop thread blocked in read(/dev/fuse) with one request. */
-    char *wake = g_strdup_printf("%s/" ZKFS_CTL_NAME "/.wake-%d", s->mountpoint, (int)getpid());
-    struct stat st;
-    (void)stat(wake, &st);
-    g_free(wake);
-    return NULL;
+    int fd = fuse_session_fd(se);
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd >= 0 && null_fd >= 0)
+        dup2(null_fd, fd);
+    if (null_fd >= 0)
+        close(null_fd);
 }
 
 int main(int argc, char **argv)
@@ -190,31 +182,33 @@ int main(int argc, char **argv)
     }
     fuse_daemonize(foreground);
 
-    /* Every thread created from here on has the signals blocked. */
-    signal_ctx sctx = { .fs = fs, .se = se, .mountpoint = abs_mount };
-    sigemptyset(&sctx.set);
-    sigaddset(&sctx.set, SIGTERM);
-    sigaddset(&sctx.set, SIGINT);
-    sigaddset(&sctx.set, SIGHUP);
-    sigaddset(&sctx.set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &sctx.set, NULL);
+    /* The threads zkfs_start creates (echo, client I/O) must never take
+     * the termination signals: only the FUSE loop's threads do, through
+     * libfuse's handlers, which end the loop. */
+    sigset_t blocked, saved;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGINT);
+    sigaddset(&blocked, SIGHUP);
+    sigaddset(&blocked, SIGPIPE);
     signal(SIGPIPE, SIG_IGN);
-    pthread_t sig_thread;
-    bool have_sig_thread = pthread_create(&sig_thread, NULL, signal_main, &sctx) == 0;
+    pthread_sigmask(SIG_BLOCK, &blocked, &saved);
+    int started = zkfs_start(fs, se, abs_mount);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
 
     int ret = 1;
-    if (zkfs_start(fs, se, abs_mount) == 0) {
+    if (started == 0 && fuse_set_signal_handlers(se) == 0) {
         struct fuse_loop_config *cfg = fuse_loop_cfg_create();
         fuse_loop_cfg_set_max_threads(cfg, 32);
         fuse_loop_cfg_set_idle_threads(cfg, 4);
         ret = fuse_session_loop_mt(se, cfg) != 0;
         fuse_loop_cfg_destroy(cfg);
+        fuse_remove_signal_handlers(se);
     }
-    if (have_sig_thread) {
-        pthread_kill(sig_thread, SIGUSR1);
-        pthread_join(sig_thread, NULL);
-    }
+    /* Shutdown: nothing may wait on the mount once the loop is gone. */
+    zkfs_stop_async(fs);
     fuse_session_unmount(se);
+    abort_connection(se);
     zkfs_free(fs);
     fuse_session_destroy(se);
     free(abs_mount);
