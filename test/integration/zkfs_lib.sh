@@ -37,9 +37,12 @@ zkfs_start_replicas() {
   local kind=${1:-$ZK_IMPL} i j
   REPLICA_HOSTS=()
   if [ "$ZKFS_CLUSTER" = 1 ]; then
+    # cluster.sh sources harness.sh again, which makes a new $TEST_TMP.
+    local first_tmp=$TEST_TMP
     # shellcheck source=cluster.sh
     source "$HARNESS_DIR/cluster.sh"
     trap _zkfs_cleanup EXIT          # cluster.sh installed its own
+    rmdir "$first_tmp" 2>/dev/null || true
     ZK_IMPL=$kind start_cluster "$ZKFS_REPLICAS"
     for i in $(seq "$ZKFS_REPLICAS"); do
       local -a order=("$i")
@@ -156,11 +159,11 @@ _zkfs_cleanup() {
     done
   fi
   for dir in "${!_ZKFS_PIDS[@]}"; do _zkfs_unmount_dir "$dir"; done
-  (exit "$rc")
+  # The next cleanup reads the test's status from $?.
   if [ "$ZKFS_CLUSTER" = 1 ] && declare -F _cluster_cleanup >/dev/null; then
-    _cluster_cleanup
+    (exit "$rc"); _cluster_cleanup
   else
-    _harness_cleanup
+    (exit "$rc"); _harness_cleanup
   fi
 }
 trap _zkfs_cleanup EXIT
