@@ -72,12 +72,14 @@ Three zkserver replicas are running (logs and data in $RUN):
   /usr/share/zookeeper/bin/zkCli.sh -server $hosts get /demo/app
 MSG
 if [ "$mounted" = 1 ]; then cat <<MSG
-Every replica is mounted with zkfs:
+Every replica is mounted with zkfs (M=$RUN/mnt):
   ls $RUN/mnt/1 $RUN/mnt/2 $RUN/mnt/3
   cat $RUN/mnt/2/demo/app
-  echo 'port=8080' > $RUN/mnt/1/demo/app && cat $RUN/mnt/3/demo/app
-  getfattr -d $RUN/mnt/1/demo/app
-  inotifywait -m -r $RUN/mnt/3 &   # then change things through another mount
+  inotifywait -m -r $RUN/mnt/3 &          # watch changes made through any replica
+  mkdir $RUN/mnt/1/app; echo port=80 > $RUN/mnt/1/app/conf
+  cat $RUN/mnt/2/app/conf; getfattr -d $RUN/mnt/2/app/conf
+  exec 3>$RUN/mnt/1/.zk/ephemeral/services/web-1   # an ephemeral znode while fd 3 is open
+  ls $RUN/mnt/2/services; exec 3>&-
 MSG
 fi
 echo "Stop everything with: tools/run-cluster.sh stop"
