@@ -68,6 +68,15 @@ static int replay_one(void *ctx, int64_t zxid, const uint8_t *data, size_t len)
     return 0;
 }
 
+void persist_init_config_node(zk_server *s)
+{
+    if (!zk_config_is_distributed(s->cfg))
+        return;
+    char *members = zk_config_membership(s->cfg);
+    tree_init_config_node(s->tree, members, loop_wall_ms());
+    g_free(members);
+}
+
 /* Loads a snapshot body into fresh tree + sessions (replacing s's). */
 static int load_body(zk_server *s, int64_t snap_zxid, const uint8_t *body, size_t body_len, char **err)
 {
@@ -97,37 +106,41 @@ static int load_body(zk_server *s, int64_t snap_zxid, const uint8_t *body, size_
     tree_free(s->tree);
     s->tree = t;
     s->tree->last_processed_zxid = snap_zxid;
-    if (zk_config_is_distributed(s->cfg)) {
-        char *members = zk_config_membership(s->cfg);
-        tree_init_config_node(s->tree, members, loop_wall_ms());
-        g_free(members);
-    }
+    persist_init_config_node(s);
     session_table_destroy(&s->sessions);
     s->sessions = fresh;
     return 0;
 }
 
+/* Loads the newest valid snapshot into s (tree + sessions).  Returns 1 and
+ * *snap_zxid if there was one, 0 if none (s untouched), -1 with *err. */
+static int load_newest_snapshot(zk_server *s, int64_t *snap_zxid, char **err)
+{
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    *snap_zxid = 0;
+    int found = snapfile_load_newest(s->data_dir, snap_zxid, &body, &body_len, log_line, s, err);
+    if (found != 1)
+        return found;
+    int rc = load_body(s, *snap_zxid, body, body_len, err);
+    g_free(body);
+    return rc < 0 ? -1 : 1;
+}
+
 int persist_reload(zk_server *s, char **err)
 {
     int64_t snap_zxid = 0;
-    uint8_t *body = NULL;
-    size_t body_len = 0;
-    int found = snapfile_load_newest(s->data_dir, &snap_zxid, &body, &body_len, log_line, s, err);
+    int found = load_newest_snapshot(s, &snap_zxid, err);
     if (found < 0)
         return -1;
-    if (found == 1) {
-        int rc = load_body(s, snap_zxid, body, body_len, err);
-        g_free(body);
-        if (rc < 0)
-            return -1;
-    } else {
+    if (found == 0) {
         zk_tree *t = tree_new();
         t->deliver = s->tree->deliver;
         t->deliver_ctx = s->tree->deliver_ctx;
         tree_free(s->tree);
         s->tree = t;
+        persist_init_config_node(s);
         g_hash_table_remove_all(s->sessions.by_id);
-        snap_zxid = 0;
     }
     s->snap_zxid = snap_zxid;
     replay_ctx rc = { s, 0 };
@@ -162,16 +175,10 @@ int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len,
 int persist_recover(zk_server *s, bool replay_log, char **err)
 {
     int64_t snap_zxid = 0;
-    uint8_t *body = NULL;
-    size_t body_len = 0;
-    int found = snapfile_load_newest(s->data_dir, &snap_zxid, &body, &body_len, log_line, s, err);
+    int found = load_newest_snapshot(s, &snap_zxid, err);
     if (found < 0)
         return -1;
     if (found == 1) {
-        int rc = load_body(s, snap_zxid, body, body_len, err);
-        g_free(body);
-        if (rc < 0)
-            return -1;
         LOG_INFO("loaded snapshot 0x%" G_GINT64_MODIFIER "x (%u znodes, %u sessions)", snap_zxid,
                  tree_node_count(s->tree), g_hash_table_size(s->sessions.by_id));
     }

@@ -517,9 +517,7 @@ quorum *quorum_new(zk_server *s, char **err)
     int64_t logged = txnlog_last_zxid(s->log);
     if (logged < delivered)
         logged = delivered;
-    char *members = zk_config_membership(cfg);
-    tree_init_config_node(s->tree, members, loop_wall_ms());
-    g_free(members);
+    persist_init_config_node(s);
     q->z = zab_new(&zc, &io, accepted, current, logged, delivered);
     if (!q->z) {
         *err = g_strdup("cannot start Zab (myid not among the servers?)");

@@ -413,6 +413,21 @@ static int prep_delete(prep *p, jute_reader *r)
     return rc;
 }
 
+/* The head that setData and check share (PrepRequestProcessor order):
+ * session, path validation, the node's record, its ACL for perm.  On ZOK
+ * *path (g_malloc'd, caller frees) and *node are set. */
+static int prep_existing_node(prep *p, jute_view pv, int perm, char **path, rec_view *node)
+{
+    *path = NULL;
+    if (!zk_path_valid(pv.ptr, (size_t)pv.len))
+        return ZBADARGUMENTS;
+    *path = view_path(pv);
+    *node = get_record(p->s, *path);
+    if (!node->found)
+        return ZNONODE;
+    return check_acl(p->req, node->acl, perm);
+}
+
 static int prep_set_data(prep *p, jute_reader *r)
 {
     zk_server *s = p->s;
@@ -422,17 +437,12 @@ static int prep_set_data(prep *p, jute_reader *r)
     zk_set_data_request sd;
     if (!zk_set_data_request_read(r, &sd) || sd.path.len < 0)
         return ZMARSHALLINGERROR;
-    if (!zk_path_valid(sd.path.ptr, (size_t)sd.path.len))
-        return ZBADARGUMENTS;
-    char *path = view_path(sd.path);
-    rec_view node = get_record(s, path);
-    if (!node.found)
-        rc = ZNONODE;
-    else if ((rc = check_acl(p->req, node.acl, ZK_PERM_WRITE)) != ZOK)
-        ;
-    else if (sd.version != -1 && sd.version != node.version)
+    char *path;
+    rec_view node;
+    rc = prep_existing_node(p, sd.path, ZK_PERM_WRITE, &path, &node);
+    if (rc == ZOK && sd.version != -1 && sd.version != node.version)
         rc = ZBADVERSION;
-    else {
+    if (rc == ZOK) {
         node.version++;
         jw_string(&p->rec, path);
         jw_view(&p->rec, sd.data);
@@ -490,17 +500,12 @@ static int prep_check(prep *p, jute_reader *r)
     zk_path_version_request cv;
     if (!zk_path_version_request_read(r, &cv) || cv.path.len < 0)
         return ZMARSHALLINGERROR;
-    if (!zk_path_valid(cv.path.ptr, (size_t)cv.path.len))
-        return ZBADARGUMENTS;
-    char *path = view_path(cv.path);
-    rec_view node = get_record(s, path);
-    if (!node.found)
-        rc = ZNONODE;
-    else if ((rc = check_acl(p->req, node.acl, ZK_PERM_READ)) != ZOK)
-        ;
-    else if (cv.version != -1 && cv.version != node.version)
+    char *path;
+    rec_view node;
+    rc = prep_existing_node(p, cv.path, ZK_PERM_READ, &path, &node);
+    if (rc == ZOK && cv.version != -1 && cv.version != node.version)
         rc = ZBADVERSION;
-    else {
+    if (rc == ZOK) {
         jw_string(&p->rec, path);
         jw_int(&p->rec, node.version + 1);
         p->txn_type = ZK_OP_CHECK;

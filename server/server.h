@@ -186,6 +186,8 @@ void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, con
  * s->tree/sessions if replay_log (standalone; an ensemble member leaves
  * the unconfirmed tail to Zab). */
 int persist_recover(zk_server *s, bool replay_log, char **err);
+/* Ensemble: /zookeeper/config holds the membership (a fresh or reloaded tree). */
+void persist_init_config_node(zk_server *s);
 /* Rebuilds the tree and sessions from disk (snapshot + the log as it is now). */
 int persist_reload(zk_server *s, char **err);
 /* Appends the snapshot body (tree + sessions) of the current state. */
