@@ -86,7 +86,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions'
 
 .SECONDARY:
 

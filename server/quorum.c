@@ -46,6 +46,7 @@ struct quorum {
     int64_t last_touch_ms;
     int64_t deferred_durable;  /* durability seen inside a callback */
     int64_t leading_since_ms;  /* when this leader started serving */
+    const char *synced_by;     /* learner: how the last sync went (static string) */
     int64_t proposal_count;
     int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
@@ -181,6 +182,7 @@ static void io_log_truncate(void *ctx, int64_t after_zxid)
         abort();
     }
     LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after_zxid);
+    q->synced_by = "TRUNC";
     drop_snapshots_after(s, after_zxid);
     if (s->tree->last_processed_zxid > after_zxid) {
         /* The tree holds truncated transactions: rebuild it from disk. */
@@ -221,6 +223,7 @@ static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
         abort();
     }
     s->last_zxid = zxid;
+    q->synced_by = "SNAP";
     LOG_INFO("installed the leader's snapshot at 0x%" G_GINT64_MODIFIER "x (%u znodes)", zxid,
              tree_node_count(s->tree));
 }
@@ -246,7 +249,12 @@ static void set_serving(quorum *q, bool serving)
         pending_sync *ps;
         while ((ps = g_queue_pop_head(&q->syncs)))
             g_free(ps);
-    } else if (q->role == ZAB_LEADING) {
+    } else if (q->role != ZAB_LEADING) {
+        LOG_INFO("synced with leader %d by %s, serving at zxid 0x%" G_GINT64_MODIFIER "x", q->leader,
+                 q->synced_by ? q->synced_by : "DIFF", s->tree->last_processed_zxid);
+    } else {
+        LOG_INFO("leading epoch %u with a synced quorum, serving at zxid 0x%" G_GINT64_MODIFIER "x",
+                 q->epoch, s->tree->last_processed_zxid);
         q->leading_since_ms = loop_now_ms();
         q->proposal_count = 0;
         /* The new leader owns session expiry: every session gets its full
@@ -267,8 +275,13 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
 {
     quorum *q = ctx;
     zk_server *s = q->s;
-    if (q->role != role || q->leader != leader_sid || q->epoch != epoch)
+    /* A new role is logged once its epoch is agreed (the core reports epoch
+     * 0 while discovery runs); LOOKING at once. */
+    if ((q->role != role || q->leader != leader_sid || q->epoch != epoch) &&
+        (role == ZAB_LOOKING || epoch != 0))
         LOG_INFO("%s (leader %d, epoch %u)", zab_role_name(role), leader_sid, epoch);
+    if (role != q->role && (role == ZAB_FOLLOWING || role == ZAB_OBSERVING))
+        q->synced_by = "DIFF";   /* unless a TRUNC or SNAP comes */
     q->role = role;
     q->leader = leader_sid;
     q->epoch = epoch;
