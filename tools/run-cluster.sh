@@ -48,7 +48,7 @@ for i in $(seq $N); do echo "replica $i: client port $((BASE + i - 1)), mode $(m
 mounted=0
 if [ -x bin/zkfs ]; then
   for i in $(seq $N); do
-    bin/zkfs --servers "127.0.0.1:$((BASE + i - 1)),$hosts" "$RUN/mnt/$i" > "$RUN/zkfs$i.log" 2>&1 &
+    nohup bin/zkfs -f --servers "127.0.0.1:$((BASE + i - 1)),$hosts" "$RUN/mnt/$i" > "$RUN/zkfs$i.log" 2>&1 &
     echo $! > "$RUN/zkfs$i.pid"
   done
   for _ in $(seq 50); do
