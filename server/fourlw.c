@@ -451,13 +451,7 @@ static void word_srst(word_ctx *w)
     zk_server *s = w->srv;
     if (s->quorum && s->role == SERVER_LEADING)
         quorum_reset_stats(s->quorum);
-    s->packets_received = 0;
-    s->packets_sent = 0;
-    s->min_latency = -1;
-    s->max_latency = 0;
-    s->total_latency = 0;
-    s->latency_count = 0;
-    s->last_response_size = s->min_response_size = s->max_response_size = -1;
+    server_reset_stats(s);
     g_string_append(w->out, "Server stats reset.\n");
 }
 

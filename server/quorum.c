@@ -249,25 +249,30 @@ static void set_serving(quorum *q, bool serving)
         pending_sync *ps;
         while ((ps = g_queue_pop_head(&q->syncs)))
             g_free(ps);
-    } else if (q->role != ZAB_LEADING) {
+        return;
+    }
+    /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
+    server_reset_stats(s);
+    s->start_ms = loop_now_ms();
+    if (q->role != ZAB_LEADING) {
         LOG_INFO("synced with leader %d by %s, serving at zxid 0x%" G_GINT64_MODIFIER "x", q->leader,
                  q->synced_by ? q->synced_by : "DIFF", s->tree->last_processed_zxid);
-    } else {
-        LOG_INFO("leading epoch %u with a synced quorum, serving at zxid 0x%" G_GINT64_MODIFIER "x",
-                 q->epoch, s->tree->last_processed_zxid);
-        q->leading_since_ms = loop_now_ms();
-        q->proposal_count = 0;
-        /* The new leader owns session expiry: every session gets its full
-         * timeout from now, as in Apache's SessionTrackerImpl start-up. */
-        GHashTableIter it;
-        gpointer k, v;
-        g_hash_table_iter_init(&it, s->sessions.by_id);
-        int64_t now = loop_now_ms();
-        while (g_hash_table_iter_next(&it, &k, &v)) {
-            zk_session *ss = v;
-            ss->expire_at = 0;
-            session_touch(&s->sessions, ss, now);
-        }
+        return;
+    }
+    LOG_INFO("leading epoch %u with a synced quorum, serving at zxid 0x%" G_GINT64_MODIFIER "x",
+             q->epoch, s->tree->last_processed_zxid);
+    q->leading_since_ms = loop_now_ms();
+    q->proposal_count = 0;
+    /* The new leader owns session expiry: every session gets its full
+     * timeout from now, as in Apache's SessionTrackerImpl start-up. */
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, s->sessions.by_id);
+    int64_t now = loop_now_ms();
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        zk_session *ss = v;
+        ss->expire_at = 0;
+        session_touch(&s->sessions, ss, now);
     }
 }
 

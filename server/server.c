@@ -56,6 +56,17 @@ void server_record_latency(zk_server *s, zk_conn *c, int64_t latency)
     }
 }
 
+void server_reset_stats(zk_server *s)
+{
+    s->packets_received = 0;
+    s->packets_sent = 0;
+    s->min_latency = -1;
+    s->max_latency = 0;
+    s->total_latency = 0;
+    s->latency_count = 0;
+    s->last_response_size = s->min_response_size = s->max_response_size = -1;
+}
+
 /* Before sleeping: hand everything logged this iteration to the writer
  * thread as one batch (group commit).  Replies go out when it is durable. */
 static void before_sleep(zk_loop *l, void *ctx)

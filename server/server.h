@@ -212,6 +212,10 @@ void zk_log(const char *level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 #define LOG_INFO(...) zk_log("INFO", __VA_ARGS__)
 #define LOG_WARN(...) zk_log("WARN", __VA_ARGS__)
 #define LOG_ERROR(...) zk_log("ERROR", __VA_ARGS__)
+/* ServerStats.reset: packet counters, latencies, response sizes (srst,
+ * and an ensemble member starting to serve, as Apache's fresh
+ * ZooKeeperServer starts with zeroed stats). */
+void server_reset_stats(zk_server *s);
 /* Records a request's latency in the server and connection stats. */
 void server_record_latency(zk_server *s, zk_conn *c, int64_t latency);
 
