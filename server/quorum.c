@@ -276,6 +276,13 @@ static void set_serving(quorum *q, bool serving)
     }
 }
 
+static void io_sync_chosen(void *ctx, int sid, int type, int64_t learner_zxid, int64_t from_zxid)
+{
+    (void)ctx;
+    LOG_INFO("syncing server %d (last zxid 0x%" G_GINT64_MODIFIER "x) by %s from 0x%" G_GINT64_MODIFIER "x",
+             sid, learner_zxid, zab_msg_type_name(type), from_zxid);
+}
+
 static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t epoch)
 {
     quorum *q = ctx;
@@ -525,7 +532,7 @@ quorum *quorum_new(zk_server *s, char **err)
     zab_config zc = { cfg->myid, q->peers, q->npeers, cfg->tick_time, cfg->init_limit,
                       cfg->sync_limit, 1000 };
     zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
-                  io_snapshot_take, io_snapshot_install, io_role_changed };
+                  io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
     uint32_t accepted = read_epoch(s, "acceptedEpoch");
     uint32_t current = read_epoch(s, "currentEpoch");
     /* The tree holds the snapshot (committed); the log may go further with

@@ -117,6 +117,11 @@ typedef struct zab_io {
      * LEADING call with epoch != 0 means this server established that epoch
      * (a quorum accepted it).  May be NULL. */
     void (*role_changed)(void *ctx, zab_role role, int leader_sid, uint32_t epoch);
+    /* Leader: how it syncs a learner (type is ZAB_MSG_DIFF, ZAB_MSG_TRUNC or
+     * ZAB_MSG_SNAP; learner_zxid is what the learner reported, from_zxid
+     * where the sync starts).  For the operator's log; may be NULL. */
+    void (*sync_chosen)(void *ctx, int learner_sid, int type, int64_t learner_zxid,
+                        int64_t from_zxid);
 } zab_io;
 
 typedef struct zab zab;

@@ -69,6 +69,13 @@ static uint32_t epoch_of(int64_t zxid)
     return (uint32_t)((uint64_t)zxid >> 32);
 }
 
+/* Tells the host which sync a learner gets (for its log). */
+static void note_sync(zab *z, int idx, int type, int64_t from)
+{
+    if (z->io.sync_chosen)
+        z->io.sync_chosen(z->io.ctx, z->peers[idx].sid, type, z->learners[idx].last_zxid, from);
+}
+
 /* Sends a SNAP of my delivered state; false if the host cannot. */
 static bool send_snap(zab *z, int idx)
 {
@@ -83,6 +90,7 @@ static bool send_snap(zab *z, int idx)
         return false;
     }
     zab_msg m = { .type = ZAB_MSG_SNAP, .zxid = snap_zxid, .data = blob, .len = len };
+    note_sync(z, idx, ZAB_MSG_SNAP, snap_zxid);
     send_to(z, idx, &m);
     g_free(blob);
     send_entries_after(z, idx, snap_zxid);
@@ -127,12 +135,14 @@ static bool sync_learner(zab *z, int idx)
         common = common_point(z, l);
     if (common >= z->hist_base && common == peer) {
         zab_msg m = { .type = ZAB_MSG_DIFF, .zxid = peer };
+        note_sync(z, idx, ZAB_MSG_DIFF, peer);
         send_to(z, idx, &m);
         send_entries_after(z, idx, peer);
         return true;
     }
     if (common >= z->hist_base) {
         zab_msg m = { .type = ZAB_MSG_TRUNC, .zxid = common };
+        note_sync(z, idx, ZAB_MSG_TRUNC, common);
         send_to(z, idx, &m);
         send_entries_after(z, idx, common);
         return true;
