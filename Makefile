@@ -68,7 +68,11 @@ build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(LIB_
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
 
-san: bin/zkserver-san
+bin/zkfs-san: $(SANOBJ)/zkfs/main.o $(ZKFS_SANOBJ) $(LIB_SANOBJ)
+	@mkdir -p bin
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
+san: bin/zkserver-san bin/zkfs-san
 
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
@@ -84,9 +88,9 @@ unit-san: $(UNIT_SAN_BIN)
 # The whole suite against bin/zkserver, then the tests that drive the most
 # server code again against the ASan+UBSan build (the harness fails a test
 # whose server log holds a sanitizer report).
-integration: all bin/zkserver-san
+integration: all bin/zkserver-san bin/zkfs-san
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify'
 
 .SECONDARY:
 

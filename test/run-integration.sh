@@ -6,11 +6,14 @@
 # Exit status is non-zero if any test failed.
 #
 # Environment: ZK_IMPL=zkserver|apache (default zkserver), SAN=1 to test
-# bin/zkserver-san, TEST_TIMEOUT seconds per test (default 120).
+# bin/zkserver-san and bin/zkfs-san, TEST_TIMEOUT seconds per test (default 120).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 filter=${1:-}
-if [ "${SAN:-0}" = 1 ]; then export ZKSERVER=bin/zkserver-san; fi
+if [ "${SAN:-0}" = 1 ]; then
+  export ZKSERVER=bin/zkserver-san
+  export ZKFS_BIN="$PWD/bin/zkfs-san"
+fi
 export ZK_IMPL=${ZK_IMPL:-zkserver}
 per_test=${TEST_TIMEOUT:-120}
 logdir=$(mktemp -d /tmp/zkit-logs.XXXXXX)

@@ -159,6 +159,14 @@ _zkfs_cleanup() {
     done
   fi
   for dir in "${!_ZKFS_PIDS[@]}"; do _zkfs_unmount_dir "$dir"; done
+  # A zkfs built with sanitizers (SAN=1: bin/zkfs-san) reports into its log.
+  for f in "$TEST_TMP"/*.log; do
+    if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" 2>/dev/null; then
+      echo "FAIL: sanitizer report in $f:" >&2
+      grep -A30 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$f" | head -60 >&2
+      rc=1
+    fi
+  done
   # The next cleanup reads the test's status from $?.
   if [ "$ZKFS_CLUSTER" = 1 ] && declare -F _cluster_cleanup >/dev/null; then
     (exit "$rc"); _cluster_cleanup
