@@ -1842,11 +1842,10 @@ void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, con
     process_request(s, req);
 }
 
-void request_tick(zk_server *s)
+/* NIOServerCnxnFactory: a connection that has not established a session
+ * within sessionlessCnxnTimeout (10 s) is closed. */
+static void close_idle_handshakes(zk_server *s, int64_t now)
 {
-    int64_t now = loop_now_ms();
-    /* NIOServerCnxnFactory: a connection that has not established a
-     * session within sessionlessCnxnTimeout (10 s) is closed. */
     GHashTableIter ci;
     gpointer ck, cv;
     GPtrArray *idle = g_ptr_array_new();
@@ -1859,9 +1858,12 @@ void request_tick(zk_server *s)
     for (guint i = 0; i < idle->len; i++)
         conn_close(g_ptr_array_index(idle, i), "no session established within 10 s");
     g_ptr_array_free(idle, TRUE);
-    /* Sessions and containers are the leader's business in an ensemble. */
-    if (s->quorum && !quorum_can_propose(s->quorum))
-        return;
+}
+
+/* SessionTracker: sessions past their deadline are closed through the
+ * pipeline (a replicated closeSession). */
+static void expire_sessions(zk_server *s, int64_t now)
+{
     GArray *expired = session_expired(&s->sessions, now);
     for (guint i = 0; i < expired->len; i++) {
         int64_t id = g_array_index(expired, int64_t, i);
@@ -1873,6 +1875,25 @@ void request_tick(zk_server *s)
         request_submit_internal(s, id, ZK_OP_CLOSESESSION, NULL, 0);
     }
     g_array_free(expired, TRUE);
+}
+
+void request_tick(zk_server *s)
+{
+    int64_t now = loop_now_ms();
+    /* Session deadlines are rounded to tick boundaries (ExpiryQueue), so the
+     * connection and session scans run once per tickTime, not on every loop
+     * tick; container reaping keeps its own interval. */
+    bool boundary = now >= s->next_expiry_check_ms;
+    if (boundary) {
+        int32_t tick = s->cfg->tick_time > 0 ? s->cfg->tick_time : 2000;
+        s->next_expiry_check_ms = (now / tick + 1) * tick;
+        close_idle_handshakes(s, now);
+    }
+    /* Sessions and containers are the leader's business in an ensemble. */
+    if (s->quorum && !quorum_can_propose(s->quorum))
+        return;
+    if (boundary)
+        expire_sessions(s, now);
 
     /* ContainerManager: empty containers that once had children, and
      * expired TTL nodes, are deleted through the pipeline. */

@@ -128,6 +128,7 @@ struct zk_server {
     int64_t snap_zxid;
     uint64_t txns_since_snap;
     int64_t last_container_check_ms;
+    int64_t next_expiry_check_ms;   /* next tick boundary for expiry scans */
     /* statistics */
     int64_t start_ms;
     uint64_t packets_received, packets_sent;
