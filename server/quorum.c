@@ -151,26 +151,6 @@ static void wait_log_idle(quorum *q)
     }
 }
 
-/* Deletes snapshots newer than zxid (they contain truncated transactions). */
-static void drop_snapshots_after(zk_server *s, int64_t zxid)
-{
-    GDir *d = g_dir_open(s->data_dir, 0, NULL);
-    if (!d)
-        return;
-    const char *name;
-    while ((name = g_dir_read_name(d))) {
-        if (!g_str_has_prefix(name, "snapshot.") || strlen(name) != 9 + 16)
-            continue;
-        int64_t z = (int64_t)g_ascii_strtoull(name + 9, NULL, 16);
-        if (z > zxid) {
-            char *p = g_build_filename(s->data_dir, name, NULL);
-            unlink(p);
-            g_free(p);
-        }
-    }
-    g_dir_close(d);
-}
-
 static void io_log_truncate(void *ctx, int64_t after_zxid)
 {
     quorum *q = ctx;
@@ -183,7 +163,7 @@ static void io_log_truncate(void *ctx, int64_t after_zxid)
     }
     LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after_zxid);
     q->synced_by = "TRUNC";
-    drop_snapshots_after(s, after_zxid);
+    snapfile_drop_after(s->data_dir, after_zxid);   /* they hold truncated txns */
     if (s->tree->last_processed_zxid > after_zxid) {
         /* The tree holds truncated transactions: rebuild it from disk. */
         if (persist_reload(s, &err) < 0) {

@@ -454,3 +454,21 @@ int64_t snapfile_purge(const char *dir, int retain)
     fsync_dir(dir);
     return oldest_kept;
 }
+
+void snapfile_drop_after(const char *dir, int64_t zxid)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (!d)
+        return;
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        int64_t z;
+        bool is_tmp;
+        if (!parse_snap_name(name, &z, &is_tmp) || z <= zxid)
+            continue;
+        char *p = g_build_filename(dir, name, NULL);
+        unlink(p);
+        g_free(p);
+    }
+    g_dir_close(d);
+}

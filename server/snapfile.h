@@ -65,4 +65,11 @@ int snapfile_load_newest(const char *dir, int64_t *zxid, uint8_t **body, size_t 
  */
 int64_t snapfile_purge(const char *dir, int retain);
 
+/*
+ * Deletes every snapshot (and temp file) of a zxid greater than zxid, e.g.
+ * after a Zab TRUNC made those states invalid.  Must not run while a
+ * writer for the same directory is active.
+ */
+void snapfile_drop_after(const char *dir, int64_t zxid);
+
 #endif

@@ -267,6 +267,28 @@ static void test_purge(void **state)
     g_free(p30);
 }
 
+/* After a Zab TRUNC, snapshots newer than the cut are dropped; older ones
+ * and unrelated files stay. */
+static void test_drop_after(void **state)
+{
+    fixture *fx = *state;
+    for (int64_t z = 1; z <= 4; z++)
+        write_snapshot(fx, z * 10, 64, (unsigned)z);
+    char *other = g_build_filename(fx->dir, "log.0000000000000001", NULL);
+    g_file_set_contents(other, "x", 1, NULL);
+    snapfile_drop_after(fx->dir, 25);
+    assert_int_equal(count_files(fx), 3); /* 10, 20 and the other file */
+    char *p20 = snap_path(fx, 20), *p30 = snap_path(fx, 30);
+    assert_int_equal(access(p20, F_OK), 0);
+    assert_int_equal(access(p30, F_OK), -1);
+    assert_int_equal(access(other, F_OK), 0);
+    assert_loads(fx, 20, 64, 2);
+    unlink(other);
+    g_free(other);
+    g_free(p20);
+    g_free(p30);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temp_removed_on_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_after, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
