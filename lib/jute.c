@@ -71,7 +71,9 @@ int32_t jr_vector_len(jute_reader *r, size_t min_elem_size)
         return 0;
     if (n == -1)
         return -1;
-    if (n < -1 || (min_elem_size && (size_t)n > jr_remaining(r) / min_elem_size)) {
+    if (n < -1)
+        return 0;           /* jute's BinaryIndex: done() once nelems <= 0 */
+    if (min_elem_size && (size_t)n > jr_remaining(r) / min_elem_size) {
         r->err = true;
         return 0;
     }

@@ -26,6 +26,7 @@
 #include "acl.h"
 #include "config.h"
 #include "loop.h"
+#include "op.h"
 #include "session.h"
 #include "tree.h"
 #include "txn.h"
@@ -47,11 +48,16 @@ typedef struct zk_request {
     int32_t type;
     uint8_t *body;           /* owned copy of the bytes after the RequestHeader */
     size_t body_len;
+    /* The body decoded once (op.h), views into body; prep and the reads use
+     * only op, and only when decoded is true. */
+    zk_op op;
+    bool decoded;
     int64_t zxid;            /* assigned for writes */
     uint8_t *txn;            /* owned encoded transaction, for writes */
     size_t txn_len;
     int64_t recv_ms;         /* monotonic, for latency stats */
-    bool is_write;
+    bool is_write;           /* becomes a transaction (else answered in order like a read) */
+    bool from_connect;       /* createSession made by a ConnectRequest (else a client's frame) */
     /* createSession requests carry what the ConnectResponse needs. */
     int32_t session_timeout;
     GPtrArray *auth;         /* identities for ACL checks: the connection's (borrowed), or owned */

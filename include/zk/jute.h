@@ -50,9 +50,11 @@ jute_view jr_buffer(jute_reader *r);
 /* Like jr_buffer: jute "ustring" (UTF-8, not NUL-terminated in the view). */
 jute_view jr_string(jute_reader *r);
 /*
- * A vector's element count.  -1 (null) is returned as -1; a count that
- * cannot possibly fit in the remaining bytes (min_elem_size each) sets the
- * error flag and returns 0, so a hostile count never drives an allocation.
+ * A vector's element count.  -1 (null) is returned as -1; any other
+ * negative count is an empty vector (0), as Apache's BinaryInputArchive
+ * reads it (its index is done once the count is <= 0); a count that cannot
+ * possibly fit in the remaining bytes (min_elem_size each) sets the error
+ * flag and returns 0, so a hostile count never drives an allocation.
  */
 int32_t jr_vector_len(jute_reader *r, size_t min_elem_size);
 

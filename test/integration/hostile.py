@@ -11,6 +11,7 @@ Prints one "ok ..." line per check; stops at the first mismatch with
 """
 
 import os
+import random
 import socket
 import struct
 import sys
@@ -360,6 +361,65 @@ def case_invalid_paths():
     server_still_serves("invalid paths")
 
 
+def case_undecodable_bodies():
+    """Bodies that do not decode, for the ops where that once reached a
+    field access (issue 7: a deleteContainer without a path crashed the
+    server).  Apache's answers (test/integration/malformed_diff.py compares
+    the whole catalogue with Apache side by side)."""
+    OP_DELETECONTAINER, OP_CREATESESSION, OP_RECONFIG = 20, -10, 16
+    r = Raw()
+    r.handshake()
+    for name, op, body, err in (
+            ("deleteContainer without a body", OP_DELETECONTAINER, b"", ZBADARGUMENTS),
+            ("deleteContainer of a path", OP_DELETECONTAINER, b"/hostile", ZBADARGUMENTS),
+            ("deleteContainer of garbage", OP_DELETECONTAINER, b"\xff" * 7, ZBADARGUMENTS),
+            ("createSession without a timeout", OP_CREATESESSION, b"\x00", -5),
+            ("reconfig cut short", OP_RECONFIG, jint(3), -5),
+            ("create with a null path", OP_CREATE, jint(-1) + jbuffer(b"") + jint(-1) + jint(0), -5),
+            ("setData with a null path", OP_SETDATA, jint(-1) + jbuffer(b"") + jint(-1),
+             ZBADARGUMENTS)):
+        reply = r.request(op, body)
+        check(f"{name}: err", reply and reply[2], err)
+    r.close()
+    server_still_serves("undecodable bodies")
+
+
+def case_random_frames(seconds=3.0, seed=7):
+    """The client of issue 7: a valid ConnectRequest, then request frames
+    with random opcodes (known and unknown) and random or mutated bodies,
+    sent as fast as the server answers; the server must stay up."""
+    rng = random.Random(seed)
+    opcodes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+               100, 101, 102, 103, 104, 105, 106, 107, -10, -11, 0, 10, 23, 999]
+    seeds = [create_body("/hostile/r", b"x"), path_watch_body("/hostile"),
+             jstring("/hostile") + jint(-1), jint(-1) + jbool(True) + jint(-1)]
+    sent = 0
+    deadline = time.monotonic() + seconds
+    r = None
+    while time.monotonic() < deadline:
+        if r is None:
+            r = Raw(timeout=2)
+            r.handshake()
+        body = bytearray(rng.choice(seeds))
+        for _ in range(rng.randrange(4)):
+            if body and rng.random() < 0.5:
+                body[rng.randrange(len(body))] = rng.randrange(256)
+            else:
+                body = body[:rng.randrange(len(body) + 1)]
+        try:
+            reply = r.request(rng.choice(opcodes), bytes(body))
+        except (socket.timeout, OSError):
+            reply = None
+        sent += 1
+        if reply is None:
+            r.close()
+            r = None
+    if r is not None:
+        r.close()
+    print(f"ok   {sent} random frames sent", flush=True)
+    server_still_serves("random frames")
+
+
 def case_abrupt_drops():
     """50 connections opened, some mid-handshake and some mid-request,
     then reset (SO_LINGER 0) all at once."""
@@ -393,6 +453,8 @@ def main():
     case_truncated_frames()
     case_unknown_opcode()
     case_invalid_paths()
+    case_undecodable_bodies()
+    case_random_frames()
     case_abrupt_drops()
 
     open_for = time.monotonic() - silent_since

@@ -2,8 +2,11 @@
 # test_diff.sh — differential test: runs the same seeded random operation
 # sequence (test/integration/diff_test.py) against Apache ZooKeeper 3.8 (A,
 # the reference) and our bin/zkserver (B), comparing every reply and every
-# watch event.  Fresh servers for every seed, both with extended types
-# (CONTAINER, TTL) enabled.  See docs/testing-differential.md.
+# watch event; on the first seed's servers it then sends the catalogue of
+# malformed frames (test/integration/malformed_diff.py: every opcode with
+# bodies that do not decode) to both and compares those answers too.
+# Fresh servers for every seed, both with extended types (CONTAINER, TTL)
+# enabled.  See docs/testing-differential.md.
 #
 # Environment:
 #   DIFF_SEEDS     seeds to run (default "1 2 3")
@@ -97,6 +100,13 @@ for seed in $SEEDS; do
   timeout 300 "$PY" "$HERE/diff_test.py" --a "127.0.0.1:$A_PORT" --b "127.0.0.1:$B_PORT" \
     --seed "$seed" --ops "$OPS" --sessions "$SESSIONS" > "$TEST_TMP/diff$seed.out" 2>&1 || rc=$?
   cat "$TEST_TMP/diff$seed.out"
+  if [ "$rc" -eq 0 ] && [ "$seed" = "${SEEDS%% *}" ]; then
+    # Frames whose body does not decode, every opcode, on the same servers
+    # (test/integration/malformed_diff.py; its own base znode).
+    timeout 300 "$PY" "$HERE/malformed_diff.py" --a "127.0.0.1:$A_PORT" --b "127.0.0.1:$B_PORT" \
+      > "$TEST_TMP/malformed.out" 2>&1 || rc=$?
+    cat "$TEST_TMP/malformed.out"
+  fi
   # B first (its ZK_* are current), then A; finish_server fails if one died.
   finish_server
   ZK_PID=$A_PID ZK_PORT=$A_PORT ZK_DIR=$A_DIR ZK_KIND=$A_KIND

@@ -866,9 +866,12 @@ static void test_negative_lengths(void **state)
         v = jr_string(&r);
         assert_false(jr_ok(&r));
         assert_int_equal(v.len, -1);
+        /* but a vector count below -1 is an empty vector, as jute's
+         * BinaryIndex reads it (Apache: create with ACL count -2 gets
+         * an empty ACL list, not a decoding error) */
         jr_init(&r, negs[i], 4);
         assert_int_equal(jr_vector_len(&r, 4), 0);
-        assert_false(jr_ok(&r));
+        assert_true(jr_ok(&r));
     }
 
     /* a length pointing past the end */
