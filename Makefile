@@ -3,6 +3,8 @@
 #   make          build bin/zkserver and bin/zkfs
 #   make test     install missing Debian packages, build, run every test
 #   make run      install, build, start a local cluster and show how to use it
+#   make fuzz     run every libFuzzer harness for FUZZ_SECONDS each (docs/security.md)
+#   make fuzz-merge  merge what the last `make fuzz` found into test/fuzz/corpus
 #   make clean
 
 CC      ?= cc
@@ -32,8 +34,42 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san
+.PHONY: all clean test unit unit-san integration deps run san fuzz-build fuzz fuzz-merge fuzz-smoke
 all: $(PROGRAMS)
+
+# libFuzzer harnesses (test/fuzz/fuzz_*.c), always with ASan+UBSan, built
+# with clang (the normal build stays $(CC)); every project source is
+# compiled again into build/fuzz with coverage instrumentation.
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+FUZZOBJ    := build/fuzz/obj
+FUZZ_SRC   := $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
+FUZZ_COMMON_OBJ := $(patsubst %.c,$(FUZZOBJ)/%.o,$(LIB_SRC) $(SERVER_SRC) $(ZKFS_SRC) test/fuzz/common.c)
+FUZZ_SECONDS ?= 180
+
+$(FUZZOBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/fuzz_%: $(FUZZOBJ)/test/fuzz/fuzz_%.o $(FUZZ_COMMON_OBJ)
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# Every harness for FUZZ_SECONDS (corpus copied to a scratch dir), then a
+# table of executions and coverage; `make fuzz-merge` keeps what it found.
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./test/fuzz/run.sh fuzz $(FUZZ_BIN)
+
+fuzz-merge: fuzz-build
+	@./test/fuzz/run.sh merge $(FUZZ_BIN)
+
+# What make test runs: the committed corpus and every regression input
+# through every harness, then a short fuzz of each.
+fuzz-smoke: fuzz-build
+	@FUZZ_SECONDS=$${FUZZ_SMOKE_SECONDS:-10} ./test/fuzz/run.sh smoke $(FUZZ_BIN)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -98,6 +134,7 @@ test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 
 run: deps

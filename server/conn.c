@@ -19,7 +19,7 @@ static void conn_on_event(zk_loop *l, int fd, int events, void *ctx);
 
 static void conn_update_interest(zk_conn *c)
 {
-    if (c->closed)
+    if (c->closed || c->memory)
         return;
     int mask = 0;
     if (!c->close_after_flush && c->out.len - c->out_sent < OUT_HIGH_WATER)
@@ -54,15 +54,17 @@ void conn_close(zk_conn *c, const char *why)
                  c->session_id, why);
     c->closed = true;
     c->state = CONN_CLOSING;
-    loop_unwatch(s->loop, c->fd);
-    /* Close gracefully: send our FIN first and drop what the client already
-     * sent, so the kernel does not answer unread input with a RST that
-     * could overtake our last reply. */
-    shutdown(c->fd, SHUT_WR);
-    char sink[4096];
-    for (int i = 0; i < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
-        ;
-    close(c->fd);
+    if (!c->memory) {
+        loop_unwatch(s->loop, c->fd);
+        /* Close gracefully: send our FIN first and drop what the client
+         * already sent, so the kernel does not answer unread input with a
+         * RST that could overtake our last reply. */
+        shutdown(c->fd, SHUT_WR);
+        char sink[4096];
+        for (int i = 0; i < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
+            ;
+        close(c->fd);
+    }
     g_hash_table_remove(s->conns, GINT_TO_POINTER(c->fd));
     gpointer cnt = g_hash_table_lookup(s->conns_per_ip, c->addr);
     if (cnt) {
@@ -80,7 +82,7 @@ void conn_close(zk_conn *c, const char *why)
 void conn_close_after_flush(zk_conn *c)
 {
     c->close_after_flush = true;
-    if (c->out.len == c->out_sent)
+    if (c->out.len == c->out_sent || c->memory)   /* a memory connection keeps its output */
         conn_close(c, NULL);
     else
         conn_update_interest(c);
@@ -237,6 +239,28 @@ static void conn_on_event(zk_loop *l, int fd, int events, void *ctx)
     conn_unref(c);
 }
 
+/* A new connection in the handshake state (not yet in s->conns). */
+static zk_conn *conn_alloc(zk_server *s, int fd)
+{
+    zk_conn *c = g_new0(zk_conn, 1);
+    c->srv = s;
+    c->fd = fd;
+    c->refs = 1;
+    c->state = CONN_HANDSHAKE;
+    jw_init(&c->out, 4096);
+    c->auth = g_ptr_array_new_with_free_func(auth_id_free);
+    g_queue_init(&c->waiting);
+    c->min_latency = -1;
+    c->last_op = "NA";
+    c->last_cxid = -1;
+    c->last_zxid = -1;
+    c->last_latency = 0;
+    c->established_ms = loop_now_ms();
+    c->last_activity_ms = c->established_ms;
+    c->wall_connected_ms = loop_wall_ms();
+    return c;
+}
+
 static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
 {
     (void)l; (void)events;
@@ -252,22 +276,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
                 LOG_WARN("accept: %s", g_strerror(errno));
             return;
         }
-        zk_conn *c = g_new0(zk_conn, 1);
-        c->srv = s;
-        c->fd = fd;
-        c->refs = 1;
-        c->state = CONN_HANDSHAKE;
-        jw_init(&c->out, 4096);
-        c->auth = g_ptr_array_new_with_free_func(auth_id_free);
-        g_queue_init(&c->waiting);
-        c->min_latency = -1;
-        c->last_op = "NA";
-        c->last_cxid = -1;
-        c->last_zxid = -1;
-        c->last_latency = 0;
-        c->established_ms = loop_now_ms();
-        c->last_activity_ms = c->established_ms;
-        c->wall_connected_ms = loop_wall_ms();
+        zk_conn *c = conn_alloc(s, fd);
         if (ss.ss_family == AF_INET) {
             struct sockaddr_in *a = (struct sockaddr_in *)&ss;
             inet_ntop(AF_INET, &a->sin_addr, c->addr, sizeof c->addr);
@@ -359,4 +368,35 @@ int conn_listen(zk_server *s, char **err)
 bad_addr:
     *err = g_strdup_printf("bad clientPortAddress '%s'", host);
     return -1;
+}
+
+zk_conn *conn_new_memory(zk_server *s, const char *addr, int port)
+{
+    static int next_key = -2;   /* fake descriptors: keys of s->conns only */
+    zk_conn *c = conn_alloc(s, next_key--);
+    if (next_key < -1000000000)
+        next_key = -2;
+    c->memory = true;
+    g_strlcpy(c->addr, addr, sizeof c->addr);
+    c->port = port;
+    gpointer cnt = g_hash_table_lookup(s->conns_per_ip, c->addr);
+    g_hash_table_insert(s->conns_per_ip, g_strdup(c->addr), GINT_TO_POINTER(GPOINTER_TO_INT(cnt) + 1));
+    auth_add(c->auth, "ip", c->addr);
+    g_hash_table_insert(s->conns, GINT_TO_POINTER(c->fd), c);
+    return c;
+}
+
+void conn_receive(zk_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->closed || len == 0)
+        return;
+    if (c->in_cap - c->in_len < len) {
+        c->in_cap = c->in_len + len;
+        c->in = g_realloc(c->in, c->in_cap);
+    }
+    memcpy(c->in + c->in_len, p, len);
+    c->in_len += len;
+    conn_ref(c);
+    parse_input(c);
+    conn_unref(c);
 }

@@ -1256,8 +1256,9 @@ static int read_check_or_remove_watches(zk_server *s, zk_conn *c, bool remove,
         /* removeWatches of the null path: Apache's WatcherModeManager
          * throws comparing the null path of a null-path watch it holds
          * (addWatch of the null path made one), after taking it out. */
-        bool held = watch_remove(s->tree->child_watches, path, c) |
-                    watch_remove(s->tree->data_watches, path, c);
+        bool held_child = watch_remove(s->tree->child_watches, path, c);
+        bool held_data = watch_remove(s->tree->data_watches, path, c);
+        bool held = held_child || held_data;
         g_free(path);
         return held ? ZMARSHALLINGERROR : ZNOWATCHER;
     }
@@ -1519,7 +1520,8 @@ static void process_request(zk_server *s, zk_request *req)
             return;
         }
         prep_write(s, req, s->last_zxid + 1);
-        txnlog_append(s->log, req->zxid, req->txn, req->txn_len);
+        if (s->log)   /* NULL: in-process harness, see server.h */
+            txnlog_append(s->log, req->zxid, req->txn, req->txn_len);
         s->txns_logged++;
         g_queue_push_tail(&s->inflight, req);
         if (c)

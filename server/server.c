@@ -18,8 +18,12 @@
 #include "quorum.h"
 #include "server_main.h"
 
+bool zk_log_enabled = true;
+
 void zk_log(const char *level, const char *fmt, ...)
 {
+    if (!zk_log_enabled)
+        return;
     char ts[64];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -107,31 +111,63 @@ static void on_signal(zk_loop *l, int fd, int events, void *ctx)
     }
 }
 
-int server_run(zk_config *cfg)
+void server_init(zk_server *s, zk_config *cfg)
 {
-    zk_server s;
-    memset(&s, 0, sizeof s);
-    s.cfg = cfg;
-    s.listen_fd = -1;
-    s.serving = true;
-    s.start_ms = loop_now_ms();
-    s.min_latency = -1;
+    memset(s, 0, sizeof *s);
+    s->cfg = cfg;
+    s->listen_fd = -1;
+    s->serving = true;
+    s->start_ms = loop_now_ms();
+    s->min_latency = -1;
     zk_extended_types_enabled = cfg->extended_types_enabled;
-    s.loop = loop_new();
-    s.tree = tree_new();
+    s->loop = loop_new();
+    s->tree = tree_new();
     /* Session ids carry the creating server's id in their top byte; Apache's
      * standalone server uses 1. */
     bool ensemble = zk_config_is_distributed(cfg);
-    session_table_init(&s.sessions, ensemble ? cfg->myid : 1, cfg->tick_time, loop_wall_ms());
-    s.role = ensemble ? SERVER_LOOKING : SERVER_STANDALONE;
-    s.data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
-    g_queue_init(&s.changes);
-    g_queue_init(&s.inflight);
-    g_queue_init(&s.forwarded);
-    s.change_by_path = g_hash_table_new(g_str_hash, g_str_equal);
-    s.conns = g_hash_table_new(g_direct_hash, g_direct_equal);
-    s.conns_per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    s.last_container_check_ms = loop_now_ms();
+    session_table_init(&s->sessions, ensemble ? cfg->myid : 1, cfg->tick_time, loop_wall_ms());
+    s->role = ensemble ? SERVER_LOOKING : SERVER_STANDALONE;
+    s->data_dir = g_build_filename(cfg->data_log_dir ? cfg->data_log_dir : cfg->data_dir, "zkfs-v1", NULL);
+    g_queue_init(&s->changes);
+    g_queue_init(&s->inflight);
+    g_queue_init(&s->forwarded);
+    s->change_by_path = g_hash_table_new(g_str_hash, g_str_equal);
+    s->conns = g_hash_table_new(g_direct_hash, g_direct_equal);
+    s->conns_per_ip = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    s->last_container_check_ms = loop_now_ms();
+    s->last_response_size = s->min_response_size = s->max_response_size = -1;
+}
+
+void server_destroy(zk_server *s)
+{
+    GList *conns = g_hash_table_get_values(s->conns);
+    for (GList *l = conns; l; l = l->next)
+        conn_close(l->data, NULL);
+    g_list_free(conns);
+    request_abort_inflight(s);
+    quorum_free(s->quorum);
+    s->quorum = NULL;
+    if (s->snap_pid > 0) {
+        int st;
+        waitpid(s->snap_pid, &st, 0);
+    }
+    txnlog_close(s->log);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    loop_free(s->loop);
+    g_hash_table_destroy(s->conns);
+    g_hash_table_destroy(s->conns_per_ip);
+    g_hash_table_destroy(s->change_by_path);
+    tree_free(s->tree);
+    session_table_destroy(&s->sessions);
+    g_free(s->data_dir);
+}
+
+int server_run(zk_config *cfg)
+{
+    zk_server s;
+    server_init(&s, cfg);
+    bool ensemble = zk_config_is_distributed(cfg);
 
     /* Block the stop signals before any thread exists (the log's writer
      * thread inherits the mask), so they reach only our signalfd. */
@@ -140,7 +176,6 @@ int server_run(zk_config *cfg)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigprocmask(SIG_BLOCK, &mask, NULL);
-    s.last_response_size = s.min_response_size = s.max_response_size = -1;
 
     char *err = NULL;
     if (persist_recover(&s, !ensemble, &err) < 0) {
@@ -190,27 +225,8 @@ int server_run(zk_config *cfg)
             request_on_durable(&s, durable);
         g_free(e2);
     }
-    GList *conns = g_hash_table_get_values(s.conns);
-    for (GList *l = conns; l; l = l->next)
-        conn_close(l->data, NULL);
-    g_list_free(conns);
-    request_abort_inflight(&s);
-    quorum_free(s.quorum);
-    s.quorum = NULL;
-    if (s.snap_pid > 0) {
-        int st;
-        waitpid(s.snap_pid, &st, 0);
-    }
-    txnlog_close(s.log);
-    close(s.listen_fd);
     close(sfd);
-    loop_free(s.loop);
-    g_hash_table_destroy(s.conns);
-    g_hash_table_destroy(s.conns_per_ip);
-    g_hash_table_destroy(s.change_by_path);
-    tree_free(s.tree);
-    session_table_destroy(&s.sessions);
-    g_free(s.data_dir);
+    server_destroy(&s);
     LOG_INFO("stopped");
     return 0;
 }

@@ -95,6 +95,7 @@ typedef struct zk_conn {
     const char *last_op;
     int outstanding;         /* requests received, not yet answered */
     bool first_bytes_seen;   /* the 4lw sniff is done */
+    bool memory;             /* no socket: conn_new_memory (in-process harnesses) */
     int64_t last_activity_ms;/* monotonic: last read or write */
     int64_t wall_connected_ms;
 } zk_conn;
@@ -116,7 +117,10 @@ struct zk_server {
     int listen_fd;
     zk_tree *tree;           /* owned */
     session_table sessions;
-    txnlog *log;             /* owned */
+    /* owned.  NULL only in an in-process harness (test/fuzz): standalone
+     * writes are then prepped and queued in inflight without logging, and
+     * the harness makes them durable with request_on_durable(). */
+    txnlog *log;
     char *data_dir;          /* DATADIR/zkfs-v1, owned */
     int64_t last_zxid;       /* highest zxid assigned */
     GQueue changes;          /* change_rec*, oldest first (owned) */
@@ -158,6 +162,18 @@ void conn_close(zk_conn *c, const char *why);
 void conn_close_after_flush(zk_conn *c);
 void conn_ref(zk_conn *c);
 void conn_unref(zk_conn *c);
+/*
+ * The seam for running the pipeline in-process (test/fuzz): a connection
+ * without a socket, from addr:port, in the handshake state and in s->conns
+ * (its fd is a negative key).  Its output accumulates in c->out and is
+ * never written anywhere; a close keeps it there (closed is set, and the
+ * struct lives while references remain: the caller takes one with
+ * conn_ref and drops it with conn_unref).
+ */
+zk_conn *conn_new_memory(zk_server *s, const char *addr, int port);
+/* Bytes from a memory connection's client, framed and handled exactly as
+ * bytes read from a socket (the 4lw sniff included). */
+void conn_receive(zk_conn *c, const uint8_t *p, size_t len);
 
 /* --- request.c --- */
 /* Handles a complete frame from an established connection. */
@@ -214,8 +230,18 @@ void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx);
 bool fourlw_handle(zk_conn *c, uint32_t word);
 
 /* --- server.c --- */
+/* Initialises *s for cfg (borrowed, must outlive s): an empty tree and
+ * session table, the pipeline's queues and tables, the event loop; no log,
+ * no listening socket, no quorum (server_run adds those; an in-process
+ * harness leaves them out). */
+void server_init(zk_server *s, zk_config *cfg);
+/* Closes every connection, drops what is in flight and frees everything
+ * s owns (quorum, log and listening socket if it has them). */
+void server_destroy(zk_server *s);
 /* Logs one line to stderr with a timestamp and level. */
 void zk_log(const char *level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* false silences zk_log (the fuzz harnesses; default true). */
+extern bool zk_log_enabled;
 #define LOG_INFO(...) zk_log("INFO", __VA_ARGS__)
 #define LOG_WARN(...) zk_log("WARN", __VA_ARGS__)
 #define LOG_ERROR(...) zk_log("ERROR", __VA_ARGS__)
