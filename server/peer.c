@@ -112,16 +112,39 @@ static bool flush_link(peer_link *k)
     return true;
 }
 
+int peer_hello_parse(const zk_config *cfg, int channel, const uint8_t *p, size_t len)
+{
+    if (len != 12 || zk_be32(p) != PEER_MAGIC)
+        return -1;
+    int sid = (int)zk_be32(p + 4);
+    int ch = (int)zk_be32(p + 8);
+    if (ch != channel || !zk_config_find_peer(cfg, sid) || sid == cfg->myid)
+        return -1;
+    return sid;
+}
+
+long peer_frame_next(const uint8_t *buf, size_t avail, const uint8_t **frame, size_t *len)
+{
+    if (avail < 4)
+        return 0;
+    uint32_t n = zk_be32(buf);
+    if (n > PEER_MAX_FRAME)
+        return -1;
+    if (avail - 4 < n)
+        return 0;
+    *frame = buf + 4;
+    *len = n;
+    return 4 + (long)n;
+}
+
 /* Handles one complete frame; returns false if the link must close. */
 static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
 {
     peer_net *n = k->net;
     if (!k->hello_done) {
-        if (len != 12 || zk_be32(p) != PEER_MAGIC)
-            return false;
-        int sid = (int)zk_be32(p + 4);
-        int ch = (int)zk_be32(p + 8);
-        if (ch != k->channel || !zk_config_find_peer(n->cfg, sid) || sid == n->cfg->myid)
+        int sid = peer_hello_parse(n->cfg, k->channel, p, len);
+        int ch = k->channel;
+        if (sid < 0)
             return false;
         if (k->sid && k->sid != sid)
             return false;
@@ -183,17 +206,23 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
             }
             k->in_len += (size_t)r;
             size_t off = 0;
-            while (k->in_len - off >= 4) {
-                uint32_t len = zk_be32(k->in + off);
-                if (len > PEER_MAX_FRAME) {
-                    LOG_WARN("peer link from sid %d: frame of %u bytes refused", k->sid, len);
+            for (;;) {
+                const uint8_t *frame;
+                size_t len;
+                long took = peer_frame_next(k->in + off, k->in_len - off, &frame, &len);
+                if (took < 0) {
+                    LOG_WARN("peer link from sid %d: frame of %u bytes refused", k->sid,
+                             zk_be32(k->in + off));
                     link_close(k);
                     return;
                 }
-                if (k->in_len - off - 4 < len) {
-                    if (k->in_cap < (size_t)len + 4 + off) {
-                        k->in_cap = (size_t)len + 4 + off;
-                        k->in = g_realloc(k->in, k->in_cap);
+                if (took == 0) {
+                    if (k->in_len - off >= 4) {
+                        size_t want = (size_t)zk_be32(k->in + off) + 4 + off;
+                        if (k->in_cap < want) {
+                            k->in_cap = want;
+                            k->in = g_realloc(k->in, k->in_cap);
+                        }
                     }
                     break;
                 }
@@ -203,14 +232,14 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
                 peer_net *net = k->net;
                 int sid = k->sid, ch = k->channel;
                 bool hello = !k->hello_done;
-                bool keep = on_frame(k, k->in + off + 4, len);
+                bool keep = on_frame(k, frame, len);
                 if (!keep) {
                     link_close(k);
                     return;
                 }
                 if (!hello && g_hash_table_lookup(net->links[ch], GINT_TO_POINTER(sid)) != k)
                     return;   /* closed or replaced by the callback */
-                off += 4 + len;
+                off += (size_t)took;
             }
             if (off) {
                 memmove(k->in, k->in + off, k->in_len - off);

@@ -51,6 +51,15 @@ int peer_connected(const peer_net *n, int sid, int channel);
 void peer_set_leader(peer_net *n, int leader_sid);
 /* Closes the link to sid on channel (the lost callback is called). */
 void peer_drop(peer_net *n, int sid, int channel);
+/* The parsing of what arrives on a link, for the socket code here and the
+ * fuzz harness: the sid a hello frame (12 bytes: magic "zkfs", sid,
+ * channel) names, or -1 if it is no hello, names another channel, an sid
+ * not in cfg's server.N lines, or this server itself. */
+int peer_hello_parse(const zk_config *cfg, int channel, const uint8_t *p, size_t len);
+/* The next frame in buf[0..avail): returns the bytes it takes (length
+ * prefix included) with *frame and *len set, 0 if it is not complete yet,
+ * -1 if its length is refused (over 1 GiB). */
+long peer_frame_next(const uint8_t *buf, size_t avail, const uint8_t **frame, size_t *len);
 /* Periodic work: re-dial missing links (call from the loop timer). */
 void peer_tick(peer_net *n);
 /* Bytes queued to sid on channel and not yet written (for back-pressure). */

@@ -1,14 +1,10 @@
 /*
  * quorum.c — the ensemble host (see quorum.h).
  *
- * Frames on the peer links start with a kind:
- *   QMSG_ZAB      a zab_msg (zab_wire.h)                    both channels
- *   QMSG_FORWARD  learner -> leader: a client request       quorum channel
- *   QMSG_SYNCED   leader -> learner: a forwarded sync is    quorum channel
- *                 answered (everything before it committed)
- *   QMSG_TOUCH    learner -> leader: sessions kept alive    quorum channel
- * The quorum channel is FIFO, so a SYNCED follows the COMMITs of every
- * proposal made before the sync reached the leader.
+ * Frames on the peer links are qmsg.h's (a Zab message, or the server-level
+ * FORWARD, SYNCED and TOUCH), decoded by qmsg_decode before anything here
+ * looks at them.  The quorum channel is FIFO, so a SYNCED follows the
+ * COMMITs of every proposal made before the sync reached the leader.
  */
 #include "quorum.h"
 
@@ -20,11 +16,9 @@
 #include <unistd.h>
 
 #include "peer.h"
+#include "qmsg.h"
 #include "server.h"
 #include "snapfile.h"
-#include "zab_wire.h"
-
-enum { QMSG_ZAB = 1, QMSG_FORWARD = 2, QMSG_SYNCED = 3, QMSG_TOUCH = 4 };
 
 typedef struct pending_sync {
     int origin_sid;
@@ -50,6 +44,7 @@ struct quorum {
     int64_t proposal_count;
     int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
+    char *rejoin_why;          /* owned: the state broke inside a callback; rebuild from disk */
     int64_t last_peer_tick_ms;
     zab_peer *peers;
     int npeers;
@@ -107,8 +102,7 @@ static void io_send(void *ctx, int to_sid, const zab_msg *m)
     quorum *q = ctx;
     jute_writer w;
     jw_init(&w, 64 + m->len);
-    jw_int(&w, QMSG_ZAB);
-    zab_wire_encode(&w, m);
+    qmsg_write_zab(&w, m);
     peer_send(q->net, to_sid, zab_msg_is_election(m->type) ? PEER_ELECTION : PEER_QUORUM, w.buf, w.len);
     jw_free(&w);
 }
@@ -199,8 +193,14 @@ static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
     char *err = NULL;
     wait_log_idle(q);
     if (persist_install(s, zxid, blob, len, &err) < 0) {
-        LOG_ERROR("cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER "x: %s", zxid, err);
-        abort();
+        /* A snapshot that does not load (or cannot be written): as Apache's
+         * learner, leave this leader and rebuild the state from disk; the
+         * core cannot be told from inside its callback (see rejoin()). */
+        if (!q->rejoin_why)
+            q->rejoin_why = g_strdup_printf("cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER
+                                            "x: %s", zxid, err ? err : "?");
+        g_free(err);
+        return;
     }
     s->last_zxid = zxid;
     q->synced_by = "SNAP";
@@ -283,9 +283,39 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
     q->deferred_serving = true;   /* re-evaluated after the core returns */
 }
 
+static zab *core_new(quorum *q, char **err);
+
+/* The state the core believes in broke inside a callback (a leader's
+ * snapshot that does not load): the tree and sessions are reloaded from
+ * disk and a fresh core starts a new election from what the disk holds, as
+ * a restarted server would. */
+static void rejoin(quorum *q)
+{
+    zk_server *s = q->s;
+    LOG_ERROR("%s; leaving leader %d and rejoining from the state on disk", q->rejoin_why, q->leader);
+    g_free(q->rejoin_why);
+    q->rejoin_why = NULL;
+    wait_log_idle(q);
+    q->deferred_durable = 0;
+    char *err = NULL;
+    zab *fresh = NULL;
+    if (persist_reload(s, &err) < 0 || !(fresh = core_new(q, &err))) {
+        LOG_ERROR("cannot rebuild the state from disk: %s; stopping", err ? err : "?");
+        g_free(err);
+        loop_stop(s->loop);
+        return;
+    }
+    zab_free(q->z);
+    q->z = fresh;
+    s->last_zxid = zab_last_logged(q->z);
+    zab_start(q->z, loop_now_ms());
+}
+
 /* Work that must not run inside a core callback. */
 static void flush_deferred(quorum *q)
 {
+    if (q->rejoin_why)
+        rejoin(q);
     int64_t now = loop_now_ms();
     while (q->deferred_durable > 0) {
         int64_t d = q->deferred_durable;
@@ -310,19 +340,8 @@ void quorum_forward(quorum *q, const zk_request *req)
 {
     jute_writer w;
     jw_init(&w, 64 + req->body_len);
-    jw_int(&w, QMSG_FORWARD);
-    jw_long(&w, req->session_id);
-    jw_int(&w, req->xid);
-    jw_int(&w, req->type);
-    jw_int(&w, req->session_timeout);
-    int n = req->auth ? (int)req->auth->len : 0;
-    jw_int(&w, n);
-    for (int i = 0; i < n; i++) {
-        const zk_auth_id *a = g_ptr_array_index(req->auth, i);
-        jw_string(&w, a->scheme);
-        jw_string(&w, a->id);
-    }
-    jw_buffer(&w, req->body, (int32_t)req->body_len);
+    qmsg_write_forward(&w, req->session_id, req->xid, req->type, req->session_timeout, req->auth,
+                       req->body, req->body_len);
     send_kind(q, q->leader, &w);
     jw_free(&w);
 }
@@ -331,10 +350,7 @@ static void send_synced(quorum *q, int sid, int64_t session, int32_t xid, int64_
 {
     jute_writer w;
     jw_init(&w, 32);
-    jw_int(&w, QMSG_SYNCED);
-    jw_long(&w, session);
-    jw_int(&w, xid);
-    jw_long(&w, zxid);
+    qmsg_write_synced(&w, session, xid, zxid);
     send_kind(q, sid, &w);
     jw_free(&w);
 }
@@ -349,27 +365,26 @@ void quorum_on_applied(quorum *q, int64_t zxid)
     }
 }
 
-static void on_forward(quorum *q, int sid, jute_reader *r)
+static void on_forward(quorum *q, int sid, const qmsg *m)
 {
     zk_server *s = q->s;
-    int64_t session = jr_long(r);
-    int32_t xid = jr_int(r);
-    int32_t type = jr_int(r);
-    int32_t timeout = jr_int(r);
-    int32_t n = jr_vector_len(r, 8);
+    if (q->role != ZAB_LEADING)
+        return;
+    int64_t session = m->forward.session_id;
+    int32_t xid = m->forward.xid, type = m->forward.type;
     GPtrArray *auth = g_ptr_array_new_with_free_func(auth_id_free);
-    for (int32_t i = 0; i < n && jr_ok(r); i++) {
-        char *scheme = jute_view_dup(jr_string(r));
-        char *id = jute_view_dup(jr_string(r));
+    jute_reader it;
+    zk_vec_iter(&m->forward.auth, &it);
+    for (int32_t i = 0; i < m->forward.auth.count; i++) {
+        jute_view sv, iv;
+        if (!qmsg_next_auth(&it, &sv, &iv))
+            break;
+        char *scheme = jute_view_dup(sv);
+        char *id = jute_view_dup(iv);
         if (scheme && id)
             g_ptr_array_add(auth, auth_id_new(scheme, id));
         g_free(scheme);
         g_free(id);
-    }
-    jute_view body = jr_buffer(r);
-    if (!jr_ok(r) || q->role != ZAB_LEADING) {
-        g_ptr_array_free(auth, TRUE);
-        return;
     }
     if (type == ZK_OP_SYNC) {
         g_ptr_array_free(auth, TRUE);
@@ -382,17 +397,18 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
         }
         return;
     }
-    request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)body.ptr,
-                             body.len > 0 ? (size_t)body.len : 0, timeout, auth);
+    request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)m->forward.body.ptr,
+                             (size_t)m->forward.body.len, m->forward.timeout, auth);
 }
 
-static void on_touch(quorum *q, jute_reader *r)
+static void on_touch(quorum *q, const qmsg *m)
 {
     zk_server *s = q->s;
-    int32_t n = jr_vector_len(r, 8);
     int64_t now = loop_now_ms();
-    for (int32_t i = 0; i < n && jr_ok(r); i++) {
-        int64_t id = jr_long(r);
+    jute_reader r;
+    zk_vec_iter(&m->touch, &r);
+    for (int32_t i = 0; i < m->touch.count; i++) {
+        int64_t id = jr_long(&r);
         zk_session *ss = session_get(&s->sessions, id);
         if (ss && !ss->closing)
             session_touch(&s->sessions, ss, now);
@@ -415,10 +431,7 @@ static void send_touches(quorum *q)
     if (ids->len) {
         jute_writer w;
         jw_init(&w, 16 + 8 * ids->len);
-        jw_int(&w, QMSG_TOUCH);
-        jw_int(&w, (int32_t)ids->len);
-        for (guint i = 0; i < ids->len; i++)
-            jw_long(&w, g_array_index(ids, int64_t, i));
+        qmsg_write_touch(&w, ids);
         send_kind(q, q->leader, &w);
         jw_free(&w);
     }
@@ -429,35 +442,24 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
 {
     (void)channel;
     quorum *q = ctx;
-    jute_reader r;
-    jr_init(&r, msg, len);
-    int32_t kind = jr_int(&r);
-    if (!jr_ok(&r))
+    qmsg m;
+    if (!qmsg_decode(msg, len, &m)) {
+        LOG_WARN("malformed peer frame (%zu bytes) from server %d", len, sid);
         return;
-    switch (kind) {
-    case QMSG_ZAB: {
-        zab_msg m;
-        if (zab_wire_decode(msg + 4, len - 4, &m) < 0) {
-            LOG_WARN("malformed Zab message from server %d", sid);
-            return;
-        }
-        zab_recv(q->z, sid, &m, loop_now_ms());
-        break;
     }
+    switch (m.kind) {
+    case QMSG_ZAB:
+        zab_recv(q->z, sid, &m.zab, loop_now_ms());
+        break;
     case QMSG_FORWARD:
-        on_forward(q, sid, &r);
+        on_forward(q, sid, &m);
         break;
-    case QMSG_SYNCED: {
-        int64_t session = jr_long(&r);
-        int32_t xid = jr_int(&r);
-        int64_t zxid = jr_long(&r);
-        if (jr_ok(&r))
-            request_on_synced(q->s, session, xid, zxid);
+    case QMSG_SYNCED:
+        request_on_synced(q->s, m.synced.session_id, m.synced.xid, m.synced.zxid);
         break;
-    }
     case QMSG_TOUCH:
         if (q->role == ZAB_LEADING)
-            on_touch(q, &r);
+            on_touch(q, &m);
         break;
     default:
         break;
@@ -493,6 +495,40 @@ static int load_history(void *ctx, int64_t zxid, const uint8_t *data, size_t len
     return 0;
 }
 
+/* A Zab core for the state on disk: the persisted epochs, the tree (what
+ * was delivered) and the log (the history for DIFF syncs). */
+static zab *core_new(quorum *q, char **err)
+{
+    zk_server *s = q->s;
+    const zk_config *cfg = s->cfg;
+    zab_config zc = { cfg->myid, q->peers, q->npeers, cfg->tick_time, cfg->init_limit,
+                      cfg->sync_limit, 1000 };
+    zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
+                  io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
+    uint32_t accepted = read_epoch(s, "acceptedEpoch");
+    uint32_t current = read_epoch(s, "currentEpoch");
+    /* The tree holds the snapshot (committed); the log may go further with
+     * entries nobody confirmed yet: they are handed to the core as
+     * history and delivered once committed. */
+    int64_t delivered = s->tree->last_processed_zxid;
+    int64_t logged = txnlog_last_zxid(s->log);
+    if (logged < delivered)
+        logged = delivered;
+    persist_init_config_node(s);
+    zab *z = zab_new(&zc, &io, accepted, current, logged, delivered);
+    if (!z) {
+        *err = g_strdup("cannot start Zab (myid not among the servers?)");
+        return NULL;
+    }
+    /* The logged entries since the last snapshot serve DIFF syncs. */
+    history_ctx hc = { z };
+    if (txnlog_replay(s->log, s->snap_zxid, load_history, &hc, err) < 0) {
+        zab_free(z);
+        return NULL;
+    }
+    return z;
+}
+
 quorum *quorum_new(zk_server *s, char **err)
 {
     const zk_config *cfg = s->cfg;
@@ -509,29 +545,8 @@ quorum *quorum_new(zk_server *s, char **err)
         q->peers[i].sid = pc->sid;
         q->peers[i].observer = pc->observer;
     }
-    zab_config zc = { cfg->myid, q->peers, q->npeers, cfg->tick_time, cfg->init_limit,
-                      cfg->sync_limit, 1000 };
-    zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
-                  io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
-    uint32_t accepted = read_epoch(s, "acceptedEpoch");
-    uint32_t current = read_epoch(s, "currentEpoch");
-    /* The tree holds the snapshot (committed); the log may go further with
-     * entries nobody confirmed yet: they are handed to the core as
-     * history and delivered once committed. */
-    int64_t delivered = s->tree->last_processed_zxid;
-    int64_t logged = txnlog_last_zxid(s->log);
-    if (logged < delivered)
-        logged = delivered;
-    persist_init_config_node(s);
-    q->z = zab_new(&zc, &io, accepted, current, logged, delivered);
+    q->z = core_new(q, err);
     if (!q->z) {
-        *err = g_strdup("cannot start Zab (myid not among the servers?)");
-        quorum_free(q);
-        return NULL;
-    }
-    /* The logged entries since the last snapshot serve DIFF syncs. */
-    history_ctx hc = { q->z };
-    if (txnlog_replay(s->log, s->snap_zxid, load_history, &hc, err) < 0) {
         quorum_free(q);
         return NULL;
     }
@@ -555,6 +570,7 @@ void quorum_free(quorum *q)
     pending_sync *ps;
     while ((ps = g_queue_pop_head(&q->syncs)))
         g_free(ps);
+    g_free(q->rejoin_why);
     g_free(q->peers);
     g_free(q);
 }

@@ -131,7 +131,9 @@ static void check_frame(slot *sl, const uint8_t *f, size_t len)
     jr_init(&r, f, len);
     zk_reply_header h;
     FZ_CHECK(zk_reply_header_read(&r, &h), "frame of %zu bytes has no ReplyHeader", len);
-    if (h.xid == ZK_XID_NOTIFICATION) {
+    /* An event: xid -1, zxid -1, err 0.  (A client may use xid -1 itself:
+     * the reply to that request has a real zxid, or an error.) */
+    if (h.xid == ZK_XID_NOTIFICATION && h.zxid == -1 && h.err == ZOK) {
         zk_watcher_event ev;
         FZ_CHECK(zk_watcher_event_read(&r, &ev) && jr_remaining(&r) == 0 && ev.path.len >= 0,
                  "malformed watch event");
