@@ -622,6 +622,31 @@ static void do_write(zkc *zk)
     }
 }
 
+/* Handles every complete frame in the input buffer; false if the
+ * connection was closed meanwhile (the buffer is then already reset). */
+static bool parse_in(zkc *zk)
+{
+    size_t pos = 0;
+    while (zk->in_len - pos >= 4) {
+        uint32_t flen = zk_be32(zk->in + pos);
+        if (flen > (uint32_t)zk->max_frame) {
+            g_message("zk client: reply of %u bytes exceeds the limit", flen);
+            socket_failed(zk);
+            return false;
+        }
+        if (zk->in_len - pos - 4 < flen)
+            break;
+        if (!on_frame(zk, zk->in + pos + 4, flen))
+            return false;        /* connection closed: buffer already reset */
+        pos += 4 + flen;
+    }
+    if (pos > 0) {
+        memmove(zk->in, zk->in + pos, zk->in_len - pos);
+        zk->in_len -= pos;
+    }
+    return true;
+}
+
 static void do_read(zkc *zk)
 {
     for (int rounds = 0; rounds < 16 && zk->fd >= 0; rounds++) {
@@ -639,24 +664,8 @@ static void do_read(zkc *zk)
             return;
         }
         zk->in_len += (size_t)n;
-        size_t pos = 0;
-        while (zk->fd >= 0 && zk->in_len - pos >= 4) {
-            uint32_t flen = zk_be32(zk->in + pos);
-            if (flen > (uint32_t)zk->max_frame) {
-                g_message("zk client: reply of %u bytes exceeds the limit", flen);
-                socket_failed(zk);
-                return;
-            }
-            if (zk->in_len - pos - 4 < flen)
-                break;
-            if (!on_frame(zk, zk->in + pos + 4, flen))
-                return;          /* connection closed: buffer already reset */
-            pos += 4 + flen;
-        }
-        if (zk->fd < 0)
+        if (!parse_in(zk) || zk->fd < 0)
             return;
-        memmove(zk->in, zk->in + pos, zk->in_len - pos);
-        zk->in_len -= pos;
     }
 }
 
@@ -915,7 +924,8 @@ static void handle_free(zkc *zk)
     g_free(zk);
 }
 
-zkc *zkc_open(const zkc_options *opts, char **err)
+/* A handle without its I/O thread (zkc_open starts it). */
+static zkc *handle_new(const zkc_options *opts, char **err)
 {
     if (err)
         *err = NULL;
@@ -970,6 +980,14 @@ zkc *zkc_open(const zkc_options *opts, char **err)
         handle_free(zk);
         return NULL;
     }
+    return zk;
+}
+
+zkc *zkc_open(const zkc_options *opts, char **err)
+{
+    zkc *zk = handle_new(opts, err);
+    if (!zk)
+        return NULL;
     int rc = pthread_create(&zk->thread, NULL, io_thread_main, zk);
     if (rc != 0) {
         if (err)
@@ -1297,4 +1315,62 @@ int zkc_aget_all_children_number(zkc *zk, const char *path, zkc_completion_fn cb
 int zkc_awhoami(zkc *zk, zkc_completion_fn cb, void *ctx)
 {
     return submit(zk, request_new(ZK_OP_WHOAMI, cb, ctx));
+}
+
+/* ---- a handle driven in process (client_internal.h) ---- */
+
+zkc *zkc_open_unthreaded(const zkc_options *opts, char **err)
+{
+    zkc *zk = handle_new(opts, err);
+    if (zk) {
+        zk->phase = PH_IDLE;
+        zk->thread = pthread_self();   /* callbacks run on the caller's thread */
+    }
+    return zk;
+}
+
+void zkc_unthreaded_connect(zkc *zk)
+{
+    if (zk->phase == PH_IDLE)
+        on_tcp_connected(zk);
+}
+
+void zkc_unthreaded_receive(zkc *zk, const uint8_t *p, size_t n)
+{
+    if (n == 0 || (zk->phase != PH_HANDSHAKE && zk->phase != PH_CONNECTED && zk->phase != PH_CLOSING))
+        return;                      /* no connection: nobody is listening */
+    if (zk->in_cap - zk->in_len < n) {
+        zk->in_cap = zk->in_len + n;
+        zk->in = g_realloc(zk->in, zk->in_cap);
+    }
+    memcpy(zk->in + zk->in_len, p, n);
+    zk->in_len += n;
+    parse_in(zk);
+}
+
+void zkc_unthreaded_output(zkc *zk, GByteArray *sent)
+{
+    pthread_mutex_lock(&zk->lock);
+    if (zk->phase == PH_CONNECTED || zk->phase == PH_CLOSING)
+        take_send_queue_locked(zk);
+    pthread_mutex_unlock(&zk->lock);
+    g_byte_array_append(sent, zk->out->data, zk->out->len);
+    g_byte_array_set_size(zk->out, 0);
+    zk->out_off = 0;
+}
+
+bool zkc_unthreaded_idle(const zkc *zk)
+{
+    return zk->phase == PH_IDLE;
+}
+
+void zkc_unthreaded_free(zkc *zk)
+{
+    GQueue drained = G_QUEUE_INIT;
+    pthread_mutex_lock(&zk->lock);
+    set_state_locked(zk, ZK_STATE_CLOSED, &drained);
+    pthread_mutex_unlock(&zk->lock);
+    fail_queue(&zk->inflight, ZCLOSING);
+    fail_queue(&drained, ZCLOSING);
+    handle_free(zk);
 }

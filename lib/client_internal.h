@@ -79,4 +79,24 @@ int zkc_request_timeout_ms(const zkc *zk);
 /* True when called on the handle's I/O thread (from a callback). */
 bool zkc_on_io_thread(const zkc *zk);
 
+/*
+ * The seam for driving a handle in process (the fuzz harness of
+ * test/fuzz/fuzz_client_lib.c): a handle without its I/O thread and
+ * without a socket, whose caller does what the I/O thread does, on its own
+ * thread (every callback runs there).  zkc_unthreaded_connect starts a
+ * connection attempt (the ConnectRequest is queued as output);
+ * zkc_unthreaded_receive hands it bytes as if read from the socket;
+ * zkc_unthreaded_output moves queued requests out (as a write would) and
+ * appends every byte the client would send to `sent`; zkc_unthreaded_idle
+ * says the connection is gone (a new attempt may start);
+ * zkc_unthreaded_free completes what is outstanding with ZCLOSING and frees
+ * the handle (instead of zkc_close).
+ */
+zkc *zkc_open_unthreaded(const zkc_options *opts, char **err);
+void zkc_unthreaded_connect(zkc *zk);
+void zkc_unthreaded_receive(zkc *zk, const uint8_t *p, size_t n);
+void zkc_unthreaded_output(zkc *zk, GByteArray *sent);
+bool zkc_unthreaded_idle(const zkc *zk);
+void zkc_unthreaded_free(zkc *zk);
+
 #endif

@@ -3,6 +3,20 @@
 
 #include <string.h>
 
+#include "zk/path.h"
+
+/* The path a transaction record names, g_malloc'd; NULL if it is not a
+ * valid path (or the root where root_ok is false).  The pipeline only makes
+ * transactions on paths it validated, so anything else is not one of this
+ * server's transactions (a corrupt log, a hostile leader): refused before
+ * the tree sees it. */
+static char *txn_path(jute_view v, bool root_ok)
+{
+    if (v.len <= 0 || !zk_path_valid(v.ptr, (size_t)v.len) || (!root_ok && v.len == 1))
+        return NULL;
+    return jute_view_dup(v);
+}
+
 void txn_header_write(jute_writer *w, const txn_header *h)
 {
     jw_long(w, h->client_id);
@@ -99,10 +113,12 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
             owner = ZK_CONTAINER_OWNER;
         else if (type == ZK_OP_CREATETTL)
             owner = zk_ttl_owner(ttl);
+        res->path = txn_path(path, false);
+        if (!res->path)
+            return false;
         zk_acl_list *acl = acl_intern_vec(t->acls, &aclv);
         if (!acl)
             return false;
-        res->path = jute_view_dup(path);
         res->err = tree_create(t, res->path, data.ptr, data.len, acl, owner, parent_cversion,
                                h->zxid, h->time, &res->stat);
         res->has_stat = res->err == ZOK && type != ZK_OP_CREATE;
@@ -120,9 +136,8 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
     case ZK_OP_DELETE:
     case ZK_OP_DELETECONTAINER: {
         jute_view path = jr_string(r);
-        if (!jr_ok(r))
+        if (!jr_ok(r) || !(res->path = txn_path(path, false)))
             return false;
-        res->path = jute_view_dup(path);
         res->err = tree_delete(t, res->path, h->zxid);
         break;
     }
@@ -130,9 +145,8 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
         jute_view path = jr_string(r);
         jute_view data = jr_buffer(r);
         int32_t version = jr_int(r);
-        if (!jr_ok(r))
+        if (!jr_ok(r) || !(res->path = txn_path(path, true)))
             return false;
-        res->path = jute_view_dup(path);
         res->err = tree_set_data(t, res->path, data.ptr, data.len, version, h->zxid, h->time,
                                  &res->stat);
         res->has_stat = res->err == ZOK;
@@ -143,12 +157,11 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
         zk_vec aclv;
         zk_vec_read(r, &aclv, zk_skip_acl);
         int32_t version = jr_int(r);
-        if (!jr_ok(r))
+        if (!jr_ok(r) || !(res->path = txn_path(path, true)))
             return false;
         zk_acl_list *acl = acl_intern_vec(t->acls, &aclv);
         if (!acl)
             return false;
-        res->path = jute_view_dup(path);
         res->err = tree_set_acl(t, res->path, acl, version, &res->stat);
         res->has_stat = res->err == ZOK;
         acl_unref(t->acls, acl);
@@ -157,9 +170,8 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
     case ZK_OP_CHECK: {
         jute_view path = jr_string(r);
         (void)jr_int(r);
-        if (!jr_ok(r))
+        if (!jr_ok(r) || !(res->path = txn_path(path, true)))
             return false;
-        res->path = jute_view_dup(path);
         break;
     }
     case ZK_OP_CREATESESSION: {

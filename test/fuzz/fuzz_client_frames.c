@@ -90,14 +90,16 @@ static bool decodable_op(int32_t op)
     }
 }
 
-/* Index of the oldest pending request a reply with this xid answers. */
+/* Index of the oldest pending request a reply with this xid answers (a
+ * ping is answered with xid -2 whatever its own xid was). */
 static int find_pending(const slot *sl, int32_t xid)
 {
-    for (guint i = 0; i < sl->pending->len; i++) {
-        const pending *p = &g_array_index(sl->pending, pending, i);
-        if (xid == ZK_XID_PING ? p->op == ZK_OP_PING : p->xid == xid)
+    for (guint i = 0; xid == ZK_XID_PING && i < sl->pending->len; i++)
+        if (g_array_index(sl->pending, pending, i).op == ZK_OP_PING)
             return (int)i;
-    }
+    for (guint i = 0; i < sl->pending->len; i++)
+        if (g_array_index(sl->pending, pending, i).xid == xid)
+            return (int)i;
     return -1;
 }
 
@@ -222,6 +224,8 @@ static void track_sent(zk_server *s, slot *sl)
         } else if (sl->pending->len < MAX_PENDING) {
             pending p = { (int32_t)zk_be32(f), (int32_t)zk_be32(f + 4) };
             g_array_append_val(sl->pending, p);
+        } else {
+            sl->untracked = true;
         }
         off += 4 + (size_t)len;
     }

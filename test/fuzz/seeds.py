@@ -149,37 +149,197 @@ def capture(out, cap_dir):
     print('%s: %d c2s frames, %d connections' % (tag, n, len(per_conn_s2c)))
 
 
-def client_lib_input(stream):
-    """fuzz_client_lib: [ops u8 count][op bytes...][server bytes].  The ops
-    are the requests the client makes first (see the harness)."""
-    ops = bytes(range(0, 16))
-    return bytes([len(ops)]) + ops + stream
+def cl_rec(tag, data=b''):
+    return bytes([tag]) + struct.pack('>H', len(data)) + data
+
+
+# fuzz_client_lib's API call bytes (see api_call there): low 5 bits the
+# call, bits 5-6 the path ("/", "/a", "/a/b", "/kz"), bit 7 watch.
+CL_CREATE, CL_DELETE, CL_EXISTS, CL_GET, CL_SET, CL_CHILDREN2, CL_SYNC, CL_MULTI = 0, 4, 5, 6, 7, 11, 12, 13
+KZ = 3 << 5
+
+
+def client_lib_input(stream, calls=b''):
+    """fuzz_client_lib: options byte, the ConnectResponse, API calls, then
+    the rest of the server's stream in pieces."""
+    out = b'\x00'
+    frames = []
+    i = 0
+    while len(stream) - i >= 4:
+        n = struct.unpack('>i', stream[i:i + 4])[0]
+        if n < 0 or len(stream) - i - 4 < n:
+            break
+        frames.append(stream[i:i + 4 + n])
+        i += 4 + n
+    if not frames:
+        return out + cl_rec(0, stream)
+    out += cl_rec(0, frames[0]) + cl_rec(1, calls or bytes(range(19)))
+    for f in frames[1:]:
+        out += cl_rec(0, f)
+    return out
 
 
 def client_lib(out):
-    # the replies Apache sent, in the order of the kazoo session
-    resp = ['connect_resp.bin', 'auth_resp.bin', 'create_resp.bin', 'create2_resp.bin',
-            'getdata_resp.bin', 'setdata_resp.bin', 'getchildren2_resp.bin',
-            'exists_nonode_resp.bin', 'watch_event.bin', 'create_watched_resp.bin',
-            'multi_fail_resp.bin', 'ping_resp.bin', 'close_resp.bin']
+    # the replies Apache sent, in the order of the kazoo session; the calls
+    # match that session's requests (xids 1..)
+    resp = ['create_resp.bin', 'create2_resp.bin', 'getdata_resp.bin', 'setdata_resp.bin',
+            'getchildren2_resp.bin', 'exists_nonode_resp.bin', 'watch_event.bin',
+            'create_watched_resp.bin', 'multi_fail_resp.bin', 'ping_resp.bin', 'close_resp.bin']
+    calls = bytes([CL_CREATE | KZ, CL_CREATE | KZ, CL_GET | KZ, CL_SET | KZ, CL_CHILDREN2 | KZ,
+                   CL_EXISTS | KZ | 0x80, CL_CREATE | KZ, CL_MULTI | KZ])
     write(out, 'client_lib', 'kazoo-replies',
-          client_lib_input(b''.join(zw.frame(vec(v)) for v in resp)))
+          client_lib_input(zw.frame(vec('connect_resp.bin')) +
+                           b''.join(zw.frame(vec(v)) for v in resp), calls))
     write(out, 'client_lib', 'climt-replies',
           client_lib_input(b''.join(zw.frame(vec(v)) for v in
                                     ('reconnect_resp.bin', 'setwatches_resp.bin',
                                      'watch_event_climt.bin', 'auth_failed_resp.bin'))))
+    write(out, 'client_lib', 'digest-chroot', b'\x03' + cl_rec(0, zw.frame(vec('connect_resp.bin'))) +
+          cl_rec(0, zw.frame(vec('auth_resp.bin'))) + cl_rec(1, bytes(range(19))) +
+          cl_rec(0, zw.frame(vec('watch_event.bin'))))
+
+
+# ---------------------------------------------------------------- peer
+ZAB = dict(NOTIFICATION=1, FOLLOWERINFO=2, OBSERVERINFO=3, LEADERINFO=4, ACKEPOCH=5, DIFF=6,
+           TRUNC=7, SNAP=8, PROPOSAL=9, COMMIT=10, INFORM=11, NEWLEADER=12, ACK=13, UPTODATE=14,
+           PING=15)
+LOOKING, FOLLOWING, LEADING, OBSERVING = 0, 1, 2, 3
+
+
+def zab(typ, epoch=0, zxid=0, session=0, leader=-1, election_epoch=0, state=0, fresh=False,
+        acked=0, data=None):
+    """A QMSG_ZAB frame (server/qmsg.h + server/zab_wire.c)."""
+    w = struct.pack('>iiiiqqiqi', 1, 1, ZAB[typ], epoch, zxid, session, leader, election_epoch,
+                    state)
+    w += (b'\x01' if fresh else b'\x00') + struct.pack('>i', acked)
+    w += struct.pack('>i', -1) if data is None else struct.pack('>i', len(data)) + data
+    return w
+
+
+def peer_rec(action, sid, data=b''):
+    return bytes([(sid << 3) | action]) + struct.pack('>H', len(data)) + data
+
+
+def txn_create(zxid, path):
+    """TxnHeader + CreateTxn, as the pipeline encodes it."""
+    w = zw.Writer().long(0x100).int(1).long(zxid).long(1000).int(zw.OP['create'])
+    w.string(path).buffer(b'v').acls(zw.OPEN_ACL_UNSAFE).bool(False).int(1)
+    return w.bytes()
+
+
+def z(e, n):
+    return e << 32 | n
+
+
+def peer(out):
+    s = (1000 << 20) + 1          # the first learner session of a core started at t=1000
+    tick = lambda ms: peer_rec(3, 0, struct.pack('>H', ms))
+    follow = (peer_rec(0, 3, zab('NOTIFICATION', leader=3, election_epoch=1, state=LEADING)) +
+              peer_rec(0, 2, zab('NOTIFICATION', leader=3, election_epoch=1, state=FOLLOWING)) +
+              tick(300) +
+              peer_rec(1, 3, zab('LEADERINFO', epoch=1, session=s)) +
+              peer_rec(1, 3, zab('DIFF', zxid=0, session=s)) +
+              peer_rec(1, 3, zab('PROPOSAL', zxid=z(1, 1), session=s, data=txn_create(z(1, 1), '/a'))) +
+              peer_rec(1, 3, zab('NEWLEADER', epoch=1, zxid=z(1, 1), session=s)) +
+              peer_rec(4, 0) +
+              peer_rec(1, 3, zab('UPTODATE', zxid=z(1, 1), session=s)) +
+              peer_rec(1, 3, zab('PROPOSAL', zxid=z(1, 2), session=s, data=txn_create(z(1, 2), '/b'))) +
+              peer_rec(4, 0) +
+              peer_rec(1, 3, zab('COMMIT', zxid=z(1, 2), session=s)) +
+              peer_rec(1, 3, zab('PING', session=s)) + tick(2000))
+    write(out, 'peer', 'follow-3', b'\x00\x00' + follow)
+    write(out, 'peer', 'observe-3', b'\x03\x00' + follow.replace(
+        bytes([(3 << 3) | 1]), bytes([(3 << 3) | 1])))
+    hello = struct.pack('>III', 0x7a6b6673, 3, 1)
+    stream = zw.frame(hello) + zw.frame(zab('LEADERINFO', epoch=1, session=s)) + \
+        zw.frame(zab('TRUNC', zxid=0, session=s))
+    write(out, 'peer', 'link-hello', b'\x00\x00' + follow[:follow.index(bytes([(3 << 3) | 1]))] +
+          peer_rec(2, 3, stream))
+    # leading: 2 and 3 vote for 1; 2 follows
+    x = 7
+    lasts = struct.pack('>q', 0)
+    lead = (peer_rec(0, 2, zab('NOTIFICATION', leader=1, election_epoch=1, state=LOOKING)) +
+            peer_rec(0, 3, zab('NOTIFICATION', leader=1, election_epoch=1, state=LOOKING)) +
+            tick(300) + tick(300) +
+            peer_rec(1, 2, zab('FOLLOWERINFO', epoch=0, zxid=0, session=x)) +
+            peer_rec(1, 2, zab('ACKEPOCH', epoch=0, zxid=0, session=x, fresh=True, acked=1, data=lasts)) +
+            peer_rec(4, 0) +
+            peer_rec(1, 2, zab('ACK', zxid=0, session=x)) +
+            peer_rec(4, 0) +
+            peer_rec(6, 0, txn_create(z(1, 1), '/l')) +
+            peer_rec(4, 0) +
+            peer_rec(1, 2, zab('ACK', zxid=z(1, 1), session=x)) +
+            peer_rec(1, 3, zab('FOLLOWERINFO', epoch=1, zxid=0, session=9)) +
+            peer_rec(1, 4, zab('OBSERVERINFO', epoch=0, zxid=0, session=11)) +
+            peer_rec(5, 2) + tick(2000) + peer_rec(7, 0))
+    write(out, 'peer', 'lead', b'\x00\x00' + lead)
+    write(out, 'peer', 'lead-history', b'\x00\x07' + lead)
+    write(out, 'peer', 'forward', b'\x00\x00' + peer_rec(
+        1, 2, struct.pack('>iqiii', 2, 0x100, 5, zw.OP['create'], 30000) + struct.pack('>i', 1) +
+        zw.Writer().string('digest').string('u:x').bytes() +
+        struct.pack('>i', 10) + b'0123456789'))
+    write(out, 'peer', 'synced-touch', b'\x01\x00' +
+          peer_rec(1, 3, struct.pack('>iqiq', 3, 0x100, 5, z(1, 1))) +
+          peer_rec(1, 3, struct.pack('>iiqq', 4, 2, 0x100, 0x101)))
+    write(out, 'peer', 'snap', b'\x01\x00' + follow[:follow.index(bytes([(3 << 3) | 1])) ] +
+          peer_rec(1, 3, zab('LEADERINFO', epoch=1, session=s)) +
+          peer_rec(1, 3, zab('SNAP', zxid=z(1, 5), session=s, data=b'\x00' * 40)))
+
+
+# ---------------------------------------------------------------- datadir
+def datadir(out, data_dir):
+    """A real zkserver data directory (DATADIR/zkfs-v1) -> fuzz_datadir
+    inputs: every file, subsets, and variants with the checksums left for
+    the harness to fix."""
+    files = []
+    for name in sorted(os.listdir(data_dir)):
+        path = os.path.join(data_dir, name)
+        with open(path, 'rb') as f:
+            content = f.read()
+        if name.startswith('log.'):
+            kind, zxid = 0, int(name[4:], 16)
+        elif name.startswith('snapshot.') and not name.endswith('.tmp'):
+            kind, zxid = 1, int(name[9:], 16)
+        else:
+            continue
+        files.append((kind, zxid, content.rstrip(b'\0') if kind == 0 else content))
+
+    def enc(flags, trunc, chosen, fix=False):
+        b = bytes([flags]) + struct.pack('>Q', trunc)
+        for kind, zxid, content in chosen:
+            b += bytes([kind | (0x80 if fix else 0)]) + struct.pack('>QH', zxid, len(content[:65535]))
+            b += content[:65535]
+        return b
+
+    logs = [f for f in files if f[0] == 0]
+    snaps = [f for f in files if f[0] == 1]
+    last = max((f[1] for f in files), default=0)
+    for flags in (0, 1, 3, 5, 7):
+        write(out, 'datadir', 'all-flags%d' % flags, enc(flags, last // 2, files))
+    write(out, 'datadir', 'all-fixed', enc(1, last // 2, files, fix=True))
+    write(out, 'datadir', 'logs-only', enc(1, 0, logs))
+    write(out, 'datadir', 'logs-only-fixed', enc(3, 5, logs, fix=True))
+    if snaps:
+        write(out, 'datadir', 'newest-snapshot', enc(1, 0, snaps[-1:]))
+        write(out, 'datadir', 'newest-snapshot-fixed', enc(1, 0, snaps[-1:], fix=True))
+        write(out, 'datadir', 'snapshot-and-tmp', enc(1, 0, snaps[-1:] + [(2, snaps[-1][1] + 1, snaps[-1][2])]))
+    write(out, 'datadir', 'epochs', enc(0, 0, logs[:1] + [(3, 0, b'7\n')]))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
     ap.add_argument('--capture', action='append', default=[])
+    ap.add_argument('--datadir', action='append', default=[], help='a zkserver DATADIR/zkfs-v1')
     args = ap.parse_args()
     client_frames(args.out)
     fourlw(args.out)
     client_lib(args.out)
+    peer(args.out)
     for d in args.capture:
         capture(args.out, d)
+    for d in args.datadir:
+        datadir(args.out, d)
 
 
 if __name__ == '__main__':
