@@ -130,6 +130,8 @@ def capture(out, cap_dir):
         with open(os.path.join(cap_dir, e['file']), 'rb') as f:
             payload = f.read()
         conn = e['conn']
+        if len(payload) > 60000:
+            continue   # a chunk holds at most 64 KiB
         if e['dir'] == 'c2s':
             frames_in += rec(FRAME, conn % 4, payload)
             n += 1
@@ -326,6 +328,39 @@ def datadir(out, data_dir):
     write(out, 'datadir', 'epochs', enc(0, 0, logs[:1] + [(3, 0, b'7\n')]))
 
 
+# ---------------------------------------------------------------- config, zkfs_map
+def chunk(b):
+    return struct.pack('>H', len(b)) + b
+
+
+def config(out):
+    standalone = b'tickTime=2000\ndataDir=/var/lib/zk\nclientPort=2181\n4lw.commands.whitelist=*\n'
+    ensemble = (b'tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/var/lib/zk\nclientPort=2181\n'
+                b'server.1=10.0.0.1:2888:3888\nserver.2=10.0.0.2:2888:3888\n'
+                b'server.3=[::1]:2888:3888:observer;2181\n')
+    harness = (b'tickTime=2000\ninitLimit=10\nsyncLimit=5\nclientPort=2181\nclientPortAddress=127.0.0.1\n'
+               b'4lw.commands.whitelist=*\nadmin.enableServer=false\nextendedTypesEnabled=true\n'
+               b'znode.container.checkIntervalMs=100\njute.maxbuffer=0x10000\nsnapCount=100\n'
+               b'autopurge.snapRetainCount=3\nminSessionTimeout=-1\nmaxSessionTimeout=60000\n'
+               b'superDigest=super:0bX78nEegDzJM3ju0iLBEJdWzjg=\n# comment\n! also a comment\n'
+               b'key\\\n   continued = v\\u0041lue\n')
+    flags = b'-Dzookeeper.extendedTypesEnabled=true -Dzookeeper.DigestAuthenticationProvider.superDigest=super:x -Djute.maxbuffer=4096 -Xmx1g'
+    write(out, 'config', 'standalone', chunk(standalone) + chunk(b'') + b'')
+    write(out, 'config', 'ensemble', chunk(ensemble) + chunk(b'') + b'2\n')
+    write(out, 'config', 'ensemble-observer', chunk(ensemble) + chunk(b'') + b'3')
+    write(out, 'config', 'harness-flags', chunk(harness) + chunk(flags) + b'')
+    write(out, 'config', 'bad-myid', chunk(ensemble) + chunk(b'') + b'256\n')
+
+
+def zkfs_map(out):
+    stat = struct.pack('>qqqqiiiqiiq', 5, 6, 1700000000000, 1700000000001, 1, 2, 3, 0, 5, 0, 6)
+    acl = struct.pack('>I', 31) + bytes([5]) + b'world' + bytes([6]) + b'anyone'
+    acl += struct.pack('>I', 1) + bytes([6]) + b'digest' + bytes([4]) + b'u:xx'
+    for name in (b'a', b'@data', b'@@x', b'@', b'.', b'..', b'a/b', b'.zk', b'\xef\xbf\xbf', b'ok name'):
+        write(out, 'zkfs_map', None, chunk(name) + chunk(b'/app/conf') + stat + acl)
+    write(out, 'zkfs_map', 'root', chunk(b'x') + chunk(b'/') + stat)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
@@ -336,6 +371,8 @@ def main():
     fourlw(args.out)
     client_lib(args.out)
     peer(args.out)
+    config(args.out)
+    zkfs_map(args.out)
     for d in args.capture:
         capture(args.out, d)
     for d in args.datadir:
