@@ -374,7 +374,7 @@ static int prep_create(prep *p, int32_t type, const zk_create_request *cr)
         rc = ZNOCHILDRENFOREPHEMERALS;
         goto out;
     }
-    int32_t new_cversion = parent.cversion + 1;
+    int32_t new_cversion = zk_jint_add(parent.cversion, 1);
     jw_string(&p->rec, path);
     jw_view(&p->rec, cr->data);
     acl_write(&p->rec, acl);
@@ -500,7 +500,7 @@ static int prep_set_data(prep *p, const zk_set_data_request *sd)
     if (rc == ZOK && sd->version != -1 && sd->version != node.version)
         rc = ZBADVERSION;
     if (rc == ZOK) {
-        node.version++;
+        node.version = zk_jint_add(node.version, 1);
         jw_string(&p->rec, path);
         jw_view(&p->rec, sd->data);
         jw_int(&p->rec, node.version);
@@ -532,7 +532,7 @@ static int prep_set_acl(prep *p, const zk_set_acl_request *sa)
     else if (sa->version != -1 && sa->version != node.aversion)
         rc = ZBADVERSION;
     else {
-        node.aversion++;
+        node.aversion = zk_jint_add(node.aversion, 1);
         node.acl = acl;
         jw_string(&p->rec, path);
         acl_write(&p->rec, acl);
@@ -558,7 +558,7 @@ static int prep_check(prep *p, const zk_path_version_request *cv)
         rc = ZBADVERSION;
     if (rc == ZOK) {
         jw_string(&p->rec, path);
-        jw_int(&p->rec, node.version + 1);
+        jw_int(&p->rec, zk_jint_add(node.version, 1));
         p->txn_type = ZK_OP_CHECK;
     }
     g_free(path);

@@ -126,7 +126,7 @@ void tree_stat(const zk_node *n, zk_stat *s)
     s->version = n->version;
     /* DataNode.copyStat: the stored cversion counts creates; clients see
      * the count of changes (creates + deletes) = 2 * creates - children. */
-    s->cversion = n->cversion * 2 - (int32_t)n->children.size;
+    s->cversion = zk_jint_add(zk_jint_add(n->cversion, n->cversion), -(int32_t)n->children.size);
     s->aversion = n->aversion;
     /* ...and only a real session owner is shown (0 for containers, TTL). */
     s->ephemeral_owner = zk_owner_is_session(n->ephemeral_owner) ? n->ephemeral_owner : 0;
@@ -212,7 +212,7 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
         return ZNODEEXISTS;
     }
     if (parent_cversion == -1)
-        parent_cversion = parent->cversion + 1;
+        parent_cversion = zk_jint_add(parent->cversion, 1);
     if (parent_cversion > parent->cversion) {
         parent->cversion = parent_cversion;
         parent->pzxid = zxid;
@@ -330,7 +330,7 @@ void tree_set_cversion_pzxid(zk_tree *t, const char *path, int32_t cversion, int
     if (!n)
         return;
     if (cversion == -1)
-        cversion = n->cversion + 1;
+        cversion = zk_jint_add(n->cversion, 1);
     if (cversion > n->cversion) {
         n->cversion = cversion;
         n->pzxid = zxid;

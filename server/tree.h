@@ -23,6 +23,10 @@
 #define ZK_TTL_MAX         ((int64_t)0x000000FFFFFFFFFFLL)
 /* zookeeper.extendedTypesEnabled: TTL owners are only recognised when set. */
 extern bool zk_extended_types_enabled;
+/* Java int arithmetic (versions, cversions): two's complement, wrapping,
+ * never undefined behaviour however large a snapshot's numbers are. */
+static inline int32_t zk_jint_add(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+
 static inline bool zk_owner_is_container(int64_t o) { return o == ZK_CONTAINER_OWNER; }
 static inline bool zk_owner_is_ttl(int64_t o)
 {

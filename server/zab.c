@@ -134,6 +134,8 @@ guint zab_hist_after(const zab *z, int64_t after)
 
 int zab_hist_find(const zab *z, int64_t zxid)
 {
+    if (zxid <= z->hist_base)
+        return -1;          /* live entries are above the base (and zxid - 1 cannot overflow) */
     guint i = zab_hist_after(z, zxid - 1);
     if (i < zab_hist_count(z) &&
         g_array_index(z->hist, zab_entry, z->hist_start + i).zxid == zxid)

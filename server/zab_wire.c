@@ -53,6 +53,8 @@ int zab_wire_decode(const uint8_t *buf, size_t len, zab_msg *m)
         return -1;
     if (out.state < ZAB_LOOKING || out.state > ZAB_OBSERVING || out.leader < -1)
         return -1;
+    if (out.zxid < 0)
+        return -1;          /* no message carries a negative zxid */
     if (data.len > 0 && (size_t)data.len > ZAB_WIRE_MAX_DATA)
         return -1;
     if (data.len >= 0) {

@@ -8,8 +8,8 @@
  * is always this harness's file).
  *
  * Checked: a refusal comes with a message and leaves the config empty; an
- * accepted config holds what the server relies on (positive tickTime and
- * limits, min <= max session timeout, jute.maxbuffer > 0, peers sorted by
+ * accepted config holds what the server relies on (a positive tickTime,
+ * positive init/sync limits for an ensemble, min <= max session timeout, jute.maxbuffer > 0, peers sorted by
  * unique sid 1..255 with ports 1..65535, an ensemble member's myid among
  * them), and its membership text (the /zookeeper/config node) parses back
  * into the same peers.
@@ -69,8 +69,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         g_free(err);
     } else {
         FZ_CHECK(err == NULL, "an accepted config with an error message");
-        FZ_CHECK(cfg.tick_time > 0 && cfg.init_limit > 0 && cfg.sync_limit > 0,
-                 "tickTime %d initLimit %d syncLimit %d", cfg.tick_time, cfg.init_limit, cfg.sync_limit);
+        FZ_CHECK(cfg.tick_time > 0 && cfg.init_limit >= 0 && cfg.sync_limit >= 0, "tickTime %d initLimit %d syncLimit %d",
+                 cfg.tick_time, cfg.init_limit, cfg.sync_limit);
+        FZ_CHECK(!zk_config_is_distributed(&cfg) || (cfg.init_limit > 0 && cfg.sync_limit > 0),
+                 "an ensemble with initLimit %d syncLimit %d", cfg.init_limit, cfg.sync_limit);
         FZ_CHECK(cfg.min_session_timeout <= cfg.max_session_timeout, "session timeouts %d > %d",
                  cfg.min_session_timeout, cfg.max_session_timeout);
         FZ_CHECK(cfg.jute_maxbuffer > 0, "jute.maxbuffer %d", cfg.jute_maxbuffer);

@@ -4,10 +4,10 @@
 #   smoke  (make test)  every input of test/fuzz/corpus/NAME and
 #          test/fuzz/regressions/NAME once, then FUZZ_SECONDS (default 10)
 #          of fuzzing in a temp dir; ends with "fuzz: N passed, N failed".
-#   fuzz   (make fuzz)  FUZZ_SECONDS (default 180) per harness, starting from
-#          a copy of the committed corpus in build/fuzz/work/NAME (kept, so
-#          `make fuzz-merge` can merge it back); prints executions and
-#          coverage per harness.
+#   fuzz   (make fuzz)  FUZZ_SECONDS (default 180) per harness; new inputs go
+#          to build/fuzz/work/NAME (kept, so `make fuzz-merge` can merge them
+#          back), the committed corpus and regressions are read as extra
+#          corpus dirs; prints executions and coverage per harness.
 #   merge  (make fuzz-merge)  minimises corpus + build/fuzz/work/NAME into
 #          test/fuzz/corpus/NAME (libFuzzer -merge=1).
 #

@@ -102,6 +102,8 @@ static void test_bad_fields(void **state)
     assert_int_equal(decode_patched(&m, 49, -5), -1);          /* data length */
     assert_int_equal(decode_patched(&m, 49, 1000), -1);        /* longer than input */
     assert_int_equal(decode_patched(&m, 49, -1), 0);           /* null data is fine */
+    assert_int_equal(decode_patched(&m, 12, -1), -1);          /* zxid high word: negative */
+    assert_int_equal(decode_patched(&m, 12, INT32_MIN), -1);
     zab_msg out;
     assert_int_equal(zab_wire_decode(NULL, 0, &out), -1);
 }
