@@ -46,7 +46,7 @@ FUZZ_FLAGS := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-reco
 FUZZOBJ    := build/fuzz/obj
 FUZZ_SRC   := $(wildcard test/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:test/fuzz/%.c=build/fuzz/%)
-FUZZ_COMMON_OBJ := $(patsubst %.c,$(FUZZOBJ)/%.o,$(LIB_SRC) $(SERVER_SRC) $(ZKFS_SRC) test/fuzz/common.c)
+FUZZ_COMMON_OBJ := $(patsubst %.c,$(FUZZOBJ)/%.o,$(LIB_SRC) $(SERVER_SRC) zkfs/map.c test/fuzz/common.c)
 FUZZ_SECONDS ?= 180
 
 $(FUZZOBJ)/%.o: %.c
