@@ -48,23 +48,19 @@ IO_TIMEOUT = 5.0
 
 # ----------------------------------------------------------- jute pieces
 def jint(v):
-    return struct.pack('>i', v)
+    return zw.Writer().int(v).bytes()
 
 
 def jlong(v):
-    return struct.pack('>q', v)
+    return zw.Writer().long(v).bytes()
 
 
 def jbool(v):
-    return b'\x01' if v else b'\x00'
+    return zw.Writer().bool(v).bytes()
 
 
 def jbuf(b):
-    if b is None:
-        return jint(-1)
-    if isinstance(b, str):
-        b = b.encode('utf-8', 'surrogatepass')
-    return jint(len(b)) + b
+    return zw.Writer().buffer(b).bytes()
 
 
 OPEN_ACL = jint(1) + jint(31) + jbuf('world') + jbuf('anyone')
