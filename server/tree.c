@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "zk/path.h"
+
 bool zk_extended_types_enabled = false;
 
 static zk_node *node_new(const char *path, zk_node *parent)
@@ -249,6 +251,12 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
         g_free(parent_path);
         return ZNONODE;
     }
+    if (n->children.size > 0) {
+        /* Never from the pipeline (prep refuses NOTEMPTY first): a corrupt
+         * log or a hostile leader.  Deleting it would orphan its children. */
+        g_free(parent_path);
+        return ZNOTEMPTY;
+    }
     /* Keep a copy of the path: the node (and its path) is freed below. */
     char *p = g_strdup(path);
     zk_acl_list *acl = acl_ref(n->acl);    /* the events below need it after node_free */
@@ -410,8 +418,15 @@ zk_tree *tree_deserialize(jute_reader *r, char **err)
         int64_t czxid = jr_long(r), mzxid = jr_long(r), ctime = jr_long(r), mtime = jr_long(r);
         int32_t version = jr_int(r), cversion = jr_int(r), aversion = jr_int(r);
         int64_t owner = jr_long(r), pzxid = jr_long(r);
-        if (!jr_ok(r) || path.len <= 0)
+        if (!jr_ok(r))
             break;
+        if (path.len <= 0 || !zk_path_valid(path.ptr, (size_t)path.len)) {
+            /* "//a" would be a second child "a" of "/", "/a/" a child named
+             * "": a tree no snapshot of ours can hold, refused whole */
+            *err = g_strdup_printf("snapshot: node %d has an invalid path", i);
+            tree_free(t);
+            return NULL;
+        }
         char *p = jute_view_dup(path);
         zk_node *n = tree_get(t, p);
         if (!n) {

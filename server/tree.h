@@ -83,7 +83,9 @@ void tree_stat(const zk_node *n, zk_stat *out);
 guint tree_node_count(const zk_tree *t);
 
 /* Mutations (DataTree.createNode, deleteNode, setData, setACL).  They fire
- * watches through t->deliver.  Return ZOK, ZNONODE or ZNODEEXISTS. */
+ * watches through t->deliver.  Return ZOK, ZNONODE or ZNODEEXISTS;
+ * tree_delete of a node with children returns ZNOTEMPTY and changes
+ * nothing (only a corrupt or hostile transaction asks for it). */
 int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len,
                 zk_acl_list *acl /* borrowed; the node takes its own ref */,
                 int64_t ephemeral_owner, int32_t parent_cversion, int64_t zxid, int64_t time,
