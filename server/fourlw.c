@@ -323,7 +323,7 @@ static int interest_ops(const zk_conn *c, const zk_conn *asker)
 {
     if (c == asker || c->close_after_flush || c->closed)
         return 0;
-    int ops = 1;
+    int ops = conn_throttled(c) ? 0 : 1;   /* NIOServerCnxn: no OP_READ while throttled */
     if (c->out.len > c->out_sent)
         ops |= 4;
     return ops;
