@@ -9,7 +9,7 @@ struct watch_mgr {
     GHashTable *by_path;     /* char* path (owned) -> GHashTable(watcher -> GINT mode+1) */
     GHashTable *by_watcher;  /* watcher -> GHashTable(char* path, owned set) */
     guint recursive;         /* number of recursive watches (fast path when 0) */
-    GHashTable *recursive_paths; /* prefix_key* (owned) -> GUINT recursive watches on that path */
+    GHashTable *recursive_paths; /* set of prefix_key* (owned): paths with recursive watches */
 };
 
 /*
@@ -25,6 +25,7 @@ typedef struct prefix_key {
     guint hash;
     size_t len;
     char *path;
+    guint count;     /* stored keys: recursive watches on the path (not compared) */
 } prefix_key;
 
 static guint rolling_hash(guint h, unsigned char c)
@@ -55,7 +56,7 @@ static prefix_key prefix_of(const char *path, size_t len)
     guint h = 0;
     for (size_t i = 0; i < len; i++)
         h = rolling_hash(h, (unsigned char)path[i]);
-    return (prefix_key){ h, len, (char *)path };
+    return (prefix_key){ h, len, (char *)path, 0 };
 }
 
 watch_mgr *watch_mgr_new(void)
@@ -84,28 +85,26 @@ static void recursive_inc(watch_mgr *m, const char *path)
 {
     m->recursive++;
     prefix_key k = prefix_of(path, strlen(path));
-    gpointer stored, count;
-    if (g_hash_table_lookup_extended(m->recursive_paths, &k, &stored, &count)) {
-        g_hash_table_insert(m->recursive_paths, stored, GUINT_TO_POINTER(GPOINTER_TO_UINT(count) + 1));
+    gpointer stored;
+    if (g_hash_table_lookup_extended(m->recursive_paths, &k, &stored, NULL)) {
+        ((prefix_key *)stored)->count++;
         return;
     }
     prefix_key *own = g_new(prefix_key, 1);
     *own = k;
     own->path = g_strdup(path);
-    g_hash_table_insert(m->recursive_paths, own, GUINT_TO_POINTER(1));
+    own->count = 1;
+    g_hash_table_add(m->recursive_paths, own);
 }
 
 static void recursive_dec(watch_mgr *m, const char *path)
 {
     m->recursive--;
     prefix_key k = prefix_of(path, strlen(path));
-    gpointer stored, count;
-    if (!g_hash_table_lookup_extended(m->recursive_paths, &k, &stored, &count))
+    gpointer stored;
+    if (!g_hash_table_lookup_extended(m->recursive_paths, &k, &stored, NULL))
         return;
-    guint n = GPOINTER_TO_UINT(count);
-    if (n > 1)
-        g_hash_table_insert(m->recursive_paths, stored, GUINT_TO_POINTER(n - 1));
-    else
+    if (--((prefix_key *)stored)->count == 0)
         g_hash_table_remove(m->recursive_paths, &k);
 }
 
@@ -200,7 +199,7 @@ static GArray *ancestors_of(const char *path)
         if (path[j] != '/')
             continue;
         size_t plen = j == 0 ? 1 : j;
-        prefix_key k = { g_array_index(hashes, guint, plen), plen, (char *)path };
+        prefix_key k = { g_array_index(hashes, guint, plen), plen, (char *)path, 0 };
         g_array_append_val(out, k);
         if (plen == 1 && path[0] == '/')
             break;   /* "/" has no parent */
