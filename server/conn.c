@@ -266,6 +266,12 @@ static void doom_for_output(zk_conn *c, size_t len)
     conn_update_interest(c);
 }
 
+size_t conn_output_room(const zk_conn *c)
+{
+    size_t limit = (size_t)c->srv->cfg->cnxn_output_limit_bytes, pending = pending_output(c);
+    return pending < limit ? limit - pending : 0;
+}
+
 /* True if len more bytes of output may be queued on c. */
 static bool output_fits(zk_conn *c, size_t len)
 {

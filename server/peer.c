@@ -83,7 +83,7 @@ struct peer_net {
     GPtrArray *pending;       /* inbound links before their hello, oldest first */
     int leader_sid;
     int64_t accept_resume_ms[2];  /* accepting paused (no descriptors) until then; 0 = not */
-    log_limiter drop_log[DROP_KINDS];
+    log_limiter drop_log[DROP_KINDS][2];   /* per reason and channel */
 };
 
 static const char *const channel_name[2] = { "election", "quorum" };
@@ -106,12 +106,13 @@ static void link_free(peer_link *k)
     g_free(k);
 }
 
-/* Logs why a connection goes, at most once a second per reason. */
-static void log_drop(peer_net *n, drop_kind kind, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void log_drop(peer_net *n, drop_kind kind, const char *fmt, ...)
+/* Logs why a connection on channel goes, at most once a second per reason
+ * and channel. */
+static void log_drop(peer_net *n, drop_kind kind, int channel, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void log_drop(peer_net *n, drop_kind kind, int channel, const char *fmt, ...)
 {
     uint64_t skipped;
-    if (!log_limiter_allow(&n->drop_log[kind], 1000, &skipped))
+    if (!log_limiter_allow(&n->drop_log[kind][channel], 1000, &skipped))
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -210,21 +211,21 @@ static bool accept_hello(peer_link *k, int sid, int ch)
     peer_net *n = k->net;
     const char *chn = channel_name[k->channel];
     if (ch != k->channel) {
-        log_drop(n, DROP_BAD_HELLO, "%s port: connection from %s claims channel %d; closing", chn, k->addr, ch);
+        log_drop(n, DROP_BAD_HELLO, k->channel, "%s port: connection from %s claims channel %d; closing", chn, k->addr, ch);
         return false;
     }
     if (sid == n->cfg->myid) {
-        log_drop(n, DROP_OWN_SID, "%s port: connection from %s claims our own id %d (a second server with "
+        log_drop(n, DROP_OWN_SID, k->channel, "%s port: connection from %s claims our own id %d (a second server with "
                  "myid %d?); closing", chn, k->addr, sid, sid);
         return false;
     }
     if (!zk_config_find_peer(n->cfg, sid)) {
-        log_drop(n, DROP_UNKNOWN_SID, "%s port: connection from %s claims sid %d, which is not a server.N "
+        log_drop(n, DROP_UNKNOWN_SID, k->channel, "%s port: connection from %s claims sid %d, which is not a server.N "
                  "of the configuration; closing", chn, k->addr, sid);
         return false;
     }
     if (ch == PEER_ELECTION && sid < n->cfg->myid) {
-        log_drop(n, DROP_LOWER_SID, "election port: connection from %s claims sid %d, lower than ours (%d); "
+        log_drop(n, DROP_LOWER_SID, k->channel, "election port: connection from %s claims sid %d, lower than ours (%d); "
                  "only higher sids dial us; closing", k->addr, sid, n->cfg->myid);
         return false;
     }
@@ -238,7 +239,7 @@ static bool accept_hello(peer_link *k, int sid, int ch)
          * anyone who can reach the port, must not take a member's place.
          * An empty frame makes a link whose other end is gone fail at once
          * (the real peer's next dial then gets through). */
-        log_drop(n, DROP_DUPLICATE, "%s port: connection from %s claims sid %d, which is already connected "
+        log_drop(n, DROP_DUPLICATE, k->channel, "%s port: connection from %s claims sid %d, which is already connected "
                  "from %s (two servers with the same myid?); keeping the existing link, closing the new one",
                  chn, k->addr, sid, old->addr);
         if (old->hello_done) {
@@ -256,14 +257,14 @@ static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
     peer_net *n = k->net;
     if (!k->hello_done) {
         if (len != PEER_HELLO_LEN || zk_be32(p) != PEER_MAGIC) {
-            log_drop(n, DROP_BAD_HELLO, "%s port: connection from %s sent a bad hello; closing",
+            log_drop(n, DROP_BAD_HELLO, k->channel, "%s port: connection from %s sent a bad hello; closing",
                      channel_name[k->channel], k->addr);
             return false;
         }
         int sid = (int)zk_be32(p + 4);
         int ch = (int)zk_be32(p + 8);
         if (k->sid && (k->sid != sid || ch != k->channel)) {
-            log_drop(n, DROP_WRONG_SID, "%s link to sid %d at %s: the server there says it is sid %d; closing",
+            log_drop(n, DROP_WRONG_SID, k->channel, "%s link to sid %d at %s: the server there says it is sid %d; closing",
                      channel_name[k->channel], k->sid, k->addr, sid);
             return false;
         }
@@ -349,10 +350,10 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
                 size_t limit = max_frame(k);
                 if (len > limit) {
                     if (k->hello_done)
-                        log_drop(k->net, DROP_FRAME_SIZE, "%s link of sid %d (%s): frame of %u bytes, more "
+                        log_drop(k->net, DROP_FRAME_SIZE, k->channel, "%s link of sid %d (%s): frame of %u bytes, more "
                                  "than %zu; closing", channel_name[k->channel], k->sid, k->addr, len, limit);
                     else
-                        log_drop(k->net, DROP_NOT_HELLO, "%s port: connection from %s did not start with a "
+                        log_drop(k->net, DROP_NOT_HELLO, k->channel, "%s port: connection from %s did not start with a "
                                  "hello (frame of %u bytes); closing", channel_name[k->channel], k->addr, len);
                     link_close(k);
                     return;
@@ -482,7 +483,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 /* Leave the listening socket alone for a while rather than spin on it. */
-                log_drop(n, DROP_ACCEPT, "%s port: cannot accept: %s; not accepting for %d ms",
+                log_drop(n, DROP_ACCEPT, channel, "%s port: cannot accept: %s; not accepting for %d ms",
                          channel_name[channel], g_strerror(errno), PEER_ACCEPT_PAUSE_MS);
                 loop_unwatch(n->loop, lfd);
                 n->accept_resume_ms[channel] = loop_now_ms() + PEER_ACCEPT_PAUSE_MS;
@@ -503,7 +504,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
                 peer_link *oldest = g_ptr_array_index(n->pending, i);
                 if (oldest->channel != channel)
                     continue;
-                log_drop(n, DROP_PENDING_FULL, "%s port: %d connections without a hello; dropping the "
+                log_drop(n, DROP_PENDING_FULL, channel, "%s port: %d connections without a hello; dropping the "
                          "oldest, from %s", channel_name[channel], PEER_MAX_PENDING, oldest->addr);
                 link_close(oldest);
                 break;
@@ -601,7 +602,7 @@ int peer_send(peer_net *n, int sid, int channel, const uint8_t *msg, size_t len)
     if (k->out.len - k->out_sent + len + 4 > cap) {
         /* The peer does not read: drop the link on the next tick (not
          * here, inside a send the Zab core is making). */
-        log_drop(n, DROP_OUTPUT, "%s link of sid %d (%s): %zu bytes unsent, the peer is not reading; "
+        log_drop(n, DROP_OUTPUT, channel, "%s link of sid %d (%s): %zu bytes unsent, the peer is not reading; "
                  "dropping the link", channel_name[channel], sid, k->addr, k->out.len - k->out_sent);
         k->doomed = true;
         return -1;
@@ -661,7 +662,7 @@ static void expire_links(peer_net *n, int64_t now)
             i++;
             continue;
         }
-        log_drop(n, DROP_HELLO_TIMEOUT, "%s port: connection from %s sent no hello within %" G_GINT64_FORMAT
+        log_drop(n, DROP_HELLO_TIMEOUT, k->channel, "%s port: connection from %s sent no hello within %" G_GINT64_FORMAT
                  " ms (quorumCnxnTimeoutMs); closing", channel_name[k->channel], k->addr, hello_ms);
         link_close(k);   /* removes it from pending */
     }
@@ -674,7 +675,7 @@ static void expire_links(peer_net *n, int64_t now)
             if (!k)
                 continue;
             if (k->connecting && now - k->opened_ms > n->cfg->cnx_timeout) {
-                log_drop(n, DROP_CONNECT_TIMEOUT, "%s link to sid %d at %s: connect did not complete within "
+                log_drop(n, DROP_CONNECT_TIMEOUT, ch, "%s link to sid %d at %s: connect did not complete within "
                          "%d ms (cnxTimeout); retrying", channel_name[ch], k->sid, k->addr, n->cfg->cnx_timeout);
                 link_close(k);
             } else if (k->doomed) {

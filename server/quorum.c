@@ -349,7 +349,8 @@ void quorum_on_applied(quorum *q, int64_t zxid)
     }
 }
 
-static void on_forward(quorum *q, int sid, jute_reader *r)
+/* Leader: a learner forwarded a client request; false if it does not decode. */
+static bool on_forward(quorum *q, int sid, jute_reader *r)
 {
     zk_server *s = q->s;
     int64_t session = jr_long(r);
@@ -369,7 +370,7 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
     jute_view body = jr_buffer(r);
     if (!jr_ok(r) || q->role != ZAB_LEADING) {
         g_ptr_array_free(auth, TRUE);
-        return;
+        return jr_ok(r);
     }
     if (type == ZK_OP_SYNC) {
         g_ptr_array_free(auth, TRUE);
@@ -380,13 +381,15 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
             *ps = (pending_sync){ sid, session, xid, q->last_proposed };
             g_queue_push_tail(&q->syncs, ps);
         }
-        return;
+        return true;
     }
     request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)body.ptr,
                              body.len > 0 ? (size_t)body.len : 0, timeout, auth);
+    return true;
 }
 
-static void on_touch(quorum *q, jute_reader *r)
+/* Leader: a learner's live sessions; false if the list does not decode. */
+static bool on_touch(quorum *q, jute_reader *r)
 {
     zk_server *s = q->s;
     int32_t n = jr_vector_len(r, 8);
@@ -397,6 +400,7 @@ static void on_touch(quorum *q, jute_reader *r)
         if (ss && !ss->closing)
             session_touch(&s->sessions, ss, now);
     }
+    return jr_ok(r) && n >= 0;
 }
 
 /* Session ids per TOUCH frame (512 KiB, within peer_quorum_request_limit). */
@@ -465,19 +469,27 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
         break;
     }
     case QMSG_FORWARD:
-        on_forward(q, sid, &r);
+        if (!on_forward(q, sid, &r)) {
+            drop_malformed(q, sid, channel, "FORWARD");
+            return;
+        }
         break;
     case QMSG_SYNCED: {
         int64_t session = jr_long(&r);
         int32_t xid = jr_int(&r);
         int64_t zxid = jr_long(&r);
-        if (jr_ok(&r))
-            request_on_synced(q->s, session, xid, zxid);
+        if (!jr_ok(&r)) {
+            drop_malformed(q, sid, channel, "SYNCED");
+            return;
+        }
+        request_on_synced(q->s, session, xid, zxid);
         break;
     }
     case QMSG_TOUCH:
-        if (q->role == ZAB_LEADING)
-            on_touch(q, &r);
+        if (q->role == ZAB_LEADING && !on_touch(q, &r)) {
+            drop_malformed(q, sid, channel, "TOUCH");
+            return;
+        }
         break;
     default:
         break;

@@ -1165,7 +1165,7 @@ static int read_multi(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out
             break;
         /* A reply this big cannot be sent (conn_send_frame closes the
          * connection at cnxnOutputLimitBytes): stop building it. */
-        if (out->len > (size_t)s->cfg->cnxn_output_limit_bytes)
+        if (out->len > conn_output_room(c))
             break;
         jute_writer sub;
         jw_init(&sub, 128);

@@ -192,6 +192,8 @@ void conn_before_sleep(zk_server *s);
 /* Closes connections that have not established a session within
  * nio.sessionlessCnxnTimeout of being accepted (called once per tick). */
 void conn_close_idle_handshakes(zk_server *s, int64_t now);
+/* Bytes of output c may still queue before cnxnOutputLimitBytes closes it. */
+size_t conn_output_room(const zk_conn *c);
 /* True while reading from c is stopped (backpressure), for cons. */
 bool conn_throttled(const zk_conn *c);
 
