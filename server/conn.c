@@ -38,6 +38,9 @@
 
 #include "peer.h"
 
+/* Why accepting a connection failed (one log limiter each). */
+enum { REFUSE_MAX_CNXNS, REFUSE_PER_IP, REFUSE_NO_FDS };
+
 /* Why a connection is not read (zk_conn.throttle_reason). */
 enum { THROTTLE_NONE = 0, THROTTLE_OUTPUT, THROTTLE_OUTSTANDING, THROTTLE_THROTTLER };
 
@@ -532,14 +535,14 @@ void conn_close_idle_handshakes(zk_server *s, int64_t now)
 /* ------------------------------------------------------------------ */
 /* accepting                                                           */
 
-/* Refuses an accepted socket, with a rate-limited log line. */
-static void refuse(zk_server *s, int fd, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void refuse(zk_server *s, int fd, const char *fmt, ...)
+/* Refuses an accepted socket, with a log line (at most one a second per reason). */
+static void refuse(zk_server *s, int fd, int reason, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+static void refuse(zk_server *s, int fd, int reason, const char *fmt, ...)
 {
     close(fd);
     s->cnxns_rejected++;
     uint64_t skipped;
-    if (!log_limiter_allow(&s->accept_log, 1000, &skipped))
+    if (!log_limiter_allow(&s->accept_log[reason], 1000, &skipped))
         return;
     va_list ap;
     va_start(ap, fmt);
@@ -576,7 +579,7 @@ static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
                 loop_unwatch(s->loop, lfd);
                 s->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
                 uint64_t skipped;
-                if (log_limiter_allow(&s->accept_log, 1000, &skipped))
+                if (log_limiter_allow(&s->accept_log[REFUSE_NO_FDS], 1000, &skipped))
                     LOG_WARN("Error accepting new connection: %s; not accepting for %d ms "
                              "(%u client connections open; %" G_GUINT64_FORMAT " similar lines not logged)",
                              g_strerror(err), ACCEPT_PAUSE_MS, g_hash_table_size(s->conns), skipped);
@@ -600,13 +603,13 @@ static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
         }
         guint open_cnxns = g_hash_table_size(s->conns);
         if (s->max_cnxns > 0 && open_cnxns >= (guint)s->max_cnxns) {
-            refuse(s, fd, "Too many connections %u - max is %d (maxCnxns and the file descriptor limit); "
+            refuse(s, fd, REFUSE_MAX_CNXNS, "Too many connections %u - max is %d (maxCnxns and the file descriptor limit); "
                    "refused /%s:%d", open_cnxns, s->max_cnxns, addr, port);
             continue;
         }
         int per_ip = GPOINTER_TO_INT(g_hash_table_lookup(s->conns_per_ip, addr));
         if (s->cfg->max_client_cnxns > 0 && per_ip >= s->cfg->max_client_cnxns) {
-            refuse(s, fd, "Too many connections from /%s - max is %d", addr, s->cfg->max_client_cnxns);
+            refuse(s, fd, REFUSE_PER_IP, "Too many connections from /%s - max is %d", addr, s->cfg->max_client_cnxns);
             continue;
         }
         zk_conn *c = g_new0(zk_conn, 1);

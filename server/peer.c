@@ -51,7 +51,7 @@
 typedef enum {
     DROP_NOT_HELLO, DROP_BAD_HELLO, DROP_UNKNOWN_SID, DROP_OWN_SID, DROP_LOWER_SID, DROP_DUPLICATE,
     DROP_WRONG_SID, DROP_HELLO_TIMEOUT, DROP_PENDING_FULL, DROP_FRAME_SIZE, DROP_OUTPUT,
-    DROP_CONNECT_TIMEOUT, DROP_ACCEPT, DROP_KINDS
+    DROP_CONNECT_TIMEOUT, DROP_ACCEPT, DROP_REFUSED, DROP_KINDS
 } drop_kind;
 
 typedef struct peer_link {
@@ -332,6 +332,10 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
                                         : MIN(k->in_cap - k->in_len, (size_t)4 + PEER_HELLO_LEN - k->in_len);
             ssize_t r = recv(k->fd, k->in + k->in_len, want, 0);
             if (r == 0) {
+                if (!k->inbound && !k->hello_done)
+                    log_drop(k->net, DROP_REFUSED, k->channel, "%s link to sid %d at %s: closed before its hello "
+                             "came back: refused (is another server running with myid %d?)",
+                             channel_name[k->channel], k->sid, k->addr, k->net->cfg->myid);
                 link_close(k);
                 return;
             }

@@ -142,7 +142,7 @@ struct zk_server {
     GQueue resume;           /* zk_conn* to re-check before sleeping (a reference each) */
     GQueue doomed;           /* zk_conn* to close before sleeping (a reference each) */
     int64_t accept_resume_ms;/* accepting paused (no file descriptors) until then; 0 = not */
-    log_limiter accept_log;
+    log_limiter accept_log[3];/* per refusal reason (conn.c REFUSE_*) */
     uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
     bool serving;            /* false after a fatal log error: refuse writes */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
