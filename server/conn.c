@@ -527,6 +527,7 @@ void conn_close_idle_handshakes(zk_server *s, int64_t now)
         LOG_INFO("closing connection %s:%d: no session established within %d ms "
                  "(nio.sessionlessCnxnTimeout; %" G_GUINT64_FORMAT " bytes received)",
                  c->addr, c->port, s->cfg->sessionless_cnxn_timeout, (guint64)c->in_len);
+        s->sessionless_expired++;
         conn_close(c, NULL);
     }
     g_ptr_array_free(idle, TRUE);

@@ -144,6 +144,7 @@ struct zk_server {
     int64_t accept_resume_ms;/* accepting paused (no file descriptors) until then; 0 = not */
     log_limiter accept_log[3];/* per refusal reason (conn.c REFUSE_*) */
     uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
+    uint64_t sessionless_expired; /* closed without a session in time (mntr sessionless_connections_expired) */
     bool serving;            /* false after a fatal log error: refuse writes */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     server_role role;

@@ -129,6 +129,10 @@ class Member:
                 out[int(m.group(1))] = (int(m.group(2), 16), line.strip())
         return out
 
+    def mntr(self, key):
+        m = re.search(rf"^zk_{key}\t(-?\d+)", self.four_letter("mntr"), re.M)
+        return int(m.group(1)) if m else None
+
     def mode(self):
         m = re.search(r"^Mode: (\w+)", self.four_letter("srvr"), re.M)
         return m.group(1) if m else "none"
@@ -374,8 +378,8 @@ class Suite:
         """The well-behaved client's connection reads (cons shows OP_READ)."""
         port = self.good.local_port()
         c = self.target.cons()
-        if port in c:
-            check(c[port][0] & 1, f"the good client's connection is throttled: {c[port][1]}")
+        check(port in c, f"the good client's connection ({port}) is not in the target's cons: {sorted(c)[:10]}")
+        check(c[port][0] & 1, f"the good client's connection is throttled: {c[port][1]}")
 
     def finish(self):
         time.sleep(0.5)
@@ -495,6 +499,8 @@ def attack_slowloris(suite, offsets):
         s.close()
     check(len(closed) == 2 * n + 1, f"only {len(closed)} of {2 * n + 1} slow connections were closed in 12 s")
     t.wait_log(offsets[t.sid], r"no session established within \d+ ms \(nio\.sessionlessCnxnTimeout")
+    expired = t.mntr("sessionless_connections_expired")
+    check(expired is not None and expired >= 2 * n, f"mntr sessionless_connections_expired {expired}")
     leader = suite.leader()
     check(leader is not None, "no leader")
     leader.wait_log(offsets[leader.sid], rf"Expiring session 0x{sid:x}")
@@ -537,13 +543,15 @@ def attack_many_connections(suite, offsets, max_cnxns):
     t.wait_log(offsets[t.sid], rf"Too many connections \d+ - max is {max_cnxns}")
     check(refused >= 100 - 2, f"only {refused} of {total} connections refused (maxCnxns {max_cnxns})")
     check(len(socks) >= max_cnxns - 10, f"only {len(socks)} sessions accepted")
-    suite.good_not_throttled()
     for s in socks:
         s.close()
     time.sleep(0.5)
     fresh, _ = raw_session(t.cport)
     fresh.close()
-    return (f"one address: {alive} of 70 kept (maxClientCnxns 60); {len(socks)} sessions from "
+    suite.good_not_throttled()
+    rejected = t.mntr("connection_rejected")
+    check(rejected is not None and rejected >= refused + 10, f"mntr connection_rejected {rejected}")
+    return (f"mntr connection_rejected {rejected}; one address: {alive} of 70 kept (maxClientCnxns 60); {len(socks)} sessions from "
             f"{len(sources)} addresses, {refused} refused (maxCnxns {max_cnxns}); a fresh client connects after")
 
 
