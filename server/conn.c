@@ -197,7 +197,7 @@ void conn_request_end(zk_server *s, zk_conn *c)
     if (c && c->outstanding > 0)
         c->outstanding--;
     if (c && !c->closed && c->throttle_reason != THROTTLE_NONE && c->throttle_reason != THROTTLE_OUTPUT &&
-        read_blocker(c) == THROTTLE_NONE)
+        read_blocker(c) != c->throttle_reason)
         queue_resume(c);
     /* The global condition just lifted: every connection held back by it is
      * re-checked (each then reads at most until it blocks again). */
@@ -316,7 +316,10 @@ static void flush_out(zk_conn *c)
             return;
         }
     }
-    if (c->throttle_reason == THROTTLE_OUTPUT && read_blocker(c) == THROTTLE_NONE)
+    /* Below the throttle: re-checked before sleeping (if something else
+     * holds it back now, it moves to the queue that will wake it). */
+    if (c->throttle_reason == THROTTLE_OUTPUT &&
+        pending_output(c) < (size_t)c->srv->cfg->cnxn_output_throttle_bytes)
         queue_resume(c);
     conn_update_interest(c);
 }
@@ -495,7 +498,10 @@ void conn_before_sleep(zk_server *s)
         g_queue_init(&s->resume);
         while ((c = g_queue_pop_head(&batch))) {
             c->resume_queued = false;
-            if (!c->closed && conn_throttled(c) && read_blocker(c) == THROTTLE_NONE) {
+            int why = c->closed || !conn_throttled(c) ? THROTTLE_NONE : read_blocker(c);
+            if (why != THROTTLE_NONE) {
+                conn_throttle(c, why);   /* to the queue that wakes it */
+            } else if (!c->closed && conn_throttled(c)) {
                 conn_unthrottle(c);
                 conn_update_interest(c);
                 conn_ref(c);
