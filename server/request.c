@@ -1027,8 +1027,8 @@ static void drain_waiting(zk_conn *c)
             break;
         g_queue_pop_head(&c->waiting);
         process_request(c->srv, req);
-        if (c->closed)
-            break;
+        if (c->closed || c->close_pending)
+            break;   /* a doomed connection's replies would be dropped: the rest go when it closes */
     }
 }
 
