@@ -15,7 +15,7 @@
 # before/peak/after).  Under SAN=1 the phases are shorter and the floods
 # smaller.  ATTACKS=name,name runs only those (for debugging).
 source "$(dirname "$0")/cluster.sh"
-# zkserver's own bounds and log lines (Apache has most of them not).
+# zkserver's own bounds and log lines (Apache lacks most of them).
 [ "$ZK_IMPL" = zkserver ] || { log "skipped: zkserver-specific"; exit 0; }
 
 if [ "${SAN:-0}" = 1 ]; then

@@ -14,7 +14,7 @@
 # and that every acknowledged write is on every replica; it prints each
 # attack's figures.  ATTACKS=name,name runs only those (for debugging).
 source "$(dirname "$0")/cluster.sh"
-# zkserver's own bounds and log lines (Apache has most of them not).
+# zkserver's own bounds and log lines (Apache lacks most of them).
 [ "$ZK_IMPL" = zkserver ] || { log "skipped: zkserver-specific"; exit 0; }
 
 [ "${SAN:-0}" = 1 ] && short=--short || short=
