@@ -560,9 +560,19 @@ static void refuse(zk_server *s, int fd, int reason, const char *fmt, ...)
     g_free(msg);
 }
 
-static bool out_of_descriptors(int err)
+int conn_accept(int lfd, struct sockaddr_storage *ss, bool *no_fds)
 {
-    return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
+    *no_fds = false;
+    for (;;) {
+        socklen_t sl = sizeof *ss;
+        int fd = accept4(lfd, (struct sockaddr *)ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            return fd;
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        *no_fds = errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM;
+        return -1;
+    }
 }
 
 static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
@@ -571,14 +581,12 @@ static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
     zk_server *s = ctx;
     for (;;) {
         struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        bool no_fds;
+        int fd = conn_accept(lfd, &ss, &no_fds);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return;
-            if (out_of_descriptors(errno)) {
+            if (no_fds) {
                 /* The pending connection stays in the backlog: stop polling
                  * the listening socket for a while instead of spinning on it
                  * (Apache's AcceptThread.pauseAccept). */

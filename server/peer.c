@@ -480,12 +480,10 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
     int channel = lfd == n->listen_fd[PEER_ELECTION] ? PEER_ELECTION : PEER_QUORUM;
     for (;;) {
         struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(lfd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        bool no_fds;
+        int fd = conn_accept(lfd, &ss, &no_fds);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            if (no_fds) {
                 /* Leave the listening socket alone for a while rather than spin on it. */
                 log_drop(n, DROP_ACCEPT, channel, "%s port: cannot accept: %s; not accepting for %d ms",
                          channel_name[channel], g_strerror(errno), PEER_ACCEPT_PAUSE_MS);

@@ -168,6 +168,11 @@ struct zk_server {
 /* --- conn.c --- */
 /* Opens the client port; returns 0 or -1 with *err. */
 int conn_listen(zk_server *s, char **err);
+/* Accepts one connection (non-blocking, close-on-exec) from listening socket
+ * lfd into *ss, retrying EINTR/ECONNABORTED.  Returns the socket, or -1 with
+ * errno set and *no_fds true if the process or system is out of descriptors
+ * or memory for it (the caller should stop polling lfd for a while). */
+int conn_accept(int lfd, struct sockaddr_storage *ss, bool *no_fds);
 /* Queues bytes of a frame (the 4-byte length is added) and arms writing. */
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len);
 /* Queues raw bytes without framing (4lw output). */

@@ -38,6 +38,7 @@ import time
 from kazoo.client import KazooClient, KazooState
 from kazoo.retry import KazooRetry
 
+import fourlw_exact as fx  # send_word only
 import zkwire as zw
 
 PEER_MAGIC = 0x7A6B6673
@@ -106,19 +107,11 @@ class Member:
             time.sleep(0.1)
 
     def four_letter(self, word, timeout=5.0):
-        out = b""
+        """The whole reply to a four-letter word ("" if none)."""
         try:
-            s = socket.create_connection(("127.0.0.1", self.cport), timeout=timeout)
-            s.sendall(word.encode())
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                out += b
-            s.close()
+            return fx.send_word(self.cport, word, timeout).decode("utf-8", "replace")
         except OSError:
-            pass
-        return out.decode("utf-8", "replace")
+            return ""
 
     def cons(self):
         """{port: (interest_ops, line)} of cons (127.0.0.x connections)."""
@@ -374,6 +367,13 @@ class Suite:
             self.failed = True
         return ok
 
+    def fresh_client_works(self):
+        """After an attack: a new session on the target is established, and
+        the good client's connection reads."""
+        fresh, _ = raw_session(self.target.cport)
+        fresh.close()
+        self.good_not_throttled()
+
     def good_not_throttled(self):
         """The well-behaved client's connection reads (cons shows OP_READ)."""
         port = self.good.local_port()
@@ -546,9 +546,7 @@ def attack_many_connections(suite, offsets, max_cnxns):
     for s in socks:
         s.close()
     time.sleep(0.5)
-    fresh, _ = raw_session(t.cport)
-    fresh.close()
-    suite.good_not_throttled()
+    suite.fresh_client_works()
     rejected = t.mntr("connection_rejected")
     check(rejected is not None and rejected >= refused + 10, f"mntr connection_rejected {rejected}")
     return (f"mntr connection_rejected {rejected}; one address: {alive} of 70 kept (maxClientCnxns 60); {len(socks)} sessions from "
@@ -578,9 +576,7 @@ def attack_emfile(suite, offsets):
         for s in socks:
             s.close()
     time.sleep(0.5)
-    fresh, _ = raw_session(t.cport)
-    fresh.close()
-    suite.good_not_throttled()
+    suite.fresh_client_works()
     return f"{nfds} fds open, limit {nfds + 20}: accept paused, server CPU {100 * cpu:.0f}% meanwhile; accepts again after"
 
 
