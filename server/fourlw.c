@@ -452,6 +452,9 @@ static void word_srst(word_ctx *w)
     if (s->quorum && s->role == SERVER_LEADING)
         quorum_reset_stats(s->quorum);
     server_reset_stats(s);
+    /* ServerMetrics.resetAll: the mntr counters too */
+    s->cnxns_rejected = 0;
+    s->sessionless_expired = 0;
     g_string_append(w->out, "Server stats reset.\n");
 }
 
