@@ -11,13 +11,16 @@
  *                  (peer_set_leader) and keeps re-dialling; the leader
  *                  accepts any number of learners.
  * Every connection starts with a hello frame naming the sender's sid and the
- * channel; afterwards each frame is a 4-byte big-endian length + payload.
+ * channel; afterwards each frame is a 4-byte big-endian length + payload
+ * (an empty frame is a probe, ignored by the receiver).  peer.c bounds what
+ * a connection may make a replica do (see the comment at its top).
  * A link is FIFO; when it breaks, what was in flight is lost and the owner
  * is told (lost callback) — exactly the model the Zab simulation assumes.
  */
 #ifndef ZK_PEER_H
 #define ZK_PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +28,10 @@
 #include "loop.h"
 
 enum { PEER_ELECTION = 0, PEER_QUORUM = 1 };
+
+/* Inbound connections per port that have not sent their hello yet; past
+ * this the oldest one is dropped. */
+#define PEER_MAX_PENDING 16
 
 typedef struct peer_net peer_net;
 
@@ -51,18 +58,23 @@ int peer_connected(const peer_net *n, int sid, int channel);
 void peer_set_leader(peer_net *n, int leader_sid);
 /* Closes the link to sid on channel (the lost callback is called). */
 void peer_drop(peer_net *n, int sid, int channel);
-/* The parsing of what arrives on a link, for the socket code here and the
- * fuzz harness: the sid a hello frame (12 bytes: magic "zkfs", sid,
- * channel) names, or -1 if it is no hello, names another channel, an sid
- * not in cfg's server.N lines, or this server itself. */
-int peer_hello_parse(const zk_config *cfg, int channel, const uint8_t *p, size_t len);
+/* The parsing of what arrives on a link, shared by the socket code here
+ * and the fuzz harness (the policy on top, which sids a link may claim,
+ * stays in peer.c): a hello frame is 12 bytes, magic "zkfs", sid, channel;
+ * false if p is no hello. */
+bool peer_hello_decode(const uint8_t *p, size_t len, int *sid, int *channel);
 /* The next frame in buf[0..avail): returns the bytes it takes (length
  * prefix included) with *frame and *len set, 0 if it is not complete yet,
- * -1 if its length is refused (over 1 GiB). */
-long peer_frame_next(const uint8_t *buf, size_t avail, const uint8_t **frame, size_t *len);
+ * -1 if its length is over limit. */
+long peer_frame_next(const uint8_t *buf, size_t avail, size_t limit, const uint8_t **frame, size_t *len);
 /* Periodic work: re-dial missing links (call from the loop timer). */
 void peer_tick(peer_net *n);
 /* Bytes queued to sid on channel and not yet written (for back-pressure). */
 size_t peer_backlog(const peer_net *n, int sid, int channel);
+/* The largest frame a leader accepts from a learner (FORWARD, TOUCH, Zab):
+ * jute.maxbuffer for the request plus 2 MiB for the connection's
+ * identities (bounded by AUTH_MAX_ID_BYTES) and the headers.  Learners
+ * never send more. */
+size_t peer_quorum_request_limit(const zk_config *cfg);
 
 #endif

@@ -94,10 +94,10 @@ void qmsg_write_synced(jute_writer *w, int64_t session_id, int32_t xid, int64_t 
     jw_long(w, zxid);
 }
 
-void qmsg_write_touch(jute_writer *w, const GArray *ids)
+void qmsg_write_touch(jute_writer *w, const int64_t *ids, guint n)
 {
     jw_int(w, QMSG_TOUCH);
-    jw_int(w, (int32_t)ids->len);
-    for (guint i = 0; i < ids->len; i++)
-        jw_long(w, g_array_index(ids, int64_t, i));
+    jw_int(w, (int32_t)n);
+    for (guint i = 0; i < n; i++)
+        jw_long(w, ids[i]);
 }

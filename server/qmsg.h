@@ -55,7 +55,7 @@ void qmsg_write_forward(jute_writer *w, int64_t session_id, int32_t xid, int32_t
                         int32_t timeout, const GPtrArray *auth, const uint8_t *body,
                         size_t body_len);
 void qmsg_write_synced(jute_writer *w, int64_t session_id, int32_t xid, int64_t zxid);
-/* ids: a GArray of int64 session ids. */
-void qmsg_write_touch(jute_writer *w, const GArray *ids);
+/* ids: n session ids. */
+void qmsg_write_touch(jute_writer *w, const int64_t *ids, guint n);
 
 #endif

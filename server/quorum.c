@@ -415,8 +415,14 @@ static void on_touch(quorum *q, const qmsg *m)
     }
 }
 
-/* Learner: sessions with a local connection are alive; tell the leader. */
-static void send_touches(quorum *q)
+/* Session ids per TOUCH frame (512 KiB, within peer_quorum_request_limit). */
+#define TOUCH_MAX_SESSIONS 65536
+
+/* Learner: the sessions whose clients sent something (a request or a ping)
+ * since `since` are alive; tell the leader (Apache's LearnerSessionTracker
+ * touch table).  A connected but silent client keeps nothing alive: its
+ * session expires after its timeout, as on the leader. */
+static void send_touches(quorum *q, int64_t since)
 {
     zk_server *s = q->s;
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -425,26 +431,42 @@ static void send_touches(quorum *q)
     g_hash_table_iter_init(&it, s->conns);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         zk_conn *c = v;
-        if (c->state == CONN_ESTABLISHED && c->session_id)
+        if (c->state == CONN_ESTABLISHED && c->session_id && c->last_frame_ms >= since)
             g_array_append_val(ids, c->session_id);
     }
-    if (ids->len) {
+    for (guint from = 0; from < ids->len; from += TOUCH_MAX_SESSIONS) {
+        guint n = MIN(ids->len - from, TOUCH_MAX_SESSIONS);
         jute_writer w;
-        jw_init(&w, 16 + 8 * ids->len);
-        qmsg_write_touch(&w, ids);
+        jw_init(&w, 16 + 8 * n);
+        qmsg_write_touch(&w, &g_array_index(ids, int64_t, from), n);
         send_kind(q, q->leader, &w);
         jw_free(&w);
     }
     g_array_free(ids, TRUE);
 }
 
+/* A peer sent something that does not decode: it is not one of us (or is
+ * broken); its link goes. */
+static void drop_malformed(quorum *q, int sid, int channel, const char *what)
+{
+    static log_limiter limiter;
+    uint64_t skipped;
+    if (log_limiter_allow(&limiter, 1000, &skipped))
+        LOG_WARN("malformed %s from server %d; dropping its %s link (%" G_GUINT64_FORMAT " more not logged)",
+                 what, sid, channel == PEER_ELECTION ? "election" : "quorum", skipped);
+    peer_drop(q->net, sid, channel);
+}
+
 static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, size_t len)
 {
-    (void)channel;
     quorum *q = ctx;
     qmsg m;
     if (!qmsg_decode(msg, len, &m)) {
-        LOG_WARN("malformed peer frame (%zu bytes) from server %d", len, sid);
+        drop_malformed(q, sid, channel, m.kind == QMSG_ZAB ? "Zab message" : "frame");
+        return;
+    }
+    if (channel == PEER_ELECTION && m.kind != QMSG_ZAB) {
+        drop_malformed(q, sid, channel, "frame");
         return;
     }
     switch (m.kind) {
@@ -639,8 +661,9 @@ void quorum_tick(quorum *q)
         peer_tick(q->net);
     }
     if (quorum_learner_serving(q) && now - q->last_touch_ms >= q->s->cfg->tick_time / 2) {
+        int64_t since = q->last_touch_ms;
         q->last_touch_ms = now;
-        send_touches(q);
+        send_touches(q, since);
     }
     flush_deferred(q);
 }

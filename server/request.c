@@ -81,10 +81,29 @@ static const char *op_stat_name(int32_t type)
     }
 }
 
+/* The request of a client connection enters the pipeline: it counts as
+ * outstanding (globalOutstandingLimit) until answered or dropped. */
+static void request_count(zk_request *req)
+{
+    if (req->conn && !req->counted) {
+        req->counted = true;
+        conn_request_begin(req->conn);
+    }
+}
+
+static void request_uncount(zk_request *req)
+{
+    if (req->counted) {
+        req->counted = false;
+        conn_request_end(req->conn->srv, req->conn);
+    }
+}
+
 static void request_free(zk_request *req)
 {
     if (!req)
         return;
+    request_uncount(req);
     if (req->conn)
         conn_unref(req->conn);
     if (req->owns_auth && req->auth)
@@ -146,10 +165,7 @@ static void reply_done(zk_server *s, zk_request *req, int64_t zxid, const char *
     c->last_zxid = zxid;
     c->last_op = op;
     c->last_response_ms = now;
-    if (c->outstanding > 0)
-        c->outstanding--;
-    if (s->outstanding > 0)
-        s->outstanding--;
+    request_uncount(req);
     server_record_latency(s, c, now - req->recv_ms);
 }
 
@@ -914,8 +930,7 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len)
                                       false);
         req->session_timeout = timeout;
         req->from_connect = true;
-        c->outstanding++;
-        s->outstanding++;
+        request_count(req);
         process_request(s, req);
         return;
     }
@@ -963,11 +978,15 @@ static void handle_auth(zk_server *s, zk_conn *c, int32_t xid, const zk_auth_pac
     int rc = ZAUTHFAILED;
     if (jute_view_eq(ap->scheme, "digest") && ap->auth.len >= 0) {
         char *digest = acl_digest(ap->auth.ptr ? ap->auth.ptr : "", (size_t)ap->auth.len);
+        bool added = true;
         if (s->cfg->super_digest && strcmp(digest, s->cfg->super_digest) == 0)
-            auth_add(c->auth, "super", "");
-        auth_add(c->auth, "digest", digest);
+            added = auth_add(c->auth, "super", "");
+        added = added && auth_add(c->auth, "digest", digest);
         g_free(digest);
-        rc = ZOK;
+        rc = added ? ZOK : ZAUTHFAILED;
+        if (!added)
+            LOG_WARN("connection %s:%d holds too many identities (at most %d, %u bytes); "
+                     "refusing another", c->addr, c->port, AUTH_MAX_IDS, AUTH_MAX_ID_BYTES);
     } else if (jute_view_eq(ap->scheme, "ip")) {
         auth_add(c->auth, "ip", c->addr);
         rc = ZOK;
@@ -1045,8 +1064,7 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
                                   false);
     if (rh.type == ZK_OP_SYNC && s->quorum && quorum_learner_serving(s->quorum))
         req->is_write = true;   /* a learner's sync goes through the leader */
-    c->outstanding++;
-    s->outstanding++;
+    request_count(req);
     if (g_queue_is_empty(&c->waiting) && (req->is_write || c->writes_in_flight == 0))
         process_request(s, req);
     else
@@ -1061,8 +1079,8 @@ static void drain_waiting(zk_conn *c)
             break;
         g_queue_pop_head(&c->waiting);
         process_request(c->srv, req);
-        if (c->closed)
-            break;
+        if (c->closed || c->close_pending)
+            break;   /* a doomed connection's replies would be dropped: the rest go when it closes */
     }
 }
 
@@ -1212,6 +1230,10 @@ static int read_multi(zk_server *s, zk_conn *c, const zk_multi *m, jute_writer *
 {
     for (int i = 0; i < m->n; i++) {
         const zk_sub_op *op = &m->ops[i];
+        /* A reply this big cannot be sent (conn_send_frame closes the
+         * connection at cnxnOutputLimitBytes): stop building it. */
+        if (out->len > conn_output_room(c))
+            break;
         if ((op->type != ZK_OP_GETDATA && op->type != ZK_OP_GETCHILDREN) ||
             op->u.path_watch.path.len < 0) {
             write_multi_end(out);
@@ -1593,8 +1615,7 @@ static void reply_for(zk_server *s, zk_request *req, const txn_result *res)
         /* A ConnectRequest's session, or a client's createSession frame on
          * its established session, which Apache answers with another
          * ConnectResponse (finishSessionInit). */
-        if (c->outstanding > 0) c->outstanding--;
-        if (s->outstanding > 0) s->outstanding--;
+        request_uncount(req);
         c->last_op = "SESS";
         finish_session_init(s, c, !c->closed && res->err == ZOK);
         return;
@@ -1737,11 +1758,8 @@ void request_on_conn_closed(zk_conn *c)
     watch_remove_watcher(s->tree->data_watches, c);
     watch_remove_watcher(s->tree->child_watches, c);
     zk_request *req;
-    while ((req = g_queue_pop_head(&c->waiting))) {
-        if (s->outstanding > 0)
-            s->outstanding--;
-        request_free(req);
-    }
+    while ((req = g_queue_pop_head(&c->waiting)))
+        request_free(req);   /* no longer outstanding */
     zk_session *ss = session_get(&s->sessions, c->session_id);
     if (ss && ss->conn == c)
         ss->conn = NULL;
@@ -1810,24 +1828,6 @@ void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, con
     process_request(s, req);
 }
 
-/* NIOServerCnxnFactory: a connection that has not established a session
- * within sessionlessCnxnTimeout (10 s) is closed. */
-static void close_idle_handshakes(zk_server *s, int64_t now)
-{
-    GHashTableIter ci;
-    gpointer ck, cv;
-    GPtrArray *idle = g_ptr_array_new();
-    g_hash_table_iter_init(&ci, s->conns);
-    while (g_hash_table_iter_next(&ci, &ck, &cv)) {
-        zk_conn *c = cv;
-        if (c->state == CONN_HANDSHAKE && now - c->established_ms > 10000)
-            g_ptr_array_add(idle, c);
-    }
-    for (guint i = 0; i < idle->len; i++)
-        conn_close(g_ptr_array_index(idle, i), "no session established within 10 s");
-    g_ptr_array_free(idle, TRUE);
-}
-
 /* SessionTracker: sessions past their deadline are closed through the
  * pipeline (a replicated closeSession). */
 static void expire_sessions(zk_server *s, int64_t now)
@@ -1855,7 +1855,7 @@ void request_tick(zk_server *s)
     if (boundary) {
         int32_t tick = s->cfg->tick_time > 0 ? s->cfg->tick_time : 2000;
         s->next_expiry_check_ms = (now / tick + 1) * tick;
-        close_idle_handshakes(s, now);
+        conn_close_idle_handshakes(s, now);
     }
     /* Sessions and containers are the leader's business in an ensemble. */
     if (s->quorum && !quorum_can_propose(s->quorum))

@@ -388,6 +388,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             slot_send(&s, sl, k, p, len, true);
             break;
         }
+        /* what the event loop does before it sleeps: connections whose
+         * backpressure lifted read on, those over their output limit close */
+        conn_before_sleep(&s);
+        for (int j = 0; j < SLOTS; j++)
+            drain_output(&slots[j]);
     }
     make_durable(&s, &sh, slots);
     check_state(&s, &sh);

@@ -11,7 +11,7 @@
  *   action = tag & 7, sid = (tag >> 3) % 6:
  *   0, 1  one frame from sid (a qmsg: kind + body)
  *   2     bytes on a link from sid: the first frame must be a hello, then
- *         frames (peer_hello_parse / peer_frame_next, as peer.c)
+ *         frames (peer_hello_decode / peer_frame_next, as peer.c)
  *   3     time passes: bytes[0..1] ms (big-endian), then zab_tick
  *   4     the log is durable up to what was appended
  *   5     the quorum link to sid broke
@@ -69,7 +69,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
     zk_log_enabled = false;
-    /* the peer list that peer_hello_parse checks (myid is set per input) */
+    /* the peer list the hello checks use (myid is set per input) */
     char tmpl[] = "/tmp/zkfuzz-peer.XXXXXX";
     char *dir = mkdtemp(tmpl);
     char *myid = dir ? g_build_filename(dir, "myid", NULL) : NULL;
@@ -330,7 +330,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             while (b->len > 0) {
                 const uint8_t *frame;
                 size_t flen;
-                long took = peer_frame_next(b->data + off, b->len - off, &frame, &flen);
+                long took = peer_frame_next(b->data + off, b->len - off,
+                                            hello[sid] ? peer_quorum_request_limit(&cfg) : 12, &frame, &flen);
                 if (took < 0) {
                     off = b->len;      /* peer.c closes the link */
                     hello[sid] = false;
@@ -340,12 +341,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     break;
                 off += (size_t)took;
                 if (!hello[sid]) {
-                    int who = peer_hello_parse(&cfg, PEER_QUORUM, frame, flen);
-                    FZ_CHECK(who < 0 || (is_member(who) && who != h.me), "hello from sid %d accepted", who);
-                    if (who < 0) {
+                    int who, ch;
+                    /* peer.c's acceptance: a hello, on this channel, from
+                     * another member */
+                    if (!peer_hello_decode(frame, flen, &who, &ch) || ch != PEER_QUORUM ||
+                        !zk_config_find_peer(&cfg, who) || who == h.me) {
                         off = b->len;   /* closed */
                         break;
                     }
+                    FZ_CHECK(is_member(who), "hello from sid %d accepted", who);
                     hello[sid] = true;
                     continue;
                 }
