@@ -67,7 +67,9 @@ static void conn_update_interest(zk_conn *c)
     if (c->closed || c->memory)
         return;
     int mask = 0;
-    if (!c->close_after_flush && !c->close_pending && !conn_throttled(c))
+    /* CONN_CLOSING: a session being settled (its frames wait in the
+     * socket, as Apache's disableRecv), or a connection on its way out */
+    if (!c->close_after_flush && !c->close_pending && !conn_throttled(c) && c->state != CONN_CLOSING)
         mask |= LOOP_READABLE;
     if (pending_output(c) > 0 && !c->close_pending)
         mask |= LOOP_WRITABLE;
@@ -181,6 +183,12 @@ static void queue_resume(zk_conn *c)
     c->resume_queued = true;
     conn_ref(c);
     g_queue_push_tail(&c->srv->resume, c);
+}
+
+void conn_resume(zk_conn *c)
+{
+    conn_update_interest(c);
+    queue_resume(c);
 }
 
 void conn_request_begin(zk_conn *c)
@@ -365,7 +373,8 @@ static void parse_input(zk_conn *c)
 {
     zk_server *s = c->srv;
     size_t off = 0;
-    while (!c->closed && !c->close_after_flush && !c->close_pending && c->in_len - off >= 4) {
+    while (!c->closed && !c->close_after_flush && !c->close_pending && c->state != CONN_CLOSING &&
+           c->in_len - off >= 4) {
         uint32_t word = zk_be32(c->in + off);
         if (!c->first_bytes_seen) {
             c->first_bytes_seen = true;
@@ -503,7 +512,7 @@ void conn_before_sleep(zk_server *s)
             int why = c->closed || !conn_throttled(c) ? THROTTLE_NONE : read_blocker(c);
             if (why != THROTTLE_NONE) {
                 conn_throttle(c, why);   /* to the queue that wakes it */
-            } else if (!c->closed && conn_throttled(c)) {
+            } else if (!c->closed && (conn_throttled(c) || c->in_len > 0)) {
                 conn_unthrottle(c);
                 conn_update_interest(c);
                 conn_ref(c);

@@ -880,10 +880,15 @@ static void finish_session_init(zk_server *s, zk_conn *c, bool valid)
     conn_send_frame(c, w.buf, w.len);
     jw_free(&w);
     if (valid) {
+        bool settling = c->state == CONN_CLOSING;
         c->state = CONN_ESTABLISHED;
         zk_session *ss = session_get(&s->sessions, c->session_id);
         if (ss)
             ss->conn = c;
+        /* Frames the client sent behind its ConnectRequest waited (Apache
+         * stops reading until the session exists, then reads on). */
+        if (settling)
+            conn_resume(c);
     } else {
         LOG_INFO("Invalid session 0x%" G_GINT64_MODIFIER "x for client %s:%d, probably expired",
                  c->session_id, c->addr, c->port);

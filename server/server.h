@@ -213,6 +213,9 @@ void conn_receive(zk_conn *c, const uint8_t *p, size_t len);
  */
 void conn_request_begin(zk_conn *c);
 void conn_request_end(zk_server *s, zk_conn *c);
+/* c may read again (its session is established): reading resumes, and
+ * what it already sent is parsed before the loop sleeps. */
+void conn_resume(zk_conn *c);
 /* Before the loop sleeps: closes connections over their output limit,
  * resumes reading from connections whose throttle lifted (parsing what they
  * already sent), and resumes accepting after a file-descriptor shortage. */

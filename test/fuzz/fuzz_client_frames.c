@@ -143,19 +143,32 @@ static void check_frame(slot *sl, const uint8_t *f, size_t len)
                      ev.state == ZK_STATE_SYNC_CONNECTED, "event type %d state %d", ev.type, ev.state);
         return;
     }
-    int i = find_pending(sl, h.xid);
-    FZ_CHECK(i >= 0, "reply for xid %d that this connection never sent (err %d)", h.xid, h.err);
-    int32_t op = g_array_index(sl->pending, pending, i).op;
-    g_array_remove_index(sl->pending, (guint)i);
-    if (h.err != ZOK || !decodable_op(op))
-        return;
-    zkc_arena arena;
-    zkc_arena_init(&arena);
-    zkc_result res;
-    memset(&res, 0, sizeof res);
-    bool ok = zkc_decode_reply(op, &r, &arena, NULL, &res);
-    zkc_arena_clear(&arena);
-    FZ_CHECK(ok, "the client library cannot decode the server's ZOK reply to op %d (%zu bytes)", op, len);
+    /* The request it answers: one this connection sent with that xid (a
+     * client may reuse xids, and auth, sasl and unknown opcodes are
+     * answered at once, ahead of requests queued behind a write), for
+     * which this reply is well-formed. */
+    size_t body_at = r.pos;
+    for (int i = find_pending(sl, h.xid); i >= 0 && (guint)i < sl->pending->len; i++) {
+        const pending *p = &g_array_index(sl->pending, pending, i);
+        if (h.xid == ZK_XID_PING ? p->op != ZK_OP_PING : p->xid != h.xid)
+            continue;
+        bool ok = true;
+        if (h.err == ZOK && decodable_op(p->op)) {
+            zkc_arena arena;
+            zkc_arena_init(&arena);
+            zkc_result res;
+            memset(&res, 0, sizeof res);
+            r.pos = body_at;
+            ok = zkc_decode_reply(p->op, &r, &arena, NULL, &res);
+            zkc_arena_clear(&arena);
+        }
+        if (ok) {
+            g_array_remove_index(sl->pending, (guint)i);
+            return;
+        }
+    }
+    FZ_CHECK(false, "a reply (xid %d, err %d, %zu bytes) that answers no request of this connection "
+             "(none sent with that xid, or the client library cannot decode it)", h.xid, h.err, len);
 }
 
 /* Takes what the server sent on the slot and checks it. */

@@ -58,7 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t myid_len = fz_rest(&in, &myid);
     if (!g_file_set_contents(myid_path, (const char *)myid, (gssize)myid_len, NULL))
         abort();
-    char *cfg_text = g_strdup_printf("%.*s\ndataDir=%s\n", (int)text_len, (const char *)text, data_dir);
+    /* two newlines: a fuzzed text ending in a line continuation swallows one */
+    char *cfg_text = g_strdup_printf("%.*s\n\ndataDir=%s\n", (int)text_len, (const char *)text, data_dir);
     char *jvm = g_strndup((const char *)flags, flags_len);
     zk_config cfg;
     char *err = NULL;

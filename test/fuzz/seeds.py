@@ -99,9 +99,9 @@ def client_frames(out):
         frames.append(case.body if case.op is None else struct.pack('>ii', 1000, case.op) + case.body)
         write(out, 'client_frames', 'catalogue-' + case.name.replace('/', '_').replace(' ', '_'),
               session(frames))
-    for name, payload in md.connect_cases():
+    for name, payload, extra in md.connect_cases():
         write(out, 'client_frames', 'catalogue-' + name.replace('/', '_').replace(' ', '_'),
-              rec(FRAME, 0, payload) + rec(DURABLE, 0))
+              rec(FRAME, 0, payload) + rec(RAW, 0, extra) + rec(DURABLE, 0))
     for word in ('stat', 'srvr', 'cons', 'dump', 'wchc', 'wchp', 'wchs', 'mntr', 'conf', 'envi',
                  'ruok', 'crst', 'srst', 'isro', 'dirs', 'gtmk'):
         write(out, 'client_frames', '4lw-' + word, rec(RAW, 3, word.encode()))

@@ -294,7 +294,12 @@ def connect_cases():
                                            f_str(bytes(16)), f_bool(False)])))
     out.append(('connect/protocol-version-99', join([f_int(99)] + fields[1:])))
     out.append(('connect/read-only', join(fields[:-1] + [f_bool(True)])))
-    return out
+    return [(name, payload, b'') for name, payload in out] + [
+        # requests pipelined behind the ConnectRequest, before its response:
+        # Apache stops reading until the session exists, then serves them
+        ('connect/pipelined-requests', join(fields),
+         zw.frame(zw.enc_request(1, OP['exists'], zw.enc_path_watch('/'))) +
+         zw.frame(zw.enc_request(2, OP['getChildren'], zw.enc_path_watch('/zookeeper'))))]
 
 
 # ------------------------------------------------------------- one side
@@ -457,19 +462,26 @@ class Side:
             obs['connection'] = 'closed or open'
         return obs
 
-    def run_connect(self, payload):
-        """A fresh connection whose first frame is payload."""
+    def run_connect(self, payload, extra=b''):
+        """A fresh connection whose first frame is payload (then the raw
+        bytes extra, in the same write)."""
         m0 = self.next_zxid()
         sock = socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
         c = zw.Conn(self.host, self.port, io_timeout=IO_TIMEOUT)
         c.sock = sock
-        sock.sendall(zw.frame(payload))
+        sock.sendall(zw.frame(payload) + extra)
         obs = {}
         try:
             p = c.recv_payload(IO_TIMEOUT)
             d = zw.decode_connect_response(p)
             obs['response'] = (d['protocolVersion'], d['timeOut'], d['sessionId'] != 0,
                                len(d['passwd'] or b''), d['readOnly'])
+            if extra:
+                got = []
+                for _ in range(extra.count(b'\x00\x00\x00\x03') + extra.count(b'\x00\x00\x00\x08')):
+                    r = zw.Reader(c.recv_payload(IO_TIMEOUT))
+                    got.append((r.int(), r.long() >= 0, r.int()))
+                obs['pipelined'] = got
             if d['sessionId']:
                 c.session_id = d['sessionId']
                 try:
@@ -528,12 +540,12 @@ def main():
                 print('  A: %s' % oa)
                 print('  B: %s' % ob)
                 return 1
-    for name, payload in connect_cases():
+    for name, payload, extra in connect_cases():
         if args.only and not re.search(args.only, name):
             continue
         try:
-            oa = a.run_connect(payload)
-            ob = b.run_connect(payload)
+            oa = a.run_connect(payload, extra)
+            ob = b.run_connect(payload, extra)
         except (socket.timeout, OSError) as e:
             print('case %s: a server stopped answering: %s' % (name, e))
             return 2
