@@ -90,17 +90,11 @@ static bool decodable_op(int32_t op)
     }
 }
 
-/* Index of the oldest pending request a reply with this xid answers (a
- * ping is answered with xid -2 whatever its own xid was). */
-static int find_pending(const slot *sl, int32_t xid)
+/* True if pending request p may be the one a reply with this xid answers
+ * (a ping is answered with xid -2 whatever its own xid was). */
+static bool may_answer(const pending *p, int32_t xid)
 {
-    for (guint i = 0; xid == ZK_XID_PING && i < sl->pending->len; i++)
-        if (g_array_index(sl->pending, pending, i).op == ZK_OP_PING)
-            return (int)i;
-    for (guint i = 0; i < sl->pending->len; i++)
-        if (g_array_index(sl->pending, pending, i).xid == xid)
-            return (int)i;
-    return -1;
+    return p->xid == xid || (xid == ZK_XID_PING && p->op == ZK_OP_PING);
 }
 
 static bool is_connect_response(const slot *sl, const uint8_t *f, size_t len)
@@ -148,9 +142,9 @@ static void check_frame(slot *sl, const uint8_t *f, size_t len)
      * answered at once, ahead of requests queued behind a write), for
      * which this reply is well-formed. */
     size_t body_at = r.pos;
-    for (int i = find_pending(sl, h.xid); i >= 0 && (guint)i < sl->pending->len; i++) {
+    for (guint i = 0; i < sl->pending->len; i++) {
         const pending *p = &g_array_index(sl->pending, pending, i);
-        if (h.xid == ZK_XID_PING ? p->op != ZK_OP_PING : p->xid != h.xid)
+        if (!may_answer(p, h.xid))
             continue;
         bool ok = true;
         if (h.err == ZOK && decodable_op(p->op)) {
@@ -163,7 +157,7 @@ static void check_frame(slot *sl, const uint8_t *f, size_t len)
             zkc_arena_clear(&arena);
         }
         if (ok) {
-            g_array_remove_index(sl->pending, (guint)i);
+            g_array_remove_index(sl->pending, i);
             return;
         }
     }
