@@ -74,6 +74,13 @@ bin/zkfs-san: $(SANOBJ)/zkfs/main.o $(ZKFS_SANOBJ) $(LIB_SANOBJ)
 
 san: bin/zkserver-san bin/zkfs-san
 
+# Chaos-test tools (test/chaos/): the disk-fault shim (LD_PRELOAD), the
+# NFQUEUE packet delayer and the C workload client.
+CHAOS_TOOLS := build/chaos/libfaultfs.so
+build/chaos/libfaultfs.so: test/chaos/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -o $@ $< -ldl
+
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
 	@./tools/install-deps.sh
@@ -88,7 +95,7 @@ unit-san: $(UNIT_SAN_BIN)
 # The whole suite against bin/zkserver, then the tests that drive the most
 # server code again against the ASan+UBSan build (the harness fails a test
 # whose server log holds a sanitizer report).
-integration: all bin/zkserver-san bin/zkfs-san
+integration: all bin/zkserver-san bin/zkfs-san $(CHAOS_TOOLS)
 	@./test/run-integration.sh
 	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify'
 
