@@ -75,13 +75,28 @@ static uint32_t read_epoch(zk_server *s, const char *name)
     return v;
 }
 
+/* write(2) until all of buf is written (a short write is not an error). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 /* Writes a small file durably: temp file, fsync, rename, fsync the dir. */
 static void write_durably(zk_server *s, const char *name, const char *content)
 {
     char *p = epoch_path(s, name);
     char *tmp = g_strconcat(p, ".tmp", NULL);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, content, strlen(content)) != (ssize_t)strlen(content) || fsync(fd) < 0) {
+    if (fd < 0 || write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
         LOG_ERROR("cannot write %s: %s", tmp, g_strerror(errno));
         if (fd >= 0)
             close(fd);
