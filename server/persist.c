@@ -206,13 +206,40 @@ int persist_recover(zk_server *s, bool replay_log, char **err)
     return 0;
 }
 
+void persist_stop_on_log_failure(zk_server *s, const char *err)
+{
+    if (s->log_fatal)
+        return;
+    LOG_ERROR("FATAL: transaction log failure: %s; stopping the server: nothing of the failed batch"
+              " is acknowledged, and %s. Restart it once the disk is fixed: it recovers from what"
+              " is on disk%s", err ? err : "?",
+              s->quorum ? "this member's Zab state no longer matches its log"
+                        : "after a failed fsync the file's contents are unknown",
+              s->quorum ? " and catches up from the leader" : "");
+    s->log_fatal = true;
+    s->serving = false;
+    request_abort_inflight(s);
+    loop_stop(s->loop);
+}
+
 void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
 {
     (void)l; (void)fd; (void)events;
     zk_server *s = ctx;
     int64_t durable = 0;
     char *err = NULL;
+    if (s->log_fatal)
+        return;
     if (txnlog_flush_complete(s->log, &durable, &err) < 0) {
+        if (s->quorum || txnlog_failed(s->log)) {
+            /* In an ensemble the Zab core already counts the dropped
+             * records as logged: going on would ACK later zxids over the
+             * gap.  After a failed fsync nothing may be written to the
+             * file again.  Either way: stop. */
+            persist_stop_on_log_failure(s, err);
+            g_free(err);
+            return;
+        }
         LOG_ERROR("transaction log write failed: %s; refusing writes until it succeeds again",
                   err ? err : "?");
         g_free(err);

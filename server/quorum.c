@@ -160,7 +160,7 @@ static void wait_log_idle(quorum *q)
             if (durable > q->deferred_durable)
                 q->deferred_durable = durable;
         } else {
-            LOG_ERROR("transaction log write failed: %s", err ? err : "?");
+            persist_stop_on_log_failure(s, err);
         }
         g_free(err);
     }

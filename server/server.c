@@ -73,14 +73,15 @@ static void before_sleep(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
-    txnlog_flush_start(s->log);
+    if (!s->log_fatal)
+        txnlog_flush_start(s->log);
 }
 
 static void on_tick(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
-    if (!s->serving && !txnlog_flush_in_flight(s->log)) {
+    if (!s->serving && !s->log_fatal && !txnlog_flush_in_flight(s->log)) {
         /* After a log failure, writes are tried again: the log cut the
          * failed batch off, so a new attempt is safe. */
         s->serving = true;
@@ -211,6 +212,6 @@ int server_run(zk_config *cfg)
     tree_free(s.tree);
     session_table_destroy(&s.sessions);
     g_free(s.data_dir);
-    LOG_INFO("stopped");
-    return 0;
+    LOG_INFO("stopped%s", s.log_fatal ? " after a transaction log failure" : "");
+    return s.log_fatal ? 3 : 0;
 }

@@ -119,7 +119,8 @@ struct zk_server {
     GQueue forwarded;        /* learner: zk_request* sent to the leader, in order */
     GHashTable *conns;       /* fd -> zk_conn* */
     GHashTable *conns_per_ip;/* ip string -> count */
-    bool serving;            /* false after a fatal log error: refuse writes */
+    bool serving;            /* false after a log write error: refuse writes */
+    bool log_fatal;          /* the log failed for good: the server is stopping */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     server_role role;
     bool stopping;
@@ -202,6 +203,11 @@ void persist_maybe_snapshot(zk_server *s, bool force);
 void persist_check_snapshot(zk_server *s);
 /* Event-loop callback for the log's completion fd. */
 void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx);
+/* The log cannot be written safely any more (a failed fsync; in an ensemble
+ * any failed batch): logs a FATAL line naming err, aborts everything in
+ * flight (nothing of it is acknowledged) and stops the event loop;
+ * server_run then returns 3.  No later flush is started or reported. */
+void persist_stop_on_log_failure(zk_server *s, const char *err);
 
 /* --- fourlw.c --- */
 /* If `word` is a four-letter word, answers it on c and returns true. */

@@ -71,6 +71,7 @@ struct txnlog {
     int64_t durable_zxid;
     bool roll_requested;
     bool in_flight;
+    bool failed;            /* a batch failed and the log went into the failed state */
     int event_fd;
 
     /* Writer state: used by the writer thread while a batch is in flight,
@@ -540,7 +541,13 @@ static int writer_create_file(txnlog *l, txnlog_batch *b)
         batch_fail(b, r, "cannot %s of new log file %s", step, path);
         close(fd);
         unlink(path);
-        fsync_dir(l->dir);
+        if (strcmp(step, "sync") == 0) {
+            /* After a failed fsync nothing on this disk is trusted again. */
+            l->broken_msg = g_strdup_printf("%s; the log is in a failed state until restart",
+                                            b->error_msg);
+        } else {
+            fsync_dir(l->dir);
+        }
         g_free(path);
         return -1;
     }
@@ -613,7 +620,23 @@ static void writer_process(txnlog *l, txnlog_batch *b)
         return;
     }
 
-    /* Failure: no part of this batch may survive. */
+    if (strcmp(step, "fdatasync") == 0) {
+        /* An fsync error leaves the file in an unknown state: the kernel
+         * may have dropped the dirty pages and a second fsync would report
+         * success for data that never reached the disk ("fsyncgate").  The
+         * file is neither cut nor synced again: the log goes into the
+         * failed state and its owner must stop; the next start recovers
+         * from what really is on disk. */
+        batch_fail(b, r, "cannot fdatasync batch of zxids 0x%" PRIx64 "..0x%" PRIx64 " at offset %" PRIu64,
+                   (uint64_t)b->first_zxid, (uint64_t)b->last_zxid, start);
+        l->broken_msg = g_strdup_printf("%s; the log is in a failed state until restart", b->error_msg);
+        close(l->write_fd);
+        l->write_fd = -1;
+        g_free(b->new_path);
+        b->new_path = NULL;
+        return;
+    }
+    /* A write failed (nothing was synced): no part of this batch may survive. */
     if (b->new_path) {
         batch_fail(b, r, "cannot %s %s", step, b->new_path);
         close(l->write_fd);
@@ -788,11 +811,18 @@ int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err)
             l->roll_requested = true;
         g_byte_array_set_size(l->queue, 0);
         l->last_zxid = l->durable_zxid;
+        if (l->broken_msg)
+            l->failed = true;
         rc = -1;
     }
     *durable_zxid = l->durable_zxid;
     batch_free(b);
     return rc;
+}
+
+bool txnlog_failed(const txnlog *l)
+{
+    return l->failed;
 }
 
 int64_t txnlog_last_zxid(const txnlog *l)

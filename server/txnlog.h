@@ -99,14 +99,26 @@ bool txnlog_flush_in_flight(const txnlog *l);
  * Consumes a finished flush (call when the event fd is readable; a call
  * with nothing finished returns 0 and leaves things unchanged).  Returns 0
  * and sets *durable_zxid to the highest zxid now on disk; or -1 with *err
- * (g_strdup'd) if the write or fdatasync failed.  On failure the batch has
- * been cut off the file again (so no record of it can be recovered), the
- * failed batch and everything queued behind it are dropped, and
+ * (g_strdup'd) if the batch could not be made durable.  Either way the
+ * failed batch and everything queued behind it are dropped and
  * txnlog_last_zxid() falls back to the durable zxid; already durable
- * records are untouched.  If even the cut-off fails, the log goes into a
- * failed state in which every later flush fails; restart to recover.
+ * records are untouched.
+ *   - A write (or preallocation) failed, e.g. ENOSPC: the batch has been
+ *     cut off the file again (nothing of it can be recovered) and a later
+ *     flush may succeed.
+ *   - An fdatasync failed (or the cut-off did): the file's contents are
+ *     unknown, since the kernel may have dropped the unwritten pages and
+ *     a second fsync could not tell.  The file is not touched again; the
+ *     log is in the failed state (txnlog_failed() is true) in which every
+ *     later flush fails.  The owner must stop and recover at the next
+ *     start from what is really on disk (records of the failed batch may
+ *     or may not be there; none of them was acknowledged).
  */
 int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err);
+
+/* True once a flush failed in a way that leaves the log in the failed
+ * state (see txnlog_flush_complete): stop and restart. */
+bool txnlog_failed(const txnlog *l);
 
 /* Highest zxid appended (queued, in flight or durable); 0 if none. */
 int64_t txnlog_last_zxid(const txnlog *l);
