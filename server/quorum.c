@@ -5,10 +5,11 @@
  *   QMSG_ZAB      a zab_msg (zab_wire.h)                    both channels
  *   QMSG_FORWARD  learner -> leader: a client request       quorum channel
  *   QMSG_SYNCED   leader -> learner: a forwarded sync is    quorum channel
- *                 answered (everything before it committed)
+ *                 answered with the zxid to apply first
  *   QMSG_TOUCH    learner -> leader: sessions kept alive    quorum channel
- * The quorum channel is FIFO, so a SYNCED follows the COMMITs of every
- * proposal made before the sync reached the leader.
+ * The quorum channel is FIFO, so a SYNCED follows the PROPOSALs of every
+ * transaction made before the sync reached the leader and precedes the
+ * PROPOSALs (and COMMITs) of every later one.
  */
 #include "quorum.h"
 
@@ -26,13 +27,6 @@
 
 enum { QMSG_ZAB = 1, QMSG_FORWARD = 2, QMSG_SYNCED = 3, QMSG_TOUCH = 4 };
 
-typedef struct pending_sync {
-    int origin_sid;
-    int64_t session_id;
-    int32_t xid;
-    int64_t wait_zxid;
-} pending_sync;
-
 struct quorum {
     zk_server *s;
     zab *z;
@@ -42,7 +36,6 @@ struct quorum {
     uint32_t epoch;
     bool serving;
     int64_t last_proposed;
-    GQueue syncs;            /* leader: pending_sync* waiting for a commit */
     int64_t last_touch_ms;
     int64_t deferred_durable;  /* durability seen inside a callback */
     int64_t leading_since_ms;  /* when this leader started serving */
@@ -193,7 +186,6 @@ static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
     request_on_commit(q->s, zxid, txn, len);
-    quorum_on_applied(q, zxid);
 }
 
 static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len)
@@ -241,9 +233,6 @@ static void set_serving(quorum *q, bool serving)
         }
         g_list_free(conns);
         request_abort_inflight(s);
-        pending_sync *ps;
-        while ((ps = g_queue_pop_head(&q->syncs)))
-            g_free(ps);
         return;
     }
     /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
@@ -354,16 +343,6 @@ static void send_synced(quorum *q, int sid, int64_t session, int32_t xid, int64_
     jw_free(&w);
 }
 
-void quorum_on_applied(quorum *q, int64_t zxid)
-{
-    pending_sync *ps;
-    while ((ps = g_queue_peek_head(&q->syncs)) && ps->wait_zxid <= zxid) {
-        g_queue_pop_head(&q->syncs);
-        send_synced(q, ps->origin_sid, ps->session_id, ps->xid, ps->wait_zxid);
-        g_free(ps);
-    }
-}
-
 static void on_forward(quorum *q, int sid, jute_reader *r)
 {
     zk_server *s = q->s;
@@ -387,14 +366,19 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
         return;
     }
     if (type == ZK_OP_SYNC) {
+        /* Answered at once with the zxid the learner must apply first: the
+         * last one proposed (or applied).  Its PROPOSAL already went down
+         * the same FIFO link, and every later proposal goes after this
+         * SYNCED, so the learner learns the sync point before it applies
+         * anything proposed after the sync reached the leader.  (Answering
+         * only once that zxid was applied here put the SYNCED behind a
+         * COMMIT covering later proposals: the learner then applied a
+         * later write while the sync still headed its queue of forwarded
+         * requests, lost that write's reply and answered none after it.) */
         g_ptr_array_free(auth, TRUE);
-        if (q->last_proposed <= s->tree->last_processed_zxid) {
-            send_synced(q, sid, session, xid, s->tree->last_processed_zxid);
-        } else {
-            pending_sync *ps = g_new(pending_sync, 1);
-            *ps = (pending_sync){ sid, session, xid, q->last_proposed };
-            g_queue_push_tail(&q->syncs, ps);
-        }
+        int64_t upto = q->last_proposed > s->tree->last_processed_zxid ? q->last_proposed
+                                                                        : s->tree->last_processed_zxid;
+        send_synced(q, sid, session, xid, upto);
         return;
     }
     request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)body.ptr,
@@ -515,7 +499,6 @@ quorum *quorum_new(zk_server *s, char **err)
     q->s = s;
     q->role = ZAB_LOOKING;
     q->leader = -1;
-    g_queue_init(&q->syncs);
     quorum_reset_stats(q);
     q->npeers = (int)cfg->peers->len;
     q->peers = g_new0(zab_peer, q->npeers);
@@ -567,9 +550,6 @@ void quorum_free(quorum *q)
         return;
     peer_net_free(q->net);
     zab_free(q->z);
-    pending_sync *ps;
-    while ((ps = g_queue_pop_head(&q->syncs)))
-        g_free(ps);
     g_free(q->peers);
     g_free(q);
 }
@@ -666,7 +646,7 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
             else
                 st->synced_followers++;
         }
-        st->pending_syncs = (int)g_queue_get_length((GQueue *)&q->syncs);
+        st->pending_syncs = 0;   /* learners' syncs are answered at once (on_forward) */
         st->leader_uptime_ms = q->serving && q->leading_since_ms ? loop_now_ms() - q->leading_since_ms : 0;
         st->proposal_count = q->proposal_count;
     }
