@@ -197,7 +197,7 @@ static void read_in(zk_conn *c)
         ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
-            c->last_activity_ms = loop_now_ms();
+            c->last_activity_ms = c->last_recv_ms = loop_now_ms();
             conn_ref(c);
             parse_input(c);
             bool gone = c->closed;
@@ -267,6 +267,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
         c->last_latency = 0;
         c->established_ms = loop_now_ms();
         c->last_activity_ms = c->established_ms;
+        c->last_recv_ms = c->established_ms;
         c->wall_connected_ms = loop_wall_ms();
         if (ss.ss_family == AF_INET) {
             struct sockaddr_in *a = (struct sockaddr_in *)&ss;

@@ -398,8 +398,13 @@ static void on_touch(quorum *q, jute_reader *r)
     }
 }
 
-/* Learner: sessions with a local connection are alive; tell the leader. */
-static void send_touches(quorum *q)
+/* Learner: tells the leader which sessions are alive: those whose client
+ * sent something (a request or a ping) since the last report, `since`.  A
+ * connection that is merely open proves nothing: a client cut off by a
+ * partition leaves it open for as long as TCP does not notice, and its
+ * session must still expire after its timeout (as in Apache, where a
+ * learner touches a session for each packet it receives). */
+static void send_touches(quorum *q, int64_t since)
 {
     zk_server *s = q->s;
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -408,7 +413,7 @@ static void send_touches(quorum *q)
     g_hash_table_iter_init(&it, s->conns);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         zk_conn *c = v;
-        if (c->state == CONN_ESTABLISHED && c->session_id)
+        if (c->state == CONN_ESTABLISHED && c->session_id && c->last_recv_ms >= since)
             g_array_append_val(ids, c->session_id);
     }
     if (ids->len) {
@@ -618,8 +623,8 @@ void quorum_tick(quorum *q)
         peer_tick(q->net);
     }
     if (quorum_learner_serving(q) && now - q->last_touch_ms >= q->s->cfg->tick_time / 2) {
+        send_touches(q, q->last_touch_ms);
         q->last_touch_ms = now;
-        send_touches(q);
     }
     flush_deferred(q);
 }

@@ -90,6 +90,7 @@ typedef struct zk_conn {
     int outstanding;         /* requests received, not yet answered */
     bool first_bytes_seen;   /* the 4lw sniff is done */
     int64_t last_activity_ms;/* monotonic: last read or write */
+    int64_t last_recv_ms;    /* monotonic: last bytes received from the client */
     int64_t wall_connected_ms;
 } zk_conn;
 
