@@ -32,7 +32,7 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san
+.PHONY: all clean test unit unit-san integration deps run san chaos
 all: $(PROGRAMS)
 
 $(OBJ)/%.o: %.c
@@ -76,10 +76,29 @@ san: bin/zkserver-san bin/zkfs-san
 
 # Chaos-test tools (test/chaos/): the disk-fault shim (LD_PRELOAD), the
 # NFQUEUE packet delayer and the C workload client.
-CHAOS_TOOLS := build/chaos/libfaultfs.so
+CHAOS_TOOLS := build/chaos/libfaultfs.so build/chaos/nfq-delay build/chaos/chaos-client
 build/chaos/libfaultfs.so: test/chaos/faultfs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -o $@ $< -ldl
+
+build/chaos/nfq-delay: test/chaos/nfq_delay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O2 -o $@ $< $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || echo -lnetfilter_queue)
+
+build/chaos/chaos-client: $(OBJ)/test/chaos/chaos_client.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# Randomized fault schedules against a real ensemble in network namespaces
+# (docs/chaos-testing.md), after the torn-tail test at every byte offset
+# and every disk-fault scenario.  CHAOS_SECONDS (default 600) or
+# CHAOS_SCHEDULES, CHAOS_SEED to replay one schedule (CHAOS_SKIP_FIXED=1
+# skips the two fixed tests); CHAOS_SAN=1 uses bin/zkserver-san.
+chaos: all bin/zkserver-san $(CHAOS_TOOLS)
+	@if [ "$(CHAOS_SKIP_FIXED)" != 1 ]; then \
+	  TORN_CUT_STEP=1 TORN_STEP=1 nice -n 10 bash test/integration/test_torn_tail.sh && \
+	  DISK_FAULTS_ALL=1 nice -n 10 bash test/integration/test_disk_faults.sh; fi
+	@nice -n 10 /usr/bin/python3 test/chaos/chaos.py
 
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
@@ -97,7 +116,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san bin/zkfs-san $(CHAOS_TOOLS)
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|chaos'
 
 .SECONDARY:
 

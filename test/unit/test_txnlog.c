@@ -366,6 +366,81 @@ static void test_torn_tail_partial_record(void **state)
     g_free(path);
 }
 
+/* Removes every file of fx->dir (the directory stays). */
+static void empty_dir(fixture *fx)
+{
+    GDir *d = g_dir_open(fx->dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        char *p = g_build_filename(fx->dir, name, NULL);
+        unlink(p);
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+}
+
+/* A torn last record at every byte offset, both as a file that ends there
+ * (cut) and as one whose bytes from there on are zeros (preallocated space
+ * the write never reached): the log opens, keeps exactly the records
+ * before the last one, says where it cut whenever a byte of the record
+ * survived, and takes new appends. */
+static void test_torn_tail_every_offset(void **state)
+{
+    fixture *fx = *state;
+    uint64_t start = frame_offset(1, 5), end = start + frame_size(5);
+    for (int zero_fill = 0; zero_fill <= 1; zero_fill++) {
+        for (uint64_t off = start; off < end; off++) {
+            empty_dir(fx);
+            g_string_truncate(fx->messages, 0);
+            int64_t last;
+            txnlog *l = open_log(fx, &last);
+            append_range(l, 1, 5);
+            commit(l);
+            txnlog_close(l);
+            char *path = log_file(fx, 1);
+            /* Only a cut after a non-zero byte of the record is visible: a
+             * prefix of zeros (the high bytes of the length) reads like
+             * the preallocated space after a clean end. */
+            bool visible = false;
+            {
+                uint8_t rec[64];
+                int fd = open(path, O_RDONLY);
+                assert_true(fd >= 0 && end - start <= sizeof rec);
+                assert_int_equal(pread(fd, rec, (size_t)(end - start), (off_t)start), (ssize_t)(end - start));
+                close(fd);
+                for (uint64_t i = 0; i < off - start; i++)
+                    visible = visible || rec[i] != 0;
+            }
+            if (zero_fill) {
+                uint8_t zeros[64] = { 0 };
+                assert_true(end - off <= sizeof zeros);
+                patch_file(path, off, zeros, (size_t)(end - off));
+            } else {
+                assert_int_equal(truncate(path, (off_t)off), 0);
+            }
+            l = open_log(fx, &last);
+            assert_int_equal(last, 4);
+            assert_replay_range(l, 0, 4);
+            if (visible) {
+                char *expect = g_strdup_printf("%s: torn tail at offset %" PRIu64, path, start);
+                if (!strstr(fx->messages->str, expect))
+                    fail_msg("offset %" PRIu64 " (zero fill %d): no torn-tail message in: %s", off,
+                             zero_fill, fx->messages->str);
+                g_free(expect);
+            }
+            append_range(l, 5, 6);
+            commit(l);
+            txnlog_close(l);
+            l = open_log(fx, &last);
+            assert_int_equal(last, 6);
+            assert_replay_range(l, 0, 6);
+            txnlog_close(l);
+            g_free(path);
+        }
+    }
+}
+
 static void test_torn_tail_garbage(void **state)
 {
     fixture *fx = *state;
@@ -747,6 +822,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_one_fsync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_partial_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_bad_crc_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses, setup, teardown),
