@@ -402,10 +402,9 @@ class Schedule:
             def heal():
                 r.set_faults("")
                 if kind in ("disk-eio", "disk-enospc"):
-                    if r.running() and r.proc.poll() is None:
-                        # Nothing was written meanwhile (no load reached it)?
-                        # Only a member that saw a failed batch must stop.
-                        pass
+                    if r.running():
+                        # No batch of it failed meanwhile: it goes on.
+                        r.expect_exit = False
                     elif r.proc is not None and r.proc.returncode not in (3, -9):
                         self.anomaly(f"replica {r.i} exited with status {r.proc.returncode} after "
                                      f"{kind}, expected 3 (FATAL log failure)")
@@ -560,8 +559,12 @@ class Schedule:
                 r.signal(signal.SIGCONT)
                 if not r.running():
                     r.start()
+            healed = time.monotonic()
             if not self.wait_ready(60):
                 self.anomaly(f"no recovery within 60 s after healing everything: {self.modes()}")
+            else:
+                self.recovery_s = round(time.monotonic() - healed, 1)
+                self.log(f"recovered {self.recovery_s} s after the last heal: {self.modes()}")
             time.sleep(2.5)        # load on a healed ensemble
             self.stop_workloads()
             self.monitor_stop.set()
@@ -595,6 +598,7 @@ class Schedule:
     def summary(self):
         ops = sum(v for k, v in self.counts.items())
         return {"seed": self.seed, "faults": [f[1] for f in self.faults], "checked": dict(self.counts),
+                "recovery_s": getattr(self, "recovery_s", None),
                 "operations": ops, "anomalies": list(self.anomalies),
                 "seconds": round(time.monotonic() - self.t_start, 1)}
 
@@ -695,7 +699,9 @@ def main():
     for s in results:
         for name, n in s["checked"].items():
             checks[name] = checks.get(name, 0) + n
+    recoveries = [s["recovery_s"] for s in results if s.get("recovery_s") is not None]
     summary = {"schedules": len(results), "faults": sum(faults.values()), "faults_by_kind": faults,
+               "max_recovery_s": max(recoveries) if recoveries else None,
                "checks": checks, "operations_checked": total_ops, "anomalies": total_anom,
                "seconds": round(time.monotonic() - started), "server": run.server_name,
                "first_seed": args.seed}
