@@ -24,7 +24,8 @@ and the checkers (checkers.py) run over the histories and the final state
 of every replica.  Every schedule prints its seed and the command that
 replays it (the same faults and workload choices; process timing differs).
 Exit status 1 if any schedule found an anomaly; its directory (histories,
-server logs, schedule) is kept and named.
+server logs, schedule) is kept and named.  The run's totals stay in
+/tmp/zkchaos.*/summary.json.
 """
 
 import argparse
@@ -32,6 +33,7 @@ import ctypes
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -72,6 +74,13 @@ INTERRUPTED = threading.Event()
 
 def now_ns():
     return time.monotonic_ns()
+
+
+def pause(secs):
+    """Sleeps; a SIGTERM/SIGINT ends the run from here (the handler only
+    sets INTERRUPTED: raising from inside a library call could be lost)."""
+    if INTERRUPTED.wait(secs):
+        raise KeyboardInterrupt
 
 die_with_parent = netns.die_with_parent
 
@@ -222,7 +231,7 @@ class Schedule:
             modes = [r.mode() for r in self.replicas]
             if modes.count("leader") == 1 and modes.count("follower") == N - 1:
                 return True
-            time.sleep(0.3)
+            pause(0.3)
         return False
 
     def modes(self):
@@ -386,7 +395,7 @@ class Schedule:
         if kind == "crash-all":
             for r in self.replicas:
                 r.kill9()
-            time.sleep(rnd.uniform(0.2, 1.5))
+            pause(rnd.uniform(0.2, 1.5))
             for r in self.replicas:
                 r.start()
             return "kill -9 of every replica, all restarted", lambda: None
@@ -420,7 +429,7 @@ class Schedule:
 
     def run_nemeses(self):
         end = time.monotonic() + self.duration
-        time.sleep(2.0)
+        pause(2.0)
         short = self.run.args.short
         while time.monotonic() < end - 3:
             kind = self.rnd.choice(NEMESES)
@@ -431,10 +440,10 @@ class Schedule:
             what, heal = self.nemesis(kind, length)
             self.faults.append((round(time.monotonic() - self.t_start, 1), kind, what))
             self.log(f"fault: {what} for {length:.1f} s")
-            time.sleep(length)
+            pause(length)
             heal()
             self.check_unexpected_exits()
-            time.sleep(self.rnd.uniform(0.3, 1.0) if short else self.rnd.uniform(0.5, 2.5))
+            pause(self.rnd.uniform(0.3, 1.0) if short else self.rnd.uniform(0.5, 2.5))
 
     def check_unexpected_exits(self):
         for r in self.replicas:
@@ -447,6 +456,8 @@ class Schedule:
         from ensemble_util import connect, sync_all
         trees, finals = {}, {}
         for r in self.replicas:
+            if INTERRUPTED.is_set():
+                raise KeyboardInterrupt
             try:
                 zk = connect(f"{r.addr}:{CLIENT_PORT}", timeout=8.0)
                 # Every replica must take a write and a sync after recovery.
@@ -524,20 +535,33 @@ class Schedule:
                 except OSError:
                     watch_files[name] = []
         note("watch streams", checkers.watch_streams(watch_files, czxid))
-        final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
-        note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph))
         logs = {}
         for r in self.replicas:
             with open(r.log, errors="replace") as f:
                 logs[r.i] = f.read()
+        final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
+        note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph,
+                                               self.leader_starts(logs)))
         note("leaders", checkers.leaders(logs))
         for i, text in logs.items():
             if "ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text or "runtime error:" in text:
                 self.anomaly(f"sanitizer report in replica {i}'s log")
 
     # ---- the whole schedule --------------------------------------------------------
+    def leader_starts(self, logs):
+        """Monotonic ns of every 'leading epoch N with a synced quorum' line
+        (server logs carry local wall-clock times with ms)."""
+        out = []
+        for text in logs.values():
+            for m in re.finditer(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \[zkserver\] INFO - leading epoch",
+                                 text, re.M):
+                wall = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
+                out.append(self.mono0 + int((wall - self.wall0) * 1e9))
+        return out
+
     def execute(self):
         self.t_start = time.monotonic()
+        self.wall0, self.mono0 = time.time(), time.monotonic_ns()
         self.log(f"start: {N} replicas ({self.run.server_name}), {self.duration} s of faults; "
                  f"replay: {self.run.replay_cmd(self.seed)}")
         self.replicas = [Replica(self, i) for i in range(1, N + 1)]
@@ -565,7 +589,7 @@ class Schedule:
             else:
                 self.recovery_s = round(time.monotonic() - healed, 1)
                 self.log(f"recovered {self.recovery_s} s after the last heal: {self.modes()}")
-            time.sleep(2.5)        # load on a healed ensemble
+            pause(2.5)        # load on a healed ensemble
             self.stop_workloads()
             self.monitor_stop.set()
             mon.join(timeout=10)
@@ -644,7 +668,6 @@ def main():
 
     def on_signal(sig, frame):
         INTERRUPTED.set()
-        raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     results = []
@@ -655,6 +678,8 @@ def main():
         enter_netns(run.net.ctl)
         k = 0
         while True:
+            if INTERRUPTED.is_set():
+                raise KeyboardInterrupt
             if args.schedules and k >= args.schedules:
                 break
             if not args.schedules and time.monotonic() - started + args.duration + 25 > args.seconds and k > 0:
@@ -668,7 +693,11 @@ def main():
             except KeyboardInterrupt:
                 raise
             except Exception as e:  # noqa: BLE001 - a broken schedule is an anomaly, not a crash
+                if INTERRUPTED.is_set():
+                    raise KeyboardInterrupt
                 sch.anomaly(f"the schedule itself failed: {type(e).__name__}: {e}")
+            if INTERRUPTED.is_set():
+                raise KeyboardInterrupt
             s = sch.summary()
             results.append(s)
             verdict = "ok" if not s["anomalies"] else f"{len(s['anomalies'])} ANOMALIES"
@@ -711,8 +740,6 @@ def main():
           f"({', '.join(f'{k} {v}' for k, v in sorted(faults.items()))}), "
           f"{total_ops} operations and states checked, {total_anom} anomalies, "
           f"{summary['seconds']} s; summary in {run.root}/summary.json")
-    if not failed and not args.keep:
-        shutil.rmtree(run.root, ignore_errors=True)
     print(f"chaos: {len(results) - sum(1 for s in results if s['anomalies'])} passed, "
           f"{sum(1 for s in results if s['anomalies'])} failed")
     return 1 if failed else 0
