@@ -58,6 +58,24 @@ static void run_for(double seconds)
         sleep_ms(50);
 }
 
+/* A handle on hosts (4 s sessions, hosts shuffled); NULL after a message. */
+static zkc *open_client(const char *hosts, int request_timeout_ms, zkc_watcher_fn watcher)
+{
+    zkc_options o;
+    zkc_options_init(&o);
+    o.hosts = hosts;
+    o.session_timeout_ms = 4000;
+    o.request_timeout_ms = request_timeout_ms;
+    o.watcher = watcher;
+    o.shuffle_hosts = true;
+    char *err = NULL;
+    zkc *zk = zkc_open(&o, &err);
+    if (!zk)
+        fprintf(stderr, "chaos-client: %s\n", err ? err : "cannot open");
+    g_free(err);
+    return zk;
+}
+
 /* ---- watch ------------------------------------------------------------ */
 
 static void watch_cb(zkc *zk, int type, int state, const char *path, void *ctx)
@@ -76,19 +94,9 @@ static int cmd_watch(char **argv)
     out = fopen(argv[2], "w");
     if (!out)
         return 2;
-    zkc_options o;
-    zkc_options_init(&o);
-    o.hosts = hosts;
-    o.session_timeout_ms = 4000;
-    o.request_timeout_ms = 3000;
-    o.watcher = watch_cb;
-    o.shuffle_hosts = true;
-    char *err = NULL;
-    zkc *zk = zkc_open(&o, &err);
-    if (!zk) {
-        fprintf(stderr, "chaos-client: %s\n", err ? err : "cannot open");
+    zkc *zk = open_client(hosts, 3000, watch_cb);
+    if (!zk)
         return 2;
-    }
     /* Until the watch is in place (the library keeps it across reconnects). */
     int rc = -1;
     int64_t give_up = now_ns() + (int64_t)(atof(argv[3]) * 1e9);
@@ -138,18 +146,9 @@ static int cmd_register(char **argv)
     const char *name = argv[5];
     if (!out || keys <= 0)
         return 2;
-    zkc_options o;
-    zkc_options_init(&o);
-    o.hosts = hosts;
-    o.session_timeout_ms = 4000;
-    o.request_timeout_ms = 2000;
-    o.shuffle_hosts = true;
-    char *err = NULL;
-    zkc *zk = zkc_open(&o, &err);
-    if (!zk) {
-        fprintf(stderr, "chaos-client: %s\n", err ? err : "cannot open");
+    zkc *zk = open_client(hosts, 2000, NULL);
+    if (!zk)
         return 2;
-    }
     int32_t *known = g_new0(int32_t, keys);   /* last version seen per key */
     int64_t end = now_ns() + (int64_t)(seconds * 1e9);
     long n = 0;

@@ -366,6 +366,20 @@ static void test_torn_tail_partial_record(void **state)
     g_free(path);
 }
 
+/* Appends records from..to to an opened log l, commits, closes it, and
+ * checks that a reopen finds exactly 1..to. */
+static void append_and_reopen(fixture *fx, txnlog *l, int64_t from, int64_t to)
+{
+    int64_t last;
+    append_range(l, from, to);
+    commit(l);
+    txnlog_close(l);
+    l = open_log(fx, &last);
+    assert_int_equal(last, to);
+    assert_replay_range(l, 0, to);
+    txnlog_close(l);
+}
+
 /* Removes every file of fx->dir (the directory stays). */
 static void empty_dir(fixture *fx)
 {
@@ -429,13 +443,7 @@ static void test_torn_tail_every_offset(void **state)
                              zero_fill, fx->messages->str);
                 g_free(expect);
             }
-            append_range(l, 5, 6);
-            commit(l);
-            txnlog_close(l);
-            l = open_log(fx, &last);
-            assert_int_equal(last, 6);
-            assert_replay_range(l, 0, 6);
-            txnlog_close(l);
+            append_and_reopen(fx, l, 5, 6);
             g_free(path);
         }
     }
@@ -466,13 +474,7 @@ static void test_torn_tail_garbage(void **state)
     assert_non_null(strstr(fx->messages->str, expect));
     assert_int_equal(file_size(path), end);
     assert_replay_range(l, 0, 5);
-    append_range(l, 6, 8);
-    commit(l);
-    txnlog_close(l);
-    l = open_log(fx, &last);
-    assert_int_equal(last, 8);
-    assert_replay_range(l, 0, 8);
-    txnlog_close(l);
+    append_and_reopen(fx, l, 6, 8);
     g_free(expect);
     g_free(path);
 }
