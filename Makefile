@@ -8,7 +8,7 @@
 CC      ?= cc
 PKGS    := glib-2.0 fuse3
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
-               -Iinclude -Iserver $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -Iinclude -Iserver -Itools/zktool $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 OPT     ?= -O2
 SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -16,6 +16,7 @@ SAN_FLAGS := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanit
 LIB_SRC    := $(wildcard lib/*.c)
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 ZKFS_SRC   := $(filter-out zkfs/main.c,$(wildcard zkfs/*.c))
+ZKTOOL_SRC := $(filter-out tools/zktool/main.c,$(wildcard tools/zktool/*.c))
 UNIT_SRC   := $(wildcard test/unit/test_*.c)
 
 OBJ        := build/obj
@@ -23,14 +24,16 @@ SANOBJ     := build/san
 LIB_OBJ    := $(LIB_SRC:%.c=$(OBJ)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(OBJ)/%.o)
 ZKFS_OBJ   := $(ZKFS_SRC:%.c=$(OBJ)/%.o)
+ZKTOOL_OBJ := $(ZKTOOL_SRC:%.c=$(OBJ)/%.o)
 LIB_SANOBJ    := $(LIB_SRC:%.c=$(SANOBJ)/%.o)
 SERVER_SANOBJ := $(SERVER_SRC:%.c=$(SANOBJ)/%.o)
 ZKFS_SANOBJ   := $(ZKFS_SRC:%.c=$(SANOBJ)/%.o)
+ZKTOOL_SANOBJ := $(ZKTOOL_SRC:%.c=$(SANOBJ)/%.o)
 
 UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
 UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
-PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
+PROGRAMS := bin/zkserver bin/zkbench bin/zktool $(if $(wildcard zkfs/main.c),bin/zkfs)
 
 .PHONY: all clean test unit unit-san integration deps run san
 all: $(PROGRAMS)
@@ -51,6 +54,15 @@ bin/zkfs: $(OBJ)/zkfs/main.o $(ZKFS_OBJ) $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
+# The data-directory tool uses the server's modules (log, snapshots, tree, txn) as a library.
+bin/zktool: $(OBJ)/tools/zktool/main.o $(ZKTOOL_OBJ) $(SERVER_OBJ) $(LIB_OBJ)
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+bin/zktool-san: $(SANOBJ)/tools/zktool/main.o $(ZKTOOL_SANOBJ) $(SERVER_SANOBJ) $(LIB_SANOBJ)
+	@mkdir -p bin
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
+
 bin/zkbench: $(OBJ)/tools/zkbench.o $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
@@ -60,11 +72,11 @@ bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(ZKFS_OBJ) $(LIB_OBJ)
+build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(ZKFS_OBJ) $(ZKTOOL_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
 
-build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(LIB_SANOBJ)
+build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(ZKTOOL_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
 
@@ -72,7 +84,7 @@ bin/zkfs-san: $(SANOBJ)/zkfs/main.o $(ZKFS_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-san: bin/zkserver-san bin/zkfs-san
+san: bin/zkserver-san bin/zkfs-san bin/zktool-san
 
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
