@@ -30,6 +30,8 @@ SERVER_SANOBJ := $(SERVER_SRC:%.c=$(SANOBJ)/%.o)
 ZKFS_SANOBJ   := $(ZKFS_SRC:%.c=$(SANOBJ)/%.o)
 ZKTOOL_SANOBJ := $(ZKTOOL_SRC:%.c=$(SANOBJ)/%.o)
 
+# Helpers linked into every unit test (files not named test_*.c).
+UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard test/unit/*.c))
 UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
 UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
@@ -72,11 +74,11 @@ bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/test/%: $(OBJ)/test/unit/%.o $(SERVER_OBJ) $(ZKFS_OBJ) $(ZKTOOL_OBJ) $(LIB_OBJ)
+build/test/%: $(OBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(OBJ)/%.o) $(SERVER_OBJ) $(ZKFS_OBJ) $(ZKTOOL_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
 
-build/test-san/%: $(SANOBJ)/test/unit/%.o $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(ZKTOOL_SANOBJ) $(LIB_SANOBJ)
+build/test-san/%: $(SANOBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(SANOBJ)/%.o) $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(ZKTOOL_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
 

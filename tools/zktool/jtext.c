@@ -7,55 +7,90 @@
 
 /* ---- UTF-8 as the JDK decodes it -------------------------------------- */
 
-/* Length of the well-formed sequence starting at p (of n bytes), or, if it
- * is ill-formed, -(length of its maximal subpart), at least 1. */
-static int utf8_sequence(const uint8_t *p, size_t n)
+/* The rules of JDK 17's String(bytes, UTF_8) (decodeUTF8_UTF16): which
+ * bytes one U+FFFD replaces, including its particular handling of E0/ED/
+ * F0/F4 sequences and of a sequence cut short by the end of the input. */
+
+static bool cont(uint8_t b)
 {
-    uint8_t b0 = p[0];
-    if (b0 < 0x80)
-        return 1;
-    int need;
-    uint8_t lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        need = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        need = 3;
-        if (b0 == 0xE0)
-            lo = 0xA0;
-        else if (b0 == 0xED)
-            hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        need = 4;
-        if (b0 == 0xF0)
-            lo = 0x90;
-        else if (b0 == 0xF4)
-            hi = 0x8F;
-    } else {
-        return -1;
-    }
-    for (int i = 1; i < need; i++) {
-        if ((size_t)i >= n)
-            return -i;
-        uint8_t b = p[i];
-        uint8_t l = i == 1 ? lo : 0x80, h = i == 1 ? hi : 0xBF;
-        if (b < l || b > h)
-            return -i;
-    }
-    return need;
+    return (b & 0xC0) == 0x80;
 }
+
+static bool bad3_2(uint8_t b1, uint8_t b2)
+{
+    return (b1 == 0xE0 && (b2 & 0xE0) == 0x80) || !cont(b2);
+}
+
+static bool bad4_2(uint8_t b1, uint8_t b2)
+{
+    return (b1 == 0xF0 && (b2 < 0x90 || b2 > 0xBF)) || (b1 == 0xF4 && (b2 & 0xF0) != 0x80) || !cont(b2);
+}
+
+static const char REPLACEMENT[] = "\xEF\xBF\xBD";
 
 void jtext_utf8(GString *out, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
     size_t i = 0;
     while (i < len) {
-        int k = utf8_sequence(p + i, len - i);
-        if (k > 0) {
-            g_string_append_len(out, (const char *)p + i, k);
-            i += (size_t)k;
+        size_t at = i;
+        uint8_t b1 = p[i++];
+        if (b1 < 0x80) {
+            g_string_append_c(out, (char)b1);
+        } else if (b1 >= 0xC2 && b1 <= 0xDF) {
+            if (i >= len) {
+                g_string_append(out, REPLACEMENT);
+                break;
+            }
+            if (!cont(p[i])) {
+                g_string_append(out, REPLACEMENT);   /* the next byte starts afresh */
+            } else {
+                g_string_append_len(out, (const char *)p + at, 2);
+                i++;
+            }
+        } else if ((b1 & 0xF0) == 0xE0) {
+            if (i + 1 < len) {
+                uint8_t b2 = p[i], b3 = p[i + 1];
+                if (bad3_2(b1, b2) || !cont(b3)) {
+                    g_string_append(out, REPLACEMENT);
+                    i = at + (bad3_2(b1, b2) ? 1 : 2);
+                } else {
+                    unsigned c = (unsigned)(b1 & 0x0F) << 12 | (unsigned)(b2 & 0x3F) << 6 | (b3 & 0x3Fu);
+                    if (c >= 0xD800 && c <= 0xDFFF)
+                        g_string_append(out, REPLACEMENT);
+                    else
+                        g_string_append_len(out, (const char *)p + at, 3);
+                    i += 2;
+                }
+                continue;
+            }
+            g_string_append(out, REPLACEMENT);
+            if (i < len && bad3_2(b1, p[i]))
+                continue;
+            break;
+        } else if ((b1 & 0xF8) == 0xF0) {
+            if (i + 2 < len) {
+                uint8_t b2 = p[i], b3 = p[i + 1], b4 = p[i + 2];
+                unsigned uc = (unsigned)(b1 & 0x07) << 18 | (unsigned)(b2 & 0x3F) << 12 |
+                              (unsigned)(b3 & 0x3F) << 6 | (b4 & 0x3Fu);
+                if (!cont(b2) || !cont(b3) || !cont(b4) || uc < 0x10000 || uc > 0x10FFFF) {
+                    g_string_append(out, REPLACEMENT);
+                    i = at + (b1 > 0xF4 || bad4_2(b1, b2) ? 1 : !cont(b3) ? 2 : 3);
+                } else {
+                    g_string_append_len(out, (const char *)p + at, 4);
+                    i += 3;
+                }
+                continue;
+            }
+            g_string_append(out, REPLACEMENT);
+            if (b1 > 0xF4 || (i < len && bad4_2(b1, p[i])))
+                continue;
+            i++;
+            if (i < len && !cont(p[i]))
+                continue;
+            break;
         } else {
-            g_string_append(out, "\xEF\xBF\xBD");
-            i += (size_t)-k;
+            g_string_append(out, REPLACEMENT);
         }
     }
 }
