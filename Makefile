@@ -88,6 +88,12 @@ bin/zkfs-san: $(SANOBJ)/zkfs/main.o $(ZKFS_SANOBJ) $(LIB_SANOBJ)
 
 san: bin/zkserver-san bin/zkfs-san bin/zktool-san
 
+# Apache's own data-directory tools, run by the zktool tests for comparison.
+ZKTOOL_JAVA_CP := /usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-api.jar
+build/java/ZkToolReference.class: test/integration/java/ZkToolReference.java
+	@mkdir -p $(dir $@)
+	javac -nowarn -d $(dir $@) -cp $(ZKTOOL_JAVA_CP) $<
+
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
 	@./tools/install-deps.sh
@@ -102,7 +108,7 @@ unit-san: $(UNIT_SAN_BIN)
 # The whole suite against bin/zkserver, then the tests that drive the most
 # server code again against the ASan+UBSan build (the harness fails a test
 # whose server log holds a sanitizer report).
-integration: all bin/zkserver-san bin/zkfs-san
+integration: all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class
 	@./test/run-integration.sh
 	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify'
 

@@ -54,6 +54,7 @@ def workload(hosts, session_file):
     zk.create('/\u00fcber', '\u65e5\u672c'.encode())
     zk.create('/\u00fcber/\u65e5\u672c,x', b'')
     zk.create('/ipnode', b'ip', acl=[ip])
+    zk.create('/q"uote\\back', b'"\\')     # JSON escapes in SnapshotFormatter -json
     for i in range(40):                     # enough children to show HashSet order
         zk.create('/many/n%d' % i, str(i).encode() * (i % 5), makepath=(i == 0))
     for i in range(5):
@@ -93,10 +94,10 @@ def workload(hosts, session_file):
     w.call('closeSession')
     w.disconnect()
 
-    # Fifteen sessions: some close, some keep ephemerals (more than twelve
+    # Twenty sessions: some close, some keep ephemerals (more than twelve
     # exercise HashMap resizing in SnapshotFormatter's session list).
     extra = []
-    for i in range(15):
+    for i in range(20):
         c = zkwire.Conn(host, port, timeout_ms=SESSION_TIMEOUT_MS)
         c.connect()
         if i % 3 == 0:
