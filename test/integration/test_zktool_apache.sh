@@ -16,7 +16,8 @@
 source "$(dirname "$0")/harness.sh"
 source "$HARNESS_DIR/zktool_lib.sh"
 
-CFG=("extendedTypesEnabled=true" "snapCount=20" "maxSessionTimeout=60000")
+# preAllocSize: Apache's log files stay small (64 KiB instead of 64 MiB).
+CFG=("extendedTypesEnabled=true" "snapCount=20" "maxSessionTimeout=60000" "preAllocSize=64")
 
 log "Apache serves the workload"
 start_server apache "$TEST_TMP/apache" "${CFG[@]}"

@@ -42,7 +42,7 @@ same_output() {
 
 # txn_lines FILE : the transaction lines of a log dump (no file header,
 # no "EOF reached" line).
-txn_lines() { grep -v -e '^ZooKeeper Transactional Log File' -e '^EOF reached after' "$1" || true; }
+txn_lines() { grep -a -v -e '^ZooKeeper Transactional Log File' -e '^EOF reached after' "$1" || true; }
 
 # zktool_expect STATUS CMD... : runs zktool, fails unless it exits STATUS.
 zktool_expect() {
