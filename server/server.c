@@ -181,6 +181,9 @@ int server_run(zk_config *cfg)
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
+    /* An ignored signal is discarded, never queued for the signalfd: undo a
+     * `nohup` (the signals are blocked now, so the default cannot act). */
+    signal(SIGHUP, SIG_DFL);
     s.last_response_size = s.min_response_size = s.max_response_size = -1;
 
     char *err = NULL;
