@@ -1,8 +1,10 @@
 # zkfs — build, run and test.  Plain GNU make + pkg-config.
 #
-#   make          build bin/zkserver and bin/zkfs
+#   make          build bin/zkserver, bin/zkfs, bin/zktool, bin/zkserverctl
 #   make test     install missing Debian packages, build, run every test
 #   make run      install, build, start a local cluster and show how to use it
+#   make install  PREFIX=/usr/local (default), DESTDIR honoured
+#   make deb      a Debian package in build/ (dpkg-deb)
 #   make clean
 
 CC      ?= cc
@@ -35,9 +37,9 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard test/unit/*.c))
 UNIT_BIN     := $(UNIT_SRC:test/unit/%.c=build/test/%)
 UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
-PROGRAMS := bin/zkserver bin/zkbench bin/zktool $(if $(wildcard zkfs/main.c),bin/zkfs)
+PROGRAMS := bin/zkserver bin/zkbench bin/zktool bin/zkserverctl $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san
+.PHONY: all clean test unit unit-san integration deps run san install uninstall deb
 all: $(PROGRAMS)
 
 $(OBJ)/%.o: %.c
@@ -94,6 +96,58 @@ build/java/ZkToolReference.class: test/integration/java/ZkToolReference.java
 	@mkdir -p $(dir $@)
 	javac -nowarn -d $(dir $@) -cp $(ZKTOOL_JAVA_CP) $<
 
+# ---- installation --------------------------------------------------------
+# /usr keeps configuration in /etc and state in /var; any other prefix
+# keeps them under the prefix (GNU defaults).
+PREFIX        ?= /usr/local
+BINDIR        ?= $(PREFIX)/bin
+MANDIR        ?= $(PREFIX)/share/man
+DOCDIR        ?= $(PREFIX)/share/doc/zkfs
+SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+INSTALLED_PROGRAMS := bin/zkserver bin/zktool $(if $(wildcard zkfs/main.c),bin/zkfs)
+paths_for = sed -e 's|@BINDIR@|$(1)|g' -e 's|@SYSCONFDIR@|$(2)|g' -e 's|@LOCALSTATEDIR@|$(3)|g'
+
+# The control script of the build tree: finds zkserver next to itself.
+bin/zkserverctl: packaging/zkserverctl.in
+	@mkdir -p bin
+	$(call paths_for,$(CURDIR)/bin,/etc,/var) $< > $@
+	chmod 755 $@
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/zkfs \
+	  $(DESTDIR)$(SYSCONFDIR)/default $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 755 $(INSTALLED_PROGRAMS) $(DESTDIR)$(BINDIR)/
+	$(call paths_for,$(BINDIR),$(SYSCONFDIR),$(LOCALSTATEDIR)) packaging/zkserverctl.in > $(DESTDIR)$(BINDIR)/zkserverctl
+	chmod 755 $(DESTDIR)$(BINDIR)/zkserverctl
+	ln -sf zkserverctl $(DESTDIR)$(BINDIR)/zkServer.sh
+	for u in zkserver.service zkserver@.service; do \
+	  $(call paths_for,$(BINDIR),$(SYSCONFDIR),$(LOCALSTATEDIR)) packaging/systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	install -m 644 packaging/man/zktool.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 packaging/man/zkserver.8 packaging/man/zkserverctl.8 $(DESTDIR)$(MANDIR)/man8/
+	ln -sf zkserverctl.8 $(DESTDIR)$(MANDIR)/man8/zkServer.sh.8
+	install -m 644 packaging/zoo.cfg $(DESTDIR)$(DOCDIR)/examples/zoo.cfg
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	$(call paths_for,$(BINDIR),$(SYSCONFDIR),$(LOCALSTATEDIR)) packaging/logrotate-zkfs.in > $(DESTDIR)$(SYSCONFDIR)/logrotate.d/zkfs
+	@# Configuration is installed once, never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/zkfs/zoo.cfg || install -m 644 packaging/zoo.cfg $(DESTDIR)$(SYSCONFDIR)/zkfs/zoo.cfg
+	test -e $(DESTDIR)$(SYSCONFDIR)/default/zkserver || install -m 644 packaging/default-zkserver $(DESTDIR)$(SYSCONFDIR)/default/zkserver
+
+# Removes what install put there, except the configuration in SYSCONFDIR/zkfs and SYSCONFDIR/default.
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALLED_PROGRAMS)) zkserverctl zkServer.sh)
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/zkserver.service $(DESTDIR)$(SYSTEMDUNITDIR)/zkserver@.service
+	rm -f $(DESTDIR)$(MANDIR)/man1/zktool.1 $(addprefix $(DESTDIR)$(MANDIR)/man8/,zkserver.8 zkserverctl.8 zkServer.sh.8)
+	rm -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/zkfs
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian binary package, build/zkfs_VERSION_ARCH.deb (packaging/build-deb.sh).
+deb: all
+	@./packaging/build-deb.sh
+
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:
 	@./tools/install-deps.sh
@@ -127,4 +181,4 @@ run: deps
 clean:
 	rm -rf build bin
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -name '*.d' -type f 2>/dev/null)
