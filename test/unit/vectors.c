@@ -24,6 +24,17 @@ char **vectors_read_lines(const char *path)
     return lines;
 }
 
+GPtrArray *vectors_read_rows(const char *path)
+{
+    char **lines = vectors_read_lines(path);
+    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    for (char **l = lines; lines && *l; l++)
+        if (**l)
+            g_ptr_array_add(rows, g_strsplit(*l, "\t", -1));
+    g_strfreev(lines);
+    return rows;
+}
+
 uint8_t *vectors_unhex(const char *hex, size_t *len_out)
 {
     size_t n = strlen(hex) / 2;

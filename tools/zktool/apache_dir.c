@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "apache_fmt.h"
+#include "files.h"
 
 /* Util.getZxidFromName: the part after "<prefix>." up to the next '.' is
  * a hex long (Long.parseLong(s, 16)). */
@@ -107,16 +108,6 @@ bool adir_has_data(const char *dir)
     return any;
 }
 
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
-}
-
 int adir_cut_log(const char *dir, const char *path, uint64_t offset, char **err)
 {
     GArray *files = adir_list(dir, "log", true, err);
@@ -155,7 +146,7 @@ int adir_cut_log(const char *dir, const char *path, uint64_t offset, char **err)
                 close(fd);
         }
     }
-    if (rc == 0 && sync_dir(dir) < 0) {
+    if (rc == 0 && zt_sync_dir(dir) < 0) {
         *err = g_strdup_printf("cannot sync directory %s: %s", dir, g_strerror(errno));
         rc = -1;
     }

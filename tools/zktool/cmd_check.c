@@ -18,6 +18,7 @@
 
 #include "apache_dir.h"
 #include "dbimage.h"
+#include "files.h"
 #include "snapfile.h"
 #include "txnlog.h"
 
@@ -196,8 +197,7 @@ static void dir_check_clear(dir_check *d)
 static GOptionEntry verify_entries[] = {
     { "log-dir", 'l', 0, G_OPTION_ARG_FILENAME, &opt_log_dir,
       "Apache's dataLogDir, when the logs are not in the dataDir", "DIR" },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "largest string or buffer Apache's reader accepts (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -281,8 +281,7 @@ static GOptionEntry truncate_entries[] = {
     { "log-dir", 'l', 0, G_OPTION_ARG_FILENAME, &opt_log_dir,
       "Apache's dataLogDir, when the logs are not in the dataDir", "DIR" },
     { "force", 0, 0, G_OPTION_ARG_NONE, &opt_force, "even if a server seems to be running", NULL },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "largest string or buffer Apache's reader accepts (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -337,28 +336,6 @@ static bool server_running(const char *data_dir, long *pid)
     g_free(text);
     g_free(p);
     return running;
-}
-
-static int copy_file(const char *from, const char *to, char **err)
-{
-    gchar *data = NULL;
-    gsize len = 0;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(from, &data, &len, &gerr)) {
-        *err = g_strdup(gerr->message);
-        g_error_free(gerr);
-        return -1;
-    }
-    int fd = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    int rc = 0;
-    if (fd < 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-        *err = g_strdup_printf("cannot write %s: %s", to, g_strerror(errno));
-        rc = -1;
-    }
-    if (fd >= 0)
-        close(fd);
-    g_free(data);
-    return rc;
 }
 
 static void snap_above(void *ctx, const char *path, int64_t zxid, bool is_tmp)
@@ -504,7 +481,7 @@ static int run_truncate(int argc, char **argv)
             const char *from = g_ptr_array_index(all, i);
             char *base = g_path_get_basename(from);
             char *to = g_build_filename(backup, base, NULL);
-            if (copy_file(from, to, &err) < 0)
+            if (zt_copy_file(from, to, &err) < 0)
                 rc = ZT_ERROR;
             g_free(base);
             g_free(to);

@@ -23,8 +23,7 @@ static GOptionEntry compare_entries[] = {
     { "log-dir-b", 0, 0, G_OPTION_ARG_FILENAME, &opt_log_dir_b, "Apache dataLogDir of B", "DIR" },
     { "ignore-sessions", 0, 0, G_OPTION_ARG_NONE, &opt_ignore_sessions, "do not compare the session tables", NULL },
     { "ignore-times", 0, 0, G_OPTION_ARG_NONE, &opt_ignore_times, "do not compare ctime and mtime", NULL },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "largest string or buffer Apache's reader accepts (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 

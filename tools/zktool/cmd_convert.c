@@ -69,8 +69,7 @@ static GOptionEntry import_entries[] = {
     { "no-log", 0, 0, G_OPTION_ARG_NONE, &opt_no_log, "write only the snapshot, not the log history", NULL },
     { "ignore-digest", 0, 0, G_OPTION_ARG_NONE, &opt_ignore_digest,
       "import even if the tree digest differs from the one Apache recorded", NULL },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "Apache's jute.maxbuffer (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 

@@ -270,8 +270,7 @@ static int dump_path(log_printer *p, const char *path)
 static GOptionEntry log_entries[] = {
     { "format", 'f', 0, G_OPTION_ARG_STRING, &opt_format,
       "toolkit (TxnLogToolkit, the default) or logformatter (LogFormatter up to 3.6)", "FORMAT" },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "largest record Apache's reader accepts, as jute.maxbuffer (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 
@@ -319,8 +318,7 @@ static GOptionEntry snapshot_entries[] = {
     { "data", 'd', 0, G_OPTION_ARG_NONE, &opt_data, "print each znode's data (Base64), as -d", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json, "print the tree as JSON (ncdu), as -json", NULL },
     { "summary", 's', 0, G_OPTION_ARG_NONE, &opt_summary, "print counts, sizes and the digest", NULL },
-    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,
-      "largest string or buffer Apache's reader accepts (default 1048575)", "BYTES" },
+    ZT_OPT_JUTE_MAXBUFFER,
     { NULL, 0, 0, 0, NULL, NULL, NULL }
 };
 

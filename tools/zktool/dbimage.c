@@ -12,6 +12,7 @@
 
 #include "apache_dir.h"
 #include "apache_fmt.h"
+#include "files.h"
 #include "snapfile.h"
 #include "txn.h"
 #include "txnfmt.h"
@@ -642,49 +643,6 @@ GArray *dbimage_sessions(const dbimage *img)
 
 /* ---- writing ----------------------------------------------------------- */
 
-static int sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int r = fsync(fd);
-    close(fd);
-    return r;
-}
-
-/* Writes a file durably: temp file, fsync, rename, fsync of the directory. */
-static int write_file(const char *path, const void *data, size_t len, char **err)
-{
-    char *tmp = g_strconcat(path, ".tmp", NULL);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = 0;
-    const uint8_t *p = data;
-    size_t left = len;
-    while (fd >= 0 && left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        p += n;
-        left -= (size_t)n;
-    }
-    if (fd < 0 || left > 0 || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-        *err = g_strdup_printf("cannot write %s: %s", path, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        unlink(tmp);
-        rc = -1;
-    }
-    g_free(tmp);
-    if (rc == 0) {
-        char *dir = g_path_get_dirname(path);
-        sync_dir(dir);
-        g_free(dir);
-    }
-    return rc;
-}
-
 /* The epoch files and myid that go with the database. */
 static int write_companions(const dbimage *img, const char *sub, const char *data_dir, char **err)
 {
@@ -694,14 +652,14 @@ static int write_companions(const dbimage *img, const char *sub, const char *dat
         if (!texts[i])
             continue;
         char *p = g_build_filename(sub, names[i], NULL);
-        int rc = write_file(p, texts[i], strlen(texts[i]), err);
+        int rc = zt_write_file(p, texts[i], strlen(texts[i]), err);
         g_free(p);
         if (rc < 0)
             return -1;
     }
     if (img->myid) {
         char *p = g_build_filename(data_dir, "myid", NULL);
-        int rc = g_file_test(p, G_FILE_TEST_EXISTS) ? 0 : write_file(p, img->myid, strlen(img->myid), err);
+        int rc = g_file_test(p, G_FILE_TEST_EXISTS) ? 0 : zt_write_file(p, img->myid, strlen(img->myid), err);
         g_free(p);
         if (rc < 0)
             return -1;
@@ -812,7 +770,7 @@ int dbimage_write_apache(const dbimage *img, const char *data_dir, char **err)
                        img->zxid, digest);
     g_array_free(sessions, TRUE);
     path = adir_name(dir, "snapshot", img->zxid);
-    if (write_file(path, w.buf, w.len, err) < 0)
+    if (zt_write_file(path, w.buf, w.len, err) < 0)
         goto out;
     if (img->records->len) {
         jw_reset(&w);
@@ -825,7 +783,7 @@ int dbimage_write_apache(const dbimage *img, const char *data_dir, char **err)
         }
         g_free(path);
         path = adir_name(dir, "log", g_array_index(img->records, db_record, 0).zxid);
-        if (write_file(path, w.buf, w.len, err) < 0)
+        if (zt_write_file(path, w.buf, w.len, err) < 0)
             goto out;
     }
     rc = write_companions(img, dir, data_dir, err);

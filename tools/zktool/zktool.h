@@ -50,5 +50,9 @@ bool zt_print(const GString *out);
 /* The jute.maxbuffer limit of the Apache readers (--jute-maxbuffer). */
 extern int zt_jute_maxbuffer;
 size_t zt_max_buffer(void);
+/* The option entry that sets it, for every command that reads Apache files. */
+#define ZT_OPT_JUTE_MAXBUFFER                                                              \
+    { "jute-maxbuffer", 0, 0, G_OPTION_ARG_INT, &zt_jute_maxbuffer,                        \
+      "largest string or buffer Apache's reader accepts, as jute.maxbuffer (default 1048575)", "BYTES" }
 
 #endif
