@@ -16,6 +16,9 @@
 #     starts the installed zkserver, ruok -> imok, dpkg purges it again.
 source "$(dirname "$0")/harness.sh"
 INST="$TEST_TMP/inst"
+# This test runs make itself; it must not inherit the flags (jobserver) of
+# a `make test` that runs it.
+unset MAKEFLAGS MAKELEVEL MFLAGS
 
 log "make install / uninstall"
 make -C "$REPO_ROOT" --no-print-directory -s install DESTDIR="$INST" PREFIX=/usr/local > "$TEST_TMP/install.out" 2>&1 \
