@@ -20,11 +20,16 @@ CFG=("extendedTypesEnabled=true" "snapCount=20" "maxSessionTimeout=60000" "preAl
 log "zkserver serves the workload"
 start_server zkserver "$TEST_TMP/zks" "${CFG[@]}"
 run_py zktool_data.py workload "$ZK_HOSTS" "$TEST_TMP/session" || fail "workload failed"
+# A restart: a snapshot of what was replayed and a new log file, whatever
+# the snapshots during the workload did (they depend on timing).
+stop_server
+restart_server
+run_py zktool_data.py view "$ZK_HOSTS" > /dev/null || fail "view failed"
 finish_server
 D="$TEST_TMP/zks/data"
 Z="$D/zkfs-v1"
 nlogs=$(ls "$Z"/log.* | wc -l); nsnaps=$(ls "$Z"/snapshot.* | wc -l)
-[ "$nlogs" -ge 2 ] && [ "$nsnaps" -ge 2 ] || fail "expected several logs and snapshots ($nlogs, $nsnaps)"
+[ "$nlogs" -ge 2 ] && [ "$nsnaps" -ge 1 ] || fail "expected several logs and a snapshot ($nlogs, $nsnaps)"
 
 log "log, snapshot, verify ($nlogs logs, $nsnaps snapshots)"
 zktool_expect 0 log "$D"
