@@ -158,15 +158,11 @@ bool adir_scan_log(const char *path, size_t max_buffer, adir_record_fn fn, void 
                    adir_log_scan *out, char **err)
 {
     memset(out, 0, sizeof *out);
-    GError *gerr = NULL;
-    GMappedFile *mf = g_mapped_file_new(path, FALSE, &gerr);
-    if (!mf) {
-        *err = g_strdup_printf("%s: %s", path, gerr->message);
-        g_error_free(gerr);
+    const uint8_t *buf;
+    size_t len;
+    GMappedFile *mf = zt_map_file(path, &buf, &len, err);
+    if (!mf)
         return false;
-    }
-    const uint8_t *buf = (const uint8_t *)g_mapped_file_get_contents(mf);
-    size_t len = g_mapped_file_get_length(mf);
     apache_file_header h;
     if (!apache_header_read(buf, len, &h)) {
         out->problem = "shorter than a file header";

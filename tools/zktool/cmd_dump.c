@@ -15,6 +15,7 @@
 #include "apache_fmt.h"
 #include "checksum.h"
 #include "dbimage.h"
+#include "files.h"
 #include "snapbody.h"
 #include "snapfile.h"
 #include "snapfmt.h"
@@ -141,15 +142,15 @@ static int dump_zk_logs(log_printer *p, const char *dir)
 /* One Apache log file, as TxnLogToolkit.dump reads it. */
 static int dump_apache_log(log_printer *p, const char *path)
 {
-    GError *gerr = NULL;
-    GMappedFile *mf = g_mapped_file_new(path, FALSE, &gerr);
+    const uint8_t *buf;
+    size_t len;
+    char *err = NULL;
+    GMappedFile *mf = zt_map_file(path, &buf, &len, &err);
     if (!mf) {
-        zt_error(&zt_cmd_log, "%s", gerr->message);
-        g_error_free(gerr);
+        zt_error(&zt_cmd_log, "%s", err);
+        g_free(err);
         return ZT_ERROR;
     }
-    const uint8_t *buf = (const uint8_t *)g_mapped_file_get_contents(mf);
-    size_t len = g_mapped_file_get_length(mf);
     apache_file_header h;
     int status = ZT_OK;
     if (!apache_header_read(buf, len, &h) || h.magic != APACHE_LOG_MAGIC) {

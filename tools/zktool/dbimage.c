@@ -307,19 +307,15 @@ bool snapshot_file_read(const char *path, size_t max_buffer, snapshot_file *out,
         g_free(body);
         return true;
     }
-    GError *gerr = NULL;
-    GMappedFile *mf = g_mapped_file_new(path, FALSE, &gerr);
-    if (!mf) {
-        *err = g_strdup(gerr->message);
-        g_error_free(gerr);
+    const uint8_t *buf;
+    size_t len;
+    GMappedFile *mf = zt_map_file(path, &buf, &len, err);
+    if (!mf)
         return false;
-    }
-    const uint8_t *buf = (const uint8_t *)g_mapped_file_get_contents(mf);
-    size_t len = g_mapped_file_get_length(mf);
     apache_snapshot s;
     jute_writer body;
     jw_init(&body, len + 64);
-    bool ok = apache_snap_decode(buf ? buf : (const uint8_t *)"", len, max_buffer, &s, err) &&
+    bool ok = apache_snap_decode(buf, len, max_buffer, &s, err) &&
               apache_snap_to_body(&s, &body, err);
     if (ok) {
         out->zxid = out->name_zxid > 0 ? out->name_zxid : 0;

@@ -7,6 +7,21 @@
 #include <stdio.h>
 #include <unistd.h>
 
+GMappedFile *zt_map_file(const char *path, const uint8_t **buf, size_t *len, char **err)
+{
+    GError *gerr = NULL;
+    GMappedFile *mf = g_mapped_file_new(path, FALSE, &gerr);
+    if (!mf) {
+        *err = g_strdup_printf("%s: %s", path, gerr->message);
+        g_error_free(gerr);
+        return NULL;
+    }
+    const char *p = g_mapped_file_get_contents(mf);
+    *buf = (const uint8_t *)(p ? p : "");
+    *len = g_mapped_file_get_length(mf);
+    return mf;
+}
+
 int zt_sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

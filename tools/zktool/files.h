@@ -6,7 +6,14 @@
 #ifndef ZKTOOL_FILES_H
 #define ZKTOOL_FILES_H
 
+#include <glib.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* Maps a whole file read-only.  Returns the mapping (g_mapped_file_unref
+ * it) and sets *buf (never NULL: "" for an empty file) and *len, or NULL
+ * with *err ("PATH: reason", g_strdup'd). */
+GMappedFile *zt_map_file(const char *path, const uint8_t **buf, size_t *len, char **err);
 
 /* fsync of a directory (after creating, renaming or removing in it); 0 or -1. */
 int zt_sync_dir(const char *dir);
