@@ -5,6 +5,7 @@
 
 #include "checksum.h"
 #include "jtext.h"
+#include "walk.h"
 #include "zk/path.h"
 
 bool apache_header_read(const uint8_t *buf, size_t len, apache_file_header *h)
@@ -334,24 +335,13 @@ bool apache_snap_to_body(const apache_snapshot *s, jute_writer *body, char **err
 
 /* ---- zkserver tree -> snapshot ----------------------------------------- */
 
-/* Pre-order walk with children in HashSet order, as DataTree.serializeNode. */
-typedef void (*node_fn)(void *ctx, const zk_tree *t, const zk_node *n);
-
-static void walk(const zk_tree *t, const zk_node *n, node_fn fn, void *ctx)
-{
-    fn(ctx, t, n);
-    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
-        walk(t, e->value, fn, ctx);
-}
-
 typedef struct acl_ids {
     GHashTable *ids;        /* zk_acl_list* -> id (GINT_TO_POINTER) */
     GPtrArray *lists;       /* in id order */
 } acl_ids;
 
-static void collect_acl(void *ctx, const zk_tree *t, const zk_node *n)
+static void collect_acl(void *ctx, const zk_node *n)
 {
-    (void)t;
     acl_ids *a = ctx;
     if (!g_hash_table_contains(a->ids, n->acl)) {
         g_ptr_array_add(a->lists, n->acl);
@@ -362,11 +352,13 @@ static void collect_acl(void *ctx, const zk_tree *t, const zk_node *n)
 typedef struct node_writer {
     jute_writer *w;
     acl_ids *acls;
+    const zk_tree *t;
 } node_writer;
 
-static void write_node(void *ctx, const zk_tree *t, const zk_node *n)
+static void write_node(void *ctx, const zk_node *n)
 {
     node_writer *nw = ctx;
+    const zk_tree *t = nw->t;
     jw_string(nw->w, n == t->root ? "" : n->path);
     jw_buffer(nw->w, n->data, n->data_len);
     jw_long(nw->w, GPOINTER_TO_INT(g_hash_table_lookup(nw->acls->ids, n->acl)));
@@ -399,14 +391,14 @@ void apache_snap_encode(jute_writer *w, const zk_tree *t, const snap_session *se
         jw_int(w, sessions[i].timeout);
     }
     acl_ids acls = { g_hash_table_new(g_direct_hash, g_direct_equal), g_ptr_array_new() };
-    walk(t, t->root, collect_acl, &acls);
+    zt_walk(t->root, collect_acl, NULL, &acls);
     jw_int(w, (int32_t)acls.lists->len);
     for (guint i = 0; i < acls.lists->len; i++) {
         jw_long(w, (int64_t)i + 1);
         acl_write(w, g_ptr_array_index(acls.lists, i));
     }
-    node_writer nw = { w, &acls };
-    walk(t, t->root, write_node, &nw);
+    node_writer nw = { w, &acls, t };
+    zt_walk(t->root, write_node, NULL, &nw);
     jw_string(w, "/");
     write_seal(w, start);
     jw_long(w, digest_zxid);

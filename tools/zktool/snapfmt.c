@@ -6,6 +6,7 @@
 #include "acl.h"
 #include "apache_fmt.h"
 #include "jtext.h"
+#include "walk.h"
 
 static void stat_line_hex(GString *out, const char *name, int64_t v)
 {
@@ -21,11 +22,21 @@ static void stat_line_date(GString *out, const char *name, int64_t ms)
     g_string_append_c(out, '\n');
 }
 
-/* printZnode: the node, then its children in HashSet order; returns the
- * largest mzxid/pzxid seen. */
-static int64_t print_znode(GString *out, const zk_node *n, const char *name, bool dump_data)
+/* printZnode, for each node in tree order: its path, stat and data (or
+ * length); zxid collects the largest mzxid/pzxid seen. */
+typedef struct details_ctx {
+    GString *out;
+    bool dump_data;
+    int64_t zxid;
+    const zk_node *root;
+} details_ctx;
+
+static void print_znode(void *ctx, const zk_node *n)
 {
+    details_ctx *d = ctx;
+    GString *out = d->out;
     g_string_append(out, "----\n");
+    const char *name = n == d->root ? "/" : n->path;
     jtext_utf8(out, name, strlen(name));
     g_string_append_c(out, '\n');
     stat_line_hex(out, "cZxid", n->czxid);
@@ -37,22 +48,17 @@ static int64_t print_znode(GString *out, const zk_node *n, const char *name, boo
     g_string_append_printf(out, "  dataVersion = %d\n", (int)n->version);
     g_string_append_printf(out, "  aclVersion = %d\n", (int)n->aversion);
     stat_line_hex(out, "ephemeralOwner", n->ephemeral_owner);
-    int64_t zxid = n->mzxid > n->pzxid ? n->mzxid : n->pzxid;
+    int64_t z = n->mzxid > n->pzxid ? n->mzxid : n->pzxid;
+    if (z > d->zxid)
+        d->zxid = z;
     int32_t len = n->data_len > 0 ? n->data_len : 0;
-    if (dump_data) {
+    if (d->dump_data) {
         char *b64 = len ? g_base64_encode(n->data, (gsize)len) : g_strdup("");
         g_string_append_printf(out, "  data = %s\n", b64);
         g_free(b64);
     } else {
         g_string_append_printf(out, "  dataLength = %d\n", (int)len);
     }
-    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e)) {
-        const zk_node *c = e->value;
-        int64_t cz = print_znode(out, c, c->path, dump_data);
-        if (cz > zxid)
-            zxid = cz;
-    }
-    return zxid;
 }
 
 static uint32_t ephemeral_count(const zk_tree *t, int64_t sid)
@@ -66,7 +72,9 @@ void snapfmt_details(GString *out, const zk_tree *t, const snap_session *session
 {
     /* DataTree.getNodeCount: the root is in the map as "" and as "/". */
     g_string_append_printf(out, "ZNode Details (count=%u):\n", tree_node_count(t) + 1);
-    int64_t zxid = print_znode(out, t->root, "/", dump_data);
+    details_ctx d = { out, dump_data, INT64_MIN, t->root };
+    zt_walk(t->root, print_znode, NULL, &d);
+    int64_t zxid = d.zxid;
     g_string_append(out, "----\n");
     g_string_append(out, "Session Details (sid, timeout, ephemeralCount):\n");
     int64_t *ids = g_new(int64_t, n ? n : 1);
@@ -92,35 +100,43 @@ void snapfmt_details(GString *out, const zk_tree *t, const snap_session *session
     g_string_append_c(out, '\n');
 }
 
-static void print_json(GString *out, const zk_node *n, bool is_root, int *ino)
+/* printZnodeJson: ",{node}" for a leaf, ",[{node},children...]" otherwise. */
+typedef struct json_ctx {
+    GString *out;
+    const zk_node *root;
+    int ino;              /* SnapshotFormatter's INODE_IDX, from 1000 */
+} json_ctx;
+
+static void json_enter(void *ctx, const zk_node *n)
 {
+    json_ctx *j = ctx;
+    GString *out = j->out;
     g_string_append_c(out, ',');
-    int32_t len = n->data_len > 0 ? n->data_len : 0;
-    GString *node = g_string_new("{\"name\":\"");
-    if (is_root)
-        g_string_append_c(node, '/');
-    else
-        jtext_json_quote(node, n->name, strlen(n->name));
-    g_string_append_printf(node, "\",\"asize\":%d,\"dsize\":%d,\"dev\":0,\"ino\":%d}", (int)len, (int)len,
-                           ++*ino);
-    if (n->children.size > 0) {
+    if (n->children.size > 0)
         g_string_append_c(out, '[');
-        g_string_append_len(out, node->str, (gssize)node->len);
-        for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
-            print_json(out, e->value, false, ino);
-        g_string_append_c(out, ']');
-    } else {
-        g_string_append_len(out, node->str, (gssize)node->len);
-    }
-    g_string_free(node, TRUE);
+    int32_t len = n->data_len > 0 ? n->data_len : 0;
+    g_string_append(out, "{\"name\":\"");
+    if (n == j->root)
+        g_string_append_c(out, '/');
+    else
+        jtext_json_quote(out, n->name, strlen(n->name));
+    g_string_append_printf(out, "\",\"asize\":%d,\"dsize\":%d,\"dev\":0,\"ino\":%d}", (int)len, (int)len,
+                           ++j->ino);
+}
+
+static void json_leave(void *ctx, const zk_node *n)
+{
+    json_ctx *j = ctx;
+    if (n->children.size > 0)
+        g_string_append_c(j->out, ']');
 }
 
 void snapfmt_json(GString *out, const zk_tree *t, int64_t timestamp_ms)
 {
     g_string_append_printf(out, "[1,0,{\"progname\":\"SnapshotFormatter.java\",\"progver\":\"0.01\","
                                 "\"timestamp\":%" G_GINT64_FORMAT "}", timestamp_ms);
-    int ino = 1000;
-    print_json(out, t->root, true, &ino);
+    json_ctx j = { out, t->root, 1000 };
+    zt_walk(t->root, json_enter, json_leave, &j);
     g_string_append_c(out, ']');
 }
 
