@@ -4,8 +4,9 @@
 #   make test     install missing Debian packages, build, run every test
 #   make run      install, build, start a local cluster and show how to use it
 #   make bench    install, build, run the benchmarks against zkserver and
-#                 Apache ZooKeeper, write bench-out/ and docs/benchmarks.md
-#                 (BENCH_QUICK=1 for a smoke run; see docs/benchmarks.md)
+#                 Apache ZooKeeper (~30 min), raw results + report in bench-out/
+#                 (BENCH_QUICK=1 smoke run, BENCH_DOCS=1 also rewrites
+#                 docs/benchmarks.md; see docs/benchmarks.md)
 #   make clean
 
 CC      ?= cc
@@ -126,8 +127,8 @@ run: deps
 
 # Benchmarks (never part of make test): zkserver against Apache ZooKeeper
 # 3.8 from Debian, standalone and 3-replica ensembles, with bin/zkbench and
-# bin/zkload.  Output in $(BENCH_OUT) (raw CSV/JSON, plots, report); the
-# report is also written to docs/benchmarks.md unless BENCH_DOCS=0.
+# bin/zkload.  Output in $(BENCH_OUT) (raw CSV/JSON, plots, report); with
+# BENCH_DOCS=1 the report also goes to docs/benchmarks.md + docs/bench/.
 BENCH_OUT ?= bench-out
 bench-deps: deps
 	@./tools/install-deps.sh --bench

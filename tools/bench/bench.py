@@ -12,7 +12,7 @@ Environment (all optional):
   BENCH_PARTS=LIST     comma list of parts to run (default: all of
                        fsync,matrix,znodes,failover,sessions,zkfs; catchup with
                        BENCH_CATCHUP=1)
-  BENCH_SECS=S         measured window per cell (default 2; quick 1)
+  BENCH_SECS=S         measured window per cell (default 1.5; quick 1)
   BENCH_REPS=N         repetitions of the matrix, servers alternating (default 2)
   BENCH_KILLS=N        leader kills per system for failover (default 20; quick 3)
   BENCH_BIG=1          also 10,000,000 znodes (Apache gets -Xmx16g for it)
@@ -46,7 +46,7 @@ import extras  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-SECS = float(os.environ.get("BENCH_SECS", "1" if QUICK else "2"))
+SECS = float(os.environ.get("BENCH_SECS", "1" if QUICK else "1.5"))
 REPS = int(os.environ.get("BENCH_REPS", "1" if QUICK else "2"))
 WARMUP = 0.5 if not QUICK else 0.3
 

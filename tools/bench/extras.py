@@ -123,9 +123,10 @@ def read_timeline(path):
     return rows
 
 
-def snapshot_effect(ctx, dep, secs):
-    """set load at 8x16 for secs s with a 100 ms timeline; p99 of the bins
-    during a snapshot against the others."""
+def snapshot_effect(ctx, dep, count):
+    """count setData at 8x16 with a 100 ms timeline (enough transactions for
+    several snapshots at the default snapCount); p99 of the bins during a
+    snapshot against the others."""
     m = dep.members[0]
     watcher = SnapshotWatcher(m.pid) if dep.kind == "zkserver" else None
     if watcher:
@@ -133,9 +134,9 @@ def snapshot_effect(ctx, dep, secs):
     wall0, mono0 = time.time(), time.monotonic()
     tl = os.path.join(ctx.tmp, f"timeline-{dep.name}.txt")
     r = run_client([ctx.bin("zkload"), "--servers", dep.connect_string(), "--op", "set",
-                    "--sessions", "8", "--depth", "16", "--size", "100", "--seconds", str(secs),
-                    "--warmup", "0.2", "--root", "/zkb100", "--timeline", tl],
-                   dep.pids(), ctx.client_log(), secs + 120, scan_others=False)
+                    "--sessions", "8", "--depth", "16", "--size", "100", "--count", str(count),
+                    "--warmup", "0", "--root", "/zkb100", "--timeline", tl],
+                   dep.pids(), ctx.client_log(), 900, scan_others=False)
     if watcher:
         watcher.stop_flag = True
         watcher.join()
@@ -199,7 +200,7 @@ def znodes(ctx):
                 r = {"populate_ops_per_s": pop["ops_per_s"], "populate_p99_us": pop["p99_us"],
                      "rss_bytes": rss_bytes(pid), "data_dir_bytes": dir_bytes(dep.members[0].data),
                      "apache_xmx": os.environ.get("BENCH_APACHE_XMX") if kind == "apache" else None}
-                r["snapshot"] = snapshot_effect(ctx, dep, 4 if ctx.quick else 10)
+                r["snapshot"] = snapshot_effect(ctx, dep, 120000 if ctx.quick else 300000)
                 wait_idle([dep.pids()[0]])
                 r["data_dir_bytes_after_load"] = dir_bytes(dep.members[0].data)
                 dep.members[0].stop()

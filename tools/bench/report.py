@@ -287,7 +287,7 @@ def extras_md(ex):
         L += ["", "Data directories are as each server leaves them with its defaults: Apache keeps every "
               "snapshot (autopurge is off by default), zkserver the last three.", "",
               "### Snapshots under load", "",
-              "setData at 8x16 (bin/zkload) for 10 s on the tree above; snapshots every snapCount/2 .. "
+              "300,000 setData at 8x16 (bin/zkload; 120,000 in a quick run) on the tree above; snapshots every snapCount/2 .. "
               "snapCount transactions (default 100,000), in a forked process (zkserver) or a thread "
               "(Apache). p99 per 100 ms bin, medians over the bins that overlap a snapshot and those that do not.", "",
               "| znodes | system | snapshots | snapshot ms (median / max) | ops/s | p99 ms in bins during / outside snapshots (median) | worst bin p99 during |",

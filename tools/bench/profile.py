@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""profile.py OUT [CASES] — where zkserver's CPU goes (docs/perf-notes.md).
+
+For each case (default: set, create, get at 8x16 and 32x32, standalone and
+3-replica ensemble; or CASES like "standalone/set/8x16,ensemble/get/32x32"):
+  1. perf: load with bin/zkload while `perf record -g` samples every member
+     for PERF_SECS (default 4) s; OUT/<case>.perf.txt is the flat profile by
+     symbol (self time) per process, and OUT/<case>.perf-children.txt the
+     inclusive one;
+  2. strace -c -f on every member during a second window, divided by the
+     operations completed in it: OUT/<case>.strace.txt and syscalls per op;
+  3. the CPU per op without any tool attached (OUT/summary.json).
+With CALLGRIND=1 also a callgrind run of a standalone server doing 20,000
+operations of each case (instructions per op by function, --dump-instr=yes),
+OUT/callgrind.<op>.out and .txt.
+Needs linux-perf, strace, valgrind (tools/install-deps.sh --bench).  zkserver
+only: this is about our CPU, Apache's figures are in `make bench`.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from servers import PROCS, Deployment  # noqa: E402
+from measure import run_client  # noqa: E402
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+PERF_SECS = float(os.environ.get("PERF_SECS", "4"))
+
+
+def zkload(dep, op, s, d, secs, extra=()):
+    return [os.path.join(REPO, "bin/zkload"), "--servers", dep.connect_string(), "--op", op,
+            "--sessions", str(s), "--depth", str(d), "--size", "100", "--seconds", str(secs),
+            "--warmup", "0.5", "--root", "/zkb100", *extra]
+
+
+def with_tool(dep, argv, tool_argv, logf):
+    """Runs the load; starts tool_argv (attached to the members) at START,
+    stops it (SIGINT) at STOP.  Returns the client's record."""
+    holder = {}
+
+    def on_line(line, _p):
+        if line.startswith("START"):
+            holder["tool"] = subprocess.Popen(tool_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif line.startswith("STOP") and "tool" in holder:
+            holder["tool"].send_signal(2)
+            holder["tool"].wait(timeout=120)
+    r = run_client(argv, dep.pids(), logf, 600, on_line=on_line, scan_others=False)
+    if "tool" in holder and holder["tool"].poll() is None:
+        holder["tool"].kill()
+    return r
+
+
+def strace_summary(path, ops):
+    calls = {}
+    total = 0
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", line)
+            if m:
+                calls[m.group(2)] = int(m.group(1))
+                total += int(m.group(1))
+    top = sorted(calls.items(), key=lambda kv: -kv[1])[:8]
+    return {"syscalls_per_op": round(total / max(ops, 1), 2),
+            "top_per_op": {k: round(v / max(ops, 1), 3) for k, v in top}}
+
+
+def profile_case(out, topo, op, s, d, logf):
+    name = f"{topo}-{op}-{s}x{d}"
+    dep = Deployment("zkserver", 1 if topo == "standalone" else 3, out + "/tmp", REPO)
+    res = {}
+    try:
+        dep.start()
+        run_client(zkload(dep, op, s, d, 2), dep.pids(), logf, 120, scan_others=False)   # warm
+        plain = run_client(zkload(dep, op, s, d, PERF_SECS), dep.pids(), logf, 120, scan_others=False)
+        res["plain"] = {k: plain.get(k) for k in ("ops_per_s", "p50_us", "p99_us", "server_cpu_us_per_op",
+                                                 "server_cpu_pct", "client_cpu_pct")}
+        pids = ",".join(str(p) for p in dep.pids())
+        data = os.path.join(out, name + ".perf.data")
+        r = with_tool(dep, zkload(dep, op, s, d, PERF_SECS),
+                      ["perf", "record", "-q", "-g", "-F", "999", "-p", pids, "-o", data], logf)
+        res["perf_ops_per_s"] = r.get("ops_per_s")
+        with open(os.path.join(out, name + ".perf.txt"), "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "pid,sym", "--stdio",
+                            "-g", "none", "--percent-limit", "0.7"], stdout=f, stderr=subprocess.DEVNULL)
+        with open(os.path.join(out, name + ".perf-children.txt"), "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio",
+                            "-g", "none", "--percent-limit", "2"], stdout=f, stderr=subprocess.DEVNULL)
+        os.remove(data)
+        st = os.path.join(out, name + ".strace.txt")
+        targs = ["strace", "-c", "-f", "-o", st]
+        for p in dep.pids():
+            targs += ["-p", str(p)]
+        r = with_tool(dep, zkload(dep, op, s, d, PERF_SECS), targs, logf)
+        time.sleep(0.5)
+        res["strace"] = strace_summary(st, r.get("ops", 0))
+        res["strace"]["ops_during"] = r.get("ops")
+    finally:
+        dep.stop()
+    return name, res
+
+
+def callgrind(out, logf):
+    res = {}
+    for op in ("set", "create", "get"):
+        dep = Deployment("zkserver", 1, out + "/tmp", REPO)
+        m = dep.members[0]
+        cg = os.path.join(out, f"callgrind.{op}.out")
+        # run the server under callgrind by wrapping its binary
+        wrapper = os.path.join(out, "tmp", "zkserver-callgrind")
+        with open(wrapper, "w") as f:
+            f.write(f"#!/bin/sh\nexec valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file={cg} "
+                    f"{REPO}/bin/zkserver \"$@\"\n")
+        os.chmod(wrapper, 0o755)
+        real = os.path.join(REPO, "bin/zkserver")
+        try:
+            argv = [wrapper, m.cfg]
+            m.proc = PROCS.spawn(argv, stdout=open(m.log, "ab"), stderr=subprocess.STDOUT)
+            if not dep.wait_ready(120):
+                raise RuntimeError("zkserver under callgrind did not start")
+            n = 20000
+            r = run_client([os.path.join(REPO, "bin/zkload"), "--servers", dep.connect_string(), "--op", op,
+                            "--sessions", "8", "--depth", "16", "--size", "100", "--count", str(n),
+                            "--warmup", "0", "--root", "/zkb100"] + (["--keep"] if op == "create" else []),
+                           dep.pids(), logf, 900, scan_others=False)
+            res[op] = {"ops": r.get("ops")}
+        finally:
+            dep.stop()
+        txt = os.path.join(out, f"callgrind.{op}.txt")
+        with open(txt, "w") as f:
+            subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=98", cg], stdout=f,
+                           stderr=subprocess.DEVNULL)
+        with open(txt) as f:
+            m_total = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", f.read())
+        if m_total:
+            res[op]["instructions_total"] = int(m_total.group(1).replace(",", ""))
+        _ = real
+    return res
+
+
+def main():
+    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "perf-out")
+    os.makedirs(os.path.join(out, "tmp"), exist_ok=True)
+    logf = os.path.join(out, "clients.log")
+    if len(sys.argv) > 2:
+        cases = [tuple(c.split("/")) for c in sys.argv[2].split(",")]
+    else:
+        cases = [(t, o, l) for t in ("standalone", "ensemble") for o in ("set", "create", "get")
+                 for l in ("8x16", "32x32")]
+    summary = {}
+    try:
+        for topo, op, lk in cases:
+            s, d = (int(x) for x in lk.split("x"))
+            name, res = profile_case(out, topo, op, s, d, logf)
+            summary[name] = res
+            print(name, json.dumps(res), flush=True)
+        if os.environ.get("CALLGRIND") == "1":
+            summary["callgrind"] = callgrind(out, logf)
+            print("callgrind", json.dumps(summary["callgrind"]), flush=True)
+    finally:
+        PROCS.stop_all()
+        subprocess.run(["rm", "-rf", os.path.join(out, "tmp")])
+        with open(os.path.join(out, "summary.json"), "w") as f:
+            json.dump(summary, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
