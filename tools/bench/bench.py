@@ -43,6 +43,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from servers import PROCS, Deployment  # noqa: E402
 from measure import run_client  # noqa: E402
 import extras  # noqa: E402
+from report import load as load_results  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -165,11 +166,7 @@ def keep_logs(dep, logdir):
 
 
 def write_csv(out):
-    rows = []
-    path = os.path.join(out, "results.jsonl")
-    if os.path.exists(path):
-        with open(path) as f:
-            rows = [json.loads(line) for line in f if line.strip()]
+    rows = load_results(out)[0]
     keys = ["id", "topology", "client", "op", "sessions", "depth", "size", "server", "rep", "ops",
             "errors", "secs", "ops_per_s", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
             "server_cpu_us_per_op", "server_cpu_pct", "client_cpu_pct", "other_cpu_pct",

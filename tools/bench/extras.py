@@ -5,6 +5,7 @@ p99), failover after kill -9 of the leader, many sessions with watches, a
 follower's catch-up by DIFF and SNAP (BENCH_CATCHUP=1) and the zkfs figures
 of tools/bench/zkfs.sh.  Each function returns a JSON-able dict.
 """
+import contextlib
 import json
 import os
 import queue
@@ -20,6 +21,19 @@ from servers import PROCS, Deployment, dir_bytes, four_letter, mode_of, proc_cpu
 from measure import run_client
 
 KINDS = ["apache", "zkserver"]
+
+
+@contextlib.contextmanager
+def running(ctx, kind, n, what):
+    """A started deployment of kind with n members, stopped and removed on exit."""
+    dep = Deployment(kind, n, ctx.tmp, ctx.repo)
+    try:
+        ctx.log(f"{what} on {kind}")
+        dep.start()
+        yield dep
+    finally:
+        dep.stop()
+        shutil.rmtree(dep.root, ignore_errors=True)
 
 
 class Context:
@@ -175,6 +189,32 @@ def time_to_serving(member, repo, timeout=600):
     raise RuntimeError(f"{member.kind} not serving {timeout} s after restart")
 
 
+def znodes_one(ctx, kind, n):
+    """RSS, data dir, snapshots under load and restart time with n znodes."""
+    with running(ctx, kind, 1, f"znodes: {n}") as dep:
+        pid = dep.pids()[0]
+        pop = run_client([ctx.bin("zkload"), "--servers", dep.connect_string(), "--op", "create",
+                          "--sessions", "32", "--depth", "32", "--size", "100", "--count", str(n),
+                          "--keep", "--warmup", "0", "--root", "/zkn"],
+                         dep.pids(), ctx.client_log(), n / 1000 + 600, scan_others=False)
+        if "error" in pop:
+            raise RuntimeError(pop["error"])
+        wait_idle([pid])
+        r = {"populate_ops_per_s": pop["ops_per_s"], "populate_p99_us": pop["p99_us"],
+             "rss_bytes": rss_bytes(pid), "data_dir_bytes": dir_bytes(dep.members[0].data),
+             "apache_xmx": os.environ.get("BENCH_APACHE_XMX") if kind == "apache" else None}
+        r["snapshot"] = snapshot_effect(ctx, dep, 120000 if ctx.quick else 300000)
+        wait_idle([dep.pids()[0]])
+        r["data_dir_bytes_after_load"] = dir_bytes(dep.members[0].data)
+        dep.members[0].stop()
+        r["restart_to_serving_s"] = round(time_to_serving(dep.members[0], ctx.repo), 3)
+        time.sleep(1)
+        r["rss_bytes_after_restart"] = rss_bytes(dep.pids()[0])
+    ctx.log(f"znodes {n} {kind}: rss {r['rss_bytes'] / 2**20:.0f} MiB, data "
+            f"{r['data_dir_bytes'] / 2**20:.0f} MiB, restart {r['restart_to_serving_s']} s")
+    return r
+
+
 def znodes(ctx):
     counts = [100000] if ctx.quick else [1000000]
     if os.environ.get("BENCH_BIG") == "1":
@@ -184,37 +224,12 @@ def znodes(ctx):
         for kind in KINDS:
             saved = os.environ.get("BENCH_APACHE_XMX")
             if n >= 10000000 and kind == "apache" and not saved:
-                os.environ["BENCH_APACHE_XMX"] = "16g"
-            dep = Deployment(kind, 1, ctx.tmp, ctx.repo)
+                os.environ["BENCH_APACHE_XMX"] = "16g"   # the default (1/4 of RAM) is too small
             try:
-                ctx.log(f"znodes: {n} on {kind}")
-                dep.start()
-                pid = dep.pids()[0]
-                pop = run_client([ctx.bin("zkload"), "--servers", dep.connect_string(), "--op", "create",
-                                  "--sessions", "32", "--depth", "32", "--size", "100", "--count", str(n),
-                                  "--keep", "--warmup", "0", "--root", "/zkn"],
-                                 dep.pids(), ctx.client_log(), n / 1000 + 600, scan_others=False)
-                if "error" in pop:
-                    raise RuntimeError(pop["error"])
-                wait_idle([pid])
-                r = {"populate_ops_per_s": pop["ops_per_s"], "populate_p99_us": pop["p99_us"],
-                     "rss_bytes": rss_bytes(pid), "data_dir_bytes": dir_bytes(dep.members[0].data),
-                     "apache_xmx": os.environ.get("BENCH_APACHE_XMX") if kind == "apache" else None}
-                r["snapshot"] = snapshot_effect(ctx, dep, 120000 if ctx.quick else 300000)
-                wait_idle([dep.pids()[0]])
-                r["data_dir_bytes_after_load"] = dir_bytes(dep.members[0].data)
-                dep.members[0].stop()
-                r["restart_to_serving_s"] = round(time_to_serving(dep.members[0], ctx.repo), 3)
-                time.sleep(1)
-                r["rss_bytes_after_restart"] = rss_bytes(dep.pids()[0])
-                res[f"{n}/{kind}"] = r
-                ctx.log(f"znodes {n} {kind}: rss {r['rss_bytes'] / 2**20:.0f} MiB, data "
-                        f"{r['data_dir_bytes'] / 2**20:.0f} MiB, restart {r['restart_to_serving_s']} s")
+                res[f"{n}/{kind}"] = znodes_one(ctx, kind, n)
             finally:
-                dep.stop()
                 if saved is None:
                     os.environ.pop("BENCH_APACHE_XMX", None)
-                shutil.rmtree(dep.root, ignore_errors=True)
     return res
 
 
@@ -246,15 +261,21 @@ class LineReader(threading.Thread):
                 return t, line
 
 
+def spawn_reading(ctx, argv, stdin):
+    """Starts argv (stderr to the clients' log) with a LineReader on its stdout."""
+    with open(ctx.client_log(), "ab") as errf:
+        p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=errf, text=True, bufsize=1, stdin=stdin)
+    rd = LineReader(p)
+    rd.start()
+    return p, rd
+
+
 def failover(ctx):
     kills = int(os.environ.get("BENCH_KILLS", "3" if ctx.quick else "20"))
     res = {}
     for kind in KINDS:
-        dep = Deployment(kind, 3, ctx.tmp, ctx.repo)
         times, errors, leaders = [], [], []
-        try:
-            ctx.log(f"failover: {kills} leader kills on {kind}")
-            dep.start()
+        with running(ctx, kind, 3, f"failover: {kills} leader kills") as dep:
             for k in range(kills):
                 leader = dep.leader()
                 if leader is None:
@@ -262,11 +283,7 @@ def failover(ctx):
                 argv = [ctx.bin("zkload"), "--servers", dep.connect_string(), "--op", "set",
                         "--sessions", "4", "--depth", "4", "--seconds", "3600", "--warmup", "0",
                         "--root", "/zkf", "--epochs"]
-                with open(ctx.client_log(), "ab") as errf:
-                    p = PROCS.spawn(argv, stdout=subprocess.PIPE, stderr=errf, text=True, bufsize=1,
-                                    stdin=subprocess.DEVNULL)
-                rd = LineReader(p)
-                rd.start()
+                p, rd = spawn_reading(ctx, argv, subprocess.DEVNULL)
                 try:
                     first = rd.wait_for(lambda s: s.startswith("EPOCH"), 60)
                     if not first:
@@ -291,9 +308,6 @@ def failover(ctx):
             res[kind] = {"kills": kills, "failover_ms": dist(times), "raw_ms": times,
                          "errors": errors, "new_leaders": leaders}
             ctx.log(f"failover {kind}: {res[kind]['failover_ms']}")
-        finally:
-            dep.stop()
-            shutil.rmtree(dep.root, ignore_errors=True)
     return res
 
 
@@ -302,18 +316,11 @@ def sessions(ctx):
     res = {}
     for n in counts:
         for kind in KINDS:
-            dep = Deployment(kind, 1, ctx.tmp, ctx.repo)
-            try:
-                ctx.log(f"sessions: {n} with watches on {kind}")
-                dep.start()
+            with running(ctx, kind, 1, f"sessions: {n} with watches") as dep:
                 pid = dep.pids()[0]
                 rss0 = rss_bytes(pid)
-                p = PROCS.spawn([sys.executable, os.path.join(ctx.repo, "tools/bench/watchers.py"),
-                                 str(dep.members[0].cport), str(n)],
-                                stdout=subprocess.PIPE, stdin=subprocess.PIPE, text=True, bufsize=1,
-                                stderr=open(ctx.client_log(), "ab"))
-                rd = LineReader(p)
-                rd.start()
+                p, rd = spawn_reading(ctx, [sys.executable, os.path.join(ctx.repo, "tools/bench/watchers.py"),
+                                            str(dep.members[0].cport), str(n)], subprocess.PIPE)
                 try:
                     ready = rd.wait_for(lambda s: s.startswith("READY"), 600)
                     if not ready:
@@ -334,9 +341,6 @@ def sessions(ctx):
                     PROCS.stop(p, wait=10)
                 res[f"{n}/{kind}"] = r
                 ctx.log(f"sessions {n} {kind}: {r}")
-            finally:
-                dep.stop()
-                shutil.rmtree(dep.root, ignore_errors=True)
     return res
 
 
@@ -355,10 +359,7 @@ def catchup(ctx):
     count = 100000   # x 10 KiB = 1 GB
     res = {}
     for kind in KINDS:
-        dep = Deployment(kind, 3, ctx.tmp, ctx.repo)
-        try:
-            ctx.log(f"catch-up: {count} znodes of 10 KiB on {kind}")
-            dep.start()
+        with running(ctx, kind, 3, f"catch-up: {count} znodes of 10 KiB") as dep:
             pop = run_client([ctx.bin("zkload"), "--servers", dep.connect_string(), "--op", "create",
                               "--sessions", "16", "--depth", "16", "--size", "10240", "--count", str(count),
                               "--keep", "--warmup", "0", "--root", "/zkc"],
@@ -392,9 +393,6 @@ def catchup(ctx):
                                  if re.search(r"synced with leader|Getting a (diff|snapshot)", ln)][-4:]
             res[kind] = r
             ctx.log(f"catch-up {kind}: {r}")
-        finally:
-            dep.stop()
-            shutil.rmtree(dep.root, ignore_errors=True)
     return res
 
 
