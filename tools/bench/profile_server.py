@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""profile.py OUT [CASES] — where zkserver's CPU goes (docs/perf-notes.md).
+"""profile_server.py OUT [CASES] — where zkserver's CPU goes (docs/perf-notes.md).
 
 For each case (default: set, create, get at 8x16 and 32x32, standalone and
 3-replica ensemble; or CASES like "standalone/set/8x16,ensemble/get/32x32"):
@@ -56,16 +56,62 @@ def with_tool(dep, argv, tool_argv, logf):
 
 def strace_summary(path, ops):
     calls = {}
-    total = 0
     with open(path) as f:
         for line in f:
             m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", line)
-            if m:
+            if m and m.group(2) != "total":
                 calls[m.group(2)] = int(m.group(1))
-                total += int(m.group(1))
-    top = sorted(calls.items(), key=lambda kv: -kv[1])[:8]
-    return {"syscalls_per_op": round(total / max(ops, 1), 2),
-            "top_per_op": {k: round(v / max(ops, 1), 3) for k, v in top}}
+    total = sum(calls.values())
+    top = sorted(calls.items(), key=lambda kv: -kv[1])[:10]
+    ops = max(ops, 1)
+    return {"syscalls_per_op": round(total / ops, 3),
+            "per_op": {k: round(v / ops, 3) for k, v in top},
+            "ops_per_fdatasync": round(ops / calls["fdatasync"], 1) if calls.get("fdatasync") else None}
+
+
+# Inclusive shares (of the members' samples) worth naming in the notes.
+INCLUSIVE = {
+    "recv": ["__x64_sys_recvfrom"], "send": ["__x64_sys_sendto"],
+    "epoll_wait": ["__x64_sys_epoll_wait"], "epoll_ctl": ["__x64_sys_epoll_ctl"],
+    "fdatasync": ["__x64_sys_fdatasync"], "pwrite": ["__x64_sys_pwrite64"],
+    "futex": ["__x64_sys_futex"], "eventfd read/write": ["__x64_sys_read", "__x64_sys_write"],
+    "scheduler (switches, wake-ups)": ["schedule", "try_to_wake_up"],
+    "malloc/free": ["malloc", "free", "_int_malloc", "_int_free", "realloc", "calloc", "g_malloc",
+                    "g_free", "g_malloc0", "g_realloc", "malloc_consolidate"],
+    "memcpy/memmove": ["__memmove_avx_unaligned_erms", "__memcpy_avx_unaligned_erms"],
+}
+
+
+def perf_categories(children_txt, self_txt):
+    """Inclusive % of a few syscalls and helpers, the kernel/user split and
+    the share of each thread, from the two perf reports."""
+    incl = {}
+    with open(children_txt) as f:
+        for line in f:
+            m = re.match(r"\s*([\d.]+)%\s+([\d.]+)%\s+\[(.)\]\s+(\S+)", line)
+            if m:
+                incl[m.group(4)] = float(m.group(1))
+    kernel = user = 0.0
+    threads, self_pct = {}, {}
+    with open(self_txt) as f:
+        for line in f:
+            m = re.match(r"\s*([\d.]+)%\s+(\d+):(\S+)\s+\[(.)\]\s+(\S+)", line)
+            if m:
+                pct = float(m.group(1))
+                threads[m.group(2)] = threads.get(m.group(2), 0.0) + pct
+                self_pct[m.group(5)] = self_pct.get(m.group(5), 0.0) + pct
+                if m.group(4) == "k":
+                    kernel += pct
+                else:
+                    user += pct
+    # syscalls and the scheduler: inclusive; allocator and copies: self time
+    cats = {name: round(sum(self_pct.get(sym, 0.0) for sym in syms)
+                        if name in ("malloc/free", "memcpy/memmove")
+                        else sum(incl.get(sym, 0.0) for sym in syms) if name == "eventfd read/write"
+                        else max((incl.get(sym, 0.0) for sym in syms), default=0.0), 1)
+            for name, syms in INCLUSIVE.items()}
+    return {"inclusive_pct": cats, "kernel_pct": round(kernel, 1), "user_pct": round(user, 1),
+            "thread_pct": {k: round(v, 1) for k, v in sorted(threads.items(), key=lambda kv: -kv[1])}}
 
 
 def profile_case(out, topo, op, s, d, logf):
@@ -81,15 +127,18 @@ def profile_case(out, topo, op, s, d, logf):
         pids = ",".join(str(p) for p in dep.pids())
         data = os.path.join(out, name + ".perf.data")
         r = with_tool(dep, zkload(dep, op, s, d, PERF_SECS),
-                      ["perf", "record", "-q", "-g", "-F", "999", "-p", pids, "-o", data], logf)
+                      ["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "999", "-p", pids,
+                       "-o", data], logf)
         res["perf_ops_per_s"] = r.get("ops_per_s")
         with open(os.path.join(out, name + ".perf.txt"), "w") as f:
             subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "pid,sym", "--stdio",
-                            "-g", "none", "--percent-limit", "0.7"], stdout=f, stderr=subprocess.DEVNULL)
+                            "-g", "none", "--percent-limit", "0"], stdout=f, stderr=subprocess.DEVNULL)
         with open(os.path.join(out, name + ".perf-children.txt"), "w") as f:
             subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio",
-                            "-g", "none", "--percent-limit", "2"], stdout=f, stderr=subprocess.DEVNULL)
+                            "-g", "none", "--percent-limit", "0.5"], stdout=f, stderr=subprocess.DEVNULL)
         os.remove(data)
+        res["perf"] = perf_categories(os.path.join(out, name + ".perf-children.txt"),
+                                      os.path.join(out, name + ".perf.txt"))
         st = os.path.join(out, name + ".strace.txt")
         targs = ["strace", "-c", "-f", "-o", st]
         for p in dep.pids():
