@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zkfs needs to build, run and test, if any is
 # missing.  Safe to run repeatedly; prints nothing when all is present.
-#   --bench  also what `make bench` and tools/bench/profile.sh need: the
+#   --bench  also what `make bench` and tools/bench/profile_server.py need: the
 #            official C client's headers (bin/zkload), gnuplot for the plots,
 #            perf, strace and valgrind for the profiles.
 set -euo pipefail
