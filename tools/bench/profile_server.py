@@ -12,7 +12,8 @@ For each case (default: set, create, get at 8x16 and 32x32, standalone and
   3. the CPU per op without any tool attached (OUT/summary.json).
 With CALLGRIND=1 also a callgrind run of a standalone server doing 20,000
 operations of each case (instructions per op by function, --dump-instr=yes),
-OUT/callgrind.<op>.out and .txt.
+OUT/callgrind.<op>.out and .txt.  With RESTART=1 also a perf profile of a
+restart with 1,000,000 znodes (OUT/restart.perf*.txt).
 Needs linux-perf, strace, valgrind (tools/install-deps.sh --bench).  zkserver
 only: this is about our CPU, Apache's figures are in `make bench`.
 """
@@ -24,7 +25,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import PROCS, Deployment  # noqa: E402
+from servers import PROCS, Deployment, mode_of  # noqa: E402
 from measure import run_client  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -164,7 +165,6 @@ def callgrind(out, logf):
             f.write(f"#!/bin/sh\nexec valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file={cg} "
                     f"{REPO}/bin/zkserver \"$@\"\n")
         os.chmod(wrapper, 0o755)
-        real = os.path.join(REPO, "bin/zkserver")
         try:
             argv = [wrapper, m.cfg]
             m.proc = PROCS.spawn(argv, stdout=open(m.log, "ab"), stderr=subprocess.STDOUT)
@@ -183,10 +183,51 @@ def callgrind(out, logf):
             subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=98", cg], stdout=f,
                            stderr=subprocess.DEVNULL)
         with open(txt) as f:
-            m_total = re.search(r"([\d,]+)\s+\(100\.0%\)\s+PROGRAM TOTALS", f.read())
+            m_total = re.search(r"([\d,]+)\s+(?:\(100\.0%\)\s+)?PROGRAM TOTALS", f.read())
         if m_total:
             res[op]["instructions_total"] = int(m_total.group(1).replace(",", ""))
-        _ = real
+            res[op]["instructions_per_op"] = round(res[op]["instructions_total"] / max(res[op]["ops"] or 1, 1))
+    return res
+
+
+def restart_profile(out, logf, n=1000000):
+    """perf of a zkserver restart with n znodes of 100 B: where the time to
+    serving goes (snapshot load, log replay)."""
+    dep = Deployment("zkserver", 1, out + "/tmp", REPO)
+    m = dep.members[0]
+    res = {"znodes": n}
+    try:
+        dep.start()
+        run_client([os.path.join(REPO, "bin/zkload"), "--servers", dep.connect_string(), "--op", "create",
+                    "--sessions", "32", "--depth", "32", "--size", "100", "--count", str(n), "--keep",
+                    "--warmup", "0", "--root", "/zkn"], dep.pids(), logf, 1800, scan_others=False)
+        time.sleep(2)
+        dep.stop()
+        data = os.path.join(out, "restart.perf.data")
+        t0 = time.monotonic()
+        perf = PROCS.spawn(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "499", "-o", data,
+                            "--", os.path.join(REPO, "bin/zkserver"), m.cfg],
+                           stdout=open(m.log, "ab"), stderr=subprocess.STDOUT)
+        while time.monotonic() - t0 < 600:
+            if mode_of(m.cport) == "standalone":
+                break
+            time.sleep(0.01)
+        res["restart_to_serving_s_under_perf"] = round(time.monotonic() - t0, 2)
+        kids = open(f"/proc/{perf.pid}/task/{perf.pid}/children").read().split()
+        for k in kids:
+            os.kill(int(k), 15)
+        perf.wait(timeout=120)
+        with open(os.path.join(out, "restart.perf-children.txt"), "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio", "-g", "none",
+                            "--percent-limit", "1"], stdout=f, stderr=subprocess.DEVNULL)
+        with open(os.path.join(out, "restart.perf.txt"), "w") as f:
+            subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "sym", "--stdio", "-g", "none",
+                            "--percent-limit", "0.5"], stdout=f, stderr=subprocess.DEVNULL)
+        os.remove(data)
+        with open(m.log, errors="replace") as f:
+            res["log"] = [ln.strip() for ln in f if "loaded snapshot" in ln or "recovered" in ln][-2:]
+    finally:
+        dep.stop()
     return res
 
 
@@ -206,6 +247,9 @@ def main():
             name, res = profile_case(out, topo, op, s, d, logf)
             summary[name] = res
             print(name, json.dumps(res), flush=True)
+        if os.environ.get("RESTART") == "1":
+            summary["restart"] = restart_profile(out, logf)
+            print("restart", json.dumps(summary["restart"]), flush=True)
         if os.environ.get("CALLGRIND") == "1":
             summary["callgrind"] = callgrind(out, logf)
             print("callgrind", json.dumps(summary["callgrind"]), flush=True)

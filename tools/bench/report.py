@@ -402,8 +402,11 @@ def main():
           "resolves the host list on every wake-up, which costs it ~40 % of its CPU.",
           "- Cases: set / get / exists on one znode per session; create of new znodes (deleted after "
           "the cell); getChildren of a znode with 1,000 children; multi of 10 setData; mixed = 90 % "
-          "getData + 10 % setData on one session. exists and getChildren return no value, so they run "
-          "at 100 B only.",
+          "getData + 10 % setData on one session. To fit 30 minutes (tools/bench/bench.py, CASES): "
+          "every case at every load with 100 B values standalone; 10 KiB values for set, create, get "
+          "and multi (exists and getChildren return no value); the ensemble runs set, create, get, multi "
+          "and mixed (its reads are local, as standalone) and set with 10 KiB; bin/zkbench runs set, "
+          "create and get standalone, set and create on the ensemble.",
           "- Server CPU µs/op: utime+stime (+ reaped children, i.e. zkserver's forked snapshot "
           "writers) of every member from /proc/PID/stat over the window, divided by the operations "
           "completed in it. Client CPU and the other processes' CPU over the same window are in "
