@@ -14,6 +14,7 @@ With CALLGRIND=1 also a callgrind run of a standalone server doing 20,000
 operations of each case (instructions per op by function, --dump-instr=yes),
 OUT/callgrind.<op>.out and .txt.  With RESTART=1 also a perf profile of a
 restart with 1,000,000 znodes (OUT/restart.perf*.txt).
+`profile_server.py --table OUT` prints the tables of docs/perf-notes.md.
 Needs linux-perf, strace, valgrind (tools/install-deps.sh --bench).  zkserver
 only: this is about our CPU, Apache's figures are in `make bench`.
 """
@@ -204,18 +205,16 @@ def restart_profile(out, logf, n=1000000):
         time.sleep(2)
         dep.stop()
         data = os.path.join(out, "restart.perf.data")
+        # perf attaches right after the exec and stops once the server serves,
+        # so the profile is the start-up alone (not the shutdown's tree_free).
         t0 = time.monotonic()
+        m.start(REPO)
         perf = PROCS.spawn(["perf", "record", "-q", "--call-graph", "dwarf,16384", "-F", "499", "-o", data,
-                            "--", os.path.join(REPO, "bin/zkserver"), m.cfg],
-                           stdout=open(m.log, "ab"), stderr=subprocess.STDOUT)
-        while time.monotonic() - t0 < 600:
-            if mode_of(m.cport) == "standalone":
-                break
+                            "-p", str(m.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while time.monotonic() - t0 < 600 and mode_of(m.cport) != "standalone":
             time.sleep(0.01)
         res["restart_to_serving_s_under_perf"] = round(time.monotonic() - t0, 2)
-        kids = open(f"/proc/{perf.pid}/task/{perf.pid}/children").read().split()
-        for k in kids:
-            os.kill(int(k), 15)
+        perf.send_signal(2)
         perf.wait(timeout=120)
         with open(os.path.join(out, "restart.perf-children.txt"), "w") as f:
             subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio", "-g", "none",
@@ -225,18 +224,56 @@ def restart_profile(out, logf, n=1000000):
                             "--percent-limit", "0.5"], stdout=f, stderr=subprocess.DEVNULL)
         os.remove(data)
         with open(m.log, errors="replace") as f:
-            res["log"] = [ln.strip() for ln in f if "loaded snapshot" in ln or "recovered" in ln][-2:]
+            res["log"] = [ln.strip() for ln in f][-6:]
     finally:
         dep.stop()
     return res
 
 
+def table(out):
+    """Prints the markdown tables of docs/perf-notes.md from OUT/summary.json."""
+    summ = json.load(open(os.path.join(out, "summary.json")))
+    print("| case | server µs/op | kernel / user % | loop / log-writer thread % | recv | send | epoll_wait + ctl "
+          "| fdatasync | pwrite | futex | scheduler | malloc+free (self) | syscalls/op | ops per fdatasync |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in summ.items():
+        if "plain" not in r:
+            continue
+        pf, st, inc = r["perf"], r["strace"], r["perf"]["inclusive_pct"]
+        th = list(pf["thread_pct"].values())
+        threads = " / ".join(f"{x:.0f}" for x in th[:2]) + (f" (+{sum(th[2:]):.0f} other)" if sum(th[2:]) >= 1 else "")
+        print(f"| {name} | {r['plain']['server_cpu_us_per_op']} | {pf['kernel_pct']:.0f} / {pf['user_pct']:.0f} | "
+              f"{threads} | {inc['recv']} | {inc['send']} | {inc['epoll_wait'] + inc['epoll_ctl']:.1f} | "
+              f"{inc['fdatasync']} | {inc['pwrite']} | {inc['futex']} | {inc['scheduler (switches, wake-ups)']} | "
+              f"{inc['malloc/free']} | {st['syscalls_per_op']} | {st['ops_per_fdatasync']} |")
+    print()
+    print("| case | " + " | ".join(["epoll_ctl", "recvfrom", "sendto", "epoll_wait", "futex", "fdatasync", "pwrite64",
+                                     "read+write (eventfd)"]) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in summ.items():
+        if "plain" not in r:
+            continue
+        po = r["strace"]["per_op"]
+        cols = [po.get(k, 0) for k in ("epoll_ctl", "recvfrom", "sendto", "epoll_wait", "futex", "fdatasync", "pwrite64")]
+        cols.append(round(po.get("read", 0) + po.get("write", 0), 3))
+        print(f"| {name} | " + " | ".join(str(c) for c in cols) + " |")
+    if "callgrind" in summ:
+        print()
+        print("| op | instructions per op (user space, callgrind) |")
+        print("|---|---|")
+        for op, r in summ["callgrind"].items():
+            ipo = r.get("instructions_per_op")
+            print(f"| {op} | {ipo:,} |" if ipo else f"| {op} | – |")
+
+
 def main():
+    if len(sys.argv) > 2 and sys.argv[1] == "--table":
+        return table(sys.argv[2])
     out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "perf-out")
     os.makedirs(os.path.join(out, "tmp"), exist_ok=True)
     logf = os.path.join(out, "clients.log")
-    if len(sys.argv) > 2:
-        cases = [tuple(c.split("/")) for c in sys.argv[2].split(",")]
+    if len(sys.argv) > 2:   # "none": only the RESTART / CALLGRIND parts
+        cases = [tuple(c.split("/")) for c in sys.argv[2].split(",") if c != "none"]
     else:
         cases = [(t, o, l) for t in ("standalone", "ensemble") for o in ("set", "create", "get")
                  for l in ("8x16", "32x32")]

@@ -268,7 +268,7 @@ def extras_md(ex):
               "`bin/fsyncfloor`: one writer, 4 KiB `write` + `fdatasync` in a loop, on the file system "
               "that holds the data directories.", "",
               "| mode | ops | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
-        for mode in ("append", "prealloc"):
+        for mode in ("append", "prealloc", "fallocate"):
             r = fl.get(mode)
             if r:
                 L.append(f"| {mode} | {r['ops']} | {fmt_ms(r['p50_us'])} | {fmt_ms(r['p99_us'])} | {fmt_ms(r['max_us'])} |")
