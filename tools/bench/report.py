@@ -266,7 +266,9 @@ def extras_md(ex):
     if fl.get("append"):
         L += ["### The disk's floor", "",
               "`bin/fsyncfloor`: one writer, 4 KiB `write` + `fdatasync` in a loop, on the file system "
-              "that holds the data directories.", "",
+              "that holds the data directories: appending to a growing file, writing into a file "
+              "pre-written with zeros, writing into a `posix_fallocate`'d file (unwritten extents, "
+              "as zkserver's log preallocates).", "",
               "| mode | ops | p50 ms | p99 ms | max ms |", "|---|---|---|---|---|"]
         for mode in ("append", "prealloc", "fallocate"):
             r = fl.get(mode)
