@@ -17,6 +17,7 @@ Environment (all optional):
   BENCH_KILLS=N        leader kills per system for failover (default 20; quick 3)
   BENCH_BIG=1          also 10,000,000 znodes (Apache gets -Xmx16g for it)
   BENCH_CATCHUP=1      follower catch-up by DIFF and SNAP with 1 GB of data
+                       (BENCH_CATCHUP_ZNODES=N of 10 KiB instead of 100,000)
   BENCH_DOCS=1         also rewrite docs/benchmarks.md and docs/bench/*.png
   BENCH_APACHE_XMX=SZ  an explicit Apache heap for every run (default: the JVM's)
 

@@ -356,7 +356,7 @@ def wait_synced(dep, member, timeout):
 
 
 def catchup(ctx):
-    count = 100000   # x 10 KiB = 1 GB
+    count = int(os.environ.get("BENCH_CATCHUP_ZNODES", "100000"))   # x 10 KiB = 1 GB
     res = {}
     for kind in KINDS:
         with running(ctx, kind, 3, f"catch-up: {count} znodes of 10 KiB") as dep:
