@@ -100,8 +100,10 @@ def run_client(argv, server_pids, log_path, timeout, on_line=None, scan_others=T
         PROCS.stop(p, wait=5)
     if result is None or start is None or stop is None:
         return {"error": f"client failed (exit {p.returncode}); see {log_path}"}
+    if result["ops"] == 0:
+        return {**result, "error": "no operation completed in the measured window (raise BENCH_SECS)"}
     w = max(stop.t - start.t, 1e-6)
-    ops = max(result["ops"], 1)
+    ops = result["ops"]
     server_s = (stop.server - start.server) / CLK_TCK
     client_s = (stop.client - start.client) / CLK_TCK
     busy_s = (stop.busy - start.busy) / CLK_TCK

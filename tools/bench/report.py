@@ -51,6 +51,8 @@ class Cells:
         self.failed = []
         for r in rows:
             key = (r["topology"], r["client"], r["op"], f"{r['sessions']}x{r['depth']}", r["size"], r["server"])
+            if not r.get("ops") and "error" not in r:
+                r = {**r, "error": "no operation completed in the measured window"}
             if "error" in r or r.get("errors"):
                 self.failed.append(r)
                 if "error" in r:
@@ -189,6 +191,10 @@ plot {", ".join(plots)}
         return None
     os.remove(dat)
     return fname + ".png"
+
+
+def fmt_dur(secs):
+    return "?" if secs is None else f"{secs // 60} min {secs % 60} s"
 
 
 def mib(b):
@@ -375,13 +381,16 @@ def main():
               ". Treat every figure below as indicative only.", ""]
     L += ["## How to run", "",
           "```sh",
-          "make bench                      # everything below, ~30 min; raw results and this report in bench-out/",
+          f"make bench                      # everything below ({fmt_dur(mi.get('duration_s'))} for this run); raw results and this report in bench-out/",
           "BENCH_QUICK=1 make bench        # smoke run, a few minutes",
           "BENCH_FILTER='standalone/zkload/set/' BENCH_PARTS=matrix make bench   # some cells only",
-          "BENCH_DOCS=1 make bench         # also rewrite docs/benchmarks.md and docs/bench/*.png",
+          "BENCH_DOCS=1 make bench         # also rewrite docs/benchmarks.md and docs/bench/ (plots, raw results)",
           "```", "",
           "Other knobs (tools/bench/bench.py): BENCH_SECS (window per cell), BENCH_REPS, BENCH_KILLS, "
           "BENCH_BIG=1 (10,000,000 znodes), BENCH_CATCHUP=1 (follower catch-up with 1 GB), BENCH_PARTS.", "",
+          "The raw results behind this page are in [bench/results.csv](bench/results.csv) (one row per "
+          "cell and repetition), [bench/extras.json](bench/extras.json) and "
+          "[bench/machine.json](bench/machine.json).", "",
           "## Machine and method", ""]
     L += [f"- Run {mi.get('started', '?')}, commit {mi.get('commit', '?')}, took {mi.get('duration_s', '?')} s"
           f"{' (BENCH_QUICK)' if mi.get('quick') else ''}; {mi.get('secs')} s measured per cell, "
@@ -390,8 +399,8 @@ def main():
           f"kernel {mi.get('kernel', '?')}, data on {mi.get('fs', '?')}; load average at start "
           f"{' '.join(mi.get('loadavg_start', []))}.",
           f"- Apache ZooKeeper {mi.get('zookeeper', '?')} (Debian), {mi.get('java', '?')}, started as "
-          "zkServer.sh does (QuorumPeerMain, the JVM's default heap and collector), warmed with ~40 s "
-          "of load before measuring. zkserver from this tree. Both with forceSync=yes, tickTime=2000, "
+          "zkServer.sh does (QuorumPeerMain, the JVM's default heap and collector), warmed with ~30 s "
+          "of load (set, get, create, mixed, multi, 10 KiB set, getChildren) before measuring. zkserver from this tree. Both with forceSync=yes, tickTime=2000, "
           "maxClientCnxns=0 (128 sessions come from one address; Apache's default of 60 would refuse "
           "them), admin server off; every other setting at its default.",
           "- Standalone: one server. Ensemble: three replicas on loopback; session i of a client "
@@ -448,6 +457,9 @@ def main():
         os.makedirs(d, exist_ok=True)
         for _t, _l, png in plots:
             shutil.copy(os.path.join(out, png), os.path.join(d, png))
+        for raw in ("results.csv", "extras.json", "machine.json"):   # the figures behind the report
+            if os.path.exists(os.path.join(out, raw)):
+                shutil.copy(os.path.join(out, raw), os.path.join(d, raw))
         with open(os.path.join(REPO, "docs", "benchmarks.md"), "w") as f:
             f.write(text)
     print(f"report: {os.path.join(out, 'report.md')}" + (" and docs/benchmarks.md" if docs else ""))
