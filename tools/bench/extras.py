@@ -369,7 +369,7 @@ def catchup(ctx):
             wait_idle(dep.pids())
             leader = dep.leader()
             f = next(m for m in dep.members if m is not leader)
-            r = {"populate_ops_per_s": pop["ops_per_s"]}
+            r = {"znodes": count, "populate_ops_per_s": pop["ops_per_s"]}
             # DIFF: the follower misses 10,000 writes, then restarts (it loads its own 1 GB first).
             f.stop()
             others = ",".join(f"127.0.0.1:{m.cport}" for m in dep.members if m is not f)

@@ -11,6 +11,7 @@ zkserver / Apache (for latency and CPU, lower is better for zkserver).
 import collections
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -337,11 +338,17 @@ def extras_md(ex):
                      f"{mib(r.get('server_rss_bytes'))} | {r.get('fanout_p50_ms')} / {r.get('fanout_ms')} |")
         L.append("")
     cu = ex.get("catchup")
-    L += ["### Follower catch-up with 1 GB (100,000 znodes of 10 KiB)", ""]
+    n = next((r.get("znodes") for r in (cu or {}).values() if isinstance(r, dict) and r.get("znodes")), 100000)
+    L += [f"### Follower catch-up with {n * 10240 / 1e9:.2g} GB ({n:,} znodes of 10 KiB)", ""]
     if cu and "error" not in cu:
-        L += ["| system | DIFF (down for 10,000 writes) s | SNAP (empty data dir) s |", "|---|---|---|"]
+        L += ["Time from the follower's start to its being a follower at the leader's zxid (its own "
+              "snapshot load included); how it synced, from its log:", "",
+              "| system | DIFF case: down for 10,000 writes, s | SNAP case: empty data dir, s | sync used (follower's log) |",
+              "|---|---|---|---|"]
         for kind, r in cu.items():
-            L.append(f"| {kind} | {r.get('diff_s')} | {r.get('snap_s')} |")
+            how = " / ".join(("DIFF" if re.search(r"by DIFF|Getting a diff", ln) else "SNAP")
+                             for ln in r.get("sync_log", [])[-2:])
+            L.append(f"| {kind} | {r.get('diff_s')} | {r.get('snap_s')} | {how} |")
         L.append("")
     else:
         L += [f"Not run (opt-in: BENCH_CATCHUP=1){': ' + cu['error'] if cu else ''}.", ""]
@@ -431,7 +438,7 @@ def main():
     L += ["## Targets (issue 13)", ""] + targets(cells, ex) + [""]
     L += ["## Where zkserver loses", ""]
     lo = losses(cells)
-    L += (lo or ["Nowhere in this run."]) + [""]
+    L += (lo or (["Nowhere in this run."] if cells.g else ["No matrix cell ran in this run."])) + [""]
     L += ["See [perf-notes.md](perf-notes.md) for where zkserver's CPU goes and what would make it faster.", ""]
     for topo in ("standalone", "ensemble"):
         for client, desc in (("zkload", "bin/zkload (official C client)"), ("zkbench", "bin/zkbench (project client)")):
