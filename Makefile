@@ -5,6 +5,10 @@
 #   make run      install, build, start a local cluster and show how to use it
 #   make install  PREFIX=/usr/local (default), DESTDIR honoured
 #   make deb      a Debian package in build/ (dpkg-deb)
+#   make bench    install, build, run the benchmarks against zkserver and
+#                 Apache ZooKeeper (~30 min), raw results + report in bench-out/
+#                 (BENCH_QUICK=1 smoke run, BENCH_DOCS=1 also rewrites
+#                 docs/benchmarks.md; see docs/benchmarks.md)
 #   make clean
 
 CC      ?= cc
@@ -39,7 +43,7 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench bin/zktool bin/zkserverctl $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san install uninstall deb
+.PHONY: all clean test unit unit-san integration deps run san install uninstall deb bench bench-deps
 all: $(PROGRAMS)
 
 $(OBJ)/%.o: %.c
@@ -67,9 +71,26 @@ bin/zktool-san: $(SANOBJ)/tools/zktool/main.o $(ZKTOOL_SANOBJ) $(SERVER_SANOBJ) 
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-bin/zkbench: $(OBJ)/tools/zkbench.o $(LIB_OBJ)
+bin/zkbench: $(OBJ)/tools/zkbench.o $(OBJ)/tools/bench/loadgen.o $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# The independent load client: the same driver on the official Apache C
+# client only (Debian libzookeeper-mt-dev), built without the project's
+# include paths so none of its code can be linked in.
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT)
+build/bench/%.o: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+bin/zkload: build/bench/zkload.o build/bench/loadgen.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ -lzookeeper_mt -lpthread
+
+# The disk's floor: 4 KiB append + fdatasync latency.
+bin/fsyncfloor: build/bench/fsyncfloor.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^
 
 # Sanitizer build of the server, used by the integration tests under SAN=1.
 bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
@@ -177,6 +198,18 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@./tools/run-cluster.sh
+
+# Benchmarks (never part of make test): zkserver against Apache ZooKeeper
+# 3.8 from Debian, standalone and 3-replica ensembles, with bin/zkbench and
+# bin/zkload.  Output in $(BENCH_OUT) (raw CSV/JSON, plots, report); with
+# BENCH_DOCS=1 the report also goes to docs/benchmarks.md + docs/bench/.
+BENCH_OUT ?= bench-out
+bench-deps: deps
+	@./tools/install-deps.sh --bench
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor
+	@/usr/bin/python3 tools/bench/bench.py --out $(BENCH_OUT)
 
 clean:
 	rm -rf build bin
