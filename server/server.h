@@ -164,6 +164,9 @@ struct zk_server {
     int outstanding;
     int64_t last_response_size, min_response_size, max_response_size; /* -1 until a reply */
     uint64_t auth_failed_count;
+    /* systemd notification state (server.c) */
+    bool notified_ready;
+    char *notified_status;   /* owned: the last STATUS= sent */
 };
 
 /* --- conn.c --- */
@@ -262,6 +265,13 @@ void persist_stop_on_log_failure(zk_server *s, const char *err);
 /* --- fourlw.c --- */
 /* If `word` is a four-letter word, answers it on c and returns true. */
 bool fourlw_handle(zk_conn *c, uint32_t word);
+/* True while the server serves clients (the 4lw "running" state: standalone,
+ * or an ensemble member in a synced quorum). */
+bool server_is_serving(const zk_server *s);
+/* The Mode srvr prints: "standalone", "leader", "follower", "observer", "looking". */
+const char *server_mode_name(const zk_server *s);
+/* "3.8.0-zkfs-1, built on <date> UTC", as srvr prints it. */
+const char *server_version(void);
 
 /* --- server.c --- */
 /* Logs one line to stderr with a timestamp and level. */
