@@ -539,6 +539,8 @@ class Schedule:
         for r in self.replicas:
             with open(r.log, errors="replace") as f:
                 logs[r.i] = f.read()
+        with open(os.path.join(self.dir, "monitor.json"), "w") as f:
+            json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs)}, f)
         final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
         note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph,
                                                self.leader_starts(logs)))
