@@ -11,8 +11,7 @@
 typedef struct cache_entry {
     uint64_t last_invalidation;   /* counter value of the last invalidation */
     bool attr_valid, exists;
-    zk_stat stat;
-    uint32_t acl_summary;
+    zkfs_attr attr;
     GBytes *data;                 /* NULL = unknown */
     zk_stat data_stat;
     GPtrArray *children;          /* NULL = unknown; g_free'd strings */
@@ -90,20 +89,15 @@ static cache_entry *entry_for_store(zkfs_cache *c, const char *path, uint64_t ti
     return e;
 }
 
-bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat *st,
-                         uint32_t *acl_summary)
+bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zkfs_attr *attr)
 {
     g_mutex_lock(&c->lock);
     cache_entry *e = g_hash_table_lookup(c->entries, path);
     bool hit = e && e->attr_valid;
     if (hit) {
         *exists = e->exists;
-        if (e->exists) {
-            if (st)
-                *st = e->stat;
-            if (acl_summary)
-                *acl_summary = e->acl_summary;
-        }
+        if (e->exists && attr)
+            *attr = e->attr;
         c->stats.hits++;
     } else {
         c->stats.misses++;
@@ -113,7 +107,7 @@ bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat 
 }
 
 void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool exists,
-                         const zk_stat *st, uint32_t acl_summary)
+                         const zkfs_attr *attr)
 {
     g_mutex_lock(&c->lock);
     cache_entry *e = entry_for_store(c, path, ticket);
@@ -121,8 +115,7 @@ void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool 
         e->attr_valid = true;
         e->exists = exists;
         if (exists) {
-            e->stat = *st;
-            e->acl_summary = acl_summary;
+            e->attr = *attr;
         } else {
             if (e->data)
                 g_bytes_unref(e->data);
@@ -165,7 +158,7 @@ void zkfs_cache_put_data(zkfs_cache *c, const char *path, uint64_t ticket, GByte
         /* The Stat is newer than or as new as any cached one: keep them
          * consistent (the permission bits stay). */
         if (e->attr_valid && e->exists)
-            e->stat = *st;
+            e->attr.st = *st;
     }
     g_mutex_unlock(&c->lock);
 }

@@ -20,7 +20,7 @@ typedef struct echo_job {
 } echo_job;
 
 struct zkfs_echo {
-    zkfs *fs;                  /* not owned */
+    zkfs_echo_env env;         /* mountpoint owned, the rest not */
     GThread *thread;
     GMutex lock;
     GCond cond;
@@ -93,7 +93,7 @@ static void clear_target(zkfs_echo *e)
 static void inval_inode(zkfs_echo *e, uint64_t id)
 {
     if (id && !stopping(e))
-        fuse_lowlevel_notify_inval_inode(e->fs->se, id, 0, 0);
+        fuse_lowlevel_notify_inval_inode(e->env.se, id, 0, 0);
 }
 
 /* Drops the kernel's dentry for path (if its parent is known). */
@@ -102,24 +102,24 @@ static void inval_entry(zkfs_echo *e, const char *path)
     if (strcmp(path, "/") == 0 || stopping(e))
         return;
     char *parent = zkfs_parent_path(path);
-    uint64_t parent_id = zkfs_inodes_find(e->fs->inodes, ZKFS_VIEW_MAIN, parent);
+    uint64_t parent_id = zkfs_inodes_find(e->env.inodes, ZKFS_VIEW_MAIN, parent);
     const char *name = zkfs_base_name(path);
     if (parent_id)
-        fuse_lowlevel_notify_inval_entry(e->fs->se, parent_id, name, strlen(name));
+        fuse_lowlevel_notify_inval_entry(e->env.se, parent_id, name, strlen(name));
     g_free(parent);
 }
 
 static char *mount_path(zkfs_echo *e, const char *path)
 {
-    return g_strconcat(e->fs->mountpoint, strcmp(path, "/") == 0 ? "" : path, NULL);
+    return g_strconcat(e->env.mountpoint, strcmp(path, "/") == 0 ? "" : path, NULL);
 }
 
 /* The kernel's idea of the node's type: true if it has an inode for it. */
 static bool kernel_type(zkfs_echo *e, const char *path, bool *is_dir)
 {
-    uint64_t id = zkfs_inodes_find(e->fs->inodes, ZKFS_VIEW_MAIN, path);
+    uint64_t id = zkfs_inodes_find(e->env.inodes, ZKFS_VIEW_MAIN, path);
     zkfs_inode_info info;
-    if (!id || !zkfs_inodes_info(e->fs->inodes, id, &info))
+    if (!id || !zkfs_inodes_info(e->env.inodes, id, &info))
         return false;
     *is_dir = info.is_dir;
     zkfs_inode_info_clear(&info);
@@ -127,13 +127,14 @@ static bool kernel_type(zkfs_echo *e, const char *path, bool *is_dir)
 }
 
 /* The kernel raises IN_CREATE (+ IN_MODIFY, IN_CLOSE_WRITE for a file). */
-static void do_create(zkfs_echo *e, const char *path, const zk_stat *st, uint32_t acl)
+static void do_create(zkfs_echo *e, const char *path, const zkfs_attr *a)
 {
     if (stopping(e))
         return;
-    bool is_dir = zkfs_is_dir(st);
+    const zk_stat *st = &a->st;
+    bool is_dir = zkfs_is_dir(st, a->lock_kids);
     char *full = mount_path(e, path);
-    set_target(e, ZKFS_ECHO_CREATE, path, is_dir, st, acl);
+    set_target(e, ZKFS_ECHO_CREATE, path, is_dir, st, a->acl);
     if (is_dir) {
         (void)mkdir(full, 0755);
     } else {
@@ -165,13 +166,13 @@ static void do_delete(zkfs_echo *e, const char *path, bool is_dir)
 }
 
 /* The kernel raises IN_MODIFY + IN_CLOSE_WRITE (file) or IN_ATTRIB (dir). */
-static void do_modify(zkfs_echo *e, const char *path, const zk_stat *st, uint32_t acl)
+static void do_modify(zkfs_echo *e, const char *path, const zkfs_attr *a)
 {
     if (stopping(e))
         return;
-    bool is_dir = zkfs_is_dir(st);
+    bool is_dir = zkfs_is_dir(&a->st, a->lock_kids);
     char *full = mount_path(e, path);
-    set_target(e, ZKFS_ECHO_MODIFY, path, is_dir, st, acl);
+    set_target(e, ZKFS_ECHO_MODIFY, path, is_dir, &a->st, a->acl);
     if (is_dir) {
         (void)utimensat(AT_FDCWD, full, NULL, 0);
     } else {
@@ -186,20 +187,20 @@ static void do_modify(zkfs_echo *e, const char *path, const zk_stat *st, uint32_
 }
 
 /* The node's type changed: the old entry goes, the new one comes. */
-static void do_retype(zkfs_echo *e, const char *path, bool old_is_dir, const zk_stat *st,
-                      uint32_t acl)
+static void do_retype(zkfs_echo *e, const char *path, bool old_is_dir, const zkfs_attr *a)
 {
     do_delete(e, path, old_is_dir);
-    do_create(e, path, st, acl);
+    do_create(e, path, a);
 }
 
 static void process_event(zkfs_echo *e, echo_job *j)
 {
-    zkfs *fs = e->fs;
+    const zkfs_loader *l = e->env.loader;
+    zkfs_inodes *inodes = e->env.inodes;
     const char *path = j->path;
     char *parent = zkfs_parent_path(path);
-    uint64_t parent_id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, parent);
-    uint64_t node_id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
+    uint64_t parent_id = zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, parent);
+    uint64_t node_id = zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, path);
 
     if (j->own || strcmp(path, "/") == 0 || strcmp(path, "/" ZKFS_CTL_NAME) == 0) {
         inval_inode(e, node_id);
@@ -208,9 +209,8 @@ static void process_event(zkfs_echo *e, echo_job *j)
         return;
     }
     bool exists = false;
-    zk_stat st;
-    uint32_t acl = 0;
-    if (zkfs_load_attr(fs, path, &exists, &st, &acl) != 0) {
+    zkfs_attr a;
+    if (zkfs_load_attr(l, path, &exists, &a) != 0) {
         /* Server unreachable: at least make the kernel ask again later. */
         inval_entry(e, path);
         inval_inode(e, node_id);
@@ -229,15 +229,15 @@ static void process_event(zkfs_echo *e, echo_job *j)
         if (kernel_type(e, parent, &parent_is_dir) && !parent_is_dir && strcmp(parent, "/") != 0) {
             /* A file got its first child: it is a directory now. */
             bool pexists = false;
-            zk_stat pst;
-            uint32_t pacl = 0;
-            if (zkfs_load_attr(fs, parent, &pexists, &pst, &pacl) == 0 && pexists)
-                do_retype(e, parent, false, &pst, pacl);
+            zkfs_attr pa;
+            if (zkfs_load_attr(l, parent, &pexists, &pa) == 0 && pexists &&
+                zkfs_is_dir(&pa.st, pa.lock_kids))
+                do_retype(e, parent, false, &pa);
             break;
         }
         if (known)
             inval_entry(e, path);
-        do_create(e, path, &st, acl);
+        do_create(e, path, &a);
         break;
     }
     case ZK_EVENT_DELETED: {
@@ -250,37 +250,36 @@ static void process_event(zkfs_echo *e, echo_job *j)
         if (strcmp(parent, "/") != 0 && kernel_type(e, parent, &parent_kernel_dir) &&
             parent_kernel_dir) {
             bool pexists = false;
-            zk_stat pst;
-            uint32_t pacl = 0;
-            if (zkfs_load_attr(fs, parent, &pexists, &pst, &pacl) == 0 && pexists &&
-                !zkfs_is_dir(&pst))
-                do_retype(e, parent, true, &pst, pacl);
+            zkfs_attr pa;
+            if (zkfs_load_attr(l, parent, &pexists, &pa) == 0 && pexists &&
+                !zkfs_is_dir(&pa.st, pa.lock_kids))
+                do_retype(e, parent, true, &pa);
         }
         break;
     }
     case ZK_EVENT_DATA_CHANGED:
         if (!exists || (!parent_id && !node_id))
             break;
-        if (known && known_is_dir != zkfs_is_dir(&st))
-            do_retype(e, path, known_is_dir, &st, acl);
+        if (known && known_is_dir != zkfs_is_dir(&a.st, a.lock_kids))
+            do_retype(e, path, known_is_dir, &a);
         else
-            do_modify(e, path, &st, acl);
+            do_modify(e, path, &a);
         break;
     default:
         break;
     }
-    inval_inode(e, zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path));
+    inval_inode(e, zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, path));
     inval_inode(e, parent_id);
     g_free(parent);
 }
 
 static void process_reset(zkfs_echo *e)
 {
-    GArray *ids = zkfs_inodes_all(e->fs->inodes);
+    GArray *ids = zkfs_inodes_all(e->env.inodes);
     for (guint i = 0; i < ids->len && !stopping(e); i++) {
         uint64_t id = g_array_index(ids, uint64_t, i);
         zkfs_inode_info info;
-        if (!zkfs_inodes_info(e->fs->inodes, id, &info))
+        if (!zkfs_inodes_info(e->env.inodes, id, &info))
             continue;
         inval_inode(e, id);
         inval_entry(e, info.path);
@@ -319,10 +318,11 @@ static gpointer echo_main(gpointer arg)
     return NULL;
 }
 
-zkfs_echo *zkfs_echo_start(zkfs *fs)
+zkfs_echo *zkfs_echo_start(const zkfs_echo_env *env)
 {
     zkfs_echo *e = g_new0(zkfs_echo, 1);
-    e->fs = fs;
+    e->env = *env;
+    e->env.mountpoint = g_strdup(env->mountpoint);
     e->tid = -1;
     g_mutex_init(&e->lock);
     g_cond_init(&e->cond);
@@ -334,6 +334,7 @@ zkfs_echo *zkfs_echo_start(zkfs *fs)
     if (!e->thread) {
         g_printerr("zkfs: cannot start the echo thread: %s\n", err ? err->message : "?");
         g_clear_error(&err);
+        g_free((char *)e->env.mountpoint);
         g_free(e);
         return NULL;
     }
@@ -378,6 +379,7 @@ bool zkfs_echo_free(zkfs_echo *e)
         return false;
     g_queue_clear_full(&e->jobs, (GDestroyNotify)job_free);
     g_free(e->target.path);
+    g_free((char *)e->env.mountpoint);
     g_mutex_clear(&e->lock);
     g_cond_clear(&e->cond);
     g_mutex_clear(&e->target_lock);

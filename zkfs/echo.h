@@ -15,7 +15,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "fs.h"
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "inode.h"
+#include "load.h"
+
+typedef struct zkfs_echo zkfs_echo;
+
+/* What the echo thread works with (nothing owned; all must outlive it). */
+typedef struct zkfs_echo_env {
+    struct fuse_session *se;   /* the mounted session (notifications) */
+    const char *mountpoint;    /* absolute path (copied) */
+    zkfs_inodes *inodes;       /* the kernel's inodes */
+    const zkfs_loader *loader; /* current state of znodes */
+} zkfs_echo_env;
 
 /* What the echo thread is doing right now. */
 typedef enum zkfs_echo_action {
@@ -34,8 +48,8 @@ typedef struct zkfs_echo_target {
     uint32_t acl_summary;
 } zkfs_echo_target;
 
-/* Starts the thread.  fs must outlive it.  Returns NULL on failure. */
-zkfs_echo *zkfs_echo_start(zkfs *fs);
+/* Starts the thread.  Returns NULL on failure. */
+zkfs_echo *zkfs_echo_start(const zkfs_echo_env *env);
 /* Asks the thread to stop and joins it, waiting at most wait_ms; returns
  * false if it did not stop in time.  Idempotent; e stays valid (handlers
  * may still ask zkfs_echo_is_self). */

@@ -17,12 +17,16 @@
 
 #include "echo.h"
 
+/* Data of listed children cached up to this size (bytes). */
+#define LISTING_DATA_MAX 65536
+
 /* Kernel cache lifetimes (s): events invalidate sooner. */
 #define ATTR_TIMEOUT 1.0
 #define ENTRY_TIMEOUT 1.0
 
 /* One open file.  Owned through fi->fh; freed at release. */
 typedef struct zkfs_handle {
+    gint refs;              /* fi->fh's reference + temporary ones (commit_pending) */
     GMutex lock;
     zkfs_view view;
     char *path;             /* znode path (the created path for CREATED) */
@@ -38,6 +42,7 @@ typedef struct zkfs_handle {
     bool dirty;             /* written since the last commit */
     bool trunc_pending;     /* opened with O_TRUNC, not committed yet */
     int sticky_err;         /* a failed commit: returned forever */
+    bool discarded;         /* a new file unlinked before its creation: never commit */
 } zkfs_handle;
 
 /* One directory listing, built at opendir.  Owned through fi->fh. */
@@ -134,158 +139,6 @@ static int zk_errno(int rc)
 }
 
 /* ------------------------------------------------------------------ */
-/* Loading state (cache first)                                          */
-
-int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st, uint32_t *acl_summary)
-{
-    uint32_t summary = 0;
-    if (zkfs_cache_get_attr(fs->cache, path, exists, st, &summary)) {
-        if (acl_summary)
-            *acl_summary = summary;
-        return 0;
-    }
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    zkc_acl *acl = NULL;
-    zk_stat fresh;
-    int rc = zkc_get_acl(fs->zk, path, &acl, &fresh);
-    if (rc == ZNONODE) {
-        zkfs_cache_put_attr(fs->cache, path, ticket, false, NULL, 0);
-        *exists = false;
-        return 0;
-    }
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    summary = zkfs_acl_summary(acl->entries, acl->count, fs->digest_id);
-    g_free(acl);
-    zkfs_cache_put_attr(fs->cache, path, ticket, true, &fresh, summary);
-    *exists = true;
-    if (st)
-        *st = fresh;
-    if (acl_summary)
-        *acl_summary = summary;
-    return 0;
-}
-
-/* Data of a znode (cache, else getData).  *data: new reference. */
-static int load_data(zkfs *fs, const char *path, GBytes **data, zk_stat *st)
-{
-    if (zkfs_cache_get_data(fs->cache, path, data, st))
-        return 0;
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    int rc = zkc_get(fs->zk, path, false, data, st);
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    zkfs_cache_put_data(fs->cache, path, ticket, *data, st);
-    return 0;
-}
-
-/* Child names (cache, else getChildren).  *names: caller unrefs. */
-static int load_children(zkfs *fs, const char *path, GPtrArray **names)
-{
-    if (zkfs_cache_get_children(fs->cache, path, names))
-        return 0;
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    int rc = zkc_children(fs->zk, path, false, names);
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    zkfs_cache_put_children(fs->cache, path, ticket, *names);
-    return 0;
-}
-
-/* A batch of pipelined getACL requests; refcounted (the requester and
- * every outstanding callback hold a reference). */
-typedef struct attr_batch {
-    gint refs;
-    GMutex lock;
-    GCond cond;
-    int outstanding;
-    zkfs *fs;
-} attr_batch;
-
-typedef struct attr_req {
-    attr_batch *batch;
-    char *path;
-    uint64_t ticket;
-} attr_req;
-
-static void batch_unref(attr_batch *b)
-{
-    if (g_atomic_int_dec_and_test(&b->refs)) {
-        g_mutex_clear(&b->lock);
-        g_cond_clear(&b->cond);
-        g_free(b);
-    }
-}
-
-static void attr_req_done(const zkc_result *res, void *ctx)
-{
-    attr_req *r = ctx;
-    zkfs *fs = r->batch->fs;
-    if (res->err == ZOK && res->has_stat) {
-        uint32_t s = zkfs_acl_summary(res->acl, res->n_acl, fs->digest_id);
-        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, true, &res->stat, s);
-    } else if (res->err == ZNONODE) {
-        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, false, NULL, 0);
-    }
-    g_mutex_lock(&r->batch->lock);
-    r->batch->outstanding--;
-    g_cond_broadcast(&r->batch->cond);
-    g_mutex_unlock(&r->batch->lock);
-    batch_unref(r->batch);
-    g_free(r->path);
-    g_free(r);
-}
-
-/* Makes sure the cache holds the attributes of every path (pipelined
- * requests for the misses, waiting at most the request timeout). */
-static void prefetch_attrs(zkfs *fs, GPtrArray *paths)
-{
-    if (!fs->zk)
-        return;
-    attr_batch *b = g_new0(attr_batch, 1);
-    b->refs = 1;
-    b->fs = fs;
-    g_mutex_init(&b->lock);
-    g_cond_init(&b->cond);
-    for (guint i = 0; i < paths->len; i++) {
-        const char *p = g_ptr_array_index(paths, i);
-        bool exists;
-        if (zkfs_cache_get_attr(fs->cache, p, &exists, NULL, NULL))
-            continue;
-        attr_req *r = g_new0(attr_req, 1);
-        r->batch = b;
-        r->path = g_strdup(p);
-        r->ticket = zkfs_cache_ticket(fs->cache);
-        g_atomic_int_inc(&b->refs);
-        g_mutex_lock(&b->lock);
-        b->outstanding++;
-        g_mutex_unlock(&b->lock);
-        if (zkc_aget_acl(fs->zk, p, attr_req_done, r) != ZOK) {
-            g_mutex_lock(&b->lock);
-            b->outstanding--;
-            g_mutex_unlock(&b->lock);
-            g_atomic_int_dec_and_test(&b->refs);
-            g_free(r->path);
-            g_free(r);
-            break;
-        }
-    }
-    gint64 until = g_get_monotonic_time() + (gint64)fs->opts.timeout_ms * 1000;
-    g_mutex_lock(&b->lock);
-    while (b->outstanding > 0)
-        if (!g_cond_wait_until(&b->cond, &b->lock, until))
-            break;
-    g_mutex_unlock(&b->lock);
-    batch_unref(b);
-}
-
-/* ------------------------------------------------------------------ */
 /* Attributes                                                           */
 
 static size_t writer_size(zkfs *fs, const char *path, bool *found)
@@ -347,6 +200,21 @@ typedef struct node_ref {
     uint32_t acl;
 } node_ref;
 
+/* Loads the attributes of path into n (st, acl; *is_dir by the type
+ * rule).  0 and *exists, or -errno. */
+static int load_node(zkfs *fs, const char *path, bool *exists, node_ref *n, bool *is_dir)
+{
+    zkfs_attr a;
+    int rc = zkfs_load_attr(&fs->loader, path, exists, &a);
+    if (rc == 0 && *exists) {
+        n->st = a.st;
+        n->acl = a.acl;
+        if (is_dir)
+            *is_dir = zkfs_is_dir(&a.st, a.lock_kids);
+    }
+    return rc;
+}
+
 static void node_ref_clear(node_ref *n)
 {
     g_free(n->path);
@@ -357,7 +225,7 @@ static void node_ref_clear(node_ref *n)
 static void root_stat(zkfs *fs, node_ref *n)
 {
     bool exists = false;
-    if (zkfs_load_attr(fs, "/", &exists, &n->st, &n->acl) == 0 && exists)
+    if (load_node(fs, "/", &exists, n, NULL) == 0 && exists)
         n->has_stat = true;
 }
 
@@ -379,16 +247,21 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         if (!zkfs_name_valid(name))
             return -ENOENT;
         char *child = zkfs_child_path(parent->path, name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        bool is_dir = false;
+        rc = load_node(fs, child, &exists, out, &is_dir);
         if (rc != 0) {
             g_free(child);
             return rc;
         }
         out->view = ZKFS_VIEW_MAIN;
         out->path = child;
+        if (exists && zkfs_lock_name_parse(name, NULL, NULL)) {
+            node_ref_clear(out);
+            return -ENOENT;      /* lock contenders are not in the main tree */
+        }
         if (exists) {
             out->has_stat = true;
-            out->is_dir = zkfs_is_dir(&out->st);
+            out->is_dir = is_dir;
             return 0;
         }
         if (zkfs_inodes_find_pending(fs->inodes, child)) {
@@ -412,7 +285,7 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         bool is_data_file = false;
         char *child_name = zkfs_child_for_data_name(name, &is_data_file);
         if (is_data_file) {
-            rc = zkfs_load_attr(fs, parent->path, &exists, &out->st, &out->acl);
+            rc = load_node(fs, parent->path, &exists, out, NULL);
             if (rc != 0)
                 return rc;
             if (!exists)
@@ -430,7 +303,7 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         }
         char *child = zkfs_child_path(parent->path, child_name);
         g_free(child_name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        rc = load_node(fs, child, &exists, out, NULL);
         if (rc != 0 || !exists) {
             g_free(child);
             return rc != 0 ? rc : -ENOENT;
@@ -447,14 +320,13 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         if (!zkfs_name_valid(name))
             return -ENOENT;
         char *child = zkfs_child_path(parent->path, name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        rc = load_node(fs, child, &exists, out, &out->is_dir);   /* files here can only fail to open */
         if (rc != 0 || !exists) {
             g_free(child);
             return rc != 0 ? rc : -ENOENT;
         }
         out->view = parent->view;
         out->path = child;
-        out->is_dir = zkfs_is_dir(&out->st);   /* files here can only fail to open */
         out->has_stat = true;
         return 0;
     }
@@ -504,7 +376,7 @@ static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
         return 0;
     }
     bool exists = false;
-    int rc = zkfs_load_attr(fs, info->path, &exists, &n.st, &n.acl);
+    int rc = load_node(fs, info->path, &exists, &n, NULL);
     if (rc != 0)
         return rc;
     if (!exists) {
@@ -626,9 +498,9 @@ static void handle_len_changed(zkfs_handle *h)
     g_atomic_int_set(&h->buf_len, (gint)h->buf->len);
 }
 
-static void handle_free(zkfs_handle *h)
+static void handle_unref(zkfs_handle *h)
 {
-    if (!h)
+    if (!h || !g_atomic_int_dec_and_test(&h->refs))
         return;
     g_byte_array_unref(h->buf);
     g_free(h->path);
@@ -639,6 +511,7 @@ static void handle_free(zkfs_handle *h)
 static zkfs_handle *handle_new(zkfs_view view, const char *path, uint64_t nodeid)
 {
     zkfs_handle *h = g_new0(zkfs_handle, 1);
+    h->refs = 1;
     g_mutex_init(&h->lock);
     h->view = view;
     h->path = g_strdup(path);
@@ -664,6 +537,53 @@ static void writers_remove(zkfs *fs, zkfs_handle *h)
 }
 
 /*
+ * Creates the persistent znode of a new file with its data.  An empty
+ * file gets its data set in the same multi (version 1): an empty znode
+ * whose data was never set is a directory (docs/filesystem.md section 1).
+ * Marks the watch events as ours when own.  A ZooKeeper code.
+ */
+static int create_file_znode(zkfs *fs, const char *path, const void *data, int32_t len,
+                             bool own, zk_stat *st)
+{
+    if (own)
+        zkfs_expect(fs, ZK_EVENT_CREATED, path);
+    if (len > 0) {
+        int rc = zkc_create(fs->zk, path, data, len, ZK_CREATE_PERSISTENT, NULL, 0, NULL, st);
+        if (rc != ZOK && own)
+            zkfs_unexpect(fs, ZK_EVENT_CREATED, path);
+        return rc;
+    }
+    if (own)
+        zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, path);
+    zkc_op ops[2] = { zkc_op_create(path, "", 0, ZK_CREATE_PERSISTENT, NULL, 0),
+                      zkc_op_set(path, "", 0, -1) };
+    zkc_op_result *res = NULL;
+    int rc = zkc_multi(fs->zk, ops, 2, &res);
+    if (rc == ZOK && res && res[1].has_stat)
+        *st = res[1].stat;
+    else if (rc == ZOK)
+        rc = zkc_exists(fs->zk, path, false, st);
+    zkc_op_results_free(res, 2);
+    if (rc != ZOK && own) {
+        zkfs_unexpect(fs, ZK_EVENT_CREATED, path);
+        zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, path);
+    }
+    return rc;
+}
+
+/* The type of a znode just written (Stat from the write's reply). */
+static bool written_is_dir(zkfs *fs, const char *path, const zk_stat *st)
+{
+    if (st->num_children == 0)
+        return zkfs_is_dir(st, 0);
+    node_ref n = { 0 };
+    bool exists = false, is_dir = true;
+    if (load_node(fs, path, &exists, &n, &is_dir) != 0 || !exists)
+        return true;
+    return is_dir;
+}
+
+/*
  * Commits the buffer of h (h->lock held).  0 or -errno.  A flush (final
  * false) commits only what was written: shells open, dup2 and close the
  * descriptor before writing, and that first close must not create an
@@ -674,6 +594,8 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
 {
     if (h->sticky_err)
         return -h->sticky_err;
+    if (h->discarded)
+        return 0;
     if (!h->dirty && !(final && (h->pending_create || h->trunc_pending)))
         return 0;
     if (!fs->zk)
@@ -684,11 +606,7 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
     zk_stat st;
     int rc;
     if (h->pending_create) {
-        if (own)
-            zkfs_expect(fs, ZK_EVENT_CREATED, h->path);
-        rc = zkc_create(fs->zk, h->path, data, len, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st);
-        if (rc != ZOK && own)
-            zkfs_unexpect(fs, ZK_EVENT_CREATED, h->path);
+        rc = create_file_znode(fs, h->path, data, len, own, &st);
         if (rc == ZNODEEXISTS && !h->excl) {
             if (own)
                 zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, h->path);
@@ -698,8 +616,10 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
         }
         if (rc == ZOK) {
             h->pending_create = false;
-            zkfs_inodes_commit(fs->inodes, h->nodeid, st.czxid, zkfs_is_dir(&st));
-            if (zkfs_is_dir(&st))
+            zkfs_cache_invalidate(fs->cache, h->path);
+            bool is_dir = written_is_dir(fs, h->path, &st);
+            zkfs_inodes_commit(fs->inodes, h->nodeid, st.czxid, is_dir);
+            if (is_dir)
                 zkfs_echo_push_inval_entry(fs->echo, h->path);
         }
     } else {
@@ -709,7 +629,8 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
         rc = zkc_set(fs->zk, h->path, data, len, version, &st);
         if (rc != ZOK && own)
             zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, h->path);
-        if (rc == ZOK && own && zkfs_is_dir(&st))
+        zkfs_cache_invalidate(fs->cache, h->path);
+        if (rc == ZOK && own && written_is_dir(fs, h->path, &st))
             zkfs_echo_push_inval_entry(fs->echo, h->path);
     }
     zkfs_cache_invalidate(fs->cache, h->path);
@@ -725,6 +646,64 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
     h->dirty = false;
     h->trunc_pending = false;
     return 0;
+}
+
+/* The latest open writer of path with a new reference, or NULL. */
+static zkfs_handle *writers_get(zkfs *fs, const char *path)
+{
+    g_mutex_lock(&fs->lock);
+    zkfs_handle *h = g_hash_table_lookup(fs->writers, path);
+    if (h)
+        g_atomic_int_inc(&h->refs);
+    g_mutex_unlock(&fs->lock);
+    return h;
+}
+
+/* Commits the creation of the new file path that is still open. */
+static int commit_pending(zkfs *fs, const char *path)
+{
+    zkfs_handle *h = writers_get(fs, path);
+    if (!h)
+        return -EBUSY;
+    g_mutex_lock(&h->lock);
+    int rc = h->pending_create ? commit_locked(fs, h, true) : 0;
+    g_mutex_unlock(&h->lock);
+    handle_unref(h);
+    return rc;
+}
+
+/* A new file not created yet is unlinked: its open writer (whose last
+ * close may still come) never creates it.  False if it was created
+ * meanwhile (a concurrent release committed it): then delete it. */
+static bool discard_pending(zkfs *fs, const char *path)
+{
+    zkfs_handle *h = writers_get(fs, path);
+    if (!h)
+        return true;
+    g_mutex_lock(&h->lock);
+    bool pending = h->pending_create;
+    if (pending)
+        h->discarded = true;
+    g_mutex_unlock(&h->lock);
+    handle_unref(h);
+    return pending;
+}
+
+/* After a rename: the open writer of from now writes to to (its next
+ * commit replaces the data unconditionally). */
+static void writers_moved(zkfs *fs, const char *from, const char *to)
+{
+    zkfs_handle *h = writers_get(fs, from);
+    if (!h)
+        return;
+    writers_remove(fs, h);
+    g_mutex_lock(&h->lock);
+    g_free(h->path);
+    h->path = g_strdup(to);
+    h->trunc = true;
+    g_mutex_unlock(&h->lock);
+    writers_add(fs, h);
+    handle_unref(h);
 }
 
 /*
@@ -751,13 +730,15 @@ static int check_write_access(zkfs *fs, const char *path)
             decidable = false;
     }
     g_free(acl);
-    uint32_t cached = 0;
+    zkfs_attr old;
     bool exists = false;
-    zk_stat old;
-    if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old, &cached) || !exists ||
-        cached != summary)
+    if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old) || !exists || old.acl != summary) {
         zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, path, false, false, true);
-    zkfs_cache_put_attr(fs->cache, path, ticket, true, &st, summary);
+    } else {
+        zkfs_attr fresh = { .st = st, .acl = summary, .lock_kids = old.lock_kids };
+        if (fresh.st.num_children == old.st.num_children)
+            zkfs_cache_put_attr(fs->cache, path, ticket, true, &fresh);
+    }
     if (decidable && !(summary & ZK_PERM_WRITE))
         return -EACCES;
     return 0;
@@ -786,9 +767,9 @@ static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_hand
     } else if (!h->trunc) {
         GBytes *data = NULL;
         zk_stat st;
-        int rc = load_data(fs, info->path, &data, &st);
+        int rc = zkfs_load_data(&fs->loader, info->path, &data, &st);
         if (rc != 0) {
-            handle_free(h);
+            handle_unref(h);
             return rc;
         }
         gsize n = 0;
@@ -846,7 +827,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     fi->direct_io = 1;
     if (fuse_reply_open(req, fi) == -ENOENT) {
         writers_remove(fs, h);
-        handle_free(h);
+        handle_unref(h);
     }
 }
 
@@ -968,7 +949,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
             zkfs_cache_invalidate(fs->cache, h->path);
         }
     }
-    handle_free(h);
+    handle_unref(h);
     fuse_reply_err(req, 0);
 }
 
@@ -1036,7 +1017,7 @@ static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *p
         fi->fh = (uint64_t)(uintptr_t)h;
         fi->direct_io = 1;
         if (fuse_reply_create(req, &e, fi) == -ENOENT)
-            handle_free(h);
+            handle_unref(h);
     } else {
         fuse_reply_entry(req, &e);
     }
@@ -1094,9 +1075,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         /* Main view or .zk/data: the znode must not exist; main-view files
          * are created at their first commit. */
         bool exists = false;
-        zk_stat st;
-        uint32_t acl = 0;
-        rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+        rc = zkfs_load_attr(&fs->loader, path, &exists, NULL);
         if (rc == 0 && exists)
             rc = -EEXIST;
         if (rc != 0) {
@@ -1131,7 +1110,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     fi->direct_io = 1;
     if (fuse_reply_create(req, &e, fi) == -ENOENT) {
         writers_remove(fs, h);
-        handle_free(h);
+        handle_unref(h);
     }
 }
 
@@ -1180,7 +1159,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     bool exists = false;
     node_ref n = { .view = pinfo.view, .path = path, .is_dir = true, .has_stat = true, .st = st,
                    .acl = 0 };
-    if (zkfs_load_attr(fs, path, &exists, &n.st, &n.acl) != 0 || !exists)
+    if (load_node(fs, path, &exists, &n, NULL) != 0 || !exists)
         n.acl = 0x1f1f;
     struct fuse_entry_param e;
     make_entry(fs, &n, 1, &e);
@@ -1244,7 +1223,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
     bool own = pinfo.view == ZKFS_VIEW_MAIN;
     uint64_t pending = own ? zkfs_inodes_find_pending(fs->inodes, path) : 0;
     int rc;
-    if (pending) {
+    if (pending && discard_pending(fs, path)) {
         /* A new file not committed yet: forget it locally. */
         zkfs_inodes_detach(fs->inodes, pending);
         rc = ZOK;
@@ -1337,6 +1316,16 @@ static int collect_subtree(zkfs *fs, const char *top, const char *rel, GArray *n
     return result;
 }
 
+/* The watch event a multi op causes. */
+static int op_event(const zkc_op *op)
+{
+    switch (op->type) {
+    case ZK_OP_CREATE: return ZK_EVENT_CREATED;
+    case ZK_OP_SETDATA: return ZK_EVENT_DATA_CHANGED;
+    default: return ZK_EVENT_DELETED;
+    }
+}
+
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
@@ -1367,13 +1356,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     to = zkfs_child_path(pb.path, newname);
     if (strcmp(from, to) == 0)
         goto out;
-    if (zkfs_inodes_find_pending(fs->inodes, from)) { err = EBUSY; goto out; }
+    if (zkfs_inodes_find_pending(fs->inodes, from)) {
+        /* A new file still open (mkstemp + write + rename, as rsync,
+         * editors and git do): it is created now, then moved. */
+        int crc = commit_pending(fs, from);
+        if (crc != 0) { err = -crc; goto out; }
+    }
     /* The target. */
     bool to_exists = false;
-    zk_stat to_st;
-    uint32_t to_acl;
+    zkfs_attr to_attr;
     zkfs_cache_invalidate(fs->cache, to);
-    int rc = zkfs_load_attr(fs, to, &to_exists, &to_st, &to_acl);
+    int rc = zkfs_load_attr(&fs->loader, to, &to_exists, &to_attr);
+    zk_stat to_st = to_attr.st;
     if (rc != 0) { err = -rc; goto out; }
     if (to_exists && (flags & RENAME_NOREPLACE)) { err = EEXIST; goto out; }
     if (to_exists && to_st.num_children > 0) { err = ENOTEMPTY; goto out; }
@@ -1385,8 +1379,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     rc = collect_subtree(fs, from, "", nodes, &bytes);
     if (rc != 0) { err = -rc; goto out; }
     if (bytes > fs->max_data) { err = EXDEV; goto out; }
-    ops = g_new0(zkc_op, 2 * nodes->len + 1);
-    op_paths = g_new0(char *, 2 * nodes->len + 2);
+    ops = g_new0(zkc_op, 3 * nodes->len + 1);
+    op_paths = g_new0(char *, 3 * nodes->len + 2);
     if (to_exists) {
         op_paths[n_ops] = g_strdup(to);
         ops[n_ops] = zkc_op_delete(op_paths[n_ops], to_st.version);
@@ -1400,6 +1394,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
         ops[n_ops] = zkc_op_create(op_paths[n_ops], dlen ? d : "", (int32_t)dlen,
                                    ZK_CREATE_PERSISTENT, m->acl, 0);
         n_ops++;
+        if (dlen == 0 && m->version > 0) {
+            /* An empty file stays a file: its data was set (section 1). */
+            op_paths[n_ops] = g_strdup(op_paths[n_ops - 1]);
+            ops[n_ops] = zkc_op_set(op_paths[n_ops], "", 0, -1);
+            n_ops++;
+        }
     }
     for (guint i = nodes->len; i-- > 0;) {
         moved_node *m = &g_array_index(nodes, moved_node, i);
@@ -1408,14 +1408,14 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
         n_ops++;
     }
     for (size_t i = 0; i < n_ops; i++)
-        zkfs_expect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+        zkfs_expect(fs, op_event(&ops[i]), op_paths[i]);
     zkc_op_result *results = NULL;
     rc = zkc_multi(fs->zk, ops, n_ops, &results);
     if (results)
         zkc_op_results_free(results, n_ops);
     if (rc != ZOK) {
         for (size_t i = 0; i < n_ops; i++)
-            zkfs_unexpect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+            zkfs_unexpect(fs, op_event(&ops[i]), op_paths[i]);
         err = rc == ZBADVERSION || rc == ZNONODE ? (rc == ZNONODE ? ENOENT : ESTALE) : zk_errno(rc);
         goto out;
     }
@@ -1426,6 +1426,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     zk_stat new_st;
     int64_t czxid = zkc_exists(fs->zk, to, false, &new_st) == ZOK ? new_st.czxid : 0;
     zkfs_inodes_rename(fs->inodes, from, to, czxid);
+    writers_moved(fs, from, to);
 out:
     if (op_paths) {
         for (size_t i = 0; i < n_ops; i++)
@@ -1465,10 +1466,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             return;
         }
     }
+    /* chmod, chown and times are accepted without effect (section 3):
+     * the permission bits come from the ACL (user.zk.acl sets it), the
+     * owner from the mount, the times from the Stat. */
     int err = 0;
-    if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-        err = EPERM;
-    } else if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (to_set & FUSE_SET_ATTR_SIZE) {
         if (info.is_dir) {
             err = EISDIR;
         } else if ((size_t)attr->st_size > fs->max_data || attr->st_size < 0) {
@@ -1492,7 +1494,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             h->pending_create = info.pending;
             GBytes *data = NULL;
             zk_stat dst;
-            int rc = info.pending ? 0 : load_data(fs, info.path, &data, &dst);
+            int rc = info.pending ? 0 : zkfs_load_data(&fs->loader, info.path, &data, &dst);
             if (rc == 0) {
                 if (data) {
                     gsize n = 0;
@@ -1510,7 +1512,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 rc = commit_locked(fs, h, true);
                 g_mutex_unlock(&h->lock);
             }
-            handle_free(h);
+            handle_unref(h);
             err = -rc;
         } else {
             err = EPERM;
@@ -1557,13 +1559,12 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         return 0;
     }
     GPtrArray *names = NULL;
-    int rc = load_children(fs, info->path, &names);
+    int rc = zkfs_load_listing(&fs->loader, info->path, &names);
     if (rc != 0)
         return rc;
     GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < names->len; i++)
         g_ptr_array_add(paths, zkfs_child_path(info->path, g_ptr_array_index(names, i)));
-    prefetch_attrs(fs, paths);
     if (info->view == ZKFS_VIEW_DATA)
         add_dir_entry(entries, ZKFS_DATA_FILE_NAME, ZKFS_VIEW_DATAFILE, info->path, false);
     for (guint i = 0; i < names->len; i++) {
@@ -1572,14 +1573,15 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         if (info->view == ZKFS_VIEW_MAIN && strcmp(info->path, "/") == 0 &&
             strcmp(name, ZKFS_CTL_NAME) == 0)
             continue;
+        if (info->view == ZKFS_VIEW_MAIN && zkfs_lock_name_parse(name, NULL, NULL))
+            continue;   /* lock contenders are not in the main tree */
         bool exists = false;
-        zk_stat st;
-        uint32_t acl = 0;
-        if (!zkfs_cache_get_attr(fs->cache, path, &exists, &st, &acl)) {
+        zkfs_attr a;
+        if (!zkfs_cache_get_attr(fs->cache, path, &exists, &a)) {
             /* Not fetched by the batch (timeout, lost connection) or
              * invalidated since: one more try, then give up on the whole
              * listing rather than wait once per entry. */
-            int rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+            int rc = zkfs_load_attr(&fs->loader, path, &exists, &a);
             if (rc != 0) {
                 g_ptr_array_unref(paths);
                 g_ptr_array_unref(names);
@@ -1589,13 +1591,14 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         if (!exists)
             continue;   /* deleted meanwhile: not listed */
         dir_entry d = { .view = info->view, .path = g_strdup(path), .has_stat = true,
-                        .st = st, .acl = acl };
+                        .st = a.st, .acl = a.acl };
+        bool is_dir = zkfs_is_dir(&a.st, a.lock_kids);
         if (info->view == ZKFS_VIEW_MAIN) {
             d.name = g_strdup(name);
-            d.is_dir = zkfs_is_dir(&st);
+            d.is_dir = is_dir;
         } else {
             d.name = info->view == ZKFS_VIEW_DATA ? zkfs_data_name_for_child(name) : g_strdup(name);
-            d.is_dir = info->view == ZKFS_VIEW_DATA || zkfs_is_dir(&st);
+            d.is_dir = info->view == ZKFS_VIEW_DATA || is_dir;
         }
         g_array_append_val(entries, d);
     }
@@ -1906,9 +1909,9 @@ static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
     if (!path)
         return;
     bool exists = false;
-    zk_stat st;
-    bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &st, NULL) && exists;
-    bool old_is_dir = known && zkfs_is_dir(&st);
+    zkfs_attr a;
+    bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &a) && exists;
+    bool old_is_dir = known && zkfs_is_dir(&a.st, a.lock_kids);
     zkfs_cache_apply_event(fs->cache, type, path);
     bool own = zkfs_take_expected(fs, type, path);
     zkfs_echo_push_event(fs->echo, type, path, known, old_is_dir, own);
@@ -1922,6 +1925,9 @@ zkfs *zkfs_new(zkfs_options *opts)
     fs->cache = zkfs_cache_new(0);
     fs->inodes = zkfs_inodes_new();
     fs->digest_id = fs->opts.digest ? zkfs_digest_id(fs->opts.digest) : NULL;
+    fs->loader = (zkfs_loader){ .cache = fs->cache, .digest_id = fs->digest_id,
+                                .timeout_ms = fs->opts.timeout_ms,
+                                .max_listing_data = LISTING_DATA_MAX };
     int maxbuf = fs->opts.maxbuffer > 0 ? fs->opts.maxbuffer : ZKFS_DEFAULT_MAXBUFFER;
     fs->max_data = maxbuf > ZKFS_REQUEST_OVERHEAD ? (size_t)(maxbuf - ZKFS_REQUEST_OVERHEAD) : 0;
     fs->mount_time_ms = g_get_real_time() / 1000;
@@ -1935,7 +1941,9 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
 {
     fs->se = se;
     fs->mountpoint = g_strdup(mountpoint);
-    fs->echo = zkfs_echo_start(fs);
+    zkfs_echo_env env = { .se = se, .mountpoint = mountpoint, .inodes = fs->inodes,
+                          .loader = &fs->loader };
+    fs->echo = zkfs_echo_start(&env);
     if (!fs->echo)
         return -1;
     zkc_options o;
@@ -1955,6 +1963,7 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
         return -1;
     }
     fs->zk = zk;
+    fs->loader.zk = zk;
     int rc = zkc_wait_connected(zk, fs->opts.timeout_ms);
     if (rc != ZOK)
         g_printerr("zkfs: not connected to %s yet (%s); retrying in the background\n",

@@ -1,6 +1,7 @@
 /*
  * fs.h — the state of one zkfs mount and its FUSE low-level operations
- * (zkfs/fs.c), shared with the echo thread (zkfs/echo.c) and main.c.
+ * (zkfs/fs.c), used by main.c.  See docs/zkfs-internals.md for the
+ * threads, locks and ownership.
  */
 #ifndef ZKFS_FS_H
 #define ZKFS_FS_H
@@ -16,6 +17,7 @@
 #include "zk/client.h"
 #include "cache.h"
 #include "inode.h"
+#include "load.h"
 #include "map.h"
 
 typedef struct zkfs_echo zkfs_echo;
@@ -42,6 +44,7 @@ typedef struct zkfs {
     zkfs_options opts;
     zkc *zk;                   /* the session */
     zkfs_cache *cache;
+    zkfs_loader loader;        /* zk + cache for the loaders (load.h) */
     zkfs_inodes *inodes;
     struct fuse_session *se;   /* not owned (main.c) */
     char *mountpoint;          /* absolute path */
@@ -79,10 +82,5 @@ const struct fuse_lowlevel_ops *zkfs_ops(void);
 void zkfs_expect(zkfs *fs, int type, const char *path);
 void zkfs_unexpect(zkfs *fs, int type, const char *path);
 bool zkfs_take_expected(zkfs *fs, int type, const char *path);
-
-/* Loads the attributes of a znode (cache, else one getACL).  Returns 0 and
- * sets *exists (and *st, *acl_summary when it exists), or -errno. */
-int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st,
-                   uint32_t *acl_summary);
 
 #endif

@@ -11,11 +11,46 @@
 
 #include "zk/path.h"
 
-bool zkfs_is_dir(const zk_stat *st)
+bool zkfs_is_dir(const zk_stat *st, int32_t lock_children)
 {
-    if (st->num_children > 0)
+    if (st->num_children > lock_children)
         return true;
-    return st->ephemeral_owner == 0 && st->data_length <= 0;
+    return st->ephemeral_owner == 0 && st->data_length <= 0 && st->version == 0;
+}
+
+/* True if name ends with marker followed by exactly 10 digits; *seq. */
+static bool ends_with_seq(const char *name, const char *marker, int64_t *seq)
+{
+    size_t n = strlen(name), m = strlen(marker);
+    if (n < m + 10 || strncmp(name + n - 10 - m, marker, m) != 0)
+        return false;
+    int64_t v = 0;
+    for (size_t i = n - 10; i < n; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    if (seq)
+        *seq = v;
+    return true;
+}
+
+bool zkfs_lock_name_parse(const char *name, bool *shared, int64_t *seq)
+{
+    bool sh = ends_with_seq(name, "__rlock__", seq);
+    bool ok = sh || ends_with_seq(name, "__lock__", seq) || ends_with_seq(name, "lock-", seq);
+    if (ok && shared)
+        *shared = sh;
+    return ok;
+}
+
+int32_t zkfs_count_lock_names(const GPtrArray *names)
+{
+    int32_t n = 0;
+    for (guint i = 0; names && i < names->len; i++)
+        if (zkfs_lock_name_parse(g_ptr_array_index(names, i), NULL, NULL))
+            n++;
+    return n;
 }
 
 int zkfs_view_create_mode(zkfs_view view)
