@@ -196,8 +196,9 @@ void zkfs_cache_put_children(zkfs_cache *c, const char *path, uint64_t ticket,
     g_mutex_unlock(&c->lock);
 }
 
-/* Lock held. */
-static void invalidate_locked(zkfs_cache *c, const char *path)
+/* Lock held.  keep_data: only the Stat and the child list changed (a
+ * child came or went), not the data. */
+static void invalidate_locked(zkfs_cache *c, const char *path, bool keep_data)
 {
     c->stats.invalidations++;
     uint64_t now = ++c->counter;
@@ -209,9 +210,10 @@ static void invalidate_locked(zkfs_cache *c, const char *path)
     }
     e->last_invalidation = now;
     e->attr_valid = false;
-    if (e->data)
+    if (e->data && !keep_data) {
         g_bytes_unref(e->data);
-    e->data = NULL;
+        e->data = NULL;
+    }
     if (e->children)
         g_ptr_array_unref(e->children);
     e->children = NULL;
@@ -220,19 +222,19 @@ static void invalidate_locked(zkfs_cache *c, const char *path)
 void zkfs_cache_invalidate(zkfs_cache *c, const char *path)
 {
     g_mutex_lock(&c->lock);
-    invalidate_locked(c, path);
+    invalidate_locked(c, path, false);
     g_mutex_unlock(&c->lock);
 }
 
 void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
 {
     g_mutex_lock(&c->lock);
-    invalidate_locked(c, path);
+    invalidate_locked(c, path, false);
     if (event_type == ZK_EVENT_CREATED || event_type == ZK_EVENT_DELETED ||
         event_type == ZK_EVENT_DATA_CHANGED) {
         char *parent = zkfs_parent_path(path);
         if (strcmp(parent, path) != 0)
-            invalidate_locked(c, parent);
+            invalidate_locked(c, parent, true);
         g_free(parent);
     }
     if (event_type == ZK_EVENT_DELETED) {
@@ -244,7 +246,7 @@ void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
             if (strcmp(key, path) != 0 && zkfs_path_under(key, path))
                 g_ptr_array_add(under, g_strdup(key));
         for (guint i = 0; i < under->len; i++) {
-            invalidate_locked(c, g_ptr_array_index(under, i));
+            invalidate_locked(c, g_ptr_array_index(under, i), false);
             g_free(g_ptr_array_index(under, i));
         }
         g_ptr_array_free(under, TRUE);

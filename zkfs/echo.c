@@ -202,7 +202,10 @@ static void process_event(zkfs_echo *e, echo_job *j)
     uint64_t parent_id = zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, parent);
     uint64_t node_id = zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, path);
 
-    if (j->own || strcmp(path, "/") == 0 || strcmp(path, "/" ZKFS_CTL_NAME) == 0) {
+    /* Our own changes and lock contenders (hidden: a lock changes no type
+     * and no data) only invalidate what the kernel cached. */
+    if (j->own || strcmp(path, "/") == 0 || strcmp(path, "/" ZKFS_CTL_NAME) == 0 ||
+        zkfs_lock_name_parse(zkfs_base_name(path), NULL, NULL)) {
         inval_inode(e, node_id);
         inval_inode(e, parent_id);
         g_free(parent);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/file.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "echo.h"
@@ -910,6 +912,9 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
+    /* A process's POSIX locks go when it closes any descriptor of the file. */
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true };
+    (void)zkfs_locks_release(fs->locks, &o);
     fuse_reply_err(req, -rc);
 }
 
@@ -934,6 +939,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
+    zkfs_locks_release_handle(fs->locks, fi->fh);
     if (!h->echo) {
         g_mutex_lock(&h->lock);
         (void)commit_locked(fs, h, true);
@@ -1698,6 +1704,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
+    zkfs_locks_release_handle(FS(req)->locks, fi->fh);
     dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
     if (d) {
         g_array_free(d->entries, TRUE);
@@ -1815,17 +1822,139 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     g_string_free(names, TRUE);
 }
 
+/*
+ * setxattr: only user.zk.acl, which sets the znode's ACL (setACL
+ * conditional on the ACL version read just before, so a concurrent
+ * change is not overwritten: ESTALE).  Everything else is ENOTSUP.
+ */
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    (void)ino; (void)name; (void)value; (void)size; (void)flags;
-    fuse_reply_err(req, ENOTSUP);
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (strcmp(name, "user.zk.acl") != 0) {
+        fuse_reply_err(req, ENOTSUP);
+        return;
+    }
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    int err = 0;
+    zkc_acl *acl = zkfs_acl_parse(value, size);
+    zk_stat st;
+    if (flags & XATTR_CREATE) {
+        err = EEXIST;          /* every znode has an ACL */
+    } else if (info.view == ZKFS_VIEW_CTL || info.pending ||
+               (info.view != ZKFS_VIEW_MAIN && info.view != ZKFS_VIEW_DATAFILE &&
+                info.view != ZKFS_VIEW_CREATED && info.view != ZKFS_VIEW_DATA)) {
+        err = ENOTSUP;
+    } else if (!acl) {
+        err = EINVAL;
+    } else if (!fs->zk) {
+        err = EIO;
+    } else {
+        int rc = zkc_exists(fs->zk, info.path, false, &st);
+        if (rc == ZOK)
+            rc = zkc_set_acl(fs->zk, info.path, acl, st.aversion, NULL);
+        err = zk_errno(rc);
+        zkfs_cache_invalidate(fs->cache, info.path);
+        if (rc == ZOK && info.view == ZKFS_VIEW_MAIN)
+            /* setACL raises no watch event: refresh the kernel's bits. */
+            zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, info.path, false, false, true);
+    }
+    g_free(acl);
+    zkfs_inode_info_clear(&info);
+    fuse_reply_err(req, err);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
     (void)ino; (void)name;
     fuse_reply_err(req, ENOTSUP);
+}
+
+/* ------------------------------------------------------------------ */
+/* Locks (lock.c): flock and fcntl                                      */
+
+/* The znode a lock on ino is taken on (a new file is created first).
+ * g_malloc'd path, or NULL with *err. */
+static char *lock_target(zkfs *fs, fuse_ino_t ino, int *err)
+{
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        *err = ENOENT;
+        return NULL;
+    }
+    *err = info.pending ? -commit_pending(fs, info.path) : 0;
+    char *path = *err ? NULL : g_strdup(info.path);
+    zkfs_inode_info_clear(&info);
+    return path;
+}
+
+static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = false,
+                          .handle = fi->fh };
+    if (op & LOCK_UN) {
+        fuse_reply_err(req, -zkfs_locks_release(fs->locks, &o));
+        return;
+    }
+    int err = 0;
+    char *path = lock_target(fs, ino, &err);
+    if (!path) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    zkfs_locks_acquire(fs->locks, req, path, &o, (op & LOCK_SH) != 0, !(op & LOCK_NB));
+    g_free(path);
+}
+
+static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                     struct flock *lock)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
+                          .handle = fi->fh };
+    int err = 0, type = F_UNLCK;
+    char *path = lock_target(fs, ino, &err);
+    if (path)
+        err = -zkfs_locks_test(fs->locks, path, &o, lock->l_type == F_RDLCK, &type);
+    g_free(path);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    lock->l_type = (short)type;
+    if (type != F_UNLCK) {
+        /* Held elsewhere (maybe on another machine): the whole file, no pid. */
+        lock->l_whence = SEEK_SET;
+        lock->l_start = 0;
+        lock->l_len = 0;
+        lock->l_pid = 0;
+    }
+    fuse_reply_lock(req, lock);
+}
+
+static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                     struct flock *lock, int sleep)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
+                          .handle = fi->fh };
+    if (lock->l_type == F_UNLCK) {
+        fuse_reply_err(req, -zkfs_locks_release(fs->locks, &o));
+        return;
+    }
+    int err = 0;
+    char *path = lock_target(fs, ino, &err);
+    if (!path) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    zkfs_locks_acquire(fs->locks, req, path, &o, lock->l_type == F_RDLCK, sleep != 0);
+    g_free(path);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1873,6 +2002,9 @@ static const struct fuse_lowlevel_ops ops = {
     .listxattr = op_listxattr,
     .removexattr = op_removexattr,
     .create = op_create,
+    .getlk = op_getlk,
+    .setlk = op_setlk,
+    .flock = op_flock,
 };
 
 const struct fuse_lowlevel_ops *zkfs_ops(void)
@@ -1904,10 +2036,12 @@ static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
             (void)zkc_aadd_watch(zk, "/", ZK_ADDWATCH_PERSISTENT_RECURSIVE, add_watch_done, fs);
             zkfs_echo_push_reset(fs->echo);
         }
+        zkfs_locks_on_event(fs->locks, type, state, path);
         return;
     }
     if (!path)
         return;
+    zkfs_locks_on_event(fs->locks, type, state, path);
     bool exists = false;
     zkfs_attr a;
     bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &a) && exists;
@@ -1934,6 +2068,7 @@ zkfs *zkfs_new(zkfs_options *opts)
     g_mutex_init(&fs->lock);
     fs->expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     fs->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    fs->locks = zkfs_locks_new(&fs->loader);
     return fs;
 }
 
@@ -1987,6 +2122,7 @@ void zkfs_free(zkfs *fs)
          * session expires by itself). */
         return;
     }
+    zkfs_locks_free(fs->locks);    /* its worker may still use the session */
     zkc_close(fs->zk);
     zkfs_echo_free(fs->echo);
     fs->echo = NULL;

@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "inode.h"
 #include "load.h"
+#include "lock.h"
 #include "map.h"
 
 typedef struct zkfs_echo zkfs_echo;
@@ -57,6 +58,7 @@ typedef struct zkfs {
     GHashTable *writers;       /* znode path -> zkfs_handle* (not owned): latest open writer */
 
     zkfs_echo *echo;           /* the echo thread (echo.c) */
+    zkfs_locks *locks;         /* flock/fcntl locks (lock.c) */
 } zkfs;
 
 /*

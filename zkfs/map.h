@@ -143,5 +143,12 @@ bool zkfs_xattr_is_stat(const char *name);
 char *zkfs_xattr_stat_value(const char *name, const zk_stat *st);
 /* user.zk.acl's value: "scheme:id:letters\n" per entry; g_malloc'd. */
 char *zkfs_xattr_acl_value(const zkc_acl_entry *acl, size_t n_acl);
+/*
+ * Parses a value written to user.zk.acl: entries "scheme:id:letters"
+ * separated by newlines or commas (the id may hold ':', as digest ids do;
+ * letters from "cdrwa", at least one).  Returns one g_malloc'd block (the
+ * zkc_acl, its entries and strings: g_free) or NULL if malformed or empty.
+ */
+zkc_acl *zkfs_acl_parse(const char *value, size_t len);
 
 #endif
