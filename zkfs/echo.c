@@ -92,8 +92,12 @@ static void clear_target(zkfs_echo *e)
 
 static void inval_inode(zkfs_echo *e, uint64_t id)
 {
-    if (id && !stopping(e))
+    if (id && !stopping(e)) {
+        /* First forget what the kernel had, so an open racing with the
+         * notification does not trust the old pages (inode.h). */
+        zkfs_inodes_pages_dropped(e->env.inodes, id);
         fuse_lowlevel_notify_inval_inode(e->env.se, id, 0, 0);
+    }
 }
 
 /* Drops the kernel's dentry for path (if its parent is known). */
@@ -208,6 +212,12 @@ static void process_event(zkfs_echo *e, echo_job *j)
         zkfs_lock_name_parse(zkfs_base_name(path), NULL, NULL)) {
         inval_inode(e, node_id);
         inval_inode(e, parent_id);
+        g_free(parent);
+        return;
+    }
+    if (!parent_id && !node_id) {
+        /* The kernel knows neither the node nor its directory: nobody can
+         * watch it, nothing is cached to invalidate. */
         g_free(parent);
         return;
     }

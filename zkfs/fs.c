@@ -41,6 +41,8 @@ typedef struct zkfs_handle {
     GByteArray *buf;        /* the content (snapshot at open + writes) */
     gint buf_len;           /* buf->len, readable without the lock (atomic) */
     int32_t base_version;   /* version the buffer was read at */
+    int64_t mzxid;          /* mzxid of the data read at open (0 = none) */
+    bool page_cached;       /* read-only, through the kernel's page cache */
     bool dirty;             /* written since the last commit */
     bool trunc_pending;     /* opened with O_TRUNC, not committed yet */
     int sticky_err;         /* a failed commit: returned forever */
@@ -72,6 +74,7 @@ void zkfs_options_init(zkfs_options *o)
     o->timeout_ms = 5000;
     o->session_timeout_ms = 10000;
     o->maxbuffer = ZKFS_DEFAULT_MAXBUFFER;
+    o->cache_timeout_s = 60;
     o->uid = getuid();
     o->gid = getgid();
 }
@@ -337,7 +340,14 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
     }
 }
 
-static double entry_timeout_for(zkfs_view view)
+/*
+ * How long the kernel may keep an entry / attributes.  The main tree's are
+ * invalidated by the echo thread whenever a watch event concerns them, so
+ * they can live long (-o cache_timeout); the control views get no
+ * invalidations and are kept for ENTRY_TIMEOUT only; the creation views'
+ * entries not at all (every name must reach zkfs).
+ */
+static double entry_timeout_for(const zkfs *fs, zkfs_view view)
 {
     switch (view) {
     case ZKFS_VIEW_EPH:
@@ -345,9 +355,25 @@ static double entry_timeout_for(zkfs_view view)
     case ZKFS_VIEW_EPHSEQ:
     case ZKFS_VIEW_CREATED:
         return 0.0;
+    case ZKFS_VIEW_MAIN:
+        return fs->opts.cache_timeout_s;
     default:
         return ENTRY_TIMEOUT;
     }
+}
+
+static double attr_timeout_for(const zkfs *fs, zkfs_view view)
+{
+    return view == ZKFS_VIEW_MAIN ? fs->opts.cache_timeout_s : ATTR_TIMEOUT;
+}
+
+/* Records which version's attributes the kernel got for a file (the page
+ * cache rule of inode.h); a file with an open writer shows the writer's
+ * size, which is no version's. */
+static void note_attr(zkfs *fs, uint64_t nodeid, const zk_stat *st, const struct stat *attr)
+{
+    bool exact = st && S_ISREG(attr->st_mode) && attr->st_size == st->data_length;
+    zkfs_inodes_note_attr(fs->inodes, nodeid, exact ? st->mzxid : 0);
 }
 
 /* Fills e for node n, registering `lookups` kernel references. */
@@ -357,8 +383,9 @@ static void make_entry(zkfs *fs, const node_ref *n, uint64_t lookups, struct fus
     int64_t czxid = n->has_stat ? n->st.czxid : 0;
     e->ino = zkfs_inodes_get(fs->inodes, n->view, n->path, czxid, n->is_dir, n->pending, lookups);
     fill_attr(fs, n->view, n->path, n->is_dir, n->has_stat ? &n->st : NULL, n->acl, &e->attr);
-    e->attr_timeout = ATTR_TIMEOUT;
-    e->entry_timeout = entry_timeout_for(n->view);
+    e->attr_timeout = attr_timeout_for(fs, n->view);
+    e->entry_timeout = entry_timeout_for(fs, n->view);
+    note_attr(fs, e->ino, n->has_stat ? &n->st : NULL, &e->attr);
 }
 
 static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
@@ -366,9 +393,12 @@ static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
     return zkfs_inodes_info(fs->inodes, ino, info);
 }
 
-/* Current attributes of an inode.  0 or -errno. */
-static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
+/* Current attributes of an inode (and the Stat they come from, zeroed if
+ * none, when zst is not NULL).  0 or -errno. */
+static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out, zk_stat *zst)
 {
+    if (zst)
+        memset(zst, 0, sizeof *zst);
     node_ref n = { .view = info->view, .path = info->path, .is_dir = info->is_dir };
     if (info->view == ZKFS_VIEW_CTL ||
         (info->view != ZKFS_VIEW_MAIN && info->view != ZKFS_VIEW_DATAFILE &&
@@ -390,6 +420,8 @@ static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
     }
     n.has_stat = true;
     fill_attr(fs, info->view, info->path, info->is_dir, &n.st, n.acl, out);
+    if (zst)
+        *zst = n.st;
     return 0;
 }
 
@@ -475,7 +507,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         return;
     }
     struct stat st;
-    int rc = inode_attr(fs, &info, &st);
+    zk_stat zst;
+    int rc = inode_attr(fs, &info, &st, &zst);
+    zkfs_view view = info.view;
     zkfs_inode_info_clear(&info);
     if (rc == 0 && fi && fi->fh && !info.is_dir) {
         /* fstat of an open file: the size of what that descriptor sees. */
@@ -485,10 +519,12 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
             st.st_blocks = (st.st_size + 511) / 512;
         }
     }
-    if (rc != 0)
+    if (rc != 0) {
         fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+        return;
+    }
+    note_attr(fs, ino, zst.mzxid ? &zst : NULL, &st);
+    fuse_reply_attr(req, &st, attr_timeout_for(fs, view));
 }
 
 /* ------------------------------------------------------------------ */
@@ -780,6 +816,7 @@ static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_hand
         handle_len_changed(h);
         g_bytes_unref(data);
         h->base_version = st.version;
+        h->mzxid = st.mzxid;
     } else {
         h->trunc_pending = true;   /* emptied at release even with no write */
     }
@@ -822,12 +859,24 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     }
     zkfs_inode_info_clear(&info);
     fi->fh = (uint64_t)(uintptr_t)h;
-    /* Direct I/O: every read is served from this descriptor's snapshot, so
-     * descriptors opened at different versions never share stale pages
-     * (private mmap, hence exec, still works). */
-    fi->keep_cache = 0;
-    fi->direct_io = 1;
+    /* Every read is served from this descriptor's snapshot.  Read-only
+     * descriptors share the kernel's page cache while they all read the
+     * version the kernel's pages and size are of (inode.h); the others
+     * use direct I/O, so descriptors opened at different versions never
+     * share pages (private mmap, hence exec, still works). */
+    bool keep = false;
+    bool writer = false;
+    if (!h->echo && !h->writable && (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
+        (void)writer_size(fs, h->path, &writer);
+    if (!h->echo && !h->writable && !writer &&
+        (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
+        h->page_cached = zkfs_inodes_open_cached(fs->inodes, ino, h->mzxid, &keep);
+    fi->keep_cache = keep;
+    fi->direct_io = !h->page_cached;
+    fi->noflush = !h->writable;   /* nothing to commit at close */
     if (fuse_reply_open(req, fi) == -ENOENT) {
+        if (h->page_cached)
+            zkfs_inodes_close_cached(fs->inodes, ino);
         writers_remove(fs, h);
         handle_unref(h);
     }
@@ -940,6 +989,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
     zkfs_locks_release_handle(fs->locks, fi->fh);
+    if (h->page_cached)
+        zkfs_inodes_close_cached(fs->inodes, h->nodeid);
     if (!h->echo) {
         g_mutex_lock(&h->lock);
         (void)commit_locked(fs, h, true);
@@ -1530,12 +1581,16 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         return;
     }
     /* Times are accepted and ignored. */
-    int rc = inode_attr(fs, &info, &st);
+    zk_stat zst;
+    int rc = inode_attr(fs, &info, &st, &zst);
+    zkfs_view view = info.view;
     zkfs_inode_info_clear(&info);
-    if (rc != 0)
+    if (rc != 0) {
         fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+        return;
+    }
+    note_attr(fs, ino, zst.mzxid ? &zst : NULL, &st);
+    fuse_reply_attr(req, &st, attr_timeout_for(fs, view));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1760,6 +1815,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
+    if (strncmp(name, "user.", 5) != 0) {
+        /* No security labels, no POSIX ACLs: ENOTSUP tells ls and cp so
+         * once per filesystem instead of one ENODATA per file. */
+        fuse_reply_err(req, ENOTSUP);
+        return;
+    }
     if (!get_info(fs, ino, &info)) {
         fuse_reply_err(req, ENOENT);
         return;
@@ -2087,6 +2148,10 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
     o.session_timeout_ms = fs->opts.session_timeout_ms;
     o.request_timeout_ms = fs->opts.timeout_ms;
     o.digest_auth = fs->opts.digest;
+    /* A listing's multiRead answers up to ZKFS_LISTING_CHUNK znodes' data
+     * at once (load.c). */
+    int64_t frame = (int64_t)(ZKFS_LISTING_CHUNK + 1) * fs->opts.maxbuffer + (1 << 20);
+    o.max_frame_bytes = frame > INT_MAX ? INT_MAX : (int)frame;
     o.watcher = on_watch;
     o.watcher_ctx = fs;
     o.auto_new_session = true;

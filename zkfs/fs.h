@@ -31,6 +31,7 @@ typedef struct zkfs_options {
     int timeout_ms;            /* per request */
     int session_timeout_ms;
     int maxbuffer;             /* the servers' jute.maxbuffer */
+    int cache_timeout_s;       /* kernel entry/attribute lifetime, main tree */
     uid_t uid;
     gid_t gid;
 } zkfs_options;

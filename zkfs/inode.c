@@ -13,6 +13,10 @@ typedef struct inode_rec {
     int64_t czxid;
     bool is_dir, pending;
     uint64_t nlookup;
+    int64_t attr_mzxid;    /* version of the attributes the kernel has, 0 = unknown */
+    int64_t cache_mzxid;   /* version of the pages the kernel may have, 0 = none known */
+    int cached_opens;      /* open read-only descriptors using the page cache */
+    int64_t cached_mzxid;  /* ... all reading this version */
 } inode_rec;
 
 struct zkfs_inodes {
@@ -274,4 +278,49 @@ size_t zkfs_inodes_count(zkfs_inodes *t)
     size_t n = g_hash_table_size(t->by_id);
     g_mutex_unlock(&t->lock);
     return n;
+}
+
+void zkfs_inodes_note_attr(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r)
+        r->attr_mzxid = mzxid;
+    g_mutex_unlock(&t->lock);
+}
+
+void zkfs_inodes_pages_dropped(zkfs_inodes *t, uint64_t nodeid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r) {
+        r->attr_mzxid = 0;
+        r->cache_mzxid = 0;
+    }
+    g_mutex_unlock(&t->lock);
+}
+
+bool zkfs_inodes_open_cached(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid, bool *keep)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    bool ok = r && mzxid != 0 && r->attr_mzxid == mzxid &&
+              (r->cached_opens == 0 || r->cached_mzxid == mzxid);
+    if (ok) {
+        *keep = r->cache_mzxid == mzxid;
+        r->cache_mzxid = mzxid;
+        r->cached_mzxid = mzxid;
+        r->cached_opens++;
+    }
+    g_mutex_unlock(&t->lock);
+    return ok;
+}
+
+void zkfs_inodes_close_cached(zkfs_inodes *t, uint64_t nodeid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r && r->cached_opens > 0)
+        r->cached_opens--;
+    g_mutex_unlock(&t->lock);
 }

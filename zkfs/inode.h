@@ -79,6 +79,23 @@ void zkfs_inodes_rename(zkfs_inodes *t, const char *old_path, const char *new_pa
  * invalidation).  g_array of uint64_t; caller frees. */
 GArray *zkfs_inodes_all(zkfs_inodes *t);
 
+/*
+ * The kernel's page cache of an inode (docs/zkfs-internals.md).  Pages may
+ * be shared by read-only descriptors only while they all read the same
+ * version of the data (mzxid) and the kernel's size is that version's.
+ *
+ * zkfs_inodes_note_attr: the kernel was given the attributes of version
+ * mzxid (lookup, getattr, readdirplus).  zkfs_inodes_pages_dropped: the
+ * kernel's pages and attributes were invalidated.
+ * zkfs_inodes_open_cached: a read-only open of version mzxid: returns true
+ * if it may use the page cache (then *keep tells whether the pages already
+ * cached are that version's) and counts it until zkfs_inodes_close_cached.
+ */
+void zkfs_inodes_note_attr(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid);
+void zkfs_inodes_pages_dropped(zkfs_inodes *t, uint64_t nodeid);
+bool zkfs_inodes_open_cached(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid, bool *keep);
+void zkfs_inodes_close_cached(zkfs_inodes *t, uint64_t nodeid);
+
 /* Number of inodes (the root included). */
 size_t zkfs_inodes_count(zkfs_inodes *t);
 

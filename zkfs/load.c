@@ -15,8 +15,7 @@
 
 #include "map.h"
 
-/* Kids per multiRead: bounds one reply to CHUNK x (maxbuffer) bytes. */
-#define CHUNK 32
+#define CHUNK ZKFS_LISTING_CHUNK
 
 typedef struct kid {
     char *path;

@@ -20,6 +20,10 @@
 #include "zk/client.h"
 #include "cache.h"
 
+/* Znodes per multiRead of a listing: one reply holds up to this many
+ * znodes' data (the client's frame limit must allow it). */
+#define ZKFS_LISTING_CHUNK 32
+
 /* What the loaders work with.  Nothing is owned. */
 typedef struct zkfs_loader {
     zkc *zk;                   /* the session; NULL before it exists */

@@ -64,7 +64,7 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
             g_free(opts->servers);
             opts->servers = g_strdup(val);
         } else if (KEY("timeout") || KEY("session_timeout") || KEY("maxbuffer") ||
-                   KEY("uid") || KEY("gid")) {
+                   KEY("uid") || KEY("gid") || KEY("cache_timeout")) {
             long v = strtol(val, &end, 10);
             if (!*val || *end || v < 0 || v > INT_MAX) {
                 fprintf(stderr, "zkfs: bad value in -o %s\n", item);
@@ -75,6 +75,8 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
                 opts->session_timeout_ms = (int)v;
             } else if (KEY("maxbuffer")) {
                 opts->maxbuffer = (int)v;
+            } else if (KEY("cache_timeout")) {
+                opts->cache_timeout_s = (int)v;
             } else if (KEY("uid")) {
                 opts->uid = (uid_t)v;
             } else {
