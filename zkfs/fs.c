@@ -754,7 +754,6 @@ static int check_write_access(zkfs *fs, const char *path)
 {
     if (!fs->zk)
         return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
     zkc_acl *acl = NULL;
     zk_stat st;
     int rc = zkc_get_acl(fs->zk, path, &acl, &st);
@@ -771,11 +770,10 @@ static int check_write_access(zkfs *fs, const char *path)
     zkfs_attr old;
     bool exists = false;
     if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old) || !exists || old.acl != summary) {
+        /* The ACL changed (setACL raises no event): refresh what we and
+         * the kernel have. */
+        zkfs_cache_invalidate(fs->cache, path);
         zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, path, false, false, true);
-    } else {
-        zkfs_attr fresh = { .st = st, .acl = summary, .lock_kids = old.lock_kids };
-        if (fresh.st.num_children == old.st.num_children)
-            zkfs_cache_put_attr(fs->cache, path, ticket, true, &fresh);
     }
     if (decidable && !(summary & ZK_PERM_WRITE))
         return -EACCES;
