@@ -11,12 +11,13 @@
 
 typedef enum job_kind { JOB_EVENT, JOB_RESET, JOB_INVAL_ENTRY } job_kind;
 
-/* One queued job; path g_malloc'd, owned by the job. */
+/* One queued job; path and listings owned by the job. */
 typedef struct echo_job {
     job_kind kind;
     int type;
     char *path;
     bool old_type_known, old_is_dir, own;
+    GHashTable *listings;      /* RESET: dir path -> GPtrArray of names before, or NULL */
 } echo_job;
 
 struct zkfs_echo {
@@ -35,6 +36,8 @@ struct zkfs_echo {
 static void job_free(echo_job *j)
 {
     g_free(j->path);
+    if (j->listings)
+        g_hash_table_destroy(j->listings);
     g_free(j);
 }
 
@@ -286,8 +289,101 @@ static void process_event(zkfs_echo *e, echo_job *j)
     g_free(parent);
 }
 
-static void process_reset(zkfs_echo *e)
+/* True if names (a GPtrArray of char*, may be NULL) holds name. */
+static bool has_name(const GPtrArray *names, const char *name)
 {
+    for (guint i = 0; names && i < names->len; i++)
+        if (strcmp(g_ptr_array_index(names, i), name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * After a reconnection: what changed while the session was disconnected
+ * raised no watch event, so compare what the kernel can show (its inodes,
+ * and the listings cached before the disconnection) with the server, and
+ * replay every difference: created, deleted, modified, retyped.
+ */
+static void diff_after_reconnect(zkfs_echo *e, GHashTable *listings)
+{
+    const zkfs_loader *l = e->env.loader;
+    GArray *known = zkfs_inodes_attached(e->env.inodes);
+    GHashTable *kids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify)g_ptr_array_unref);
+    for (guint i = 0; i < known->len; i++) {
+        zkfs_inode_info *info = &g_array_index(known, zkfs_inode_info, i);
+        if (strcmp(info->path, "/") == 0)
+            continue;
+        char *parent = zkfs_parent_path(info->path);
+        GPtrArray *list = g_hash_table_lookup(kids, parent);
+        if (!list) {
+            list = g_ptr_array_new();
+            g_hash_table_insert(kids, g_strdup(parent), list);
+        }
+        g_ptr_array_add(list, info);
+        g_free(parent);
+    }
+    for (guint i = 0; i < known->len && !stopping(e); i++) {
+        zkfs_inode_info *dir = &g_array_index(known, zkfs_inode_info, i);
+        if (!dir->is_dir)
+            continue;
+        GPtrArray *now = NULL;
+        if (zkfs_load_children(l, dir->path, &now) != 0)
+            continue;          /* gone: its parent's turn; or unreachable */
+        GPtrArray *before = g_hash_table_lookup(listings, dir->path);
+        GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
+        /* Names the kernel knows in this directory. */
+        GPtrArray *mine = g_hash_table_lookup(kids, dir->path);
+        for (guint k = 0; mine && k < mine->len && !stopping(e); k++) {
+            zkfs_inode_info *kid = g_ptr_array_index(mine, k);
+            const char *name = zkfs_base_name(kid->path);
+            g_hash_table_add(done, (gpointer)name);
+            bool exists = false;
+            zkfs_attr a;
+            if (!has_name(now, name)) {
+                do_delete(e, kid->path, kid->is_dir);
+            } else if (zkfs_load_attr(l, kid->path, &exists, &a) == 0 && exists) {
+                bool is_dir = zkfs_is_dir(&a.st, a.lock_kids);
+                if ((kid->czxid && kid->czxid != a.st.czxid) || is_dir != kid->is_dir)
+                    do_retype(e, kid->path, kid->is_dir, &a);
+                else if (kid->seen_mzxid && kid->seen_mzxid != a.st.mzxid)
+                    do_modify(e, kid->path, &a);
+            }
+        }
+        /* Names listed before: the ones gone, and the new ones. */
+        for (guint k = 0; before && k < before->len && !stopping(e); k++) {
+            const char *name = g_ptr_array_index(before, k);
+            if (!g_hash_table_contains(done, name) && !has_name(now, name) &&
+                !zkfs_lock_name_parse(name, NULL, NULL)) {
+                char *child = zkfs_child_path(dir->path, name);
+                do_delete(e, child, false);
+                g_free(child);
+            }
+        }
+        for (guint k = 0; before && k < now->len && !stopping(e); k++) {
+            const char *name = g_ptr_array_index(now, k);
+            if (g_hash_table_contains(done, name) || has_name(before, name) ||
+                zkfs_lock_name_parse(name, NULL, NULL) ||
+                (strcmp(dir->path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0))
+                continue;
+            char *child = zkfs_child_path(dir->path, name);
+            bool exists = false;
+            zkfs_attr a;
+            if (zkfs_load_attr(l, child, &exists, &a) == 0 && exists)
+                do_create(e, child, &a);
+            g_free(child);
+        }
+        g_hash_table_destroy(done);
+        g_ptr_array_unref(now);
+    }
+    g_hash_table_destroy(kids);
+    g_array_free(known, TRUE);
+}
+
+static void process_reset(zkfs_echo *e, echo_job *j)
+{
+    if (j->listings)
+        diff_after_reconnect(e, j->listings);
     GArray *ids = zkfs_inodes_all(e->env.inodes);
     for (guint i = 0; i < ids->len && !stopping(e); i++) {
         uint64_t id = g_array_index(ids, uint64_t, i);
@@ -319,7 +415,7 @@ static gpointer echo_main(gpointer arg)
         g_mutex_unlock(&e->lock);
         switch (j->kind) {
         case JOB_EVENT: process_event(e, j); break;
-        case JOB_RESET: process_reset(e); break;
+        case JOB_RESET: process_reset(e, j); break;
         case JOB_INVAL_ENTRY: inval_entry(e, j->path); break;
         }
         job_free(j);
@@ -427,12 +523,26 @@ void zkfs_echo_push_event(zkfs_echo *e, int type, const char *path, bool old_typ
     push(e, j);
 }
 
-void zkfs_echo_push_reset(zkfs_echo *e)
+void zkfs_echo_push_reset(zkfs_echo *e, bool diff)
 {
     if (!e)
         return;
     echo_job *j = g_new0(echo_job, 1);
     j->kind = JOB_RESET;
+    if (diff) {
+        /* The listings of the directories the kernel knows, as cached
+         * before the disconnection (the caller clears the cache next). */
+        j->listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_ptr_array_unref);
+        GArray *known = zkfs_inodes_attached(e->env.inodes);
+        for (guint i = 0; i < known->len; i++) {
+            zkfs_inode_info *info = &g_array_index(known, zkfs_inode_info, i);
+            GPtrArray *names = NULL;
+            if (info->is_dir && zkfs_cache_get_children(e->env.loader->cache, info->path, &names))
+                g_hash_table_insert(j->listings, g_strdup(info->path), names);
+        }
+        g_array_free(known, TRUE);
+    }
     push(e, j);
 }
 

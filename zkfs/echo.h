@@ -73,8 +73,14 @@ void zkfs_echo_target_clear(zkfs_echo_target *t);
  */
 void zkfs_echo_push_event(zkfs_echo *e, int type, const char *path, bool old_type_known,
                           bool old_is_dir, bool own);
-/* Queues a full kernel invalidation (after a reconnection). */
-void zkfs_echo_push_reset(zkfs_echo *e);
+/*
+ * After a (re)connection: queues a full kernel invalidation and, if diff
+ * (a reconnection, not the first connection), first the replay of every
+ * difference between what the kernel can show and the server (changes
+ * made while disconnected raised no watch event).  Takes a snapshot of the
+ * cached listings: call it before clearing the cache.  I/O thread.
+ */
+void zkfs_echo_push_reset(zkfs_echo *e, bool diff);
 /* Queues an entry invalidation of (parent's main-view inode, name of path). */
 void zkfs_echo_push_inval_entry(zkfs_echo *e, const char *path);
 

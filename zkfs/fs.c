@@ -374,6 +374,8 @@ static void note_attr(zkfs *fs, uint64_t nodeid, const zk_stat *st, const struct
 {
     bool exact = st && S_ISREG(attr->st_mode) && attr->st_size == st->data_length;
     zkfs_inodes_note_attr(fs->inodes, nodeid, exact ? st->mzxid : 0);
+    if (st)
+        zkfs_inodes_note_seen(fs->inodes, nodeid, st->mzxid);
 }
 
 /* Fills e for node n, registering `lookups` kernel references. */
@@ -2087,13 +2089,16 @@ static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
     zkfs *fs = ctx;
     if (type == ZK_EVENT_NONE) {
         if (state == ZK_STATE_SYNC_CONNECTED) {
-            /* Events may have been missed: forget everything. */
+            /* Events may have been missed: the echo thread replays the
+             * differences (from a snapshot of the cache), then forget
+             * everything. */
+            zkfs_echo_push_reset(fs->echo, fs->connected_before);
+            fs->connected_before = true;
             zkfs_cache_clear(fs->cache);
             g_mutex_lock(&fs->lock);
             g_hash_table_remove_all(fs->expected);
             g_mutex_unlock(&fs->lock);
             (void)zkc_aadd_watch(zk, "/", ZK_ADDWATCH_PERSISTENT_RECURSIVE, add_watch_done, fs);
-            zkfs_echo_push_reset(fs->echo);
         }
         zkfs_locks_on_event(fs->locks, type, state, path);
         return;

@@ -60,6 +60,7 @@ typedef struct zkfs {
 
     zkfs_echo *echo;           /* the echo thread (echo.c) */
     zkfs_locks *locks;         /* flock/fcntl locks (lock.c) */
+    bool connected_before;     /* a session was connected once (watcher thread only) */
 } zkfs;
 
 /*

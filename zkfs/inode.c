@@ -17,6 +17,7 @@ typedef struct inode_rec {
     int64_t cache_mzxid;   /* version of the pages the kernel may have, 0 = none known */
     int cached_opens;      /* open read-only descriptors using the page cache */
     int64_t cached_mzxid;  /* ... all reading this version */
+    int64_t seen_mzxid;    /* see zkfs_inodes_note_seen */
 } inode_rec;
 
 struct zkfs_inodes {
@@ -144,6 +145,7 @@ bool zkfs_inodes_info(zkfs_inodes *t, uint64_t nodeid, zkfs_inode_info *out)
         out->is_dir = r->is_dir;
         out->pending = r->pending;
         out->nlookup = r->nlookup;
+        out->seen_mzxid = r->seen_mzxid;
     }
     g_mutex_unlock(&t->lock);
     return r != NULL;
@@ -323,4 +325,39 @@ void zkfs_inodes_close_cached(zkfs_inodes *t, uint64_t nodeid)
     if (r && r->cached_opens > 0)
         r->cached_opens--;
     g_mutex_unlock(&t->lock);
+}
+
+void zkfs_inodes_note_seen(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r && mzxid)
+        r->seen_mzxid = mzxid;
+    g_mutex_unlock(&t->lock);
+}
+
+static void info_clear_func(gpointer p)
+{
+    zkfs_inode_info_clear(p);
+}
+
+GArray *zkfs_inodes_attached(zkfs_inodes *t)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(zkfs_inode_info));
+    g_array_set_clear_func(out, info_clear_func);
+    g_mutex_lock(&t->lock);
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, t->by_id);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        inode_rec *r = value;
+        if (r->view != ZKFS_VIEW_MAIN || !r->key)
+            continue;
+        zkfs_inode_info info = { .nodeid = r->nodeid, .view = r->view, .path = g_strdup(r->path),
+                                 .czxid = r->czxid, .is_dir = r->is_dir, .pending = r->pending,
+                                 .nlookup = r->nlookup, .seen_mzxid = r->seen_mzxid };
+        g_array_append_val(out, info);
+    }
+    g_mutex_unlock(&t->lock);
+    return out;
 }
