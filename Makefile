@@ -32,7 +32,7 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san
+.PHONY: install all clean test unit unit-san integration deps run san
 all: $(PROGRAMS)
 
 $(OBJ)/%.o: %.c
@@ -103,6 +103,17 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@./tools/run-cluster.sh
+
+# make install [PREFIX=/usr/local] [SBINDIR=/sbin] [DESTDIR=]: zkfs, its
+# mount(8) helper and its manual page.
+PREFIX ?= /usr/local
+SBINDIR ?= /sbin
+install: bin/zkfs bin/zkserver
+	install -D -m 755 bin/zkfs $(DESTDIR)$(PREFIX)/bin/zkfs
+	install -D -m 755 bin/zkserver $(DESTDIR)$(PREFIX)/bin/zkserver
+	install -D -m 755 zkfs/mount.zkfs $(DESTDIR)$(SBINDIR)/mount.zkfs
+	install -D -m 644 docs/zkfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/zkfs.8
+	ln -sf zkfs.8 $(DESTDIR)$(PREFIX)/share/man/man8/mount.zkfs.8
 
 clean:
 	rm -rf build bin

@@ -2068,9 +2068,88 @@ static const struct fuse_lowlevel_ops ops = {
     .flock = op_flock,
 };
 
-const struct fuse_lowlevel_ops *zkfs_ops(void)
+/*
+ * A read-only mount (-o ro): zkfs refuses every change itself (EROFS)
+ * instead of asking the kernel for a read-only mount, so that the echo
+ * thread can still replay remote changes on the mount (section 8).  One
+ * table of wrappers, one check each: the echo thread passes.
+ */
+#define RO_REFUSE(req)                                  \
+    do {                                                \
+        if (!from_echo(FS(req), (req))) {               \
+            fuse_reply_err((req), EROFS);               \
+            return;                                     \
+        }                                               \
+    } while (0)
+
+static void ro_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
 {
-    return &ops;
+    RO_REFUSE(req);
+    op_create(req, parent, name, mode, fi);
+}
+
+static void ro_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    RO_REFUSE(req);
+    op_mkdir(req, parent, name, mode);
+}
+
+static void ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    RO_REFUSE(req);
+    op_unlink(req, parent, name);
+}
+
+static void ro_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    RO_REFUSE(req);
+    op_rmdir(req, parent, name);
+}
+
+static void ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    RO_REFUSE(req);
+    op_rename(req, parent, name, newparent, newname, flags);
+}
+
+static void ro_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    RO_REFUSE(req);
+    op_setattr(req, ino, attr, to_set, fi);
+}
+
+static void ro_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    RO_REFUSE(req);
+    op_setxattr(req, ino, name, value, size, flags);
+}
+
+static void ro_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+        RO_REFUSE(req);
+    op_open(req, ino, fi);
+}
+
+const struct fuse_lowlevel_ops *zkfs_ops(bool read_only)
+{
+    static struct fuse_lowlevel_ops ro_ops;
+    if (!read_only)
+        return &ops;
+    ro_ops = ops;
+    ro_ops.create = ro_create;
+    ro_ops.mkdir = ro_mkdir;
+    ro_ops.unlink = ro_unlink;
+    ro_ops.rmdir = ro_rmdir;
+    ro_ops.rename = ro_rename;
+    ro_ops.setattr = ro_setattr;
+    ro_ops.setxattr = ro_setxattr;
+    ro_ops.open = ro_open;
+    return &ro_ops;
 }
 
 /* ------------------------------------------------------------------ */

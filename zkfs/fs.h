@@ -32,6 +32,7 @@ typedef struct zkfs_options {
     int session_timeout_ms;
     int maxbuffer;             /* the servers' jute.maxbuffer */
     int cache_timeout_s;       /* kernel entry/attribute lifetime, main tree */
+    bool read_only;            /* -o ro: zkfs refuses changes itself */
     uid_t uid;
     gid_t gid;
 } zkfs_options;
@@ -77,8 +78,9 @@ void zkfs_stop_async(zkfs *fs);
 /* Stops the echo thread (bounded), closes the session, frees everything. */
 void zkfs_free(zkfs *fs);
 
-/* The FUSE operations (userdata must be the zkfs*). */
-const struct fuse_lowlevel_ops *zkfs_ops(void);
+/* The FUSE operations (userdata must be the zkfs*); read_only: every
+ * change fails with EROFS (-o ro), except the echo thread's. */
+const struct fuse_lowlevel_ops *zkfs_ops(bool read_only);
 
 /* Records that one of our own requests will cause the watch event
  * (type, path), so that it is not echoed.  zkfs_unexpect undoes it (the
