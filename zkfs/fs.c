@@ -438,42 +438,6 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
         fuse_reply_err(req, ENOENT);
         return;
     }
-    if (pinfo.view == ZKFS_VIEW_MAIN && from_echo(fs, req)) {
-        zkfs_echo_target t;
-        if (zkfs_echo_target_get(fs->echo, &t)) {
-            char *child = zkfs_child_path(pinfo.path, name);
-            bool hit = strcmp(child, t.path) == 0;
-            g_free(child);
-            if (hit && t.action == ZKFS_ECHO_CREATE) {
-                zkfs_echo_target_clear(&t);
-                zkfs_inode_info_clear(&pinfo);
-                fuse_reply_err(req, ENOENT);
-                return;
-            }
-            if (hit && t.action == ZKFS_ECHO_DELETE) {
-                /* The node is gone on the server: answer its old self. */
-                node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir };
-                struct fuse_entry_param e;
-                uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, t.path);
-                zkfs_inode_info old;
-                if (id && zkfs_inodes_info(fs->inodes, id, &old)) {
-                    n.is_dir = old.is_dir;
-                    n.pending = old.pending;
-                    n.st.czxid = old.czxid;
-                    n.has_stat = old.czxid != 0;
-                    zkfs_inode_info_clear(&old);
-                }
-                make_entry(fs, &n, 1, &e);
-                e.entry_timeout = 0;
-                e.attr_timeout = 0;
-                fuse_reply_entry(req, &e);
-                zkfs_echo_target_clear(&t);
-                zkfs_inode_info_clear(&pinfo);
-                return;
-            }
-            zkfs_echo_target_clear(&t);
-        }
-    }
     node_ref n;
     int rc = resolve(fs, &pinfo, name, &n);
     zkfs_inode_info_clear(&pinfo);
@@ -516,10 +480,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     if (rc == 0 && fi && fi->fh && !info.is_dir) {
         /* fstat of an open file: the size of what that descriptor sees. */
         zkfs_handle *h = (zkfs_handle *)(uintptr_t)fi->fh;
-        if (!h->echo) {
-            st.st_size = (off_t)g_atomic_int_get(&h->buf_len);
-            st.st_blocks = (st.st_size + 511) / 512;
-        }
+        st.st_size = (off_t)g_atomic_int_get(&h->buf_len);
+        st.st_blocks = (st.st_size + 511) / 512;
     }
     if (rc != 0) {
         fuse_reply_err(req, -rc);
@@ -846,16 +808,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, EEXIST);
         return;
     }
-    if (from_echo(fs, req)) {
-        h = handle_new(info.view, info.path, ino);
-        h->echo = true;
-    } else {
-        int rc = open_file(fs, &info, fi->flags, &h);
-        if (rc != 0) {
-            zkfs_inode_info_clear(&info);
-            fuse_reply_err(req, -rc);
-            return;
-        }
+    int rc = open_file(fs, &info, fi->flags, &h);
+    if (rc != 0) {
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, -rc);
+        return;
     }
     zkfs_inode_info_clear(&info);
     fi->fh = (uint64_t)(uintptr_t)h;
@@ -866,9 +823,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
      * share pages (private mmap, hence exec, still works). */
     bool keep = false;
     bool writer = false;
-    if (!h->echo && !h->writable && (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
+    if (!h->writable && (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
         (void)writer_size(fs, h->path, &writer);
-    if (!h->echo && !h->writable && !writer &&
+    if (!h->writable && !writer &&
         (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
         h->page_cached = zkfs_inodes_open_cached(fs->inodes, ino, h->mzxid, &keep);
     fi->keep_cache = keep;
@@ -912,10 +869,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_write(req, size);
-        return;
-    }
     g_mutex_lock(&h->lock);
     if (h->sticky_err) {
         int err = h->sticky_err;
@@ -954,10 +907,6 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_err(req, 0);
-        return;
-    }
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
@@ -973,10 +922,6 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_err(req, 0);
-        return;
-    }
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, true);   /* fsync also commits a creation */
     g_mutex_unlock(&h->lock);
@@ -1048,40 +993,6 @@ static int creation_path(const zkfs_inode_info *parent, const char *name, char *
     return 0;
 }
 
-/* Answers an echo create/mkdir from the echo target. */
-static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *parent,
-                              const char *name, struct fuse_file_info *fi)
-{
-    if (parent->view != ZKFS_VIEW_MAIN || !from_echo(fs, req))
-        return false;
-    zkfs_echo_target t;
-    if (!zkfs_echo_target_get(fs->echo, &t))
-        return false;
-    char *child = zkfs_child_path(parent->path, name);
-    bool hit = t.action == ZKFS_ECHO_CREATE && strcmp(child, t.path) == 0;
-    g_free(child);
-    if (!hit) {
-        zkfs_echo_target_clear(&t);
-        return false;
-    }
-    node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir,
-                   .has_stat = true, .st = t.stat, .acl = t.acl_summary };
-    struct fuse_entry_param e;
-    make_entry(fs, &n, 1, &e);
-    if (fi) {
-        zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
-        h->echo = true;
-        fi->fh = (uint64_t)(uintptr_t)h;
-        fi->direct_io = 1;
-        if (fuse_reply_create(req, &e, fi) == -ENOENT)
-            handle_unref(h);
-    } else {
-        fuse_reply_entry(req, &e);
-    }
-    zkfs_echo_target_clear(&t);
-    return true;
-}
-
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi)
 {
@@ -1090,10 +1001,6 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     zkfs_inode_info pinfo;
     if (!get_info(fs, parent, &pinfo)) {
         fuse_reply_err(req, ENOENT);
-        return;
-    }
-    if (echo_create_reply(fs, req, &pinfo, name, fi)) {
-        zkfs_inode_info_clear(&pinfo);
         return;
     }
     char *path = NULL;
@@ -1186,10 +1093,6 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
         fuse_reply_err(req, ENOENT);
         return;
     }
-    if (echo_create_reply(fs, req, &pinfo, name, NULL)) {
-        zkfs_inode_info_clear(&pinfo);
-        return;
-    }
     char *path = NULL;
     int rc = (pinfo.view == ZKFS_VIEW_MAIN || pinfo.view == ZKFS_VIEW_DATA)
                  ? creation_path(&pinfo, name, &path) : -EPERM;
@@ -1256,15 +1159,6 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
             return;
         }
         path = zkfs_child_path(pinfo.path, name);
-        if (from_echo(fs, req)) {
-            uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
-            if (id)
-                zkfs_inodes_detach(fs->inodes, id);
-            g_free(path);
-            zkfs_inode_info_clear(&pinfo);
-            fuse_reply_err(req, 0);
-            return;
-        }
     } else if (pinfo.view == ZKFS_VIEW_DATA && dir) {
         bool is_data = false;
         char *child = zkfs_child_for_data_name(name, &is_data);
@@ -1513,16 +1407,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         return;
     }
     struct stat st;
-    if (from_echo(fs, req)) {
-        zkfs_echo_target t;
-        if (zkfs_echo_target_get(fs->echo, &t)) {
-            fill_attr(fs, info.view, info.path, info.is_dir, &t.stat, t.acl_summary, &st);
-            zkfs_echo_target_clear(&t);
-            zkfs_inode_info_clear(&info);
-            fuse_reply_attr(req, &st, 0);
-            return;
-        }
-    }
     /* chmod, chown and times are accepted without effect (section 3):
      * the permission bits come from the ACL (user.zk.acl sets it), the
      * owner from the mount, the times from the Stat. */
@@ -1532,7 +1416,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             err = EISDIR;
         } else if ((size_t)attr->st_size > fs->max_data || attr->st_size < 0) {
             err = EFBIG;
-        } else if (fi && fi->fh && !HANDLE(fi)->echo) {
+        } else if (fi && fi->fh) {
             zkfs_handle *h = HANDLE(fi);
             g_mutex_lock(&h->lock);
             size_t old = h->buf->len;
@@ -2019,6 +1903,214 @@ static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 }
 
 /* ------------------------------------------------------------------ */
+/* The echo thread's own requests (SPEC section 8, echo.h)              */
+/*
+ * The echo thread replays a remote change on the mount so that the kernel
+ * raises its inotify events.  Its requests (recognised by the caller's
+ * thread id) are routed to the handlers below by one table, echo_ops, so
+ * the handlers above never ask who calls: these answer from the echo
+ * target (the change being replayed) without touching the server, and
+ * fall back to the ordinary handler for anything else (e.g. the lookup of
+ * a parent directory).  Only release, which the kernel sends from no
+ * thread in particular, recognises an echo handle by its flag.
+ */
+
+static void echo_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (pinfo.view == ZKFS_VIEW_MAIN) {
+        zkfs_echo_target t;
+        if (zkfs_echo_target_get(fs->echo, &t)) {
+            char *child = zkfs_child_path(pinfo.path, name);
+            bool hit = strcmp(child, t.path) == 0;
+            g_free(child);
+            if (hit && t.action == ZKFS_ECHO_CREATE) {
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                fuse_reply_err(req, ENOENT);
+                return;
+            }
+            if (hit && t.action == ZKFS_ECHO_DELETE) {
+                /* The node is gone on the server: answer its old self. */
+                node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir };
+                struct fuse_entry_param e;
+                uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, t.path);
+                zkfs_inode_info old;
+                if (id && zkfs_inodes_info(fs->inodes, id, &old)) {
+                    n.is_dir = old.is_dir;
+                    n.pending = old.pending;
+                    n.st.czxid = old.czxid;
+                    n.has_stat = old.czxid != 0;
+                    zkfs_inode_info_clear(&old);
+                }
+                make_entry(fs, &n, 1, &e);
+                e.entry_timeout = 0;
+                e.attr_timeout = 0;
+                fuse_reply_entry(req, &e);
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                return;
+            }
+            zkfs_echo_target_clear(&t);
+        }
+    }
+    zkfs_inode_info_clear(&pinfo);
+    op_lookup(req, parent, name);
+}
+
+/* Answers an echo create/mkdir from the echo target. */
+static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *parent,
+                              const char *name, struct fuse_file_info *fi)
+{
+    if (parent->view != ZKFS_VIEW_MAIN)
+        return false;
+    zkfs_echo_target t;
+    if (!zkfs_echo_target_get(fs->echo, &t))
+        return false;
+    char *child = zkfs_child_path(parent->path, name);
+    bool hit = t.action == ZKFS_ECHO_CREATE && strcmp(child, t.path) == 0;
+    g_free(child);
+    if (!hit) {
+        zkfs_echo_target_clear(&t);
+        return false;
+    }
+    node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir,
+                   .has_stat = true, .st = t.stat, .acl = t.acl_summary };
+    struct fuse_entry_param e;
+    make_entry(fs, &n, 1, &e);
+    if (fi) {
+        zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
+        h->echo = true;
+        fi->fh = (uint64_t)(uintptr_t)h;
+        fi->direct_io = 1;
+        if (fuse_reply_create(req, &e, fi) == -ENOENT)
+            handle_unref(h);
+    } else {
+        fuse_reply_entry(req, &e);
+    }
+    zkfs_echo_target_clear(&t);
+    return true;
+}
+
+static void echo_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                        struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    bool done = echo_create_reply(fs, req, &pinfo, name, fi);
+    zkfs_inode_info_clear(&pinfo);
+    if (!done)
+        op_create(req, parent, name, mode, fi);
+}
+
+static void echo_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    bool done = echo_create_reply(fs, req, &pinfo, name, NULL);
+    zkfs_inode_info_clear(&pinfo);
+    if (!done)
+        op_mkdir(req, parent, name, mode);
+}
+
+/* The node is already gone on the server: forget its inode's name. */
+static void echo_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!get_info(fs, parent, &pinfo)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    char *path = zkfs_child_path(pinfo.path, name);
+    uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
+    if (id)
+        zkfs_inodes_detach(fs->inodes, id);
+    g_free(path);
+    zkfs_inode_info_clear(&pinfo);
+    fuse_reply_err(req, 0);
+}
+
+static void echo_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    zkfs_handle *h = handle_new(info.view, info.path, ino);
+    h->echo = true;
+    zkfs_inode_info_clear(&info);
+    fi->fh = (uint64_t)(uintptr_t)h;
+    fi->direct_io = 1;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        handle_unref(h);
+}
+
+static void echo_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    (void)ino; (void)buf; (void)off; (void)fi;
+    fuse_reply_write(req, size);
+}
+
+static void echo_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino; (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+static void echo_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    (void)datasync;
+    echo_flush(req, ino, fi);
+}
+
+/* utimensat of a directory (IN_ATTRIB): the target's attributes. */
+static void echo_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                         struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    zkfs_echo_target t;
+    if (!get_info(fs, ino, &info)) {
+        fuse_reply_err(req, ENOENT);
+        return;
+    }
+    if (!zkfs_echo_target_get(fs->echo, &t)) {
+        zkfs_inode_info_clear(&info);
+        op_setattr(req, ino, attr, to_set, fi);
+        return;
+    }
+    struct stat st;
+    fill_attr(fs, info.view, info.path, info.is_dir, &t.stat, t.acl_summary, &st);
+    zkfs_echo_target_clear(&t);
+    zkfs_inode_info_clear(&info);
+    fuse_reply_attr(req, &st, 0);
+}
+
+/* The echo thread's fstat-less getattr: the node's own attributes. */
+static void echo_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)fi;
+    op_getattr(req, ino, NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* init and the ops table                                               */
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -2032,7 +2124,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
     conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 }
 
-static const struct fuse_lowlevel_ops ops = {
+static const struct fuse_lowlevel_ops fs_ops = {
     .init = op_init,
     .lookup = op_lookup,
     .forget = op_forget,
@@ -2068,6 +2160,93 @@ static const struct fuse_lowlevel_ops ops = {
     .flock = op_flock,
 };
 
+/* Requests of the echo thread go to these; the others to fs_ops. */
+static const struct fuse_lowlevel_ops echo_ops = {
+    .lookup = echo_lookup,
+    .getattr = echo_getattr,
+    .setattr = echo_setattr,
+    .mkdir = echo_mkdir,
+    .unlink = echo_remove,
+    .rmdir = echo_remove,
+    .open = echo_open,
+    .write = echo_write,
+    .flush = echo_flush,
+    .fsync = echo_fsync,
+    .create = echo_create,
+};
+
+/* The one check: which table answers this request. */
+#define ROUTE(op, ...) \
+    (from_echo(FS(req), req) ? echo_ops.op : fs_ops.op)(__VA_ARGS__)
+
+static void route_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    ROUTE(lookup, req, parent, name);
+}
+static void route_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(getattr, req, ino, fi);
+}
+static void route_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                          struct fuse_file_info *fi)
+{
+    ROUTE(setattr, req, ino, attr, to_set, fi);
+}
+static void route_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    ROUTE(mkdir, req, parent, name, mode);
+}
+static void route_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    ROUTE(unlink, req, parent, name);
+}
+static void route_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    ROUTE(rmdir, req, parent, name);
+}
+static void route_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(open, req, ino, fi);
+}
+static void route_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                        struct fuse_file_info *fi)
+{
+    ROUTE(write, req, ino, buf, size, off, fi);
+}
+static void route_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(flush, req, ino, fi);
+}
+static void route_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    ROUTE(fsync, req, ino, datasync, fi);
+}
+static void route_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                         struct fuse_file_info *fi)
+{
+    ROUTE(create, req, parent, name, mode, fi);
+}
+
+/* What the kernel talks to: fs_ops with the echo thread's routes. */
+static struct fuse_lowlevel_ops mount_ops;
+
+static const struct fuse_lowlevel_ops *routed_ops(void)
+{
+    mount_ops = fs_ops;
+    mount_ops.lookup = route_lookup;
+    mount_ops.getattr = route_getattr;
+    mount_ops.setattr = route_setattr;
+    mount_ops.mkdir = route_mkdir;
+    mount_ops.unlink = route_unlink;
+    mount_ops.rmdir = route_rmdir;
+    mount_ops.open = route_open;
+    mount_ops.write = route_write;
+    mount_ops.flush = route_flush;
+    mount_ops.fsync = route_fsync;
+    mount_ops.create = route_create;
+    return &mount_ops;
+}
+
 /*
  * A read-only mount (-o ro): zkfs refuses every change itself (EROFS)
  * instead of asking the kernel for a read-only mount, so that the echo
@@ -2086,61 +2265,61 @@ static void ro_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
                       struct fuse_file_info *fi)
 {
     RO_REFUSE(req);
-    op_create(req, parent, name, mode, fi);
+    route_create(req, parent, name, mode, fi);
 }
 
 static void ro_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
     RO_REFUSE(req);
-    op_mkdir(req, parent, name, mode);
+    route_mkdir(req, parent, name, mode);
 }
 
 static void ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     RO_REFUSE(req);
-    op_unlink(req, parent, name);
+    route_unlink(req, parent, name);
 }
 
 static void ro_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     RO_REFUSE(req);
-    op_rmdir(req, parent, name);
+    route_rmdir(req, parent, name);
 }
 
 static void ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
     RO_REFUSE(req);
-    op_rename(req, parent, name, newparent, newname, flags);
+    fs_ops.rename(req, parent, name, newparent, newname, flags);
 }
 
 static void ro_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
                        struct fuse_file_info *fi)
 {
     RO_REFUSE(req);
-    op_setattr(req, ino, attr, to_set, fi);
+    route_setattr(req, ino, attr, to_set, fi);
 }
 
 static void ro_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
     RO_REFUSE(req);
-    op_setxattr(req, ino, name, value, size, flags);
+    fs_ops.setxattr(req, ino, name, value, size, flags);
 }
 
 static void ro_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
         RO_REFUSE(req);
-    op_open(req, ino, fi);
+    route_open(req, ino, fi);
 }
 
 const struct fuse_lowlevel_ops *zkfs_ops(bool read_only)
 {
     static struct fuse_lowlevel_ops ro_ops;
     if (!read_only)
-        return &ops;
-    ro_ops = ops;
+        return routed_ops();
+    ro_ops = *routed_ops();
     ro_ops.create = ro_create;
     ro_ops.mkdir = ro_mkdir;
     ro_ops.unlink = ro_unlink;
