@@ -76,6 +76,35 @@ static void test_lock_names(void **state)
     g_ptr_array_unref(names);
 }
 
+static void test_acl_parse(void **state)
+{
+    (void)state;
+    const char *v = "world:anyone:r,digest:bob:MoL+QsM2MtdMFGwNB2OjbuqiCTk=:cdrwa\n";
+    zkc_acl *acl = zkfs_acl_parse(v, strlen(v));
+    assert_non_null(acl);
+    assert_int_equal(acl->count, 2);
+    assert_string_equal(acl->entries[0].scheme, "world");
+    assert_string_equal(acl->entries[0].id, "anyone");
+    assert_int_equal(acl->entries[0].perms, ZK_PERM_READ);
+    assert_string_equal(acl->entries[1].scheme, "digest");
+    assert_string_equal(acl->entries[1].id, "bob:MoL+QsM2MtdMFGwNB2OjbuqiCTk=");
+    assert_int_equal(acl->entries[1].perms, ZK_PERM_ALL);
+    /* What getfattr prints parses back to the same value. */
+    char *printed = zkfs_xattr_acl_value(acl->entries, acl->count);
+    zkc_acl *again = zkfs_acl_parse(printed, strlen(printed));
+    assert_non_null(again);
+    char *printed2 = zkfs_xattr_acl_value(again->entries, again->count);
+    assert_string_equal(printed, printed2);
+    g_free(printed);
+    g_free(printed2);
+    g_free(again);
+    g_free(acl);
+    const char *bad[] = { "", "world:anyone", "world:anyone:x", ":anyone:r", "world:anyone:",
+                          "nonsense", NULL };
+    for (const char **b = bad; *b; b++)
+        assert_null(zkfs_acl_parse(*b, strlen(*b)));
+}
+
 static void test_paths(void **state)
 {
     (void)state;
@@ -406,6 +435,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_is_dir),
         cmocka_unit_test(test_lock_names),
+        cmocka_unit_test(test_acl_parse),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_data_escaping),
