@@ -134,6 +134,8 @@ int main(int argc, char **argv)
             debug = foreground = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            g_string_free(fuse_o, TRUE);
+            zkfs_options_clear(&opts);
             return 0;
         } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
             rc = parse_o(argv[++i], &opts, fuse_o);
