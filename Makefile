@@ -90,7 +90,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san bin/zkfs-san
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools'
 
 .SECONDARY:
 

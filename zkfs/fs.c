@@ -911,8 +911,7 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     int rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
     /* A process's POSIX locks go when it closes any descriptor of the file. */
-    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true };
-    (void)zkfs_locks_release(fs->locks, &o);
+    zkfs_locks_release_owner(fs->locks, ino, fi->lock_owner);
     fuse_reply_err(req, -rc);
 }
 

@@ -39,9 +39,18 @@ struct zkfs_locks {
     GThreadPool *worker;       /* one thread: re-checks waiters */
 };
 
+/*
+ * The table key of a lock.  The open file handle is part of it: the
+ * kernel's lock owner ids are addresses (of a struct file, of a process's
+ * file table) that are reused once freed, while the release that frees
+ * our lock of the old owner may still be on its way (it is asynchronous);
+ * our handle is alive until that release.  A flock lock belongs to the
+ * open file description, which is exactly one handle.
+ */
 static char *owner_key(const zkfs_lock_owner *o)
 {
-    return g_strdup_printf("%c:%" PRIu64 ":%" PRIu64, o->posix ? 'p' : 'f', o->nodeid, o->owner);
+    return g_strdup_printf("%c:%" PRIu64 ":%" PRIu64 ":%" PRIu64, o->posix ? 'p' : 'f',
+                           o->nodeid, o->posix ? o->owner : 0, o->handle);
 }
 
 static void zlock_unref(zlock *l)
@@ -404,7 +413,9 @@ int zkfs_locks_release(zkfs_locks *m, const zkfs_lock_owner *o)
     return 0;
 }
 
-void zkfs_locks_release_handle(zkfs_locks *m, uint64_t handle)
+/* Releases the locks whose owner matches (handle, or posix owner on nodeid). */
+static void release_matching(zkfs_locks *m, bool by_handle, uint64_t handle, uint64_t nodeid,
+                             uint64_t owner)
 {
     GPtrArray *mine = g_ptr_array_new();
     g_mutex_lock(&m->lock);
@@ -413,7 +424,8 @@ void zkfs_locks_release_handle(zkfs_locks *m, uint64_t handle)
     g_hash_table_iter_init(&it, m->locks);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         zlock *l = v;
-        if (l->owner.handle == handle) {
+        if (by_handle ? l->owner.handle == handle
+                      : l->owner.posix && l->owner.nodeid == nodeid && l->owner.owner == owner) {
             g_atomic_int_inc(&l->refs);
             g_ptr_array_add(mine, l);
         }
@@ -425,6 +437,16 @@ void zkfs_locks_release_handle(zkfs_locks *m, uint64_t handle)
         zlock_unref(l);
     }
     g_ptr_array_unref(mine);
+}
+
+void zkfs_locks_release_handle(zkfs_locks *m, uint64_t handle)
+{
+    release_matching(m, true, handle, 0, 0);
+}
+
+void zkfs_locks_release_owner(zkfs_locks *m, uint64_t nodeid, uint64_t owner)
+{
+    release_matching(m, false, 0, nodeid, owner);
 }
 
 int zkfs_locks_test(zkfs_locks *m, const char *path, const zkfs_lock_owner *o, bool shared,

@@ -16,7 +16,9 @@
  * thread, when a predecessor goes (the mount's persistent watch reports
  * every deletion), or EINTR when the kernel interrupts them.
  *
- * Byte ranges are not kept: any POSIX lock covers the whole file.  Locks
+ * Byte ranges are not kept: any POSIX lock covers the whole file.  A
+ * process locking one file through two descriptors holds two locks (they
+ * conflict), unlike POSIX.  Locks
  * live in the mount's session: if it expires the locks are lost.
  * Thread-safe.  Handlers call the zkfs_locks_* functions; the watcher
  * calls zkfs_locks_on_event (never blocks).
@@ -34,11 +36,12 @@
 
 typedef struct zkfs_locks zkfs_locks;
 
-/* Who holds a lock: flock locks belong to an open file description,
- * POSIX locks to a process (the kernel's lock owner id). */
+/* Who holds a lock: flock locks belong to an open file description (one
+ * handle), POSIX locks to a process (the kernel's lock owner id) and here
+ * also to the handle they were taken through (see lock.c). */
 typedef struct zkfs_lock_owner {
     uint64_t nodeid;
-    uint64_t owner;            /* fi->lock_owner */
+    uint64_t owner;            /* fi->lock_owner (POSIX) */
     bool posix;
     uint64_t handle;           /* fi->fh it was taken through */
 } zkfs_lock_owner;
@@ -60,6 +63,9 @@ int zkfs_locks_release(zkfs_locks *m, const zkfs_lock_owner *o);
 /* Releases every lock taken through handle (its last close: flock locks
  * of the description, POSIX locks taken through it). */
 void zkfs_locks_release_handle(zkfs_locks *m, uint64_t handle);
+/* Releases the POSIX locks of a process (owner) on nodeid: it closed a
+ * descriptor of the file (flush). */
+void zkfs_locks_release_owner(zkfs_locks *m, uint64_t nodeid, uint64_t owner);
 /*
  * F_GETLK: the lock that would conflict with o taking a lock (shared or
  * not) on path: sets *conflict_type to F_UNLCK (none), F_RDLCK or F_WRLCK.

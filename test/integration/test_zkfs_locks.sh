@@ -22,11 +22,20 @@ done
 A=${MNTS[0]}; B=${MNTS[1]}; C=${MNTS[2]:-${MNTS[1]}}
 check() { "$PY" "$HARNESS_DIR/zkfs_checks.py" "$@"; }
 HOSTS=${REPLICA_HOSTS[0]}
+# held_by_shell ZNODE : wait (bounded) until a zkfs contender holds ZNODE.
+held_by_shell() {
+  local i
+  for i in $(seq 100); do
+    ls "$A/.zk/data$1" 2>/dev/null | grep -q '^zkfs-.*__lock__' && return 0
+    sleep 0.1
+  done
+  fail "the shell's flock on $1 never showed up"
+}
 
 log "a counter incremented under flock from three mounts loses nothing"
 t mkdir "$A/locks"
 t sh -c "echo 0 > '$A/locks/counter'"
-ROUNDS=8
+ROUNDS=5
 pids=()
 for m in "${MNTS[@]}"; do
   for p in 1 2; do
@@ -45,7 +54,7 @@ expect_eq "no contender left" "$(t ls "$A/.zk/data/locks/counter" | grep -vc '^@
 
 log "kazoo's Lock and flock exclude each other"
 t sh -c "echo job > '$A/locks/job'"
-check kazoo-lock "$HOSTS" /locks/job hold 3 > "$TEST_TMP/kz.out" & KZ=$!
+check kazoo-lock "$HOSTS" /locks/job hold 2 > "$TEST_TMP/kz.out" & KZ=$!
 for i in $(seq 100); do grep -q held "$TEST_TMP/kz.out" && break; sleep 0.1; done
 grep -q held "$TEST_TMP/kz.out" || fail "kazoo did not take the lock"
 if t flock -n "$B/locks/job" true; then fail "flock -n succeeded while kazoo holds the lock"; fi
@@ -54,8 +63,8 @@ T_TIMEOUT=20 t flock "$C/locks/job" true || fail "flock did not get the lock aft
 waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$waited" -ge 500 ] || fail "flock got the lock after ${waited} ms while kazoo held it"
 wait "$KZ" || fail "kazoo holder failed"
-bg flock "$A/locks/job" sleep 3; FL=$BG_PID
-sleep 0.5
+bg flock "$A/locks/job" sleep 2; FL=$BG_PID
+held_by_shell /locks/job
 expect_eq "kazoo try while the shell holds" "$(check kazoo-lock "$HOSTS" /locks/job try)" busy
 expect_eq "kazoo waits for the shell" "$(check kazoo-lock "$HOSTS" /locks/job wait 20)" got
 wait "$FL" || fail "shell holder failed"
@@ -71,15 +80,15 @@ javac -nowarn -d "$TEST_TMP/classes" -cp "$CP" "$HARNESS_DIR/curator/CuratorLock
 curator() { timeout -k 5 40 java -Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -cp "$TEST_TMP/classes:$CP" CuratorLock "$HOSTS" "$@"; }
 t sh -c "echo cur > '$A/locks/cur'"
-curator /locks/cur hold 3000 > "$TEST_TMP/cur.out" 2>"$TEST_TMP/cur.err" & CU=$!
+curator /locks/cur hold 2000 > "$TEST_TMP/cur.out" 2>"$TEST_TMP/cur.err" & CU=$!
 for i in $(seq 200); do grep -q held "$TEST_TMP/cur.out" && break; sleep 0.1; done
 grep -q held "$TEST_TMP/cur.out" || { cat "$TEST_TMP/cur.err" >&2; fail "Curator did not take the lock"; }
 if t flock -n "$B/locks/cur" true; then fail "flock -n succeeded while Curator holds the lock"; fi
 T_TIMEOUT=20 t flock "$C/locks/cur" true || fail "flock did not get the lock after Curator released it"
 wait "$CU" || fail "Curator holder failed"
 grep -q released "$TEST_TMP/cur.out" || fail "Curator did not release"
-bg flock "$A/locks/cur" sleep 4; FL=$BG_PID
-sleep 0.5
+bg flock "$A/locks/cur" sleep 3; FL=$BG_PID
+held_by_shell /locks/cur
 expect_eq "Curator try while the shell holds" "$(curator /locks/cur try 300 2>/dev/null)" busy
 expect_eq "Curator waits for the shell" "$(curator /locks/cur try 20000 2>/dev/null)" got
 wait "$FL" || fail "shell holder failed"
