@@ -14,6 +14,7 @@ typedef struct inode_rec {
     bool is_dir, pending;
     uint64_t nlookup;
     int64_t attr_mzxid;    /* version of the attributes the kernel has, 0 = unknown */
+    bool attr_dropped;     /* invalidated: the kernel asks again before trusting the size */
     int64_t cache_mzxid;   /* version of the pages the kernel may have, 0 = none known */
     int cached_opens;      /* open read-only descriptors using the page cache */
     int64_t cached_mzxid;  /* ... all reading this version */
@@ -286,8 +287,10 @@ void zkfs_inodes_note_attr(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid)
 {
     g_mutex_lock(&t->lock);
     inode_rec *r = by_id(t, nodeid);
-    if (r)
+    if (r) {
         r->attr_mzxid = mzxid;
+        r->attr_dropped = false;
+    }
     g_mutex_unlock(&t->lock);
 }
 
@@ -297,6 +300,7 @@ void zkfs_inodes_pages_dropped(zkfs_inodes *t, uint64_t nodeid)
     inode_rec *r = by_id(t, nodeid);
     if (r) {
         r->attr_mzxid = 0;
+        r->attr_dropped = true;
         r->cache_mzxid = 0;
     }
     g_mutex_unlock(&t->lock);
@@ -306,7 +310,7 @@ bool zkfs_inodes_open_cached(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid, boo
 {
     g_mutex_lock(&t->lock);
     inode_rec *r = by_id(t, nodeid);
-    bool ok = r && mzxid != 0 && r->attr_mzxid == mzxid &&
+    bool ok = r && mzxid != 0 && (r->attr_mzxid == mzxid || r->attr_dropped) &&
               (r->cached_opens == 0 || r->cached_mzxid == mzxid);
     if (ok) {
         *keep = r->cache_mzxid == mzxid;

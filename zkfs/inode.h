@@ -87,7 +87,9 @@ GArray *zkfs_inodes_attached(zkfs_inodes *t);
 /*
  * The kernel's page cache of an inode (docs/zkfs-internals.md).  Pages may
  * be shared by read-only descriptors only while they all read the same
- * version of the data (mzxid) and the kernel's size is that version's.
+ * version of the data (mzxid) and the kernel's size is that version's, or
+ * its attributes were invalidated (it then asks for them before it
+ * trusts the size).
  *
  * zkfs_inodes_note_attr: the kernel was given the attributes of version
  * mzxid (lookup, getattr, readdirplus).  zkfs_inodes_pages_dropped: the
