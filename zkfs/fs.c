@@ -395,6 +395,15 @@ static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
     return zkfs_inodes_info(fs->inodes, ino, info);
 }
 
+/* get_info, else answers ENOENT (the kernel asked about a forgotten inode). */
+static bool info_or_enoent(zkfs *fs, fuse_req_t req, fuse_ino_t ino, zkfs_inode_info *info)
+{
+    if (get_info(fs, ino, info))
+        return true;
+    fuse_reply_err(req, ENOENT);
+    return false;
+}
+
 /* Current attributes of an inode (and the Stat they come from, zeroed if
  * none, when zst is not NULL).  0 or -errno. */
 static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out, zk_stat *zst)
@@ -434,10 +443,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     node_ref n;
     int rc = resolve(fs, &pinfo, name, &n);
     zkfs_inode_info_clear(&pinfo);
@@ -468,10 +475,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     struct stat st;
     zk_stat zst;
     int rc = inode_attr(fs, &info, &st, &zst);
@@ -792,10 +797,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     if (info.is_dir) {
         zkfs_inode_info_clear(&info);
         fuse_reply_err(req, EISDIR);
@@ -998,10 +1001,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     (void)mode;
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     char *path = NULL;
     int rc = creation_path(&pinfo, name, &path);
     if (rc != 0) {
@@ -1088,10 +1089,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     (void)mode;
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     char *path = NULL;
     int rc = (pinfo.view == ZKFS_VIEW_MAIN || pinfo.view == ZKFS_VIEW_DATA)
                  ? creation_path(&pinfo, name, &path) : -EPERM;
@@ -1146,10 +1145,8 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     char *path = NULL;
     if (pinfo.view == ZKFS_VIEW_MAIN) {
         if (strcmp(pinfo.path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0) {
@@ -1281,10 +1278,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pa, pb;
-    if (!get_info(fs, parent, &pa)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pa))
         return;
-    }
     if (!get_info(fs, newparent, &pb)) {
         zkfs_inode_info_clear(&pa);
         fuse_reply_err(req, ENOENT);
@@ -1401,10 +1396,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     struct stat st;
     /* chmod, chown and times are accepted without effect (section 3):
      * the permission bits come from the ACL (user.zk.acl sets it), the
@@ -1555,10 +1548,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     if (!info.is_dir) {
         zkfs_inode_info_clear(&info);
         fuse_reply_err(req, ENOTDIR);
@@ -1704,10 +1695,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
         fuse_reply_err(req, ENOTSUP);
         return;
     }
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     char *value = NULL;
     int err = 0;
     bool known = false;
@@ -1753,10 +1742,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     GString *names = g_string_new(NULL);
     if (info.view != ZKFS_VIEW_CTL)
         for (const char *const *n = zkfs_xattr_names(); *n; n++)
@@ -1780,10 +1767,8 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
         fuse_reply_err(req, ENOTSUP);
         return;
     }
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     int err = 0;
     zkc_acl *acl = zkfs_acl_parse(value, size);
     zk_stat st;
@@ -1918,10 +1903,8 @@ static void echo_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     if (pinfo.view == ZKFS_VIEW_MAIN) {
         zkfs_echo_target t;
         if (zkfs_echo_target_get(fs->echo, &t)) {
@@ -2001,10 +1984,8 @@ static void echo_create(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     bool done = echo_create_reply(fs, req, &pinfo, name, fi);
     zkfs_inode_info_clear(&pinfo);
     if (!done)
@@ -2015,10 +1996,8 @@ static void echo_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     bool done = echo_create_reply(fs, req, &pinfo, name, NULL);
     zkfs_inode_info_clear(&pinfo);
     if (!done)
@@ -2030,10 +2009,8 @@ static void echo_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     char *path = zkfs_child_path(pinfo.path, name);
     uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
     if (id)
@@ -2047,10 +2024,8 @@ static void echo_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     zkfs_handle *h = handle_new(info.view, info.path, ino);
     h->echo = true;
     zkfs_inode_info_clear(&info);
@@ -2086,10 +2061,8 @@ static void echo_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int 
     zkfs *fs = FS(req);
     zkfs_inode_info info;
     zkfs_echo_target t;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     if (!zkfs_echo_target_get(fs->echo, &t)) {
         zkfs_inode_info_clear(&info);
         op_setattr(req, ino, attr, to_set, fi);

@@ -134,20 +134,20 @@ uint64_t zkfs_inodes_get(zkfs_inodes *t, zkfs_view view, const char *path, int64
     return id;
 }
 
+/* A copy of r (path g_strdup'd).  Lock held. */
+static zkfs_inode_info info_of(const inode_rec *r)
+{
+    return (zkfs_inode_info){ .nodeid = r->nodeid, .view = r->view, .path = g_strdup(r->path),
+                              .czxid = r->czxid, .is_dir = r->is_dir, .pending = r->pending,
+                              .nlookup = r->nlookup, .seen_mzxid = r->seen_mzxid };
+}
+
 bool zkfs_inodes_info(zkfs_inodes *t, uint64_t nodeid, zkfs_inode_info *out)
 {
     g_mutex_lock(&t->lock);
     inode_rec *r = by_id(t, nodeid);
-    if (r) {
-        out->nodeid = r->nodeid;
-        out->view = r->view;
-        out->path = g_strdup(r->path);
-        out->czxid = r->czxid;
-        out->is_dir = r->is_dir;
-        out->pending = r->pending;
-        out->nlookup = r->nlookup;
-        out->seen_mzxid = r->seen_mzxid;
-    }
+    if (r)
+        *out = info_of(r);
     g_mutex_unlock(&t->lock);
     return r != NULL;
 }
@@ -357,9 +357,7 @@ GArray *zkfs_inodes_attached(zkfs_inodes *t)
         inode_rec *r = value;
         if (r->view != ZKFS_VIEW_MAIN || !r->key)
             continue;
-        zkfs_inode_info info = { .nodeid = r->nodeid, .view = r->view, .path = g_strdup(r->path),
-                                 .czxid = r->czxid, .is_dir = r->is_dir, .pending = r->pending,
-                                 .nlookup = r->nlookup, .seen_mzxid = r->seen_mzxid };
+        zkfs_inode_info info = info_of(r);
         g_array_append_val(out, info);
     }
     g_mutex_unlock(&t->lock);

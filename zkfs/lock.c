@@ -336,6 +336,17 @@ void zkfs_locks_free(zkfs_locks *m)
     g_free(m);
 }
 
+/* Gives l up: forgets it, deletes its node, answers a waiting request
+ * EINTR (the caller keeps its reference). */
+static void give_up(zkfs_locks *m, zlock *l)
+{
+    g_mutex_lock(&m->lock);
+    fuse_req_t req = take_req_locked(l);
+    g_mutex_unlock(&m->lock);
+    drop(m, l);
+    answer(l, req, EINTR);
+}
+
 /* The zlock of o with a new reference, or NULL. */
 static zlock *find(zkfs_locks *m, const zkfs_lock_owner *o)
 {
@@ -358,11 +369,7 @@ void zkfs_locks_acquire(zkfs_locks *m, fuse_req_t req, const char *path,
         if (!same) {
             /* A change of type (or a new request while one waits): the
              * old lock goes first, as a conversion is not atomic. */
-            g_mutex_lock(&m->lock);
-            fuse_req_t oreq = take_req_locked(old);
-            g_mutex_unlock(&m->lock);
-            drop(m, old);
-            answer(old, oreq, EINTR);
+            give_up(m, old);
         }
         zlock_unref(old);
         if (same) {
@@ -404,11 +411,7 @@ int zkfs_locks_release(zkfs_locks *m, const zkfs_lock_owner *o)
     zlock *l = find(m, o);
     if (!l)
         return 0;
-    g_mutex_lock(&m->lock);
-    fuse_req_t req = take_req_locked(l);
-    g_mutex_unlock(&m->lock);
-    drop(m, l);
-    answer(l, req, EINTR);
+    give_up(m, l);
     zlock_unref(l);
     return 0;
 }
