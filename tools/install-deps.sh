@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
-      default-jdk-headless libzookeeper-java util-linux coreutils)
+      default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
