@@ -65,7 +65,7 @@ typedef struct zkfs {
 } zkfs;
 
 /*
- * Creates the mount state (no session yet: zkfs_connect opens it).  opts is
+ * Creates the mount state (no session yet: zkfs_start opens it).  opts is
  * moved into the result (the caller must not clear it).
  */
 zkfs *zkfs_new(zkfs_options *opts);
