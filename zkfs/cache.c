@@ -23,6 +23,7 @@ struct zkfs_cache {
     uint64_t counter;             /* tickets and invalidations */
     uint64_t last_clear;
     size_t max_entries;
+    size_t data_bytes, max_data_bytes;
     zkfs_cache_stats stats;
 };
 
@@ -36,13 +37,32 @@ static void entry_free(gpointer p)
     g_free(e);
 }
 
-zkfs_cache *zkfs_cache_new(size_t max_entries)
+zkfs_cache *zkfs_cache_new(size_t max_entries, size_t max_data_bytes)
 {
     zkfs_cache *c = g_new0(zkfs_cache, 1);
     g_mutex_init(&c->lock);
     c->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, entry_free);
     c->max_entries = max_entries ? max_entries : 100000;
+    c->max_data_bytes = max_data_bytes ? max_data_bytes : (size_t)256 << 20;
     return c;
+}
+
+/* Forgets everything; older tickets are refused from now on.  Lock held. */
+static void clear_locked(zkfs_cache *c)
+{
+    g_hash_table_remove_all(c->entries);
+    c->data_bytes = 0;
+    c->last_clear = ++c->counter;
+}
+
+/* Drops e's data (lock held). */
+static void drop_data_locked(zkfs_cache *c, cache_entry *e)
+{
+    if (!e->data)
+        return;
+    c->data_bytes -= MIN(c->data_bytes, g_bytes_get_size(e->data));
+    g_bytes_unref(e->data);
+    e->data = NULL;
 }
 
 void zkfs_cache_free(zkfs_cache *c)
@@ -77,8 +97,7 @@ static cache_entry *entry_for_store(zkfs_cache *c, const char *path, uint64_t ti
     }
     if (!e) {
         if (g_hash_table_size(c->entries) >= c->max_entries) {
-            g_hash_table_remove_all(c->entries);
-            c->last_clear = ++c->counter;
+            clear_locked(c);
             c->stats.refused_stores++;
             return NULL;
         }
@@ -117,9 +136,7 @@ void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool 
         if (exists) {
             e->attr = *attr;
         } else {
-            if (e->data)
-                g_bytes_unref(e->data);
-            e->data = NULL;
+            drop_data_locked(c, e);
             if (e->children)
                 g_ptr_array_unref(e->children);
             e->children = NULL;
@@ -149,11 +166,20 @@ void zkfs_cache_put_data(zkfs_cache *c, const char *path, uint64_t ticket, GByte
                          const zk_stat *st)
 {
     g_mutex_lock(&c->lock);
+    size_t size = g_bytes_get_size(data);
+    cache_entry *old = g_hash_table_lookup(c->entries, path);
+    size_t replaced = old && old->data ? g_bytes_get_size(old->data) : 0;
+    if (c->data_bytes - MIN(c->data_bytes, replaced) + size > c->max_data_bytes) {
+        clear_locked(c);       /* bounded memory: start again */
+        c->stats.refused_stores++;
+        g_mutex_unlock(&c->lock);
+        return;
+    }
     cache_entry *e = entry_for_store(c, path, ticket);
     if (e) {
-        if (e->data)
-            g_bytes_unref(e->data);
+        drop_data_locked(c, e);
         e->data = g_bytes_ref(data);
+        c->data_bytes += size;
         e->data_stat = *st;
         /* The Stat is newer than or as new as any cached one: keep them
          * consistent (the permission bits stay). */
@@ -210,10 +236,8 @@ static void invalidate_locked(zkfs_cache *c, const char *path, bool keep_data)
     }
     e->last_invalidation = now;
     e->attr_valid = false;
-    if (e->data && !keep_data) {
-        g_bytes_unref(e->data);
-        e->data = NULL;
-    }
+    if (!keep_data)
+        drop_data_locked(c, e);
     if (e->children)
         g_ptr_array_unref(e->children);
     e->children = NULL;
@@ -257,8 +281,7 @@ void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
 void zkfs_cache_clear(zkfs_cache *c)
 {
     g_mutex_lock(&c->lock);
-    g_hash_table_remove_all(c->entries);
-    c->last_clear = ++c->counter;
+    clear_locked(c);
     g_mutex_unlock(&c->lock);
 }
 
@@ -267,5 +290,6 @@ void zkfs_cache_get_stats(zkfs_cache *c, zkfs_cache_stats *out)
     g_mutex_lock(&c->lock);
     *out = c->stats;
     out->entries = g_hash_table_size(c->entries);
+    out->data_bytes = c->data_bytes;
     g_mutex_unlock(&c->lock);
 }

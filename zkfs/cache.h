@@ -29,9 +29,10 @@ typedef struct zkfs_attr {
     int32_t lock_kids;     /* how many of its children are lock contenders */
 } zkfs_attr;
 
-/* A new empty cache; when it holds more than max_entries paths it is
- * cleared wholesale (0 = 100000).  Owned by the caller (zkfs_cache_free). */
-zkfs_cache *zkfs_cache_new(size_t max_entries);
+/* A new empty cache; when it would hold more than max_entries paths
+ * (0 = 100000) or more than max_data_bytes of data (0 = 256 MiB) it is
+ * cleared wholesale.  Owned by the caller (zkfs_cache_free). */
+zkfs_cache *zkfs_cache_new(size_t max_entries, size_t max_data_bytes);
 void zkfs_cache_free(zkfs_cache *c);
 
 /* A ticket to pass to the store functions (see the file comment). */
@@ -73,6 +74,7 @@ void zkfs_cache_clear(zkfs_cache *c);
 typedef struct zkfs_cache_stats {
     uint64_t hits, misses, stores, refused_stores, invalidations;
     size_t entries;
+    size_t data_bytes;          /* data held now */
 } zkfs_cache_stats;
 void zkfs_cache_get_stats(zkfs_cache *c, zkfs_cache_stats *out);
 

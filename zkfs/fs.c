@@ -1,8 +1,11 @@
 /*
  * fs.c — zkfs's FUSE low-level operations: the mapping of
  * docs/filesystem.md applied to requests, on top of the client library
- * (zk/client.h), the znode cache (cache.c), the inode table (inode.c) and
- * the echo thread (echo.c).  Handlers never send a FUSE notification.
+ * (zk/client.h), the loaders and cache (load.c, cache.c), the inode table
+ * (inode.c), the lock manager (lock.c) and the echo thread (echo.c).
+ * Handlers never send a FUSE notification.  The echo thread's requests
+ * are routed by one table to the echo_* handlers; -o ro wraps the
+ * changing operations in one more table (docs/zkfs-internals.md).
  */
 #include "fs.h"
 
@@ -2350,7 +2353,7 @@ zkfs *zkfs_new(zkfs_options *opts)
     zkfs *fs = g_new0(zkfs, 1);
     fs->opts = *opts;
     memset(opts, 0, sizeof *opts);
-    fs->cache = zkfs_cache_new(0);
+    fs->cache = zkfs_cache_new(0, 0);
     fs->inodes = zkfs_inodes_new();
     fs->digest_id = fs->opts.digest ? zkfs_digest_id(fs->opts.digest) : NULL;
     fs->loader = (zkfs_loader){ .cache = fs->cache, .digest_id = fs->digest_id,

@@ -22,6 +22,11 @@ done
 A=${MNTS[0]}; B=${MNTS[1]}; C=${MNTS[2]:-${MNTS[1]}}
 check() { "$PY" "$HARNESS_DIR/zkfs_checks.py" "$@"; }
 HOSTS=${REPLICA_HOSTS[0]}
+# shell_holds FILE TOKEN : a shell flock on FILE (background, BG_PID) that
+# holds it until TOKEN exists (or 30 s pass).
+shell_holds() {
+  bg flock "$1" sh -c "for i in \$(seq 300); do [ -e '$2' ] && exit 0; sleep 0.1; done"
+}
 # held_by_shell ZNODE : wait (bounded) until a zkfs contender holds ZNODE.
 held_by_shell() {
   local i
@@ -63,9 +68,10 @@ T_TIMEOUT=20 t flock "$C/locks/job" true || fail "flock did not get the lock aft
 waited=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$waited" -ge 500 ] || fail "flock got the lock after ${waited} ms while kazoo held it"
 wait "$KZ" || fail "kazoo holder failed"
-bg flock "$A/locks/job" sleep 2; FL=$BG_PID
+shell_holds "$A/locks/job" "$TEST_TMP/release.job"; FL=$BG_PID
 held_by_shell /locks/job
 expect_eq "kazoo try while the shell holds" "$(check kazoo-lock "$HOSTS" /locks/job try)" busy
+( sleep 1; touch "$TEST_TMP/release.job" ) &
 expect_eq "kazoo waits for the shell" "$(check kazoo-lock "$HOSTS" /locks/job wait 20)" got
 wait "$FL" || fail "shell holder failed"
 
@@ -87,9 +93,10 @@ if t flock -n "$B/locks/cur" true; then fail "flock -n succeeded while Curator h
 T_TIMEOUT=20 t flock "$C/locks/cur" true || fail "flock did not get the lock after Curator released it"
 wait "$CU" || fail "Curator holder failed"
 grep -q released "$TEST_TMP/cur.out" || fail "Curator did not release"
-bg flock "$A/locks/cur" sleep 3; FL=$BG_PID
+shell_holds "$A/locks/cur" "$TEST_TMP/release.cur"; FL=$BG_PID
 held_by_shell /locks/cur
 expect_eq "Curator try while the shell holds" "$(curator /locks/cur try 300 2>/dev/null)" busy
+( sleep 3; touch "$TEST_TMP/release.cur" ) &
 expect_eq "Curator waits for the shell" "$(curator /locks/cur try 20000 2>/dev/null)" got
 wait "$FL" || fail "shell holder failed"
 

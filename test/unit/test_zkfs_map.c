@@ -283,7 +283,7 @@ static void test_ctl_entries(void **state)
 static void test_cache_coherence(void **state)
 {
     (void)state;
-    zkfs_cache *c = zkfs_cache_new(0);
+    zkfs_cache *c = zkfs_cache_new(0, 0);
     zk_stat st = make_stat(3, 0, 0), gst;
     zkfs_attr at = { .st = st, .acl = 0x1f1f }, got;
     bool exists = false;
@@ -354,10 +354,37 @@ static void test_cache_coherence(void **state)
     zkfs_cache_free(c);
 }
 
+static void test_cache_data_limit(void **state)
+{
+    (void)state;
+    zkfs_cache *c = zkfs_cache_new(0, 1000);
+    zk_stat st = make_stat(400, 0, 0);
+    GBytes *d = g_bytes_new_take(g_malloc0(400), 400);
+    zkfs_cache_put_data(c, "/a", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_put_data(c, "/b", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_stats stats;
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 800);
+    zkfs_cache_put_data(c, "/a", zkfs_cache_ticket(c), d, &st);   /* replaces: still 800 */
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 800);
+    zkfs_cache_apply_event(c, ZK_EVENT_DATA_CHANGED, "/b");
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 400);
+    zkfs_cache_put_data(c, "/c", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_put_data(c, "/d", zkfs_cache_ticket(c), d, &st);   /* over 1000: cleared */
+    zkfs_cache_get_stats(c, &stats);
+    assert_true(stats.data_bytes <= 1000);
+    GBytes *out = NULL;
+    assert_false(zkfs_cache_get_data(c, "/a", &out, NULL));
+    g_bytes_unref(d);
+    zkfs_cache_free(c);
+}
+
 static void test_cache_limit(void **state)
 {
     (void)state;
-    zkfs_cache *c = zkfs_cache_new(10);
+    zkfs_cache *c = zkfs_cache_new(10, 0);
     zkfs_attr at = { .st = make_stat(1, 0, 0) };
     for (int i = 0; i < 50; i++) {
         char path[32];
@@ -446,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_ctl_entries),
         cmocka_unit_test(test_cache_coherence),
         cmocka_unit_test(test_cache_limit),
+        cmocka_unit_test(test_cache_data_limit),
         cmocka_unit_test(test_inodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
