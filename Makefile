@@ -3,6 +3,10 @@
 #   make          build bin/zkserver and bin/zkfs
 #   make test     install missing Debian packages, build, run every test
 #   make run      install, build, start a local cluster and show how to use it
+#   make bench    install, build, run the benchmarks against zkserver and
+#                 Apache ZooKeeper (~30 min), raw results + report in bench-out/
+#                 (BENCH_QUICK=1 smoke run, BENCH_DOCS=1 also rewrites
+#                 docs/benchmarks.md; see docs/benchmarks.md)
 #   make clean
 
 CC      ?= cc
@@ -32,7 +36,7 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: install all clean test unit unit-san integration deps run san
+.PHONY: install all clean test unit unit-san integration deps run san bench bench-deps
 all: $(PROGRAMS)
 
 $(OBJ)/%.o: %.c
@@ -51,9 +55,26 @@ bin/zkfs: $(OBJ)/zkfs/main.o $(ZKFS_OBJ) $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
-bin/zkbench: $(OBJ)/tools/zkbench.o $(LIB_OBJ)
+bin/zkbench: $(OBJ)/tools/zkbench.o $(OBJ)/tools/bench/loadgen.o $(LIB_OBJ)
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# The independent load client: the same driver on the official Apache C
+# client only (Debian libzookeeper-mt-dev), built without the project's
+# include paths so none of its code can be linked in.
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT)
+build/bench/%.o: tools/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -MMD -MP -c $< -o $@
+
+bin/zkload: build/bench/zkload.o build/bench/loadgen.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ -lzookeeper_mt -lpthread
+
+# The disk's floor: 4 KiB append + fdatasync latency.
+bin/fsyncfloor: build/bench/fsyncfloor.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^
 
 # Sanitizer build of the server, used by the integration tests under SAN=1.
 bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
@@ -90,7 +111,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san bin/zkfs-san
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack'
 
 .SECONDARY:
 
@@ -103,6 +124,18 @@ test: deps
 run: deps
 	@$(MAKE) --no-print-directory all
 	@./tools/run-cluster.sh
+
+# Benchmarks (never part of make test): zkserver against Apache ZooKeeper
+# 3.8 from Debian, standalone and 3-replica ensembles, with bin/zkbench and
+# bin/zkload.  Output in $(BENCH_OUT) (raw CSV/JSON, plots, report); with
+# BENCH_DOCS=1 the report also goes to docs/benchmarks.md + docs/bench/.
+BENCH_OUT ?= bench-out
+bench-deps: deps
+	@./tools/install-deps.sh --bench
+
+bench: bench-deps
+	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor
+	@/usr/bin/python3 tools/bench/bench.py --out $(BENCH_OUT)
 
 # make install [PREFIX=/usr/local] [SBINDIR=/sbin] [DESTDIR=]: zkfs, its
 # mount(8) helper and its manual page.

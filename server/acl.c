@@ -361,11 +361,14 @@ char *acl_digest(const char *user_password, size_t len)
     return out;
 }
 
+static uint32_t java_string_hash(const char *s);
+
 zk_auth_id *auth_id_new(const char *scheme, const char *id)
 {
     zk_auth_id *a = g_new(zk_auth_id, 1);
     a->scheme = g_strdup(scheme);
     a->id = g_strdup(id);
+    a->hash = 37u * (37u * 17u + java_string_hash(a->scheme)) + java_string_hash(a->id);
     return a;
 }
 
@@ -400,7 +403,7 @@ static uint32_t java_string_hash(const char *s)
  * and CHM.spread() folds the high half in. */
 static guint chm_bucket(const zk_auth_id *a, guint table_size)
 {
-    uint32_t h = 37u * (37u * 17u + java_string_hash(a->scheme)) + java_string_hash(a->id);
+    uint32_t h = a->hash;
     h = (h ^ (h >> 16)) & 0x7fffffffu;
     return h & (table_size - 1);
 }
@@ -414,14 +417,23 @@ static gint by_chm_bucket(gconstpointer pa, gconstpointer pb, gpointer table_siz
     return ba < bb ? -1 : ba > bb;
 }
 
-void auth_add(GPtrArray *auth, const char *scheme, const char *id)
+bool auth_add(GPtrArray *auth, const char *scheme, const char *id)
 {
+    zk_auth_id *fresh = auth_id_new(scheme, id);
+    size_t bytes = strlen(scheme) + strlen(id);
     for (guint i = 0; i < auth->len; i++) {
         const zk_auth_id *a = g_ptr_array_index(auth, i);
-        if (strcmp(a->scheme, scheme) == 0 && strcmp(a->id, id) == 0)
-            return;
+        if (a->hash == fresh->hash && strcmp(a->scheme, scheme) == 0 && strcmp(a->id, id) == 0) {
+            auth_id_free(fresh);
+            return true;
+        }
+        bytes += strlen(a->scheme) + strlen(a->id);
     }
-    g_ptr_array_add(auth, auth_id_new(scheme, id));
+    if (auth->len >= AUTH_MAX_IDS || bytes > AUTH_MAX_ID_BYTES) {
+        auth_id_free(fresh);
+        return false;
+    }
+    g_ptr_array_add(auth, fresh);
     /* Apache's iteration order: by CHM bin (16 bins, doubled whenever the
      * count reaches 3/4 of them), and in insertion order within a bin (a
      * stable sort keeps that).  Exact up to 11 identities; past a resize
@@ -430,4 +442,5 @@ void auth_add(GPtrArray *auth, const char *scheme, const char *id)
     while (auth->len >= table_size - table_size / 4)
         table_size *= 2;
     g_ptr_array_sort_with_data(auth, by_chm_bucket, &table_size);   /* stable */
+    return true;
 }

@@ -32,7 +32,14 @@ typedef struct zk_acl_list {
 typedef struct zk_auth_id {
     char *scheme;   /* owned */
     char *id;       /* owned */
+    uint32_t hash;  /* Java's Id.hashCode() of (scheme, id), computed once */
 } zk_auth_id;
+
+/* Bounds on the identities one connection collects with auth packets: each
+ * addauth of a new digest adds one, and every ACL check and every forwarded
+ * request carries them all.  Apache 3.8 has no bound. */
+#define AUTH_MAX_IDS 1024
+#define AUTH_MAX_ID_BYTES (1u << 20)
 
 typedef struct acl_cache acl_cache;
 
@@ -87,7 +94,9 @@ void auth_id_free(gpointer p);
  * order Apache iterates a connection's identities (ServerCnxn.authInfo is a
  * ConcurrentHashMap key set): that order is visible in whoAmI replies and in
  * the ACL that an "auth" entry expands to (see auth_add in acl.c).
+ * Returns false, adding nothing, if a new identity would take `auth` past
+ * AUTH_MAX_IDS identities or AUTH_MAX_ID_BYTES bytes of them.
  */
-void auth_add(GPtrArray *auth, const char *scheme, const char *id);
+bool auth_add(GPtrArray *auth, const char *scheme, const char *id);
 
 #endif

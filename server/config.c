@@ -92,6 +92,20 @@ static const setting settings[] = {
     {{"snapCount"}, KIND_INT, FIELD(snap_count), 2, INT_MAX, true, true, "an integer >= 2"},
     {{"globalOutstandingLimit"}, KIND_INT, FIELD(global_outstanding_limit), 1, INT_MAX, true, true,
      "a positive integer"},
+    {{"request_throttle_max_requests"}, KIND_INT, FIELD(request_throttle_max_requests), 0, INT_MAX, true,
+     true, "a non-negative integer (0 = off)"},
+    {{"maxCnxns"}, KIND_INT, FIELD(max_cnxns), 0, INT_MAX, true, true, "a non-negative integer (0 = no limit)"},
+    {{"nio.sessionlessCnxnTimeout"}, KIND_INT, FIELD(sessionless_cnxn_timeout), 1, INT_MAX, true, true,
+     "a positive number of ms"},
+    {{"quorumCnxnTimeoutMs"}, KIND_INT, FIELD(quorum_cnxn_timeout_ms), INT_MIN, INT_MAX, true, true,
+     "a number of ms (<= 0: tickTime * syncLimit)"},
+    {{"cnxTimeout"}, KIND_INT, FIELD(cnx_timeout), 1, INT_MAX, true, true, "a positive number of ms"},
+    {{"cnxnOutputThrottleBytes"}, KIND_INT, FIELD(cnxn_output_throttle_bytes), 1, INT_MAX, false, false,
+     "a positive number of bytes"},
+    {{"cnxnOutputLimitBytes"}, KIND_INT, FIELD(cnxn_output_limit_bytes), 1, INT_MAX, false, false,
+     "a positive number of bytes"},
+    {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
+     "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
     {{"forceSync"}, KIND_FORCESYNC, FIELD(force_sync), 0, 0, true, false, "yes or no"},
 };
@@ -106,13 +120,13 @@ enum { N_SETTINGS = G_N_ELEMENTS(settings) };
 static const char *const harmless_keys[] = {
     "localSessionsEnabled", "localSessionsUpgradingEnabled", "clientPortListenBacklog",
     "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "peerType", "syncEnabled",
-    "quorum.cnxn.threads.size", "audit.enable", "serverCnxnFactory", "maxCnxns",
-    "electionPortBindRetry", "cnxTimeout", "leader.nodelay", "tcpKeepAlive",
+    "quorum.cnxn.threads.size", "audit.enable", "serverCnxnFactory",
+    "electionPortBindRetry", "leader.nodelay", "tcpKeepAlive",
     "clientTcpKeepAlive", "fsync.warningthresholdms", "digest.enabled",
     "commitLogCount", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxBatchSize",
     "learner.asyncSending", "leaderServes", "observer.reconnectDelayMs",
     "admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL",
-    "admin.idleTimeout", "enforceQuota",
+    "admin.idleTimeout", "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
 };
 
 static const char *const harmless_prefixes[] = {
@@ -878,6 +892,17 @@ static void finish(parse_state *st)
         cfg->peers->len == 0)
         warnf(st, "%s: clientPortAddress is set but clientPort is not; using %d", st->name, cfg->client_port);
 
+    if (cfg->cnxn_output_limit_bytes < cfg->cnxn_output_throttle_bytes) {
+        int idx = setting_index("cnxnOutputLimitBytes");
+        char *where = origin_text(st, st->origin[idx] != ORIGIN_DEFAULT
+                                          ? st->origin[idx]
+                                          : st->origin[setting_index("cnxnOutputThrottleBytes")]);
+        failf(st, "%s: bad value for cnxnOutputLimitBytes: %d is smaller than cnxnOutputThrottleBytes %d",
+              where, cfg->cnxn_output_limit_bytes, cfg->cnxn_output_throttle_bytes);
+        g_free(where);
+        return;
+    }
+
     build_whitelist(st);
     check_peers(st);
 }
@@ -905,6 +930,14 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->standalone_enabled = true;
     cfg->reconfig_enabled = false;
     cfg->global_outstanding_limit = 1000;
+    cfg->request_throttle_max_requests = 0;
+    cfg->max_cnxns = 0;
+    cfg->sessionless_cnxn_timeout = 10000;
+    cfg->quorum_cnxn_timeout_ms = -1;
+    cfg->cnx_timeout = 5000;
+    cfg->cnxn_output_throttle_bytes = 1 << 20;
+    cfg->cnxn_output_limit_bytes = 64 << 20;
+    cfg->cnxn_max_watches = 1000000;
     cfg->prealloc_size_kb = 65536;
     cfg->force_sync = true;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

@@ -55,6 +55,14 @@ typedef struct zk_config {
     bool standalone_enabled;     /* standaloneEnabled, default true */
     bool reconfig_enabled;       /* reconfigEnabled, default false */
     int global_outstanding_limit;/* globalOutstandingLimit, default 1000 */
+    int request_throttle_max_requests; /* zookeeper.request_throttle_max_requests, default 0 = off */
+    int max_cnxns;               /* zookeeper.maxCnxns: client connections in all, default 0 = no limit */
+    int sessionless_cnxn_timeout;/* zookeeper.nio.sessionlessCnxnTimeout, ms, default 10000 */
+    int quorum_cnxn_timeout_ms;  /* zookeeper.quorumCnxnTimeoutMs, default -1 = tickTime * syncLimit */
+    int cnx_timeout;             /* zookeeper.cnxTimeout: peer connect timeout, ms, default 5000 */
+    int cnxn_output_throttle_bytes; /* unsent output that stops reading a client, default 1 MiB */
+    int cnxn_output_limit_bytes; /* unsent output that closes a client, default 64 MiB */
+    int cnxn_max_watches;        /* watches one client connection may hold, default 1000000; 0 = no limit */
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */

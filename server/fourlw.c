@@ -323,7 +323,7 @@ static int interest_ops(const zk_conn *c, const zk_conn *asker)
 {
     if (c == asker || c->close_after_flush || c->closed)
         return 0;
-    int ops = 1;
+    int ops = conn_throttled(c) ? 0 : 1;   /* NIOServerCnxn: no OP_READ while throttled */
     if (c->out.len > c->out_sent)
         ops |= 4;
     return ops;
@@ -452,6 +452,9 @@ static void word_srst(word_ctx *w)
     if (s->quorum && s->role == SERVER_LEADING)
         quorum_reset_stats(s->quorum);
     server_reset_stats(s);
+    /* ServerMetrics.resetAll: the mntr counters too */
+    s->cnxns_rejected = 0;
+    s->sessionless_expired = 0;
     g_string_append(w->out, "Server stats reset.\n");
 }
 
@@ -1088,10 +1091,19 @@ static void word_mntr(word_ctx *w)
         mntr_long(out, "quorum_size", st.voters);
 
     /* ServerMetrics: what zkserver does not measure prints as on an idle
-     * Apache server; a leader counts its proposals. */
-    for (size_t i = 0; i < G_N_ELEMENTS(mntr_counters); i++)
-        mntr_long(out, mntr_counters[i],
-                  leader && strcmp(mntr_counters[i], "proposal_count") == 0 ? st.proposal_count : 0);
+     * Apache server; a leader counts its proposals, and the connection
+     * bounds count what they refused and expired. */
+    for (size_t i = 0; i < G_N_ELEMENTS(mntr_counters); i++) {
+        const char *name = mntr_counters[i];
+        int64_t v = 0;
+        if (leader && strcmp(name, "proposal_count") == 0)
+            v = st.proposal_count;
+        else if (strcmp(name, "connection_rejected") == 0)
+            v = (int64_t)s->cnxns_rejected;
+        else if (strcmp(name, "sessionless_connections_expired") == 0)
+            v = (int64_t)s->sessionless_expired;
+        mntr_long(out, name, v);
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_summaries); i++)
         append_summary(out, "", mntr_summaries[i], false);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_percentile_summaries); i++)

@@ -125,12 +125,16 @@ void loop_run(zk_loop *l)
             fd_entry *e = g_hash_table_lookup(l->fds, GINT_TO_POINTER(fd));
             if (!e)
                 continue;   /* closed by an earlier callback this round */
+            bool hangup = (evs[i].events & (EPOLLHUP | EPOLLERR)) != 0;
             int mask = 0;
-            if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            if (evs[i].events & EPOLLIN)
                 mask |= LOOP_READABLE;
-            if (evs[i].events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            if (evs[i].events & EPOLLOUT)
                 mask |= LOOP_WRITABLE;
-            e->fn(l, fd, mask & (e->mask | (evs[i].events & (EPOLLHUP | EPOLLERR) ? LOOP_READABLE : 0)), e->ctx);
+            mask &= e->mask;
+            if (hangup)
+                mask |= LOOP_READABLE | LOOP_ERROR | (e->mask & LOOP_WRITABLE);
+            e->fn(l, fd, mask, e->ctx);
         }
         if (l->timer_fn && loop_now_ms() >= l->next_timer) {
             l->next_timer = loop_now_ms() + l->period_ms;

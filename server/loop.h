@@ -16,7 +16,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { LOOP_READABLE = 1, LOOP_WRITABLE = 2 };
+/* Event bits.  LOOP_ERROR is only ever passed to callbacks (never a
+ * subscription): the socket hung up or has an error (EPOLLHUP/EPOLLERR),
+ * which epoll reports even for a descriptor watched for nothing; it comes
+ * with LOOP_READABLE so that a plain reader sees the error on its next read. */
+enum { LOOP_READABLE = 1, LOOP_WRITABLE = 2, LOOP_ERROR = 4 };
 
 typedef struct zk_loop zk_loop;
 typedef void (*loop_fd_fn)(zk_loop *l, int fd, int events, void *ctx);

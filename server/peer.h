@@ -11,7 +11,9 @@
  *                  (peer_set_leader) and keeps re-dialling; the leader
  *                  accepts any number of learners.
  * Every connection starts with a hello frame naming the sender's sid and the
- * channel; afterwards each frame is a 4-byte big-endian length + payload.
+ * channel; afterwards each frame is a 4-byte big-endian length + payload
+ * (an empty frame is a probe, ignored by the receiver).  peer.c bounds what
+ * a connection may make a replica do (see the comment at its top).
  * A link is FIFO; when it breaks, what was in flight is lost and the owner
  * is told (lost callback) — exactly the model the Zab simulation assumes.
  */
@@ -25,6 +27,10 @@
 #include "loop.h"
 
 enum { PEER_ELECTION = 0, PEER_QUORUM = 1 };
+
+/* Inbound connections per port that have not sent their hello yet; past
+ * this the oldest one is dropped. */
+#define PEER_MAX_PENDING 16
 
 typedef struct peer_net peer_net;
 
@@ -55,5 +61,10 @@ void peer_drop(peer_net *n, int sid, int channel);
 void peer_tick(peer_net *n);
 /* Bytes queued to sid on channel and not yet written (for back-pressure). */
 size_t peer_backlog(const peer_net *n, int sid, int channel);
+/* The largest frame a leader accepts from a learner (FORWARD, TOUCH, Zab):
+ * jute.maxbuffer for the request plus 2 MiB for the connection's
+ * identities (bounded by AUTH_MAX_ID_BYTES) and the headers.  Learners
+ * never send more. */
+size_t peer_quorum_request_limit(const zk_config *cfg);
 
 #endif

@@ -349,7 +349,8 @@ void quorum_on_applied(quorum *q, int64_t zxid)
     }
 }
 
-static void on_forward(quorum *q, int sid, jute_reader *r)
+/* Leader: a learner forwarded a client request; false if it does not decode. */
+static bool on_forward(quorum *q, int sid, jute_reader *r)
 {
     zk_server *s = q->s;
     int64_t session = jr_long(r);
@@ -369,7 +370,7 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
     jute_view body = jr_buffer(r);
     if (!jr_ok(r) || q->role != ZAB_LEADING) {
         g_ptr_array_free(auth, TRUE);
-        return;
+        return jr_ok(r);
     }
     if (type == ZK_OP_SYNC) {
         g_ptr_array_free(auth, TRUE);
@@ -380,13 +381,15 @@ static void on_forward(quorum *q, int sid, jute_reader *r)
             *ps = (pending_sync){ sid, session, xid, q->last_proposed };
             g_queue_push_tail(&q->syncs, ps);
         }
-        return;
+        return true;
     }
     request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)body.ptr,
                              body.len > 0 ? (size_t)body.len : 0, timeout, auth);
+    return true;
 }
 
-static void on_touch(quorum *q, jute_reader *r)
+/* Leader: a learner's live sessions; false if the list does not decode. */
+static bool on_touch(quorum *q, jute_reader *r)
 {
     zk_server *s = q->s;
     int32_t n = jr_vector_len(r, 8);
@@ -397,10 +400,17 @@ static void on_touch(quorum *q, jute_reader *r)
         if (ss && !ss->closing)
             session_touch(&s->sessions, ss, now);
     }
+    return jr_ok(r) && n >= 0;
 }
 
-/* Learner: sessions with a local connection are alive; tell the leader. */
-static void send_touches(quorum *q)
+/* Session ids per TOUCH frame (512 KiB, within peer_quorum_request_limit). */
+#define TOUCH_MAX_SESSIONS 65536
+
+/* Learner: the sessions whose clients sent something (a request or a ping)
+ * since `since` are alive; tell the leader (Apache's LearnerSessionTracker
+ * touch table).  A connected but silent client keeps nothing alive: its
+ * session expires after its timeout, as on the leader. */
+static void send_touches(quorum *q, int64_t since)
 {
     zk_server *s = q->s;
     GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
@@ -409,15 +419,16 @@ static void send_touches(quorum *q)
     g_hash_table_iter_init(&it, s->conns);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         zk_conn *c = v;
-        if (c->state == CONN_ESTABLISHED && c->session_id)
+        if (c->state == CONN_ESTABLISHED && c->session_id && c->last_frame_ms >= since)
             g_array_append_val(ids, c->session_id);
     }
-    if (ids->len) {
+    for (guint from = 0; from < ids->len; from += TOUCH_MAX_SESSIONS) {
+        guint n = MIN(ids->len - from, TOUCH_MAX_SESSIONS);
         jute_writer w;
-        jw_init(&w, 16 + 8 * ids->len);
+        jw_init(&w, 16 + 8 * n);
         jw_int(&w, QMSG_TOUCH);
-        jw_int(&w, (int32_t)ids->len);
-        for (guint i = 0; i < ids->len; i++)
+        jw_int(&w, (int32_t)n);
+        for (guint i = from; i < from + n; i++)
             jw_long(&w, g_array_index(ids, int64_t, i));
         send_kind(q, q->leader, &w);
         jw_free(&w);
@@ -425,39 +436,60 @@ static void send_touches(quorum *q)
     g_array_free(ids, TRUE);
 }
 
+/* A peer sent something that does not decode: it is not one of us (or is
+ * broken); its link goes. */
+static void drop_malformed(quorum *q, int sid, int channel, const char *what)
+{
+    static log_limiter limiter;
+    uint64_t skipped;
+    if (log_limiter_allow(&limiter, 1000, &skipped))
+        LOG_WARN("malformed %s from server %d; dropping its %s link (%" G_GUINT64_FORMAT " more not logged)",
+                 what, sid, channel == PEER_ELECTION ? "election" : "quorum", skipped);
+    peer_drop(q->net, sid, channel);
+}
+
 static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, size_t len)
 {
-    (void)channel;
     quorum *q = ctx;
     jute_reader r;
     jr_init(&r, msg, len);
     int32_t kind = jr_int(&r);
-    if (!jr_ok(&r))
+    if (!jr_ok(&r) || kind < QMSG_ZAB || kind > QMSG_TOUCH || (channel == PEER_ELECTION && kind != QMSG_ZAB)) {
+        drop_malformed(q, sid, channel, "frame");
         return;
+    }
     switch (kind) {
     case QMSG_ZAB: {
         zab_msg m;
         if (zab_wire_decode(msg + 4, len - 4, &m) < 0) {
-            LOG_WARN("malformed Zab message from server %d", sid);
+            drop_malformed(q, sid, channel, "Zab message");
             return;
         }
         zab_recv(q->z, sid, &m, loop_now_ms());
         break;
     }
     case QMSG_FORWARD:
-        on_forward(q, sid, &r);
+        if (!on_forward(q, sid, &r)) {
+            drop_malformed(q, sid, channel, "FORWARD");
+            return;
+        }
         break;
     case QMSG_SYNCED: {
         int64_t session = jr_long(&r);
         int32_t xid = jr_int(&r);
         int64_t zxid = jr_long(&r);
-        if (jr_ok(&r))
-            request_on_synced(q->s, session, xid, zxid);
+        if (!jr_ok(&r)) {
+            drop_malformed(q, sid, channel, "SYNCED");
+            return;
+        }
+        request_on_synced(q->s, session, xid, zxid);
         break;
     }
     case QMSG_TOUCH:
-        if (q->role == ZAB_LEADING)
-            on_touch(q, &r);
+        if (q->role == ZAB_LEADING && !on_touch(q, &r)) {
+            drop_malformed(q, sid, channel, "TOUCH");
+            return;
+        }
         break;
     default:
         break;
@@ -623,8 +655,9 @@ void quorum_tick(quorum *q)
         peer_tick(q->net);
     }
     if (quorum_learner_serving(q) && now - q->last_touch_ms >= q->s->cfg->tick_time / 2) {
+        int64_t since = q->last_touch_ms;
         q->last_touch_ms = now;
-        send_touches(q);
+        send_touches(q, since);
     }
     flush_deferred(q);
 }

@@ -48,10 +48,29 @@ static bool op_is_known(int32_t type)
     }
 }
 
+/* The request of a client connection enters the pipeline: it counts as
+ * outstanding (globalOutstandingLimit) until answered or dropped. */
+static void request_count(zk_request *req)
+{
+    if (req->conn && !req->counted) {
+        req->counted = true;
+        conn_request_begin(req->conn);
+    }
+}
+
+static void request_uncount(zk_request *req)
+{
+    if (req->counted) {
+        req->counted = false;
+        conn_request_end(req->conn->srv, req->conn);
+    }
+}
+
 static void request_free(zk_request *req)
 {
     if (!req)
         return;
+    request_uncount(req);
     if (req->conn)
         conn_unref(req->conn);
     if (req->owns_auth && req->auth)
@@ -100,10 +119,7 @@ static void send_reply(zk_server *s, zk_request *req, int32_t xid, int64_t zxid,
     c->last_zxid = zxid;
     c->last_op = op;
     c->last_response_ms = now;
-    if (c->outstanding > 0)
-        c->outstanding--;
-    if (s->outstanding > 0)
-        s->outstanding--;
+    request_uncount(req);
     server_record_latency(s, c, now - req->recv_ms);
 }
 
@@ -886,8 +902,7 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len)
         c->session_id = session_next_id(&s->sessions);
         zk_request *req = request_new(c, c->session_id, 0, ZK_OP_CREATESESSION, NULL, 0);
         req->session_timeout = timeout;
-        c->outstanding++;
-        s->outstanding++;
+        request_count(req);
         process_request(s, req);
         return;
     }
@@ -936,11 +951,15 @@ static void handle_auth(zk_server *s, zk_conn *c, int32_t xid, jute_reader *r)
     if (zk_auth_packet_read(r, &ap)) {
         if (jute_view_eq(ap.scheme, "digest") && ap.auth.len >= 0) {
             char *digest = acl_digest(ap.auth.ptr ? ap.auth.ptr : "", (size_t)ap.auth.len);
+            bool added = true;
             if (s->cfg->super_digest && strcmp(digest, s->cfg->super_digest) == 0)
-                auth_add(c->auth, "super", "");
-            auth_add(c->auth, "digest", digest);
+                added = auth_add(c->auth, "super", "");
+            added = added && auth_add(c->auth, "digest", digest);
             g_free(digest);
-            rc = ZOK;
+            rc = added ? ZOK : ZAUTHFAILED;
+            if (!added)
+                LOG_WARN("connection %s:%d holds too many identities (at most %d, %u bytes); "
+                         "refusing another", c->addr, c->port, AUTH_MAX_IDS, AUTH_MAX_ID_BYTES);
         } else if (jute_view_eq(ap.scheme, "ip")) {
             auth_add(c->auth, "ip", c->addr);
             rc = ZOK;
@@ -993,8 +1012,7 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
     zk_request *req = request_new(c, c->session_id, rh.xid, rh.type, frame + r.pos, len - r.pos);
     if (rh.type == ZK_OP_SYNC && s->quorum && quorum_learner_serving(s->quorum))
         req->is_write = true;   /* a learner's sync goes through the leader */
-    c->outstanding++;
-    s->outstanding++;
+    request_count(req);
     if (g_queue_is_empty(&c->waiting) && (req->is_write || c->writes_in_flight == 0))
         process_request(s, req);
     else
@@ -1009,8 +1027,8 @@ static void drain_waiting(zk_conn *c)
             break;
         g_queue_pop_head(&c->waiting);
         process_request(c->srv, req);
-        if (c->closed)
-            break;
+        if (c->closed || c->close_pending)
+            break;   /* a doomed connection's replies would be dropped: the rest go when it closes */
     }
 }
 
@@ -1144,6 +1162,10 @@ static int read_multi(zk_server *s, zk_conn *c, jute_reader *r, jute_writer *out
         zk_multi_header mh;
         zk_multi_header_read(r, &mh);
         if (mh.done)
+            break;
+        /* A reply this big cannot be sent (conn_send_frame closes the
+         * connection at cnxnOutputLimitBytes): stop building it. */
+        if (out->len > conn_output_room(c))
             break;
         jute_writer sub;
         jw_init(&sub, 128);
@@ -1624,8 +1646,7 @@ static void reply_for(zk_server *s, zk_request *req, const txn_result *res)
         return;
     c->writes_in_flight--;
     if (req->type == ZK_OP_CREATESESSION) {
-        if (c->outstanding > 0) c->outstanding--;
-        if (s->outstanding > 0) s->outstanding--;
+        request_uncount(req);
         c->last_op = "SESS";
         finish_session_init(s, c, !c->closed && res->err == ZOK);
         return;
@@ -1766,11 +1787,8 @@ void request_on_conn_closed(zk_conn *c)
     watch_remove_watcher(s->tree->data_watches, c);
     watch_remove_watcher(s->tree->child_watches, c);
     zk_request *req;
-    while ((req = g_queue_pop_head(&c->waiting))) {
-        if (s->outstanding > 0)
-            s->outstanding--;
-        request_free(req);
-    }
+    while ((req = g_queue_pop_head(&c->waiting)))
+        request_free(req);   /* no longer outstanding */
     zk_session *ss = session_get(&s->sessions, c->session_id);
     if (ss && ss->conn == c)
         ss->conn = NULL;
@@ -1842,24 +1860,6 @@ void request_submit_internal(zk_server *s, int64_t session_id, int32_t type, con
     process_request(s, req);
 }
 
-/* NIOServerCnxnFactory: a connection that has not established a session
- * within sessionlessCnxnTimeout (10 s) is closed. */
-static void close_idle_handshakes(zk_server *s, int64_t now)
-{
-    GHashTableIter ci;
-    gpointer ck, cv;
-    GPtrArray *idle = g_ptr_array_new();
-    g_hash_table_iter_init(&ci, s->conns);
-    while (g_hash_table_iter_next(&ci, &ck, &cv)) {
-        zk_conn *c = cv;
-        if (c->state == CONN_HANDSHAKE && now - c->established_ms > 10000)
-            g_ptr_array_add(idle, c);
-    }
-    for (guint i = 0; i < idle->len; i++)
-        conn_close(g_ptr_array_index(idle, i), "no session established within 10 s");
-    g_ptr_array_free(idle, TRUE);
-}
-
 /* SessionTracker: sessions past their deadline are closed through the
  * pipeline (a replicated closeSession). */
 static void expire_sessions(zk_server *s, int64_t now)
@@ -1887,7 +1887,7 @@ void request_tick(zk_server *s)
     if (boundary) {
         int32_t tick = s->cfg->tick_time > 0 ? s->cfg->tick_time : 2000;
         s->next_expiry_check_ms = (now / tick + 1) * tick;
-        close_idle_handshakes(s, now);
+        conn_close_idle_handshakes(s, now);
     }
     /* Sessions and containers are the leader's business in an ensemble. */
     if (s->quorum && !quorum_can_propose(s->quorum))

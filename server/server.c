@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,6 +34,19 @@ void zk_log(const char *level, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "%s [zkserver] %s - %s\n", ts, level, msg);
     g_free(msg);
+}
+
+bool log_limiter_allow(log_limiter *l, int64_t interval_ms, uint64_t *suppressed)
+{
+    int64_t now = loop_now_ms();
+    if (now < l->next_ms) {
+        l->suppressed++;
+        return false;
+    }
+    l->next_ms = now + interval_ms;
+    *suppressed = l->suppressed;
+    l->suppressed = 0;
+    return true;
 }
 
 void server_record_latency(zk_server *s, zk_conn *c, int64_t latency)
@@ -73,6 +87,7 @@ static void before_sleep(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
+    conn_before_sleep(s);
     txnlog_flush_start(s->log);
 }
 
@@ -107,6 +122,20 @@ static void on_signal(zk_loop *l, int fd, int events, void *ctx)
     }
 }
 
+/* Like the JVM (MaxFDLimit), run with the soft file descriptor limit raised
+ * to the hard one: every client connection is a descriptor. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        LOG_INFO("file descriptor limit raised from %lu to %lu", (unsigned long)was,
+                 (unsigned long)rl.rlim_cur);
+}
+
 int server_run(zk_config *cfg)
 {
     zk_server s;
@@ -117,6 +146,7 @@ int server_run(zk_config *cfg)
     s.start_ms = loop_now_ms();
     s.min_latency = -1;
     zk_extended_types_enabled = cfg->extended_types_enabled;
+    raise_fd_limit();
     s.loop = loop_new();
     s.tree = tree_new();
     /* Session ids carry the creating server's id in their top byte; Apache's
@@ -194,6 +224,7 @@ int server_run(zk_config *cfg)
     for (GList *l = conns; l; l = l->next)
         conn_close(l->data, NULL);
     g_list_free(conns);
+    conn_before_sleep(&s);   /* releases the closed connections still queued there */
     request_abort_inflight(&s);
     quorum_free(s.quorum);
     s.quorum = NULL;

@@ -35,6 +35,13 @@
 typedef struct zk_server zk_server;
 struct quorum;
 
+/* At most one log line per interval for a condition that can repeat fast
+ * (an attacker can make it fire thousands of times a second). */
+typedef struct log_limiter {
+    int64_t next_ms;         /* monotonic: when the next line may be logged */
+    uint64_t suppressed;     /* lines skipped since the last one logged */
+} log_limiter;
+
 /* What the server is doing (the Mode of srvr/stat). */
 typedef enum { SERVER_STANDALONE, SERVER_LOOKING, SERVER_LEADING, SERVER_FOLLOWING,
                SERVER_OBSERVING } server_role;
@@ -58,6 +65,7 @@ typedef struct zk_request {
     bool owns_auth;
     int origin_sid;          /* leader: the learner that forwarded it (0 = local) */
     bool synced;             /* learner sync: the leader answered (zxid = point reached) */
+    bool counted;            /* counts as outstanding on its connection (conn_request_begin) */
 } zk_request;
 
 typedef enum { CONN_HANDSHAKE, CONN_ESTABLISHED, CONN_CLOSING } conn_state;
@@ -90,7 +98,15 @@ typedef struct zk_conn {
     int outstanding;         /* requests received, not yet answered */
     bool first_bytes_seen;   /* the 4lw sniff is done */
     int64_t last_activity_ms;/* monotonic: last read or write */
+    int64_t last_frame_ms;   /* monotonic: last complete frame received */
     int64_t wall_connected_ms;
+    /* resource bounds (conn.c) */
+    int throttle_reason;     /* why reading is stopped (conn.c THROTTLE_*), 0 = reading */
+    GList throttle_link;     /* in s->throttled_output or s->throttled_requests while throttled */
+    bool resume_queued;      /* in s->resume: re-checked before the loop sleeps */
+    bool close_pending;      /* output limit exceeded: output is dropped, closed before sleeping */
+    uint64_t throttle_count; /* how often reading was stopped */
+    log_limiter throttle_log;
 } zk_conn;
 
 /* Change records for validating pipelined writes (Apache's outstandingChanges). */
@@ -119,6 +135,16 @@ struct zk_server {
     GQueue forwarded;        /* learner: zk_request* sent to the leader, in order */
     GHashTable *conns;       /* fd -> zk_conn* */
     GHashTable *conns_per_ip;/* ip string -> count */
+    /* resource bounds on client connections (conn.c) */
+    int max_cnxns;           /* client connections allowed: maxCnxns and the fd limit */
+    GQueue throttled_output; /* zk_conn* not read until their output drains (links, no refs) */
+    GQueue throttled_requests; /* zk_conn* not read until fewer requests are outstanding */
+    GQueue resume;           /* zk_conn* to re-check before sleeping (a reference each) */
+    GQueue doomed;           /* zk_conn* to close before sleeping (a reference each) */
+    int64_t accept_resume_ms;/* accepting paused (no file descriptors) until then; 0 = not */
+    log_limiter accept_log[3];/* per refusal reason (conn.c REFUSE_*) */
+    uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
+    uint64_t sessionless_expired; /* closed without a session in time (mntr sessionless_connections_expired) */
     bool serving;            /* false after a fatal log error: refuse writes */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     server_role role;
@@ -142,6 +168,11 @@ struct zk_server {
 /* --- conn.c --- */
 /* Opens the client port; returns 0 or -1 with *err. */
 int conn_listen(zk_server *s, char **err);
+/* Accepts one connection (non-blocking, close-on-exec) from listening socket
+ * lfd into *ss, retrying EINTR/ECONNABORTED.  Returns the socket, or -1 with
+ * errno set and *no_fds true if the process or system is out of descriptors
+ * or memory for it (the caller should stop polling lfd for a while). */
+int conn_accept(int lfd, struct sockaddr_storage *ss, bool *no_fds);
 /* Queues bytes of a frame (the 4-byte length is added) and arms writing. */
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len);
 /* Queues raw bytes without framing (4lw output). */
@@ -152,6 +183,25 @@ void conn_close(zk_conn *c, const char *why);
 void conn_close_after_flush(zk_conn *c);
 void conn_ref(zk_conn *c);
 void conn_unref(zk_conn *c);
+/*
+ * Outstanding-request accounting (Apache's ServerCnxn
+ * incrOutstandingAndCheckThrottle / decrOutstandingAndCheckThrottle):
+ * every request of c that enters the pipeline is begun once and ended once
+ * (answered or dropped).  Ending may let throttled connections read again.
+ */
+void conn_request_begin(zk_conn *c);
+void conn_request_end(zk_server *s, zk_conn *c);
+/* Before the loop sleeps: closes connections over their output limit,
+ * resumes reading from connections whose throttle lifted (parsing what they
+ * already sent), and resumes accepting after a file-descriptor shortage. */
+void conn_before_sleep(zk_server *s);
+/* Closes connections that have not established a session within
+ * nio.sessionlessCnxnTimeout of being accepted (called once per tick). */
+void conn_close_idle_handshakes(zk_server *s, int64_t now);
+/* Bytes of output c may still queue before cnxnOutputLimitBytes closes it. */
+size_t conn_output_room(const zk_conn *c);
+/* True while reading from c is stopped (backpressure), for cons. */
+bool conn_throttled(const zk_conn *c);
 
 /* --- request.c --- */
 /* Handles a complete frame from an established connection. */
@@ -210,6 +260,9 @@ bool fourlw_handle(zk_conn *c, uint32_t word);
 /* --- server.c --- */
 /* Logs one line to stderr with a timestamp and level. */
 void zk_log(const char *level, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* True if a line may be logged now (at most one per interval_ms); then
+ * *suppressed holds how many were skipped since the previous one. */
+bool log_limiter_allow(log_limiter *l, int64_t interval_ms, uint64_t *suppressed);
 #define LOG_INFO(...) zk_log("INFO", __VA_ARGS__)
 #define LOG_WARN(...) zk_log("WARN", __VA_ARGS__)
 #define LOG_ERROR(...) zk_log("ERROR", __VA_ARGS__)

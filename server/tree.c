@@ -355,12 +355,48 @@ GPtrArray *tree_session_ephemerals(const zk_tree *t, int64_t session)
     return out;
 }
 
+/* One level of a pre-order walk: a node and its next child to visit. */
+typedef struct walk_frame {
+    const zk_node *node;
+    jset_entry *next;
+} walk_frame;
+
+/* Calls visit for n and every descendant in pre-order, children in set
+ * order, with an explicit stack: a chain of nodes as deep as jute.maxbuffer
+ * allows (a path of "/a" components) must not overflow the C stack. */
+static void walk_preorder(const zk_node *n, void (*visit)(const zk_node *, void *), void *ctx)
+{
+    GArray *stack = g_array_new(FALSE, FALSE, sizeof(walk_frame));
+    visit(n, ctx);
+    walk_frame root = { n, jset_first(&n->children) };
+    g_array_append_val(stack, root);
+    while (stack->len > 0) {
+        walk_frame *top = &g_array_index(stack, walk_frame, stack->len - 1);
+        jset_entry *e = top->next;
+        if (!e) {
+            g_array_set_size(stack, stack->len - 1);
+            continue;
+        }
+        top->next = jset_next(&top->node->children, e);
+        const zk_node *child = e->value;
+        visit(child, ctx);
+        walk_frame f = { child, jset_first(&child->children) };
+        g_array_append_val(stack, f);
+    }
+    g_array_free(stack, TRUE);
+}
+
+static void count_node(const zk_node *n, void *ctx)
+{
+    (void)n;
+    (*(int *)ctx)++;
+}
+
 int tree_count_descendants(const zk_node *n)
 {
     int total = 0;
-    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
-        total += 1 + tree_count_descendants(e->value);
-    return total;
+    walk_preorder(n, count_node, &total);
+    return total - 1;
 }
 
 /* --- snapshot body -------------------------------------------------------
@@ -369,8 +405,15 @@ int tree_count_descendants(const zk_node *n)
  * ephemeralOwner, pzxid.  Children follow their parent in set order, so a
  * reload rebuilds the same HashSet insertion order Apache's would.
  */
-static void serialize_node(const zk_node *n, jute_writer *w, int32_t *count)
+typedef struct serialize_ctx {
+    jute_writer *w;
+    int32_t count;
+} serialize_ctx;
+
+static void serialize_node(const zk_node *n, void *ctx)
 {
+    serialize_ctx *sc = ctx;
+    jute_writer *w = sc->w;
     jw_string(w, n->path);
     jw_buffer(w, n->data, n->data_len);
     acl_write(w, n->acl);
@@ -383,18 +426,16 @@ static void serialize_node(const zk_node *n, jute_writer *w, int32_t *count)
     jw_int(w, n->aversion);
     jw_long(w, n->ephemeral_owner);
     jw_long(w, n->pzxid);
-    (*count)++;
-    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
-        serialize_node(e->value, w, count);
+    sc->count++;
 }
 
 void tree_serialize(const zk_tree *t, jute_writer *w)
 {
     size_t count_at = w->len;
     jw_int(w, 0);
-    int32_t count = 0;
-    serialize_node(t->root, w, &count);
-    jw_patch_int(w, count_at, count);
+    serialize_ctx sc = { w, 0 };
+    walk_preorder(t->root, serialize_node, &sc);
+    jw_patch_int(w, count_at, sc.count);
 }
 
 zk_tree *tree_deserialize(jute_reader *r, char **err)

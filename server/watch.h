@@ -50,6 +50,8 @@ bool watch_contains(watch_mgr *m, const char *path, void *watcher);
 bool watch_contains_throws(watch_mgr *m, const char *path, void *watcher);
 /* Removes every watch of `watcher` (connection closed). */
 void watch_remove_watcher(watch_mgr *m, void *watcher);
+/* Number of paths `watcher` watches in this manager (O(1)). */
+guint watch_count_of(const watch_mgr *m, const void *watcher);
 /* Counters for the wchs 4lw and mntr. */
 guint watch_watcher_count(const watch_mgr *m);
 guint watch_path_count(const watch_mgr *m);

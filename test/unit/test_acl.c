@@ -382,6 +382,34 @@ static void test_fixup_null_scheme_invalid(void **state)
     acl_cache_free(c);
 }
 
+/* A connection's identities are bounded (AUTH_MAX_IDS, AUTH_MAX_ID_BYTES):
+ * past them auth_add refuses; a repeated identity is never refused. */
+static void test_auth_bounds(void **state)
+{
+    (void)state;
+    GPtrArray *a = g_ptr_array_new_with_free_func(auth_id_free);
+    for (int i = 0; i < AUTH_MAX_IDS; i++) {
+        char *id = g_strdup_printf("u%d:hash", i);
+        assert_true(auth_add(a, "digest", id));
+        g_free(id);
+    }
+    assert_int_equal(a->len, AUTH_MAX_IDS);
+    assert_false(auth_add(a, "digest", "one:more"));
+    assert_true(auth_add(a, "digest", "u7:hash"));         /* already there */
+    assert_int_equal(a->len, AUTH_MAX_IDS);
+    g_ptr_array_free(a, TRUE);
+
+    a = g_ptr_array_new_with_free_func(auth_id_free);
+    char *big = g_strnfill(AUTH_MAX_ID_BYTES / 2, 'x');
+    assert_true(auth_add(a, "digest", big));
+    big[0] = 'y';
+    assert_false(auth_add(a, "digest", big));               /* would pass the byte bound */
+    assert_true(auth_add(a, "ip", "127.0.0.1"));
+    assert_int_equal(a->len, 2);
+    g_free(big);
+    g_ptr_array_free(a, TRUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_auth_order_is_javas),
         cmocka_unit_test(test_fixup),
         cmocka_unit_test(test_fixup_null_scheme_invalid),
+        cmocka_unit_test(test_auth_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

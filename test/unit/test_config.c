@@ -121,6 +121,14 @@ static void test_defaults(void **state)
     assert_true(cfg.standalone_enabled);
     assert_false(cfg.reconfig_enabled);
     assert_int_equal(cfg.global_outstanding_limit, 1000);
+    assert_int_equal(cfg.request_throttle_max_requests, 0);
+    assert_int_equal(cfg.max_cnxns, 0);
+    assert_int_equal(cfg.sessionless_cnxn_timeout, 10000);
+    assert_int_equal(cfg.quorum_cnxn_timeout_ms, -1);
+    assert_int_equal(cfg.cnx_timeout, 5000);
+    assert_int_equal(cfg.cnxn_output_throttle_bytes, 1 << 20);
+    assert_int_equal(cfg.cnxn_output_limit_bytes, 64 << 20);
+    assert_int_equal(cfg.cnxn_max_watches, 1000000);
     assert_int_equal(cfg.prealloc_size_kb, 65536);
     assert_true(cfg.force_sync);
     assert_false(zk_config_is_distributed(&cfg));
@@ -656,6 +664,50 @@ static void test_errors_name_key_and_line(void **state)
         parse_fails(cases[i].text, NULL, cases[i].error);
 }
 
+/* The resource bounds (docs/security.md): Apache's system properties with
+ * and without the zookeeper. prefix and as -D words; zkserver's own keys
+ * in the file only; Apache's throttler tuning keys accepted silently. */
+static void test_resource_bound_keys(void **state)
+{
+    (void)state;
+    zk_config cfg;
+    GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+    parse_ok("dataDir=/d\n"
+             "zookeeper.maxCnxns=500\n"
+             "nio.sessionlessCnxnTimeout=3000\n"
+             "request_throttle_max_requests=0x40\n"
+             "zookeeper.request_throttle_stall_time=50\n"
+             "zookeeper.request_throttle_drop_stale=false\n"
+             "quorumCnxnTimeoutMs=2500\n"
+             "cnxnOutputThrottleBytes=65536\n"
+             "cnxnOutputLimitBytes=131072\n"
+             "cnxnMaxWatches=0\n",
+             "-Dzookeeper.cnxTimeout=700 -Dzookeeper.nio.sessionlessCnxnTimeout=9999", &cfg, warnings);
+    assert_int_equal(warnings->len, 0);
+    assert_int_equal(cfg.max_cnxns, 500);
+    assert_int_equal(cfg.sessionless_cnxn_timeout, 3000);   /* the file wins over -D */
+    assert_int_equal(cfg.request_throttle_max_requests, 64);
+    assert_int_equal(cfg.quorum_cnxn_timeout_ms, 2500);
+    assert_int_equal(cfg.cnx_timeout, 700);
+    assert_int_equal(cfg.cnxn_output_throttle_bytes, 65536);
+    assert_int_equal(cfg.cnxn_output_limit_bytes, 131072);
+    assert_int_equal(cfg.cnxn_max_watches, 0);
+    zk_config_free(&cfg);
+    /* zkserver's own keys are not system properties. */
+    parse_ok("dataDir=/d\n", "-DcnxnMaxWatches=5", &cfg, warnings);
+    assert_int_equal(cfg.cnxn_max_watches, 1000000);
+    zk_config_free(&cfg);
+    parse_fails("dataDir=/d\ncnxnOutputThrottleBytes=4096\ncnxnOutputLimitBytes=1024\n", NULL,
+                "zoo.cfg:3: bad value for cnxnOutputLimitBytes: 1024 is smaller than cnxnOutputThrottleBytes 4096");
+    parse_fails("dataDir=/d\ncnxnOutputThrottleBytes=134217728\n", NULL,
+                "zoo.cfg:2: bad value for cnxnOutputLimitBytes: 67108864 is smaller than cnxnOutputThrottleBytes");
+    parse_fails("dataDir=/d\nmaxCnxns=-1\n", NULL, "zoo.cfg:2: bad value for maxCnxns: '-1'");
+    parse_fails("dataDir=/d\nnio.sessionlessCnxnTimeout=0\n", NULL,
+                "zoo.cfg:2: bad value for nio.sessionlessCnxnTimeout: '0'");
+    parse_fails("dataDir=/d\ncnxnMaxWatches=lots\n", NULL, "zoo.cfg:2: bad value for cnxnMaxWatches: 'lots'");
+    g_ptr_array_free(warnings, TRUE);
+}
+
 static void test_unknown_keys_warn(void **state)
 {
     (void)state;
@@ -713,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_myid),
         cmocka_unit_test(test_single_server_line),
         cmocka_unit_test(test_errors_name_key_and_line),
+        cmocka_unit_test(test_resource_bound_keys),
         cmocka_unit_test(test_unknown_keys_warn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

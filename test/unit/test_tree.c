@@ -397,6 +397,45 @@ static bool delivered(GPtrArray *log, const char *s)
     return false;
 }
 
+/* A deep chain and a wide level round-trip through the snapshot body in
+ * pre-order (the walk is iterative: no recursion per level), and
+ * getAllChildrenNumber counts them. */
+static void test_deep_chain_serializes(void **state)
+{
+    (void)state;
+    enum { DEPTH = 3000, WIDTH = 50 };
+    zk_tree *t = tree_new();
+    zk_acl_list *acl = acl_open_unsafe(t->acls);
+    GString *p = g_string_new(NULL);
+    for (int i = 0; i < DEPTH; i++) {
+        g_string_append(p, "/d");
+        assert_int_equal(tree_create(t, p->str, NULL, -1, acl, 0, -1, 10 + i, 1, NULL), ZOK);
+    }
+    for (int i = 0; i < WIDTH; i++) {
+        char *c = g_strdup_printf("/d/w%d", i);
+        assert_int_equal(tree_create(t, c, NULL, -1, acl, 0, -1, 10 + DEPTH + i, 1, NULL), ZOK);
+        g_free(c);
+    }
+    assert_int_equal(tree_count_descendants(t->root), DEPTH + WIDTH + 3);   /* + the 3 of /zookeeper */
+    assert_int_equal(tree_count_descendants(tree_get(t, "/d")), DEPTH - 1 + WIDTH);
+    jute_writer w;
+    jw_init(&w, 1024);
+    tree_serialize(t, &w);
+    jute_reader r;
+    jr_init(&r, w.buf, w.len);
+    char *err = NULL;
+    zk_tree *u = tree_deserialize(&r, &err);   /* needs every parent before its child */
+    assert_null(err);
+    assert_int_equal(tree_node_count(u), tree_node_count(t));
+    assert_non_null(tree_get(u, p->str));
+    assert_non_null(tree_get(u, "/d/w49"));
+    tree_free(u);
+    jw_free(&w);
+    g_string_free(p, TRUE);
+    acl_unref(t->acls, acl);
+    tree_free(t);
+}
+
 static void test_mutations_fire_watches(void **state)
 {
     (void)state;
@@ -449,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_client_stat_view),
         cmocka_unit_test(test_delete_missing_child_moves_pzxid),
         cmocka_unit_test(test_serialize_round_trip),
+        cmocka_unit_test(test_deep_chain_serializes),
         cmocka_unit_test(test_mutations_fire_watches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

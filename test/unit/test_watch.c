@@ -221,6 +221,109 @@ static void test_contains_throws_like_java(void **state)
     watch_mgr_free(m);
 }
 
+/* The ancestor walk of Apache's PathParentIterator, the way watch.c once
+ * did it (strrchr on a copy, one step at a time): the oracle for the
+ * linear walk. */
+static GPtrArray *oracle_ancestors(const char *path)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    char *p = g_strdup(path);
+    for (;;) {
+        if (strcmp(p, "/") == 0)
+            break;
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        if (slash == p)
+            p[1] = 0;
+        else
+            *slash = 0;
+        g_ptr_array_add(out, g_strdup(p));
+    }
+    g_free(p);
+    return out;
+}
+
+/* Recursive watches on odd keys (the watch table takes any string) fire
+ * exactly for the leaf and the ancestors the Java walk visits. */
+static void test_recursive_ancestors_match_java_walk(void **state)
+{
+    (void)state;
+    const char *keys[] = { "/", "/a", "/a/b", "/a/", "//", "a", "a/b", "/a/b/c", "x", "", "/b" };
+    const char *events[] = { "/a/b/c/d", "/a/b", "/a", "/", "/a//b", "//a", "a/b/c", "a", "/ab/c", "/a/",
+                             "/b/a/b" };
+    enum { NKEYS = G_N_ELEMENTS(keys) };
+    int ids[NKEYS];
+    watch_mgr *m = watch_mgr_new();
+    for (int i = 0; i < NKEYS; i++)
+        watch_add(m, keys[i], &ids[i], WATCH_PERSISTENT_RECURSIVE);
+    for (size_t e = 0; e < G_N_ELEMENTS(events); e++) {
+        GHashTable *got = g_hash_table_new(g_direct_hash, g_direct_equal);
+        watch_trigger(m, events[e], ZK_EVENT_DATA_CHANGED, NULL, NULL, collect, got);
+        GPtrArray *up = oracle_ancestors(events[e]);
+        for (int i = 0; i < NKEYS; i++) {
+            bool want = strcmp(keys[i], events[e]) == 0;
+            for (guint j = 0; j < up->len; j++)
+                want |= strcmp(keys[i], g_ptr_array_index(up, j)) == 0;
+            if (want != g_hash_table_contains(got, &ids[i]))
+                fail_msg("event on '%s': watch on '%s' %s", events[e], keys[i],
+                         want ? "did not fire" : "fired");
+        }
+        g_ptr_array_free(up, TRUE);
+        g_hash_table_destroy(got);
+    }
+    watch_mgr_free(m);
+}
+
+/* The index of recursive watch paths follows removals and mode changes. */
+static void test_recursive_index_follows_changes(void **state)
+{
+    (void)state;
+    watch_mgr *m = watch_mgr_new();
+    GHashTable *got = g_hash_table_new(g_direct_hash, g_direct_equal);
+    watch_add(m, "/a", W(1), WATCH_PERSISTENT_RECURSIVE);
+    watch_add(m, "/a", W(2), WATCH_PERSISTENT_RECURSIVE);
+    watch_add(m, "/a", W(3), WATCH_PERSISTENT_RECURSIVE);
+    assert_true(watch_remove(m, "/a", W(1)));
+    watch_add(m, "/a", W(3), WATCH_PERSISTENT);                /* re-moded: not recursive any more */
+    watch_trigger(m, "/a/x", ZK_EVENT_CREATED, NULL, NULL, collect, got);
+    assert_int_equal(g_hash_table_size(got), 1);
+    assert_true(g_hash_table_contains(got, W(2)));
+    watch_remove_watcher(m, W(2));
+    g_hash_table_remove_all(got);
+    watch_trigger(m, "/a/x", ZK_EVENT_CREATED, NULL, NULL, collect, got);
+    assert_int_equal(g_hash_table_size(got), 0);
+    watch_add(m, "/a", W(4), WATCH_PERSISTENT_RECURSIVE);       /* the index entry comes back */
+    watch_trigger(m, "/a/x", ZK_EVENT_CREATED, NULL, NULL, collect, got);
+    assert_true(g_hash_table_contains(got, W(4)));
+    assert_int_equal(watch_count_of(m, W(3)), 1);
+    assert_int_equal(watch_count_of(m, W(4)), 1);
+    assert_int_equal(watch_count_of(m, W(1)), 0);
+    g_hash_table_destroy(got);
+    watch_mgr_free(m);
+}
+
+/* A chain as deep as a 1 MiB path allows: one event, one delivery, and no
+ * walk that copies every prefix (that took minutes at this depth). */
+static void test_recursive_very_deep_path(void **state)
+{
+    (void)state;
+    enum { DEPTH = 400000 };
+    GString *p = g_string_sized_new(2 * DEPTH + 1);
+    for (int i = 0; i < DEPTH; i++)
+        g_string_append(p, "/d");
+    watch_mgr *m = watch_mgr_new();
+    watch_add(m, "/", W(1), WATCH_PERSISTENT_RECURSIVE);
+    watch_add(m, "/d/d", W(2), WATCH_PERSISTENT_RECURSIVE);
+    GHashTable *got = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int i = 0; i < 20; i++)
+        watch_trigger(m, p->str, ZK_EVENT_DATA_CHANGED, NULL, NULL, collect, got);
+    assert_int_equal(g_hash_table_size(got), 2);
+    g_hash_table_destroy(got);
+    g_string_free(p, TRUE);
+    watch_mgr_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +332,9 @@ int main(void)
         cmocka_unit_test(test_foreach_and_remove_watcher),
         cmocka_unit_test(test_recursive_deep_and_children_changed),
         cmocka_unit_test(test_contains_throws_like_java),
+        cmocka_unit_test(test_recursive_ancestors_match_java_walk),
+        cmocka_unit_test(test_recursive_index_follows_changes),
+        cmocka_unit_test(test_recursive_very_deep_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
