@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
-      default-jdk-headless libzookeeper-java util-linux coreutils
+      default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db
       dpkg-dev systemd)   # make deb (dpkg-shlibdeps, dpkg-gencontrol); systemd-analyze verify of the units
 if [ "${1:-}" = --bench ]; then
   PKGS+=(libzookeeper-mt-dev gnuplot-nox linux-perf strace valgrind)
