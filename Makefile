@@ -126,6 +126,8 @@ MANDIR        ?= $(PREFIX)/share/man
 DOCDIR        ?= $(PREFIX)/share/doc/zkfs
 SYSCONFDIR    ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 LOCALSTATEDIR ?= $(if $(filter /usr,$(PREFIX)),/var,$(PREFIX)/var)
+# mount.zkfs goes where mount(8) looks for helpers.
+SBINDIR       ?= /sbin
 SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 INSTALLED_PROGRAMS := bin/zkserver bin/zktool $(if $(wildcard zkfs/main.c),bin/zkfs)
 paths_for = sed -e 's|@BINDIR@|$(1)|g' -e 's|@SYSCONFDIR@|$(2)|g' -e 's|@LOCALSTATEDIR@|$(3)|g'
@@ -147,6 +149,9 @@ install: all
 	for u in zkserver.service zkserver@.service; do \
 	  $(call paths_for,$(BINDIR),$(SYSCONFDIR),$(LOCALSTATEDIR)) packaging/systemd/$$u.in > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	install -D -m 755 zkfs/mount.zkfs $(DESTDIR)$(SBINDIR)/mount.zkfs
+	install -m 644 docs/zkfs.8 $(DESTDIR)$(MANDIR)/man8/
+	ln -sf zkfs.8 $(DESTDIR)$(MANDIR)/man8/mount.zkfs.8
 	install -m 644 packaging/man/zktool.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 packaging/man/zkserver.8 packaging/man/zkserverctl.8 $(DESTDIR)$(MANDIR)/man8/
 	ln -sf zkserverctl.8 $(DESTDIR)$(MANDIR)/man8/zkServer.sh.8
@@ -161,7 +166,8 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(INSTALLED_PROGRAMS)) zkserverctl zkServer.sh)
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/zkserver.service $(DESTDIR)$(SYSTEMDUNITDIR)/zkserver@.service
-	rm -f $(DESTDIR)$(MANDIR)/man1/zktool.1 $(addprefix $(DESTDIR)$(MANDIR)/man8/,zkserver.8 zkserverctl.8 zkServer.sh.8)
+	rm -f $(DESTDIR)$(SBINDIR)/mount.zkfs
+	rm -f $(DESTDIR)$(MANDIR)/man1/zktool.1 $(addprefix $(DESTDIR)$(MANDIR)/man8/,zkserver.8 zkserverctl.8 zkServer.sh.8 zkfs.8 mount.zkfs.8)
 	rm -f $(DESTDIR)$(SYSCONFDIR)/logrotate.d/zkfs
 	rm -rf $(DESTDIR)$(DOCDIR)
 
@@ -211,7 +217,7 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|attack|chaos'
+	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos'
 
 .SECONDARY:
 

@@ -23,9 +23,11 @@ make --no-print-directory -s install DESTDIR="$PWD/$STAGE" PREFIX=/usr >/dev/nul
 for b in zkserver zktool zkfs; do
   [ -f "$STAGE/usr/bin/$b" ] && strip --strip-unneeded --remove-section=.comment --remove-section=.note "$STAGE/usr/bin/$b"
 done
-rm -f "$STAGE/usr/share/man/man8/zkServer.sh.8"
+# Manual pages compressed; their alias links re-pointed at the .gz files.
+rm -f "$STAGE/usr/share/man/man8/zkServer.sh.8" "$STAGE/usr/share/man/man8/mount.zkfs.8"
 gzip -9n "$STAGE"/usr/share/man/man1/*.1 "$STAGE"/usr/share/man/man8/*.8
 ln -sf zkserverctl.8.gz "$STAGE/usr/share/man/man8/zkServer.sh.8.gz"
+ln -sf zkfs.8.gz "$STAGE/usr/share/man/man8/mount.zkfs.8.gz"
 install -m 644 "$DEB/copyright" "$STAGE/usr/share/doc/zkfs/copyright"
 gzip -9nc "$DEB/changelog" > "$STAGE/usr/share/doc/zkfs/changelog.Debian.gz"
 cp "$DEB/control" "$DEB/changelog" "$WORK/debian/"

@@ -8,7 +8,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
-      default-jdk-headless libzookeeper-java util-linux coreutils
+      default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db
       dpkg-dev systemd    # make deb (dpkg-shlibdeps, dpkg-gencontrol); systemd-analyze verify of the units
       nftables iptables libnetfilter-queue-dev)   # make chaos / test_chaos: netns faults, the packet delayer
 if [ "${1:-}" = --bench ]; then

@@ -30,6 +30,9 @@ for f in bin/zkserver bin/zktool bin/zkfs bin/zkserverctl bin/zkServer.sh lib/sy
          share/doc/zkfs/operations.md share/doc/zkfs/examples/zoo.cfg; do
   [ -e "$P/$f" ] || fail "make install did not install $f"
 done
+for f in sbin/mount.zkfs usr/local/share/man/man8/zkfs.8 usr/local/share/man/man8/mount.zkfs.8; do
+  [ -e "$INST/$f" ] || fail "make install did not install $f"
+done
 grep -q '^ExecStart=/usr/local/bin/zkserver /usr/local/etc/zkfs/zoo.cfg$' "$P/lib/systemd/system/zkserver.service" || fail "unit paths"
 grep -q 'ZOOCFGDIR=${ZOOCFGDIR:-/usr/local/etc/zkfs}' "$P/bin/zkserverctl" || fail "zkserverctl config dir"
 grep -q '@[A-Z]*@' "$P/bin/zkserverctl" "$P"/lib/systemd/system/* "$P/etc/logrotate.d/zkfs" && fail "unsubstituted @VAR@ left"
@@ -37,7 +40,7 @@ echo "changed" >> "$P/etc/zkfs/zoo.cfg"
 make -C "$REPO_ROOT" --no-print-directory -s install DESTDIR="$INST" PREFIX=/usr/local > /dev/null 2>&1 || fail "second make install failed"
 tail -1 "$P/etc/zkfs/zoo.cfg" | grep -q changed || fail "make install overwrote the configuration"
 make -C "$REPO_ROOT" --no-print-directory -s uninstall DESTDIR="$INST" PREFIX=/usr/local > /dev/null 2>&1 || fail "make uninstall failed"
-[ ! -e "$P/bin/zkserver" ] && [ ! -e "$P/lib/systemd/system/zkserver.service" ] || fail "uninstall left files"
+[ ! -e "$P/bin/zkserver" ] && [ ! -e "$P/lib/systemd/system/zkserver.service" ] && [ ! -e "$INST/sbin/mount.zkfs" ] || fail "uninstall left files"
 [ -e "$P/etc/zkfs/zoo.cfg" ] || fail "uninstall removed the configuration"
 make -C "$REPO_ROOT" --no-print-directory -s install DESTDIR="$INST" PREFIX=/usr/local > /dev/null 2>&1 || fail "make install failed"
 

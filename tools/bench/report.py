@@ -353,7 +353,8 @@ def extras_md(ex):
     else:
         L += [f"Not run (opt-in: BENCH_CATCHUP=1){': ' + cu['error'] if cu else ''}.", ""]
     zf = ex.get("zkfs") or {}
-    L += ["### zkfs", ""]
+    L += ["### zkfs", "",
+          "Method, before/after figures and profiles: [benchmarks-zkfs.md](benchmarks-zkfs.md).", ""]
     if zf.get("text"):
         L += ["```", zf["text"].rstrip(), "```", ""]
     else:
