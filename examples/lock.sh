@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # lock.sh — a distributed lock with ephemeral-sequential files and
 # `inotifywait -e delete`, on any zkfs mount (docs/filesystem.md section 2).
+# (The one-line way is `flock MOUNT/locks/NAME COMMAND`: zkfs makes flock(2)
+# a ZooKeeper lock, section 6; this script shows the recipe by hand.)
 #
 #   examples/lock.sh MOUNT LOCKNAME COMMAND [ARGS...]
 #
@@ -15,12 +17,12 @@ mnt=$1 name=$2; shift 2
 dir="$mnt/locks/$name"
 mkdir -p "$dir"
 # Our candidate: created when the descriptor opens, deleted when it closes.
-exec {lockfd}>"$mnt/.zk/ephemeral-sequential/locks/$name/lock-"
+exec {lockfd}>"$mnt/.zk/ephemeral-sequential/locks/$name/candidate-"
 me=$(basename "$(getfattr --only-values -n user.zk.path "/proc/$$/fd/$lockfd")")
 deadline=$(( $(date +%s) + ${LOCK_TIMEOUT:-60} ))
 while :; do
   # The candidates in sequence order; ours is among them.
-  pred=$(ls "$dir" | grep '^lock-' | sort | awk -v me="$me" '$0 == me { print prev; exit } { prev = $0 }')
+  pred=$(ls "$dir" | grep '^candidate-' | sort | awk -v me="$me" '$0 == me { print prev; exit } { prev = $0 }')
   [ -z "$pred" ] && break                     # lowest sequence number: we hold the lock
   # Wait for the predecessor's deletion (bounded, and re-checked: it may be gone already).
   left=$(( deadline - $(date +%s) ))

@@ -1278,6 +1278,21 @@ int zkc_amulti(zkc *zk, const zkc_op *ops, size_t n, zkc_completion_fn cb, void 
     return submit(zk, req);
 }
 
+int zkc_amulti_read(zkc *zk, const zkc_read_op *ops, size_t n, zkc_completion_fn cb, void *ctx)
+{
+    if (ops == NULL || n == 0)
+        return ZBADARGUMENTS;
+    for (size_t i = 0; i < n; i++)
+        if (!path_ok(ops[i].path))
+            return ZBADARGUMENTS;
+    zkc_request *req = request_new(ZK_OP_MULTIREAD, cb, ctx);
+    if (!zkc_write_multi_read(&req->frame, zk->chroot, ops, n)) {
+        request_free(req);
+        return ZBADARGUMENTS;
+    }
+    return submit(zk, req);
+}
+
 int zkc_aadd_watch(zkc *zk, const char *path, int32_t mode, zkc_completion_fn cb, void *ctx)
 {
     if (!path_ok(path) ||

@@ -364,6 +364,8 @@ bool zkc_decode_reply(int32_t op, jute_reader *r, zkc_arena *a, const char *chro
     }
     case ZK_OP_MULTI:
         return read_multi(r, a, chroot, res);
+    case ZK_OP_MULTIREAD:
+        return zkc_decode_multi_read(r, a, res);
     case ZK_OP_GETALLCHILDRENNUMBER:
         res->number = jr_int(r);
         break;
@@ -373,6 +375,11 @@ bool zkc_decode_reply(int32_t op, jute_reader *r, zkc_arena *a, const char *chro
         break;
     }
     return jr_ok(r);
+}
+
+bool zkc_decode_names(jute_reader *r, zkc_arena *a, const char *const **out, size_t *n_out)
+{
+    return read_string_vector(r, a, NULL, out, n_out);
 }
 
 /* ---- deep copies for the synchronous wrappers ---- */

@@ -55,6 +55,16 @@ int32_t zkc_create_opcode(int32_t flags);
  * a bad op type. */
 bool zkc_write_multi(jute_writer *w, const char *chroot, const zkc_op *ops, size_t n);
 
+/* Writes a multiRead body (lib/client_multiread.c): the reads then the end
+ * marker.  Returns false on a read type other than getData/getChildren. */
+bool zkc_write_multi_read(jute_writer *w, const char *chroot, const zkc_read_op *ops, size_t n);
+/* Decodes a multiRead reply body into res->reads (arena).  False if
+ * malformed. */
+bool zkc_decode_multi_read(jute_reader *r, zkc_arena *a, zkc_result *res);
+/* Decodes a vector of strings (names, no chroot) into the arena as a
+ * NULL-terminated array (lib/client_codec.c).  False if malformed. */
+bool zkc_decode_names(jute_reader *r, zkc_arena *a, const char *const **out, size_t *n_out);
+
 /*
  * Decodes the body of a successful reply to a request with opcode op into
  * res (strings and arrays in the arena; data points into the frame, which

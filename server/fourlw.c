@@ -1205,3 +1205,22 @@ bool fourlw_handle(zk_conn *c, uint32_t word)
     conn_close_after_flush(c);
     return true;
 }
+
+/* ------------------------------------------------------------------ */
+/* for the server's own use (systemd status, zkserver --version)        */
+/* ------------------------------------------------------------------ */
+
+bool server_is_serving(const zk_server *s)
+{
+    return server_is_running(s);
+}
+
+const char *server_mode_name(const zk_server *s)
+{
+    return server_mode(s);
+}
+
+const char *server_version(void)
+{
+    return full_version();
+}

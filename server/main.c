@@ -2,12 +2,15 @@
  * main.c — bin/zkserver: `zkserver CONFIG` (zoo.cfg) like Apache's
  * QuorumPeerMain, or `zkserver PORT DATADIR [TICKTIME] [MAXCNXNS]` like
  * ZooKeeperServerMain.  Runs in the foreground; SIGTERM stops it cleanly.
+ * `-l LOGFILE` logs to a file that SIGHUP reopens; `--version` prints the
+ * version.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "logfile.h"
 #include "server.h"
 #include "server_main.h"
 
@@ -27,12 +30,45 @@ static bool all_digits(const char *s)
     return true;
 }
 
+static int usage(const char *prog)
+{
+    fprintf(stderr, "usage: %s [-l LOGFILE] CONFIG\n       %s [-l LOGFILE] PORT DATADIR [TICKTIME] [MAXCNXNS]\n"
+                    "       %s --version\n"
+                    "  -l LOGFILE  log to LOGFILE (appended; SIGHUP reopens it) instead of stderr\n",
+            prog, prog, prog);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr, "usage: %s CONFIG\n       %s PORT DATADIR [TICKTIME] [MAXCNXNS]\n",
-                argv[0], argv[0]);
-        return 2;
+    const char *prog = argv[0];
+    const char *log_file = NULL;
+    while (argc >= 2 && argv[1][0] == '-' && argv[1][1]) {
+        if (strcmp(argv[1], "--version") == 0) {
+            printf("zkserver %s\n", server_version());
+            return 0;
+        }
+        if (strcmp(argv[1], "-l") == 0 && argc >= 3) {
+            log_file = argv[2];
+            argc -= 2;
+            argv += 2;
+        } else if (strncmp(argv[1], "--log-file=", 11) == 0) {
+            log_file = argv[1] + 11;
+            argc--;
+            argv++;
+        } else {
+            return usage(prog);
+        }
+    }
+    if (argc < 2)
+        return usage(prog);
+    if (log_file) {
+        char *lerr = NULL;
+        if (logfile_open(log_file, &lerr) < 0) {
+            fprintf(stderr, "zkserver: %s\n", lerr);
+            g_free(lerr);
+            return 2;
+        }
     }
     zk_config cfg;
     char *err = NULL;

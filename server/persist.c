@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "quorum.h"
+#include "snapbody.h"
 #include "snapfile.h"
 
 static void log_line(void *ctx, const char *msg)
@@ -31,19 +32,21 @@ static void log_line(void *ctx, const char *msg)
     LOG_WARN("%s", msg);
 }
 
-/* Snapshot body: tree, then sessions (count, then id + timeout each). */
+/* Snapshot body: tree, then sessions (snapbody.c). */
 void persist_serialize(zk_server *s, jute_writer *w)
 {
-    tree_serialize(s->tree, w);
-    jw_int(w, (int32_t)g_hash_table_size(s->sessions.by_id));
+    GArray *table = g_array_sized_new(FALSE, FALSE, sizeof(snap_session),
+                                      g_hash_table_size(s->sessions.by_id));
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, s->sessions.by_id);
     while (g_hash_table_iter_next(&it, &k, &v)) {
-        zk_session *ss = v;
-        jw_long(w, ss->id);
-        jw_int(w, ss->timeout);
+        const zk_session *ss = v;
+        snap_session e = { ss->id, ss->timeout };
+        g_array_append_val(table, e);
     }
+    snapbody_write(w, s->tree, (const snap_session *)(void *)table->data, table->len);
+    g_array_free(table, TRUE);
 }
 
 typedef struct replay_ctx {
@@ -80,27 +83,18 @@ void persist_init_config_node(zk_server *s)
 /* Loads a snapshot body into fresh tree + sessions (replacing s's). */
 static int load_body(zk_server *s, int64_t snap_zxid, const uint8_t *body, size_t body_len, char **err)
 {
-    jute_reader r;
-    jr_init(&r, body, body_len);
-    zk_tree *t = tree_deserialize(&r, err);
+    GArray *table = NULL;
+    zk_tree *t = snapbody_read(body, body_len, &table, err);
     if (!t)
         return -1;
     session_table fresh = s->sessions;
     fresh.by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, g_free);
     int64_t now = loop_now_ms();
-    int32_t nsess = jr_int(&r);
-    for (int32_t i = 0; i < nsess && jr_ok(&r); i++) {
-        int64_t id = jr_long(&r);
-        int32_t to = jr_int(&r);
-        if (jr_ok(&r))
-            session_add(&fresh, id, to, now);
+    for (guint i = 0; i < table->len; i++) {
+        const snap_session *e = &g_array_index(table, snap_session, i);
+        session_add(&fresh, e->id, e->timeout, now);
     }
-    if (!jr_ok(&r)) {
-        tree_free(t);
-        g_hash_table_destroy(fresh.by_id);
-        *err = g_strdup_printf("snapshot 0x%" G_GINT64_MODIFIER "x: malformed session table", snap_zxid);
-        return -1;
-    }
+    g_array_free(table, TRUE);
     t->deliver = s->tree ? s->tree->deliver : NULL;
     t->deliver_ctx = s->tree ? s->tree->deliver_ctx : NULL;
     tree_free(s->tree);
@@ -206,13 +200,40 @@ int persist_recover(zk_server *s, bool replay_log, char **err)
     return 0;
 }
 
+void persist_stop_on_log_failure(zk_server *s, const char *err)
+{
+    if (s->log_fatal)
+        return;
+    LOG_ERROR("FATAL: transaction log failure: %s; stopping the server: nothing of the failed batch"
+              " is acknowledged, and %s. Restart it once the disk is fixed: it recovers from what"
+              " is on disk%s", err ? err : "?",
+              s->quorum ? "this member's Zab state no longer matches its log"
+                        : "after a failed fsync the file's contents are unknown",
+              s->quorum ? " and catches up from the leader" : "");
+    s->log_fatal = true;
+    s->serving = false;
+    request_abort_inflight(s);
+    loop_stop(s->loop);
+}
+
 void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
 {
     (void)l; (void)fd; (void)events;
     zk_server *s = ctx;
     int64_t durable = 0;
     char *err = NULL;
+    if (s->log_fatal)
+        return;
     if (txnlog_flush_complete(s->log, &durable, &err) < 0) {
+        if (s->quorum || txnlog_failed(s->log)) {
+            /* In an ensemble the Zab core already counts the dropped
+             * records as logged: going on would ACK later zxids over the
+             * gap.  After a failed fsync nothing may be written to the
+             * file again.  Either way: stop. */
+            persist_stop_on_log_failure(s, err);
+            g_free(err);
+            return;
+        }
         LOG_ERROR("transaction log write failed: %s; refusing writes until it succeeds again",
                   err ? err : "?");
         g_free(err);

@@ -1,10 +1,17 @@
 /*
  * quorum.c — the ensemble host (see quorum.h).
  *
- * Frames on the peer links are qmsg.h's (a Zab message, or the server-level
- * FORWARD, SYNCED and TOUCH), decoded by qmsg_decode before anything here
- * looks at them.  The quorum channel is FIFO, so a SYNCED follows the
- * COMMITs of every proposal made before the sync reached the leader.
+ * Frames on the peer links start with a kind:
+ *   QMSG_ZAB      a zab_msg (zab_wire.h)                    both channels
+ *   QMSG_FORWARD  learner -> leader: a client request       quorum channel
+ *   QMSG_SYNCED   leader -> learner: a forwarded sync is    quorum channel
+ *                 answered with the zxid to apply first
+ *   QMSG_TOUCH    learner -> leader: sessions kept alive    quorum channel
+ * The quorum channel is FIFO, so a SYNCED follows the PROPOSALs of every
+ * transaction made before the sync reached the leader and precedes the
+ * PROPOSALs (and COMMITs) of every later one.
+ * Every frame is decoded by qmsg_decode (qmsg.h) before anything here
+ * looks at it; one that does not decode is dropped (drop_malformed).
  */
 #include "quorum.h"
 
@@ -20,13 +27,6 @@
 #include "server.h"
 #include "snapfile.h"
 
-typedef struct pending_sync {
-    int origin_sid;
-    int64_t session_id;
-    int32_t xid;
-    int64_t wait_zxid;
-} pending_sync;
-
 struct quorum {
     zk_server *s;
     zab *z;
@@ -36,7 +36,6 @@ struct quorum {
     uint32_t epoch;
     bool serving;
     int64_t last_proposed;
-    GQueue syncs;            /* leader: pending_sync* waiting for a commit */
     int64_t last_touch_ms;
     int64_t deferred_durable;  /* durability seen inside a callback */
     int64_t leading_since_ms;  /* when this leader started serving */
@@ -70,13 +69,28 @@ static uint32_t read_epoch(zk_server *s, const char *name)
     return v;
 }
 
+/* write(2) until all of buf is written (a short write is not an error). */
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
 /* Writes a small file durably: temp file, fsync, rename, fsync the dir. */
 static void write_durably(zk_server *s, const char *name, const char *content)
 {
     char *p = epoch_path(s, name);
     char *tmp = g_strconcat(p, ".tmp", NULL);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, content, strlen(content)) != (ssize_t)strlen(content) || fsync(fd) < 0) {
+    if (fd < 0 || write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
         LOG_ERROR("cannot write %s: %s", tmp, g_strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -139,7 +153,7 @@ static void wait_log_idle(quorum *q)
             if (durable > q->deferred_durable)
                 q->deferred_durable = durable;
         } else {
-            LOG_ERROR("transaction log write failed: %s", err ? err : "?");
+            persist_stop_on_log_failure(s, err);
         }
         g_free(err);
     }
@@ -172,7 +186,6 @@ static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
     request_on_commit(q->s, zxid, txn, len);
-    quorum_on_applied(q, zxid);
 }
 
 static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len)
@@ -226,9 +239,6 @@ static void set_serving(quorum *q, bool serving)
         }
         g_list_free(conns);
         request_abort_inflight(s);
-        pending_sync *ps;
-        while ((ps = g_queue_pop_head(&q->syncs)))
-            g_free(ps);
         return;
     }
     /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
@@ -355,16 +365,7 @@ static void send_synced(quorum *q, int sid, int64_t session, int32_t xid, int64_
     jw_free(&w);
 }
 
-void quorum_on_applied(quorum *q, int64_t zxid)
-{
-    pending_sync *ps;
-    while ((ps = g_queue_peek_head(&q->syncs)) && ps->wait_zxid <= zxid) {
-        g_queue_pop_head(&q->syncs);
-        send_synced(q, ps->origin_sid, ps->session_id, ps->xid, ps->wait_zxid);
-        g_free(ps);
-    }
-}
-
+/* Leader: a learner forwarded a client request (decoded by qmsg_decode). */
 static void on_forward(quorum *q, int sid, const qmsg *m)
 {
     zk_server *s = q->s;
@@ -387,14 +388,19 @@ static void on_forward(quorum *q, int sid, const qmsg *m)
         g_free(id);
     }
     if (type == ZK_OP_SYNC) {
+        /* Answered at once with the zxid the learner must apply first: the
+         * last one proposed (or applied).  Its PROPOSAL already went down
+         * the same FIFO link, and every later proposal goes after this
+         * SYNCED, so the learner learns the sync point before it applies
+         * anything proposed after the sync reached the leader.  (Answering
+         * only once that zxid was applied here put the SYNCED behind a
+         * COMMIT covering later proposals: the learner then applied a
+         * later write while the sync still headed its queue of forwarded
+         * requests, lost that write's reply and answered none after it.) */
         g_ptr_array_free(auth, TRUE);
-        if (q->last_proposed <= s->tree->last_processed_zxid) {
-            send_synced(q, sid, session, xid, s->tree->last_processed_zxid);
-        } else {
-            pending_sync *ps = g_new(pending_sync, 1);
-            *ps = (pending_sync){ sid, session, xid, q->last_proposed };
-            g_queue_push_tail(&q->syncs, ps);
-        }
+        int64_t upto = q->last_proposed > s->tree->last_processed_zxid ? q->last_proposed
+                                                                        : s->tree->last_processed_zxid;
+        send_synced(q, sid, session, xid, upto);
         return;
     }
     request_submit_forwarded(s, sid, session, xid, type, (const uint8_t *)m->forward.body.ptr,
@@ -558,7 +564,6 @@ quorum *quorum_new(zk_server *s, char **err)
     q->s = s;
     q->role = ZAB_LOOKING;
     q->leader = -1;
-    g_queue_init(&q->syncs);
     quorum_reset_stats(q);
     q->npeers = (int)cfg->peers->len;
     q->peers = g_new0(zab_peer, q->npeers);
@@ -589,9 +594,6 @@ void quorum_free(quorum *q)
         return;
     peer_net_free(q->net);
     zab_free(q->z);
-    pending_sync *ps;
-    while ((ps = g_queue_pop_head(&q->syncs)))
-        g_free(ps);
     g_free(q->rejoin_why);
     g_free(q->peers);
     g_free(q);
@@ -690,7 +692,7 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
             else
                 st->synced_followers++;
         }
-        st->pending_syncs = (int)g_queue_get_length((GQueue *)&q->syncs);
+        st->pending_syncs = 0;   /* learners' syncs are answered at once (on_forward) */
         st->leader_uptime_ms = q->serving && q->leading_since_ms ? loop_now_ms() - q->leading_since_ms : 0;
         st->proposal_count = q->proposal_count;
     }

@@ -36,8 +36,6 @@ int64_t quorum_next_zxid(quorum *q);
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len);
 /* Learner: sends a client write (or sync) to the leader. */
 void quorum_forward(quorum *q, const struct zk_request *req);
-/* Leader: a transaction was applied (answers learners' syncs waiting for it). */
-void quorum_on_applied(quorum *q, int64_t zxid);
 /* The log made everything up to zxid durable. */
 void quorum_on_log_durable(quorum *q, int64_t zxid);
 /* Periodic work (every loop tick). */
@@ -53,7 +51,7 @@ typedef struct quorum_stats {
     int learners;               /* leader: learners with a quorum link up */
     int synced_followers;       /* leader: voting learners with a link up */
     int synced_observers;       /* leader: observers with a link up */
-    int pending_syncs;          /* leader: learner syncs waiting for a commit */
+    int pending_syncs;          /* leader: learner syncs waiting (always 0: answered at once) */
     int64_t leader_uptime_ms;   /* leader: since it started serving; else 0 */
     int64_t proposal_count;     /* leader: proposals made since it started leading */
     int64_t last_proposal_size, min_proposal_size, max_proposal_size; /* -1 if none */

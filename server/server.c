@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logfile.h"
 #include "quorum.h"
+#include "sdnotify.h"
 #include "server_main.h"
 
 bool zk_log_enabled = true;
@@ -92,14 +94,40 @@ static void before_sleep(zk_loop *l, void *ctx)
     (void)l;
     zk_server *s = ctx;
     conn_before_sleep(s);
-    txnlog_flush_start(s->log);
+    if (!s->log_fatal)
+        txnlog_flush_start(s->log);
+}
+
+/*
+ * systemd readiness: READY=1 the first time the server serves (standalone:
+ * once it listens; an ensemble member: once it is in a synced quorum), and
+ * a STATUS= line whenever what it does changes.  Without $NOTIFY_SOCKET
+ * nothing is sent.
+ */
+static void notify_state(zk_server *s)
+{
+    bool serving = server_is_serving(s);
+    char *status = serving ? g_strdup_printf("Mode: %s, client port %d", server_mode_name(s),
+                                             s->cfg->client_port)
+                           : g_strdup("looking for a quorum (not serving yet)");
+    if (g_strcmp0(status, s->notified_status) == 0 && (s->notified_ready || !serving)) {
+        g_free(status);
+        return;
+    }
+    char *msg = g_strdup_printf("%sSTATUS=%s", serving && !s->notified_ready ? "READY=1\n" : "", status);
+    if (sdnotify_send(msg) < 0)
+        LOG_WARN("cannot notify systemd ($NOTIFY_SOCKET): %s", g_strerror(errno));
+    g_free(msg);
+    s->notified_ready = s->notified_ready || serving;
+    g_free(s->notified_status);
+    s->notified_status = status;
 }
 
 static void on_tick(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
-    if (!s->serving && !txnlog_flush_in_flight(s->log)) {
+    if (!s->serving && !s->log_fatal && !txnlog_flush_in_flight(s->log)) {
         /* After a log failure, writes are tried again: the log cut the
          * failed batch off, so a new attempt is safe. */
         s->serving = true;
@@ -107,6 +135,7 @@ static void on_tick(zk_loop *l, void *ctx)
     }
     if (s->quorum)
         quorum_tick(s->quorum);
+    notify_state(s);
     request_tick(s);
     persist_check_snapshot(s);
     /* Apache snapshots every snapCount/2 .. snapCount transactions. */
@@ -121,7 +150,19 @@ static void on_signal(zk_loop *l, int fd, int events, void *ctx)
     while (read(fd, &si, sizeof si) == sizeof si) {
         if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
             LOG_INFO("received signal %d, shutting down", (int)si.ssi_signo);
+            sdnotify_send("STOPPING=1");
             loop_stop(l);
+        } else if (si.ssi_signo == SIGHUP) {
+            /* logrotate moved the file away: continue in a new one. */
+            char *err = NULL;
+            int r = logfile_reopen(&err);
+            if (r > 0)
+                LOG_INFO("SIGHUP: log file %s reopened", logfile_path());
+            else if (r == 0)
+                LOG_INFO("SIGHUP: not logging to a file (no -l), nothing to reopen");
+            else
+                LOG_WARN("SIGHUP: %s; still writing to the old file", err);
+            g_free(err);
         }
     }
 }
@@ -191,6 +232,7 @@ void server_destroy(zk_server *s)
     tree_free(s->tree);
     session_table_destroy(&s->sessions);
     g_free(s->data_dir);
+    g_free(s->notified_status);
 }
 
 int server_run(zk_config *cfg)
@@ -206,7 +248,11 @@ int server_run(zk_config *cfg)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     sigprocmask(SIG_BLOCK, &mask, NULL);
+    /* An ignored signal is discarded, never queued for the signalfd: undo a
+     * `nohup` (the signals are blocked now, so the default cannot act). */
+    signal(SIGHUP, SIG_DFL);
 
     char *err = NULL;
     if (persist_recover(&s, !ensemble, &err) < 0) {
@@ -238,6 +284,7 @@ int server_run(zk_config *cfg)
     loop_set_timer(s.loop, 50, on_tick, &s);
     if (s.txns_since_snap > 0)
         persist_maybe_snapshot(&s, true);
+    notify_state(&s);
     LOG_INFO("zkserver %s on client port %d (dataDir %s, last zxid 0x%" G_GINT64_MODIFIER "x)",
              ensemble ? "ensemble member" : "standalone", cfg->client_port, s.data_dir, s.last_zxid);
     loop_run(s.loop);
@@ -257,7 +304,8 @@ int server_run(zk_config *cfg)
         g_free(e2);
     }
     close(sfd);
+    bool log_fatal = s.log_fatal;
     server_destroy(&s);
-    LOG_INFO("stopped");
-    return 0;
+    LOG_INFO("stopped%s", log_fatal ? " after a transaction log failure" : "");
+    return log_fatal ? 3 : 0;
 }

@@ -155,7 +155,8 @@ struct zk_server {
     log_limiter accept_log[3];/* per refusal reason (conn.c REFUSE_*) */
     uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
     uint64_t sessionless_expired; /* closed without a session in time (mntr sessionless_connections_expired) */
-    bool serving;            /* false after a fatal log error: refuse writes */
+    bool serving;            /* false after a log write error: refuse writes */
+    bool log_fatal;          /* the log failed for good: the server is stopping */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     server_role role;
     bool stopping;
@@ -173,6 +174,9 @@ struct zk_server {
     int outstanding;
     int64_t last_response_size, min_response_size, max_response_size; /* -1 until a reply */
     uint64_t auth_failed_count;
+    /* systemd notification state (server.c) */
+    bool notified_ready;
+    char *notified_status;   /* owned: the last STATUS= sent */
 };
 
 /* --- conn.c --- */
@@ -277,10 +281,22 @@ void persist_maybe_snapshot(zk_server *s, bool force);
 void persist_check_snapshot(zk_server *s);
 /* Event-loop callback for the log's completion fd. */
 void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx);
+/* The log cannot be written safely any more (a failed fsync; in an ensemble
+ * any failed batch): logs a FATAL line naming err, aborts everything in
+ * flight (nothing of it is acknowledged) and stops the event loop;
+ * server_run then returns 3.  No later flush is started or reported. */
+void persist_stop_on_log_failure(zk_server *s, const char *err);
 
 /* --- fourlw.c --- */
 /* If `word` is a four-letter word, answers it on c and returns true. */
 bool fourlw_handle(zk_conn *c, uint32_t word);
+/* True while the server serves clients (the 4lw "running" state: standalone,
+ * or an ensemble member in a synced quorum). */
+bool server_is_serving(const zk_server *s);
+/* The Mode srvr prints: "standalone", "leader", "follower", "observer", "looking". */
+const char *server_mode_name(const zk_server *s);
+/* "3.8.0-zkfs-1, built on <date> UTC", as srvr prints it. */
+const char *server_version(void);
 
 /* --- server.c --- */
 /* Initialises *s for cfg (borrowed, must outlive s): an empty tree and

@@ -350,11 +350,12 @@ static bool parse_snap_name(const char *name, int64_t *zxid, bool *is_tmp)
 
 /*
  * Lists the snapshots in dir, newest first, into a GArray of snap_entry
- * (caller frees with free_entries).  Temp files are unlinked (and
- * reported) when remove_tmp is set, skipped otherwise.  Returns NULL with
- * errno set if the directory cannot be read.
+ * (caller frees with free_entries).  Temp files are skipped, unlinked (and
+ * reported), or listed too, as tmp says.  Returns NULL with errno set if
+ * the directory cannot be read.
  */
-static GArray *list_snapshots(const char *dir, bool remove_tmp, txnlog_log_fn log, void *log_ctx)
+enum tmp_files { TMP_SKIP, TMP_REMOVE, TMP_LIST };
+static GArray *list_snapshots(const char *dir, enum tmp_files tmp, txnlog_log_fn log, void *log_ctx)
 {
     GDir *d = g_dir_open(dir, 0, NULL);
     if (!d)
@@ -367,8 +368,8 @@ static GArray *list_snapshots(const char *dir, bool remove_tmp, txnlog_log_fn lo
         if (!parse_snap_name(name, &e.zxid, &is_tmp))
             continue;
         e.path = g_build_filename(dir, name, NULL);
-        if (is_tmp) {
-            if (remove_tmp) {
+        if (is_tmp && tmp != TMP_LIST) {
+            if (tmp == TMP_REMOVE) {
                 char *msg = g_strdup_printf("snapfile: removing stale temp file %s", e.path);
                 if (log)
                     log(log_ctx, msg);
@@ -400,7 +401,7 @@ int snapfile_load_newest(const char *dir, int64_t *zxid, uint8_t **body, size_t 
     *err = NULL;
     *body = NULL;
     *body_len = 0;
-    GArray *entries = list_snapshots(dir, true, log, log_ctx);
+    GArray *entries = list_snapshots(dir, TMP_REMOVE, log, log_ctx);
     if (!entries) {
         if (errno == ENOENT)
             return 0;
@@ -432,7 +433,7 @@ int64_t snapfile_purge(const char *dir, int retain)
 {
     if (retain < 1)
         retain = 1;
-    GArray *entries = list_snapshots(dir, false, NULL, NULL);
+    GArray *entries = list_snapshots(dir, TMP_SKIP, NULL, NULL);
     if (!entries)
         return -1;
     int kept = 0;
@@ -471,4 +472,45 @@ void snapfile_drop_after(const char *dir, int64_t zxid)
         g_free(p);
     }
     g_dir_close(d);
+}
+
+int snapfile_list(const char *dir, snapfile_list_fn fn, void *ctx)
+{
+    GArray *entries = list_snapshots(dir, TMP_LIST, NULL, NULL);
+    if (!entries)
+        return -1;
+    for (guint i = 0; i < entries->len; i++) {
+        const snap_entry *e = &g_array_index(entries, snap_entry, i);
+        fn(ctx, e->path, e->zxid, g_str_has_suffix(e->path, ".tmp"));
+    }
+    int n = (int)entries->len;
+    free_entries(entries);
+    return n;
+}
+
+char *snapfile_read(const char *path, int64_t *zxid, uint8_t **body, size_t *body_len)
+{
+    *body = NULL;
+    *body_len = 0;
+    char *base = g_path_get_basename(path);
+    int64_t name_zxid;
+    bool is_tmp;
+    bool named = parse_snap_name(base, &name_zxid, &is_tmp) && !is_tmp;
+    g_free(base);
+    if (!named) {
+        /* Any other name: the header's zxid stands for the name. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return g_strdup_printf("cannot open: %s", g_strerror(errno));
+        uint8_t header[SNAP_HEADER_SIZE];
+        int r = pread_all(fd, header, sizeof header, 0);
+        close(fd);
+        if (r < 0)
+            return g_strdup("too short for a snapshot header");
+        name_zxid = (int64_t)zk_be64(header + 8);
+    }
+    char *why = check_snapshot(path, name_zxid, body, body_len);
+    if (!why)
+        *zxid = name_zxid;
+    return why;
 }

@@ -13,6 +13,7 @@
 #ifndef ZKFS_SNAPFILE_H
 #define ZKFS_SNAPFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +72,24 @@ int64_t snapfile_purge(const char *dir, int retain);
  * writer for the same directory is active.
  */
 void snapfile_drop_after(const char *dir, int64_t zxid);
+
+/* Receives one snapshot file of a directory listing (path valid during
+ * the call); is_tmp marks an unfinished snapshot.<zxid>.tmp. */
+typedef void (*snapfile_list_fn)(void *ctx, const char *path, int64_t zxid, bool is_tmp);
+
+/*
+ * Calls fn for every snapshot.<zxid> and snapshot.<zxid>.tmp file of dir,
+ * newest zxid first, without checking or changing anything.  Returns the
+ * number of files, or -1 with errno set if dir cannot be read.
+ */
+int snapfile_list(const char *dir, snapfile_list_fn fn, void *ctx);
+
+/*
+ * Reads and checks the one snapshot file at path (any name; the header's
+ * zxid is used when the name is not snapshot.<zxid>).  Returns NULL and
+ * sets *zxid, *body (g_malloc'd, caller g_frees; NULL when *body_len is 0)
+ * and *body_len if it is valid, else a g_malloc'd reason.  Read-only.
+ */
+char *snapfile_read(const char *path, int64_t *zxid, uint8_t **body, size_t *body_len);
 
 #endif

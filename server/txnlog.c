@@ -71,6 +71,7 @@ struct txnlog {
     int64_t durable_zxid;
     bool roll_requested;
     bool in_flight;
+    bool failed;            /* a batch failed and the log went into the failed state */
     int event_fd;
 
     /* Writer state: used by the writer thread while a batch is in flight,
@@ -250,6 +251,123 @@ static uint64_t nonzero_end(const uint8_t *m, uint64_t from, uint64_t size)
 
 /* ---- recovery --------------------------------------------------------- */
 
+/* What scan_contents found in one mapped log file. */
+typedef struct scan_result {
+    bool no_header;       /* shorter than a header, or a header of zeros */
+    bool all_zero;        /* ... and the whole file is zeros (or too short) */
+    char *fatal;          /* g_malloc'd: a header or ordering error (refuse) */
+    uint64_t dbid;
+    uint64_t records;
+    int64_t last;         /* last good zxid (prev_zxid if no record) */
+    uint64_t end;         /* offset just past the last good record */
+    const char *bad;      /* static reason the scan stopped at `end`, or NULL */
+    bool stopped;         /* on_record asked to stop at `end` */
+} scan_result;
+
+/*
+ * Validates the header and walks the records of one log file mapped at m
+ * (size bytes), without changing anything.  prev_zxid is the last zxid of
+ * the files before it (0 if none); expect_dbid is the dbid those files
+ * carry (NULL if none).  on_record, if not NULL, is called for each good
+ * record; a non-zero return stops the walk (res->stopped; res->end is
+ * that record's offset).
+ */
+static void scan_contents(const uint8_t *m, uint64_t size, const char *path, int64_t name_zxid,
+                          int64_t prev_zxid, const uint64_t *expect_dbid, txnlog_record_fn on_record,
+                          void *ctx, scan_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->last = prev_zxid;
+    if (size < LOG_HEADER_SIZE || all_zero(m, LOG_HEADER_SIZE)) {
+        res->no_header = true;
+        res->all_zero = size < LOG_HEADER_SIZE || all_zero(m, size);
+        return;
+    }
+    if (zk_be32(m) != LOG_MAGIC) {
+        res->fatal = g_strdup_printf("txnlog: %s: bad magic at offset 0, not a zkfs log file", path);
+        return;
+    }
+    if (zk_be32(m + 24) != crc32c(0, m, 24)) {
+        res->fatal = g_strdup_printf("txnlog: %s: file header checksum mismatch at offset 0", path);
+        return;
+    }
+    if (zk_be32(m + 4) != LOG_VERSION) {
+        res->fatal = g_strdup_printf("txnlog: %s: unsupported format version %u", path, zk_be32(m + 4));
+        return;
+    }
+    res->dbid = zk_be64(m + 8);
+    if (expect_dbid && res->dbid != *expect_dbid) {
+        res->fatal = g_strdup_printf("txnlog: %s: belongs to another database (dbid %016" PRIx64
+                                     ", expected %016" PRIx64 ")", path, res->dbid, *expect_dbid);
+        return;
+    }
+    int64_t base_zxid = (int64_t)zk_be64(m + 16);
+    if (base_zxid != name_zxid) {
+        res->fatal = g_strdup_printf("txnlog: %s: header base zxid 0x%" PRIx64 " does not match the file name",
+                                     path, (uint64_t)base_zxid);
+        return;
+    }
+    if (base_zxid <= prev_zxid) {
+        res->fatal = g_strdup_printf("txnlog: %s: starts at zxid 0x%" PRIx64 " but earlier files reach 0x%" PRIx64,
+                                     path, (uint64_t)base_zxid, (uint64_t)prev_zxid);
+        return;
+    }
+
+    uint64_t pos = LOG_HEADER_SIZE;
+    while (pos < size) {
+        if (size - pos < 4 || zk_be32(m + pos) == 0) {
+            /* End of data: only zeros may follow. */
+            if (!all_zero(m + pos, size - pos))
+                res->bad = size - pos < 4 ? "truncated record header" : "non-zero bytes after the end-of-data marker";
+            break;
+        }
+        int64_t zxid;
+        uint64_t frame_size;
+        res->bad = check_frame(m, size, pos, &zxid, &frame_size);
+        if (res->bad)
+            break;
+        if (zxid <= res->last) {
+            res->fatal = g_strdup_printf("txnlog: %s: zxid 0x%" PRIx64 " at offset %" PRIu64
+                                         " does not increase (previous 0x%" PRIx64 ")",
+                                         path, (uint64_t)zxid, pos, (uint64_t)res->last);
+            break;
+        }
+        if (res->records == 0 && zxid != base_zxid) {
+            res->fatal = g_strdup_printf("txnlog: %s: first record at offset %" PRIu64 " has zxid 0x%" PRIx64
+                                         ", file name says 0x%" PRIx64,
+                                         path, pos, (uint64_t)zxid, (uint64_t)base_zxid);
+            break;
+        }
+        if (on_record && on_record(ctx, path, pos, zxid, m + pos + FRAME_HEADER_SIZE,
+                                   (size_t)(frame_size - FRAME_HEADER_SIZE)) != 0) {
+            res->stopped = true;
+            break;
+        }
+        res->last = zxid;
+        res->records++;
+        pos += frame_size;
+    }
+    res->end = pos;
+}
+
+/* Maps path read-only; returns the mapping (NULL for an empty file) and
+ * *size, or sets *err and returns MAP_FAILED. */
+static uint8_t *map_path(const char *path, int fd, uint64_t *size, char **err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        *err = g_strdup_printf("txnlog: cannot stat %s: %s", path, g_strerror(errno));
+        return MAP_FAILED;
+    }
+    *size = (uint64_t)st.st_size;
+    if (*size == 0)
+        return NULL;
+    uint8_t *m = mmap(NULL, *size, PROT_READ, MAP_SHARED, fd, 0);
+    if (m == MAP_FAILED)
+        *err = g_strdup_printf("txnlog: cannot map %s: %s", path, g_strerror(errno));
+    return m;
+}
+
 enum scan_outcome { SCAN_ERROR = -1, SCAN_KEEP = 0, SCAN_REMOVE = 1 };
 
 /*
@@ -268,26 +386,17 @@ static enum scan_outcome scan_file(txnlog *l, const char *path, int64_t name_zxi
         *err = g_strdup_printf("txnlog: cannot open %s: %s", path, g_strerror(errno));
         return SCAN_ERROR;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        *err = g_strdup_printf("txnlog: cannot stat %s: %s", path, g_strerror(errno));
+    uint64_t size = 0;
+    uint8_t *m = map_path(path, fd, &size, err);
+    if (m == MAP_FAILED) {
         close(fd);
         return SCAN_ERROR;
     }
-    uint64_t size = (uint64_t)st.st_size;
-    uint8_t *m = NULL;
-    if (size > 0) {
-        m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-        if (m == MAP_FAILED) {
-            *err = g_strdup_printf("txnlog: cannot map %s: %s", path, g_strerror(errno));
-            close(fd);
-            return SCAN_ERROR;
-        }
-    }
 
-    /* The header. */
-    if (size < LOG_HEADER_SIZE || all_zero(m, LOG_HEADER_SIZE)) {
-        if (is_last && (size < LOG_HEADER_SIZE || all_zero(m, size))) {
+    scan_result res;
+    scan_contents(m, size, path, name_zxid, prev_zxid, *have_dbid ? &l->dbid : NULL, NULL, NULL, &res);
+    if (res.no_header) {
+        if (is_last && res.all_zero) {
             emit(l, "txnlog: %s: incomplete file header (file size %" PRIu64 "), removing the file",
                  path, size);
             outcome = SCAN_REMOVE;
@@ -296,85 +405,27 @@ static enum scan_outcome scan_file(txnlog *l, const char *path, int64_t name_zxi
         }
         goto out;
     }
-    if (zk_be32(m) != LOG_MAGIC) {
-        *err = g_strdup_printf("txnlog: %s: bad magic at offset 0, not a zkfs log file", path);
+    if (res.fatal) {
+        *err = res.fatal;
         goto out;
     }
-    if (zk_be32(m + 24) != crc32c(0, m, 24)) {
-        *err = g_strdup_printf("txnlog: %s: file header checksum mismatch at offset 0", path);
-        goto out;
-    }
-    if (zk_be32(m + 4) != LOG_VERSION) {
-        *err = g_strdup_printf("txnlog: %s: unsupported format version %u", path, zk_be32(m + 4));
-        goto out;
-    }
-    uint64_t dbid = zk_be64(m + 8);
     if (!*have_dbid) {
-        l->dbid = dbid;
+        l->dbid = res.dbid;
         *have_dbid = true;
-    } else if (dbid != l->dbid) {
-        *err = g_strdup_printf("txnlog: %s: belongs to another database (dbid %016" PRIx64
-                               ", expected %016" PRIx64 ")", path, dbid, l->dbid);
-        goto out;
     }
-    int64_t base_zxid = (int64_t)zk_be64(m + 16);
-    if (base_zxid != name_zxid) {
-        *err = g_strdup_printf("txnlog: %s: header base zxid 0x%" PRIx64 " does not match the file name",
-                               path, (uint64_t)base_zxid);
-        goto out;
-    }
-    if (base_zxid <= prev_zxid) {
-        *err = g_strdup_printf("txnlog: %s: starts at zxid 0x%" PRIx64 " but earlier files reach 0x%" PRIx64,
-                               path, (uint64_t)base_zxid, (uint64_t)prev_zxid);
-        goto out;
-    }
-
-    /* The records. */
-    uint64_t pos = LOG_HEADER_SIZE;
-    int64_t last = prev_zxid;
-    uint64_t records = 0;
-    const char *bad = NULL;
-    while (pos < size) {
-        if (size - pos < 4 || zk_be32(m + pos) == 0) {
-            /* End of data: only zeros may follow. */
-            if (!all_zero(m + pos, size - pos))
-                bad = size - pos < 4 ? "truncated record header" : "non-zero bytes after the end-of-data marker";
-            break;
-        }
-        int64_t zxid;
-        uint64_t frame_size;
-        bad = check_frame(m, size, pos, &zxid, &frame_size);
-        if (bad)
-            break;
-        if (zxid <= last) {
-            *err = g_strdup_printf("txnlog: %s: zxid 0x%" PRIx64 " at offset %" PRIu64
-                                   " does not increase (previous 0x%" PRIx64 ")",
-                                   path, (uint64_t)zxid, pos, (uint64_t)last);
-            goto out;
-        }
-        if (records == 0 && zxid != base_zxid) {
-            *err = g_strdup_printf("txnlog: %s: first record at offset %" PRIu64 " has zxid 0x%" PRIx64
-                                   ", file name says 0x%" PRIx64,
-                                   path, pos, (uint64_t)zxid, (uint64_t)base_zxid);
-            goto out;
-        }
-        last = zxid;
-        records++;
-        pos += frame_size;
-    }
-
-    if (bad) {
+    uint64_t pos = res.end;
+    if (res.bad) {
         if (!is_last) {
             *err = g_strdup_printf("txnlog: %s: corrupt record at offset %" PRIu64 " (%s) in a log file"
-                                   " that is not the last one; refusing to open", path, pos, bad);
+                                   " that is not the last one; refusing to open", path, pos, res.bad);
             goto out;
         }
-        int64_t window_base = records ? last : base_zxid - 1;
+        int64_t window_base = res.records ? res.last : name_zxid - 1;
         uint64_t valid_at = find_valid_frame_after(m, size, pos, window_base);
         if (valid_at) {
             *err = g_strdup_printf("txnlog: %s: corrupt record at offset %" PRIu64 " (%s) followed by a valid"
                                    " record at offset %" PRIu64 "; refusing to open (corruption in the"
-                                   " middle of the log)", path, pos, bad, valid_at);
+                                   " middle of the log)", path, pos, res.bad, valid_at);
             goto out;
         }
         uint64_t last_nonzero = nonzero_end(m, pos, size);
@@ -385,21 +436,21 @@ static enum scan_outcome scan_file(txnlog *l, const char *path, int64_t name_zxi
         }
         emit(l, "txnlog: %s: torn tail at offset %" PRIu64 " (%s): file cut there, %" PRIu64
              " bytes dropped (%" PRIu64 " up to the last non-zero byte)",
-             path, pos, bad, size - pos, last_nonzero - pos);
-    } else if (is_last && records > 0 && size > pos) {
+             path, pos, res.bad, size - pos, last_nonzero - pos);
+    } else if (is_last && res.records > 0 && size > pos) {
         /* A clean end followed by preallocated zeros: this file will not be
          * appended to again, so give the space back (nothing is lost). */
         if (ftruncate(fd, (off_t)pos) < 0 || fsync(fd) < 0)
             emit(l, "txnlog: %s: cannot release preallocated space: %s", path, g_strerror(errno));
     }
-    if (records == 0) {
+    if (res.records == 0) {
         emit(l, "txnlog: %s: holds no records, removing the file", path);
         outcome = SCAN_REMOVE;
         goto out;
     }
     out->path = g_strdup(path);
-    out->first_zxid = base_zxid;
-    out->last_zxid = last;
+    out->first_zxid = name_zxid;
+    out->last_zxid = res.last;
     out->data_end = pos;
     outcome = SCAN_KEEP;
 out:
@@ -438,26 +489,43 @@ static bool parse_log_name(const char *name, int64_t *zxid)
     return true;
 }
 
-static int recover(txnlog *l, char **err)
+/* The log files of dir in zxid order: a GArray of name_entry (free with
+ * free_names), or NULL with *err. */
+static GArray *list_log_files(const char *dir, char **err)
 {
     GError *gerr = NULL;
-    GDir *d = g_dir_open(l->dir, 0, &gerr);
+    GDir *d = g_dir_open(dir, 0, &gerr);
     if (!d) {
-        *err = g_strdup_printf("txnlog: cannot read directory %s: %s", l->dir, gerr->message);
+        *err = g_strdup_printf("txnlog: cannot read directory %s: %s", dir, gerr->message);
         g_error_free(gerr);
-        return -1;
+        return NULL;
     }
     GArray *names = g_array_new(FALSE, FALSE, sizeof(name_entry));
     const char *name;
     while ((name = g_dir_read_name(d))) {
         name_entry e;
         if (parse_log_name(name, &e.zxid)) {
-            e.path = g_build_filename(l->dir, name, NULL);
+            e.path = g_build_filename(dir, name, NULL);
             g_array_append_val(names, e);
         }
     }
     g_dir_close(d);
     g_array_sort(names, name_entry_cmp);
+    return names;
+}
+
+static void free_names(GArray *names)
+{
+    for (guint i = 0; i < names->len; i++)
+        g_free(g_array_index(names, name_entry, i).path);
+    g_array_free(names, TRUE);
+}
+
+static int recover(txnlog *l, char **err)
+{
+    GArray *names = list_log_files(l->dir, err);
+    if (!names)
+        return -1;
 
     int rc = 0;
     bool have_dbid = false;
@@ -483,9 +551,7 @@ static int recover(txnlog *l, char **err)
             break;
         }
     }
-    for (guint i = 0; i < names->len; i++)
-        g_free(g_array_index(names, name_entry, i).path);
-    g_array_free(names, TRUE);
+    free_names(names);
     if (rc == 0 && removed_any && fsync_dir(l->dir) < 0) {
         *err = g_strdup_printf("txnlog: cannot sync directory %s: %s", l->dir, g_strerror(errno));
         rc = -1;
@@ -497,6 +563,162 @@ static int recover(txnlog *l, char **err)
             l->dbid = (uint64_t)g_random_int() << 32 | g_random_int();
     }
     l->durable_zxid = l->last_zxid = prev;
+    return rc;
+}
+
+/* ---- offline inspection and repair (tools) ---------------------------- */
+
+/* Inspects one file for txnlog_inspect: fills *info, whose problem string
+ * is put in *why (g_malloc'd, caller frees).  Returns true if on_record
+ * asked to stop. */
+static bool inspect_file(const name_entry *e, bool is_last, int64_t *prev_zxid, bool *have_dbid,
+                         uint64_t *dbid, txnlog_record_fn on_record, void *ctx,
+                         txnlog_file_info *info, char **why)
+{
+    memset(info, 0, sizeof *info);
+    info->path = e->path;
+    info->first_zxid = e->zxid;
+    int fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        info->problem = *why = g_strdup_printf("cannot open: %s", g_strerror(errno));
+        info->refused = true;
+        return false;
+    }
+    char *err = NULL;
+    uint64_t size = 0;
+    uint8_t *m = map_path(e->path, fd, &size, &err);
+    info->size = size;
+    if (m == MAP_FAILED) {
+        info->problem = *why = err;
+        info->refused = true;
+        close(fd);
+        return false;
+    }
+    scan_result res;
+    scan_contents(m, size, e->path, e->zxid, *prev_zxid, *have_dbid ? dbid : NULL, on_record, ctx, &res);
+    info->records = res.records;
+    info->last_zxid = res.records ? res.last : 0;
+    info->data_end = res.no_header ? 0 : res.end;
+    info->problem_offset = info->data_end;
+    if (res.no_header) {
+        if (is_last && res.all_zero) {
+            *why = g_strdup("incomplete file header (zkserver removes the file at start)");
+        } else {
+            *why = g_strdup("missing file header");
+            info->refused = true;
+        }
+    } else if (res.fatal) {
+        *why = res.fatal;
+        info->refused = true;
+    } else {
+        if (!*have_dbid) {
+            *dbid = res.dbid;
+            *have_dbid = true;
+        }
+        if (res.bad) {
+            int64_t window_base = res.records ? res.last : e->zxid - 1;
+            info->valid_after = find_valid_frame_after(m, size, res.end, window_base);
+            if (!is_last) {
+                *why = g_strdup_printf("corrupt record (%s) in a file that is not the last one", res.bad);
+                info->refused = true;
+            } else if (info->valid_after) {
+                *why = g_strdup_printf("corrupt record (%s) followed by a valid record at offset %" PRIu64,
+                                       res.bad, info->valid_after);
+                info->refused = true;
+            } else {
+                *why = g_strdup_printf("torn tail (%s); zkserver cuts it at start", res.bad);
+            }
+        } else if (res.records == 0 && !res.stopped) {
+            *why = g_strdup("holds no records (zkserver removes the file at start)");
+        }
+    }
+    info->problem = *why;
+    if (res.records)
+        *prev_zxid = res.last;
+    if (m)
+        munmap(m, size);
+    close(fd);
+    return res.stopped;
+}
+
+int txnlog_inspect(const char *dir, txnlog_record_fn on_record, txnlog_file_fn on_file, void *ctx,
+                   char **err)
+{
+    *err = NULL;
+    GArray *names = list_log_files(dir, err);
+    if (!names)
+        return -1;
+    int64_t prev = 0;
+    bool have_dbid = false;
+    uint64_t dbid = 0;
+    int count = 0;
+    for (guint i = 0; i < names->len; i++) {
+        txnlog_file_info info;
+        char *why = NULL;
+        bool stop = inspect_file(&g_array_index(names, name_entry, i), i + 1 == names->len, &prev,
+                                 &have_dbid, &dbid, on_record, ctx, &info, &why);
+        count++;
+        if (on_file)
+            on_file(ctx, &info);
+        g_free(why);
+        if (stop)
+            break;
+    }
+    free_names(names);
+    return count;
+}
+
+int txnlog_cut(const char *dir, const char *path, uint64_t offset, char **err)
+{
+    *err = NULL;
+    GArray *names = list_log_files(dir, err);
+    if (!names)
+        return -1;
+    char *base = g_path_get_basename(path);
+    int rc = 0;
+    guint at = names->len;
+    for (guint i = 0; i < names->len; i++) {
+        char *b = g_path_get_basename(g_array_index(names, name_entry, i).path);
+        if (strcmp(b, base) == 0)
+            at = i;
+        g_free(b);
+    }
+    if (at == names->len) {
+        *err = g_strdup_printf("txnlog: %s is not a log file of %s", path, dir);
+        rc = -1;
+    }
+    /* Later files first, so that a failure leaves a prefix of the log. */
+    for (guint i = names->len; rc == 0 && i-- > at + 1;) {
+        const char *p = g_array_index(names, name_entry, i).path;
+        if (unlink(p) < 0) {
+            *err = g_strdup_printf("txnlog: cannot remove %s: %s", p, g_strerror(errno));
+            rc = -1;
+        }
+    }
+    if (rc == 0) {
+        const char *p = g_array_index(names, name_entry, at).path;
+        if (offset <= LOG_HEADER_SIZE) {
+            if (unlink(p) < 0) {
+                *err = g_strdup_printf("txnlog: cannot remove %s: %s", p, g_strerror(errno));
+                rc = -1;
+            }
+        } else {
+            int fd = open(p, O_RDWR | O_CLOEXEC);
+            if (fd < 0 || ftruncate(fd, (off_t)offset) < 0 || fsync(fd) < 0) {
+                *err = g_strdup_printf("txnlog: cannot cut %s at offset %" PRIu64 ": %s", p, offset,
+                                       g_strerror(errno));
+                rc = -1;
+            }
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    if (rc == 0 && fsync_dir(dir) < 0) {
+        *err = g_strdup_printf("txnlog: cannot sync directory %s: %s", dir, g_strerror(errno));
+        rc = -1;
+    }
+    g_free(base);
+    free_names(names);
     return rc;
 }
 
@@ -540,7 +762,13 @@ static int writer_create_file(txnlog *l, txnlog_batch *b)
         batch_fail(b, r, "cannot %s of new log file %s", step, path);
         close(fd);
         unlink(path);
-        fsync_dir(l->dir);
+        if (strcmp(step, "sync") == 0) {
+            /* After a failed fsync nothing on this disk is trusted again. */
+            l->broken_msg = g_strdup_printf("%s; the log is in a failed state until restart",
+                                            b->error_msg);
+        } else {
+            fsync_dir(l->dir);
+        }
         g_free(path);
         return -1;
     }
@@ -613,7 +841,23 @@ static void writer_process(txnlog *l, txnlog_batch *b)
         return;
     }
 
-    /* Failure: no part of this batch may survive. */
+    if (strcmp(step, "fdatasync") == 0) {
+        /* An fsync error leaves the file in an unknown state: the kernel
+         * may have dropped the dirty pages and a second fsync would report
+         * success for data that never reached the disk ("fsyncgate").  The
+         * file is neither cut nor synced again: the log goes into the
+         * failed state and its owner must stop; the next start recovers
+         * from what really is on disk. */
+        batch_fail(b, r, "cannot fdatasync batch of zxids 0x%" PRIx64 "..0x%" PRIx64 " at offset %" PRIu64,
+                   (uint64_t)b->first_zxid, (uint64_t)b->last_zxid, start);
+        l->broken_msg = g_strdup_printf("%s; the log is in a failed state until restart", b->error_msg);
+        close(l->write_fd);
+        l->write_fd = -1;
+        g_free(b->new_path);
+        b->new_path = NULL;
+        return;
+    }
+    /* A write failed (nothing was synced): no part of this batch may survive. */
     if (b->new_path) {
         batch_fail(b, r, "cannot %s %s", step, b->new_path);
         close(l->write_fd);
@@ -788,11 +1032,18 @@ int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err)
             l->roll_requested = true;
         g_byte_array_set_size(l->queue, 0);
         l->last_zxid = l->durable_zxid;
+        if (l->broken_msg)
+            l->failed = true;
         rc = -1;
     }
     *durable_zxid = l->durable_zxid;
     batch_free(b);
     return rc;
+}
+
+bool txnlog_failed(const txnlog *l)
+{
+    return l->failed;
 }
 
 int64_t txnlog_last_zxid(const txnlog *l)

@@ -99,14 +99,26 @@ bool txnlog_flush_in_flight(const txnlog *l);
  * Consumes a finished flush (call when the event fd is readable; a call
  * with nothing finished returns 0 and leaves things unchanged).  Returns 0
  * and sets *durable_zxid to the highest zxid now on disk; or -1 with *err
- * (g_strdup'd) if the write or fdatasync failed.  On failure the batch has
- * been cut off the file again (so no record of it can be recovered), the
- * failed batch and everything queued behind it are dropped, and
+ * (g_strdup'd) if the batch could not be made durable.  Either way the
+ * failed batch and everything queued behind it are dropped and
  * txnlog_last_zxid() falls back to the durable zxid; already durable
- * records are untouched.  If even the cut-off fails, the log goes into a
- * failed state in which every later flush fails; restart to recover.
+ * records are untouched.
+ *   - A write (or preallocation) failed, e.g. ENOSPC: the batch has been
+ *     cut off the file again (nothing of it can be recovered) and a later
+ *     flush may succeed.
+ *   - An fdatasync failed (or the cut-off did): the file's contents are
+ *     unknown, since the kernel may have dropped the unwritten pages and
+ *     a second fsync could not tell.  The file is not touched again; the
+ *     log is in the failed state (txnlog_failed() is true) in which every
+ *     later flush fails.  The owner must stop and recover at the next
+ *     start from what is really on disk (records of the failed batch may
+ *     or may not be there; none of them was acknowledged).
  */
 int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err);
+
+/* True once a flush failed in a way that leaves the log in the failed
+ * state (see txnlog_flush_complete): stop and restart. */
+bool txnlog_failed(const txnlog *l);
 
 /* Highest zxid appended (queued, in flight or durable); 0 if none. */
 int64_t txnlog_last_zxid(const txnlog *l);
@@ -157,5 +169,49 @@ void txnlog_close(txnlog *l);
  * failure path.  0 disarms.  Only when no flush is in flight.
  */
 void txnlog_test_fail_next_write(txnlog *l, int error, size_t prefix_bytes);
+
+/* ---- offline inspection and repair (tools; the log must not be open) ---- */
+
+/* Called by txnlog_inspect for each good record: the file, the record's
+ * offset in it, its zxid and payload (valid during the call).  Return 0 to
+ * go on, non-zero to stop the inspection. */
+typedef int (*txnlog_record_fn)(void *ctx, const char *path, uint64_t offset, int64_t zxid,
+                                const uint8_t *data, size_t len);
+
+/* What txnlog_inspect found in one log file (strings valid during the call). */
+typedef struct txnlog_file_info {
+    const char *path;
+    int64_t first_zxid;      /* from the file name */
+    int64_t last_zxid;       /* zxid of the last good record, 0 if none */
+    uint64_t records;        /* good records */
+    uint64_t data_end;       /* offset just past the last good record (0: no header) */
+    uint64_t size;           /* file size */
+    const char *problem;     /* NULL if the file is clean, else what is wrong */
+    uint64_t problem_offset; /* where the problem starts (== data_end) */
+    uint64_t valid_after;    /* offset of a valid record behind a bad one, 0 if none */
+    bool refused;            /* txnlog_open refuses the directory because of it */
+} txnlog_file_info;
+
+typedef void (*txnlog_file_fn)(void *ctx, const txnlog_file_info *info);
+
+/*
+ * Checks every log file of dir by the rules of txnlog_open (docs/formats.md)
+ * but changes nothing: on_record (may be NULL) gets each good record in
+ * zxid order, on_file (may be NULL) gets each file's summary after its
+ * records.  Files after a damaged one are still inspected.  Returns the
+ * number of files inspected, or -1 with *err (g_strdup'd) if dir cannot be
+ * read.  Read-only; safe on a directory a server is using.
+ */
+int txnlog_inspect(const char *dir, txnlog_record_fn on_record, txnlog_file_fn on_file, void *ctx,
+                   char **err);
+
+/*
+ * Offline repair, for a log no process has open: cuts the log file `path`
+ * of dir at `offset` (a record boundary as txnlog_inspect reports it: a
+ * record's offset or a file's data_end; at or before the header the file
+ * is removed) and removes every later log file, then syncs the directory.
+ * Returns 0 or -1 with *err (g_strdup'd).
+ */
+int txnlog_cut(const char *dir, const char *path, uint64_t offset, char **err);
 
 #endif

@@ -7,8 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 JARS=/usr/share/java
-CP="$JARS/zookeeper.jar:$JARS/zookeeper-jute.jar:$JARS/slf4j-api.jar:$JARS/slf4j-nop.jar"
-for j in zookeeper.jar zookeeper-jute.jar slf4j-api.jar slf4j-nop.jar; do
+CP="$JARS/zookeeper.jar:$JARS/zookeeper-jute.jar:$JARS/slf4j-api.jar:$JARS/slf4j-nop.jar:$JARS/jackson-core.jar"
+for j in zookeeper.jar zookeeper-jute.jar slf4j-api.jar slf4j-nop.jar jackson-core.jar; do
     [ -f "$JARS/$j" ] || { echo "missing $JARS/$j (apt-get install zookeeper libslf4j-java)" >&2; exit 1; }
 done
 TMP=$(mktemp -d)

@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian packages zkfs needs to build, run and test, if any is
 # missing.  Safe to run repeatedly; prints nothing when all is present.
+#   --bench  also what `make bench` and tools/bench/profile_server.py need: the
+#            official C client's headers (bin/zkload), gnuplot for the plots,
+#            perf, strace and valgrind for the profiles.
 set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
-      default-jdk-headless libzookeeper-java util-linux coreutils
-      clang libclang-rt-14-dev)
+      default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db
+      clang libclang-rt-14-dev     # make fuzz / fuzz-smoke: libFuzzer with ASan+UBSan
+      dpkg-dev systemd    # make deb (dpkg-shlibdeps, dpkg-gencontrol); systemd-analyze verify of the units
+      nftables iptables libnetfilter-queue-dev)   # make chaos / test_chaos: netns faults, the packet delayer
+if [ "${1:-}" = --bench ]; then
+  PKGS+=(libzookeeper-mt-dev gnuplot-nox linux-perf strace valgrind)
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

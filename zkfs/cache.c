@@ -11,8 +11,7 @@
 typedef struct cache_entry {
     uint64_t last_invalidation;   /* counter value of the last invalidation */
     bool attr_valid, exists;
-    zk_stat stat;
-    uint32_t acl_summary;
+    zkfs_attr attr;
     GBytes *data;                 /* NULL = unknown */
     zk_stat data_stat;
     GPtrArray *children;          /* NULL = unknown; g_free'd strings */
@@ -24,6 +23,7 @@ struct zkfs_cache {
     uint64_t counter;             /* tickets and invalidations */
     uint64_t last_clear;
     size_t max_entries;
+    size_t data_bytes, max_data_bytes;
     zkfs_cache_stats stats;
 };
 
@@ -37,13 +37,32 @@ static void entry_free(gpointer p)
     g_free(e);
 }
 
-zkfs_cache *zkfs_cache_new(size_t max_entries)
+zkfs_cache *zkfs_cache_new(size_t max_entries, size_t max_data_bytes)
 {
     zkfs_cache *c = g_new0(zkfs_cache, 1);
     g_mutex_init(&c->lock);
     c->entries = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, entry_free);
     c->max_entries = max_entries ? max_entries : 100000;
+    c->max_data_bytes = max_data_bytes ? max_data_bytes : (size_t)256 << 20;
     return c;
+}
+
+/* Forgets everything; older tickets are refused from now on.  Lock held. */
+static void clear_locked(zkfs_cache *c)
+{
+    g_hash_table_remove_all(c->entries);
+    c->data_bytes = 0;
+    c->last_clear = ++c->counter;
+}
+
+/* Drops e's data (lock held). */
+static void drop_data_locked(zkfs_cache *c, cache_entry *e)
+{
+    if (!e->data)
+        return;
+    c->data_bytes -= MIN(c->data_bytes, g_bytes_get_size(e->data));
+    g_bytes_unref(e->data);
+    e->data = NULL;
 }
 
 void zkfs_cache_free(zkfs_cache *c)
@@ -78,8 +97,7 @@ static cache_entry *entry_for_store(zkfs_cache *c, const char *path, uint64_t ti
     }
     if (!e) {
         if (g_hash_table_size(c->entries) >= c->max_entries) {
-            g_hash_table_remove_all(c->entries);
-            c->last_clear = ++c->counter;
+            clear_locked(c);
             c->stats.refused_stores++;
             return NULL;
         }
@@ -90,20 +108,15 @@ static cache_entry *entry_for_store(zkfs_cache *c, const char *path, uint64_t ti
     return e;
 }
 
-bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat *st,
-                         uint32_t *acl_summary)
+bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zkfs_attr *attr)
 {
     g_mutex_lock(&c->lock);
     cache_entry *e = g_hash_table_lookup(c->entries, path);
     bool hit = e && e->attr_valid;
     if (hit) {
         *exists = e->exists;
-        if (e->exists) {
-            if (st)
-                *st = e->stat;
-            if (acl_summary)
-                *acl_summary = e->acl_summary;
-        }
+        if (e->exists && attr)
+            *attr = e->attr;
         c->stats.hits++;
     } else {
         c->stats.misses++;
@@ -113,7 +126,7 @@ bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat 
 }
 
 void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool exists,
-                         const zk_stat *st, uint32_t acl_summary)
+                         const zkfs_attr *attr)
 {
     g_mutex_lock(&c->lock);
     cache_entry *e = entry_for_store(c, path, ticket);
@@ -121,12 +134,9 @@ void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool 
         e->attr_valid = true;
         e->exists = exists;
         if (exists) {
-            e->stat = *st;
-            e->acl_summary = acl_summary;
+            e->attr = *attr;
         } else {
-            if (e->data)
-                g_bytes_unref(e->data);
-            e->data = NULL;
+            drop_data_locked(c, e);
             if (e->children)
                 g_ptr_array_unref(e->children);
             e->children = NULL;
@@ -156,16 +166,25 @@ void zkfs_cache_put_data(zkfs_cache *c, const char *path, uint64_t ticket, GByte
                          const zk_stat *st)
 {
     g_mutex_lock(&c->lock);
+    size_t size = g_bytes_get_size(data);
+    cache_entry *old = g_hash_table_lookup(c->entries, path);
+    size_t replaced = old && old->data ? g_bytes_get_size(old->data) : 0;
+    if (c->data_bytes - MIN(c->data_bytes, replaced) + size > c->max_data_bytes) {
+        clear_locked(c);       /* bounded memory: start again */
+        c->stats.refused_stores++;
+        g_mutex_unlock(&c->lock);
+        return;
+    }
     cache_entry *e = entry_for_store(c, path, ticket);
     if (e) {
-        if (e->data)
-            g_bytes_unref(e->data);
+        drop_data_locked(c, e);
         e->data = g_bytes_ref(data);
+        c->data_bytes += size;
         e->data_stat = *st;
         /* The Stat is newer than or as new as any cached one: keep them
          * consistent (the permission bits stay). */
         if (e->attr_valid && e->exists)
-            e->stat = *st;
+            e->attr.st = *st;
     }
     g_mutex_unlock(&c->lock);
 }
@@ -203,8 +222,9 @@ void zkfs_cache_put_children(zkfs_cache *c, const char *path, uint64_t ticket,
     g_mutex_unlock(&c->lock);
 }
 
-/* Lock held. */
-static void invalidate_locked(zkfs_cache *c, const char *path)
+/* Lock held.  keep_data: only the Stat and the child list changed (a
+ * child came or went), not the data. */
+static void invalidate_locked(zkfs_cache *c, const char *path, bool keep_data)
 {
     c->stats.invalidations++;
     uint64_t now = ++c->counter;
@@ -216,9 +236,8 @@ static void invalidate_locked(zkfs_cache *c, const char *path)
     }
     e->last_invalidation = now;
     e->attr_valid = false;
-    if (e->data)
-        g_bytes_unref(e->data);
-    e->data = NULL;
+    if (!keep_data)
+        drop_data_locked(c, e);
     if (e->children)
         g_ptr_array_unref(e->children);
     e->children = NULL;
@@ -227,19 +246,19 @@ static void invalidate_locked(zkfs_cache *c, const char *path)
 void zkfs_cache_invalidate(zkfs_cache *c, const char *path)
 {
     g_mutex_lock(&c->lock);
-    invalidate_locked(c, path);
+    invalidate_locked(c, path, false);
     g_mutex_unlock(&c->lock);
 }
 
 void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
 {
     g_mutex_lock(&c->lock);
-    invalidate_locked(c, path);
+    invalidate_locked(c, path, false);
     if (event_type == ZK_EVENT_CREATED || event_type == ZK_EVENT_DELETED ||
         event_type == ZK_EVENT_DATA_CHANGED) {
         char *parent = zkfs_parent_path(path);
         if (strcmp(parent, path) != 0)
-            invalidate_locked(c, parent);
+            invalidate_locked(c, parent, true);
         g_free(parent);
     }
     if (event_type == ZK_EVENT_DELETED) {
@@ -251,7 +270,7 @@ void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
             if (strcmp(key, path) != 0 && zkfs_path_under(key, path))
                 g_ptr_array_add(under, g_strdup(key));
         for (guint i = 0; i < under->len; i++) {
-            invalidate_locked(c, g_ptr_array_index(under, i));
+            invalidate_locked(c, g_ptr_array_index(under, i), false);
             g_free(g_ptr_array_index(under, i));
         }
         g_ptr_array_free(under, TRUE);
@@ -262,8 +281,7 @@ void zkfs_cache_apply_event(zkfs_cache *c, int event_type, const char *path)
 void zkfs_cache_clear(zkfs_cache *c)
 {
     g_mutex_lock(&c->lock);
-    g_hash_table_remove_all(c->entries);
-    c->last_clear = ++c->counter;
+    clear_locked(c);
     g_mutex_unlock(&c->lock);
 }
 
@@ -272,5 +290,6 @@ void zkfs_cache_get_stats(zkfs_cache *c, zkfs_cache_stats *out)
     g_mutex_lock(&c->lock);
     *out = c->stats;
     out->entries = g_hash_table_size(c->entries);
+    out->data_bytes = c->data_bytes;
     g_mutex_unlock(&c->lock);
 }

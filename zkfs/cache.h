@@ -22,9 +22,17 @@
 
 typedef struct zkfs_cache zkfs_cache;
 
-/* A new empty cache; when it holds more than max_entries paths it is
- * cleared wholesale (0 = 100000).  Owned by the caller (zkfs_cache_free). */
-zkfs_cache *zkfs_cache_new(size_t max_entries);
+/* What the attributes of an existing znode are made of. */
+typedef struct zkfs_attr {
+    zk_stat st;
+    uint32_t acl;          /* zkfs_acl_summary of its ACL */
+    int32_t lock_kids;     /* how many of its children are lock contenders */
+} zkfs_attr;
+
+/* A new empty cache; when it would hold more than max_entries paths
+ * (0 = 100000) or more than max_data_bytes of data (0 = 256 MiB) it is
+ * cleared wholesale.  Owned by the caller (zkfs_cache_free). */
+zkfs_cache *zkfs_cache_new(size_t max_entries, size_t max_data_bytes);
 void zkfs_cache_free(zkfs_cache *c);
 
 /* A ticket to pass to the store functions (see the file comment). */
@@ -32,13 +40,12 @@ uint64_t zkfs_cache_ticket(zkfs_cache *c);
 
 /*
  * Attributes.  get returns true on a hit and then sets *exists, and if it
- * exists *st and *acl_summary (zkfs_acl_summary).  put stores them (st/acl_summary
- * ignored when !exists) unless the ticket is stale.
+ * exists *attr (may be NULL).  put stores them (attr ignored when !exists)
+ * unless the ticket is stale.
  */
-bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zk_stat *st,
-                         uint32_t *acl_summary);
+bool zkfs_cache_get_attr(zkfs_cache *c, const char *path, bool *exists, zkfs_attr *attr);
 void zkfs_cache_put_attr(zkfs_cache *c, const char *path, uint64_t ticket, bool exists,
-                         const zk_stat *st, uint32_t acl_summary);
+                         const zkfs_attr *attr);
 
 /* Data with the Stat read with it.  get returns a new reference in *data
  * (g_bytes_unref) on a hit.  put takes its own reference to data. */
@@ -67,6 +74,7 @@ void zkfs_cache_clear(zkfs_cache *c);
 typedef struct zkfs_cache_stats {
     uint64_t hits, misses, stores, refused_stores, invalidations;
     size_t entries;
+    size_t data_bytes;          /* data held now */
 } zkfs_cache_stats;
 void zkfs_cache_get_stats(zkfs_cache *c, zkfs_cache_stats *out);
 

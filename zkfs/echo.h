@@ -15,7 +15,21 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "fs.h"
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "inode.h"
+#include "load.h"
+
+typedef struct zkfs_echo zkfs_echo;
+
+/* What the echo thread works with (nothing owned; all must outlive it). */
+typedef struct zkfs_echo_env {
+    struct fuse_session *se;   /* the mounted session (notifications) */
+    const char *mountpoint;    /* absolute path (copied) */
+    zkfs_inodes *inodes;       /* the kernel's inodes */
+    const zkfs_loader *loader; /* current state of znodes */
+} zkfs_echo_env;
 
 /* What the echo thread is doing right now. */
 typedef enum zkfs_echo_action {
@@ -34,8 +48,8 @@ typedef struct zkfs_echo_target {
     uint32_t acl_summary;
 } zkfs_echo_target;
 
-/* Starts the thread.  fs must outlive it.  Returns NULL on failure. */
-zkfs_echo *zkfs_echo_start(zkfs *fs);
+/* Starts the thread.  Returns NULL on failure. */
+zkfs_echo *zkfs_echo_start(const zkfs_echo_env *env);
 /* Asks the thread to stop and joins it, waiting at most wait_ms; returns
  * false if it did not stop in time.  Idempotent; e stays valid (handlers
  * may still ask zkfs_echo_is_self). */
@@ -59,8 +73,14 @@ void zkfs_echo_target_clear(zkfs_echo_target *t);
  */
 void zkfs_echo_push_event(zkfs_echo *e, int type, const char *path, bool old_type_known,
                           bool old_is_dir, bool own);
-/* Queues a full kernel invalidation (after a reconnection). */
-void zkfs_echo_push_reset(zkfs_echo *e);
+/*
+ * After a (re)connection: queues a full kernel invalidation and, if diff
+ * (a reconnection, not the first connection), first the replay of every
+ * difference between what the kernel can show and the server (changes
+ * made while disconnected raised no watch event).  Takes a snapshot of the
+ * cached listings: call it before clearing the cache.  I/O thread.
+ */
+void zkfs_echo_push_reset(zkfs_echo *e, bool diff);
 /* Queues an entry invalidation of (parent's main-view inode, name of path). */
 void zkfs_echo_push_inval_entry(zkfs_echo *e, const char *path);
 

@@ -1,8 +1,11 @@
 /*
  * fs.c — zkfs's FUSE low-level operations: the mapping of
  * docs/filesystem.md applied to requests, on top of the client library
- * (zk/client.h), the znode cache (cache.c), the inode table (inode.c) and
- * the echo thread (echo.c).  Handlers never send a FUSE notification.
+ * (zk/client.h), the loaders and cache (load.c, cache.c), the inode table
+ * (inode.c), the lock manager (lock.c) and the echo thread (echo.c).
+ * Handlers never send a FUSE notification.  The echo thread's requests
+ * are routed by one table to the echo_* handlers; -o ro wraps the
+ * changing operations in one more table (docs/zkfs-internals.md).
  */
 #include "fs.h"
 
@@ -13,9 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/file.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "echo.h"
+
+/* Data of listed children cached up to this size (bytes). */
+#define LISTING_DATA_MAX 65536
 
 /* Kernel cache lifetimes (s): events invalidate sooner. */
 #define ATTR_TIMEOUT 1.0
@@ -23,6 +31,7 @@
 
 /* One open file.  Owned through fi->fh; freed at release. */
 typedef struct zkfs_handle {
+    gint refs;              /* fi->fh's reference + temporary ones (commit_pending) */
     GMutex lock;
     zkfs_view view;
     char *path;             /* znode path (the created path for CREATED) */
@@ -35,9 +44,12 @@ typedef struct zkfs_handle {
     GByteArray *buf;        /* the content (snapshot at open + writes) */
     gint buf_len;           /* buf->len, readable without the lock (atomic) */
     int32_t base_version;   /* version the buffer was read at */
+    int64_t mzxid;          /* mzxid of the data read at open (0 = none) */
+    bool page_cached;       /* read-only, through the kernel's page cache */
     bool dirty;             /* written since the last commit */
     bool trunc_pending;     /* opened with O_TRUNC, not committed yet */
     int sticky_err;         /* a failed commit: returned forever */
+    bool discarded;         /* a new file unlinked before its creation: never commit */
 } zkfs_handle;
 
 /* One directory listing, built at opendir.  Owned through fi->fh. */
@@ -65,6 +77,7 @@ void zkfs_options_init(zkfs_options *o)
     o->timeout_ms = 5000;
     o->session_timeout_ms = 10000;
     o->maxbuffer = ZKFS_DEFAULT_MAXBUFFER;
+    o->cache_timeout_s = 60;
     o->uid = getuid();
     o->gid = getgid();
 }
@@ -134,158 +147,6 @@ static int zk_errno(int rc)
 }
 
 /* ------------------------------------------------------------------ */
-/* Loading state (cache first)                                          */
-
-int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st, uint32_t *acl_summary)
-{
-    uint32_t summary = 0;
-    if (zkfs_cache_get_attr(fs->cache, path, exists, st, &summary)) {
-        if (acl_summary)
-            *acl_summary = summary;
-        return 0;
-    }
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    zkc_acl *acl = NULL;
-    zk_stat fresh;
-    int rc = zkc_get_acl(fs->zk, path, &acl, &fresh);
-    if (rc == ZNONODE) {
-        zkfs_cache_put_attr(fs->cache, path, ticket, false, NULL, 0);
-        *exists = false;
-        return 0;
-    }
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    summary = zkfs_acl_summary(acl->entries, acl->count, fs->digest_id);
-    g_free(acl);
-    zkfs_cache_put_attr(fs->cache, path, ticket, true, &fresh, summary);
-    *exists = true;
-    if (st)
-        *st = fresh;
-    if (acl_summary)
-        *acl_summary = summary;
-    return 0;
-}
-
-/* Data of a znode (cache, else getData).  *data: new reference. */
-static int load_data(zkfs *fs, const char *path, GBytes **data, zk_stat *st)
-{
-    if (zkfs_cache_get_data(fs->cache, path, data, st))
-        return 0;
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    int rc = zkc_get(fs->zk, path, false, data, st);
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    zkfs_cache_put_data(fs->cache, path, ticket, *data, st);
-    return 0;
-}
-
-/* Child names (cache, else getChildren).  *names: caller unrefs. */
-static int load_children(zkfs *fs, const char *path, GPtrArray **names)
-{
-    if (zkfs_cache_get_children(fs->cache, path, names))
-        return 0;
-    if (!fs->zk)
-        return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
-    int rc = zkc_children(fs->zk, path, false, names);
-    if (rc != ZOK)
-        return -zk_errno(rc);
-    zkfs_cache_put_children(fs->cache, path, ticket, *names);
-    return 0;
-}
-
-/* A batch of pipelined getACL requests; refcounted (the requester and
- * every outstanding callback hold a reference). */
-typedef struct attr_batch {
-    gint refs;
-    GMutex lock;
-    GCond cond;
-    int outstanding;
-    zkfs *fs;
-} attr_batch;
-
-typedef struct attr_req {
-    attr_batch *batch;
-    char *path;
-    uint64_t ticket;
-} attr_req;
-
-static void batch_unref(attr_batch *b)
-{
-    if (g_atomic_int_dec_and_test(&b->refs)) {
-        g_mutex_clear(&b->lock);
-        g_cond_clear(&b->cond);
-        g_free(b);
-    }
-}
-
-static void attr_req_done(const zkc_result *res, void *ctx)
-{
-    attr_req *r = ctx;
-    zkfs *fs = r->batch->fs;
-    if (res->err == ZOK && res->has_stat) {
-        uint32_t s = zkfs_acl_summary(res->acl, res->n_acl, fs->digest_id);
-        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, true, &res->stat, s);
-    } else if (res->err == ZNONODE) {
-        zkfs_cache_put_attr(fs->cache, r->path, r->ticket, false, NULL, 0);
-    }
-    g_mutex_lock(&r->batch->lock);
-    r->batch->outstanding--;
-    g_cond_broadcast(&r->batch->cond);
-    g_mutex_unlock(&r->batch->lock);
-    batch_unref(r->batch);
-    g_free(r->path);
-    g_free(r);
-}
-
-/* Makes sure the cache holds the attributes of every path (pipelined
- * requests for the misses, waiting at most the request timeout). */
-static void prefetch_attrs(zkfs *fs, GPtrArray *paths)
-{
-    if (!fs->zk)
-        return;
-    attr_batch *b = g_new0(attr_batch, 1);
-    b->refs = 1;
-    b->fs = fs;
-    g_mutex_init(&b->lock);
-    g_cond_init(&b->cond);
-    for (guint i = 0; i < paths->len; i++) {
-        const char *p = g_ptr_array_index(paths, i);
-        bool exists;
-        if (zkfs_cache_get_attr(fs->cache, p, &exists, NULL, NULL))
-            continue;
-        attr_req *r = g_new0(attr_req, 1);
-        r->batch = b;
-        r->path = g_strdup(p);
-        r->ticket = zkfs_cache_ticket(fs->cache);
-        g_atomic_int_inc(&b->refs);
-        g_mutex_lock(&b->lock);
-        b->outstanding++;
-        g_mutex_unlock(&b->lock);
-        if (zkc_aget_acl(fs->zk, p, attr_req_done, r) != ZOK) {
-            g_mutex_lock(&b->lock);
-            b->outstanding--;
-            g_mutex_unlock(&b->lock);
-            g_atomic_int_dec_and_test(&b->refs);
-            g_free(r->path);
-            g_free(r);
-            break;
-        }
-    }
-    gint64 until = g_get_monotonic_time() + (gint64)fs->opts.timeout_ms * 1000;
-    g_mutex_lock(&b->lock);
-    while (b->outstanding > 0)
-        if (!g_cond_wait_until(&b->cond, &b->lock, until))
-            break;
-    g_mutex_unlock(&b->lock);
-    batch_unref(b);
-}
-
-/* ------------------------------------------------------------------ */
 /* Attributes                                                           */
 
 static size_t writer_size(zkfs *fs, const char *path, bool *found)
@@ -347,6 +208,21 @@ typedef struct node_ref {
     uint32_t acl;
 } node_ref;
 
+/* Loads the attributes of path into n (st, acl; *is_dir by the type
+ * rule).  0 and *exists, or -errno. */
+static int load_node(zkfs *fs, const char *path, bool *exists, node_ref *n, bool *is_dir)
+{
+    zkfs_attr a;
+    int rc = zkfs_load_attr(&fs->loader, path, exists, &a);
+    if (rc == 0 && *exists) {
+        n->st = a.st;
+        n->acl = a.acl;
+        if (is_dir)
+            *is_dir = zkfs_is_dir(&a.st, a.lock_kids);
+    }
+    return rc;
+}
+
 static void node_ref_clear(node_ref *n)
 {
     g_free(n->path);
@@ -357,7 +233,7 @@ static void node_ref_clear(node_ref *n)
 static void root_stat(zkfs *fs, node_ref *n)
 {
     bool exists = false;
-    if (zkfs_load_attr(fs, "/", &exists, &n->st, &n->acl) == 0 && exists)
+    if (load_node(fs, "/", &exists, n, NULL) == 0 && exists)
         n->has_stat = true;
 }
 
@@ -379,16 +255,21 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         if (!zkfs_name_valid(name))
             return -ENOENT;
         char *child = zkfs_child_path(parent->path, name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        bool is_dir = false;
+        rc = load_node(fs, child, &exists, out, &is_dir);
         if (rc != 0) {
             g_free(child);
             return rc;
         }
         out->view = ZKFS_VIEW_MAIN;
         out->path = child;
+        if (exists && zkfs_lock_name_parse(name, NULL, NULL)) {
+            node_ref_clear(out);
+            return -ENOENT;      /* lock contenders are not in the main tree */
+        }
         if (exists) {
             out->has_stat = true;
-            out->is_dir = zkfs_is_dir(&out->st);
+            out->is_dir = is_dir;
             return 0;
         }
         if (zkfs_inodes_find_pending(fs->inodes, child)) {
@@ -412,7 +293,7 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         bool is_data_file = false;
         char *child_name = zkfs_child_for_data_name(name, &is_data_file);
         if (is_data_file) {
-            rc = zkfs_load_attr(fs, parent->path, &exists, &out->st, &out->acl);
+            rc = load_node(fs, parent->path, &exists, out, NULL);
             if (rc != 0)
                 return rc;
             if (!exists)
@@ -430,7 +311,7 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         }
         char *child = zkfs_child_path(parent->path, child_name);
         g_free(child_name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        rc = load_node(fs, child, &exists, out, NULL);
         if (rc != 0 || !exists) {
             g_free(child);
             return rc != 0 ? rc : -ENOENT;
@@ -447,14 +328,13 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
         if (!zkfs_name_valid(name))
             return -ENOENT;
         char *child = zkfs_child_path(parent->path, name);
-        rc = zkfs_load_attr(fs, child, &exists, &out->st, &out->acl);
+        rc = load_node(fs, child, &exists, out, &out->is_dir);   /* files here can only fail to open */
         if (rc != 0 || !exists) {
             g_free(child);
             return rc != 0 ? rc : -ENOENT;
         }
         out->view = parent->view;
         out->path = child;
-        out->is_dir = zkfs_is_dir(&out->st);   /* files here can only fail to open */
         out->has_stat = true;
         return 0;
     }
@@ -463,7 +343,14 @@ static int resolve(zkfs *fs, const zkfs_inode_info *parent, const char *name, no
     }
 }
 
-static double entry_timeout_for(zkfs_view view)
+/*
+ * How long the kernel may keep an entry / attributes.  The main tree's are
+ * invalidated by the echo thread whenever a watch event concerns them, so
+ * they can live long (-o cache_timeout); the control views get no
+ * invalidations and are kept for ENTRY_TIMEOUT only; the creation views'
+ * entries not at all (every name must reach zkfs).
+ */
+static double entry_timeout_for(const zkfs *fs, zkfs_view view)
 {
     switch (view) {
     case ZKFS_VIEW_EPH:
@@ -471,9 +358,27 @@ static double entry_timeout_for(zkfs_view view)
     case ZKFS_VIEW_EPHSEQ:
     case ZKFS_VIEW_CREATED:
         return 0.0;
+    case ZKFS_VIEW_MAIN:
+        return fs->opts.cache_timeout_s;
     default:
         return ENTRY_TIMEOUT;
     }
+}
+
+static double attr_timeout_for(const zkfs *fs, zkfs_view view)
+{
+    return view == ZKFS_VIEW_MAIN ? fs->opts.cache_timeout_s : ATTR_TIMEOUT;
+}
+
+/* Records which version's attributes the kernel got for a file (the page
+ * cache rule of inode.h); a file with an open writer shows the writer's
+ * size, which is no version's. */
+static void note_attr(zkfs *fs, uint64_t nodeid, const zk_stat *st, const struct stat *attr)
+{
+    bool exact = st && S_ISREG(attr->st_mode) && attr->st_size == st->data_length;
+    zkfs_inodes_note_attr(fs->inodes, nodeid, exact ? st->mzxid : 0);
+    if (st)
+        zkfs_inodes_note_seen(fs->inodes, nodeid, st->mzxid);
 }
 
 /* Fills e for node n, registering `lookups` kernel references. */
@@ -483,8 +388,9 @@ static void make_entry(zkfs *fs, const node_ref *n, uint64_t lookups, struct fus
     int64_t czxid = n->has_stat ? n->st.czxid : 0;
     e->ino = zkfs_inodes_get(fs->inodes, n->view, n->path, czxid, n->is_dir, n->pending, lookups);
     fill_attr(fs, n->view, n->path, n->is_dir, n->has_stat ? &n->st : NULL, n->acl, &e->attr);
-    e->attr_timeout = ATTR_TIMEOUT;
-    e->entry_timeout = entry_timeout_for(n->view);
+    e->attr_timeout = attr_timeout_for(fs, n->view);
+    e->entry_timeout = entry_timeout_for(fs, n->view);
+    note_attr(fs, e->ino, n->has_stat ? &n->st : NULL, &e->attr);
 }
 
 static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
@@ -492,9 +398,21 @@ static bool get_info(zkfs *fs, fuse_ino_t ino, zkfs_inode_info *info)
     return zkfs_inodes_info(fs->inodes, ino, info);
 }
 
-/* Current attributes of an inode.  0 or -errno. */
-static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
+/* get_info, else answers ENOENT (the kernel asked about a forgotten inode). */
+static bool info_or_enoent(zkfs *fs, fuse_req_t req, fuse_ino_t ino, zkfs_inode_info *info)
 {
+    if (get_info(fs, ino, info))
+        return true;
+    fuse_reply_err(req, ENOENT);
+    return false;
+}
+
+/* Current attributes of an inode (and the Stat they come from, zeroed if
+ * none, when zst is not NULL).  0 or -errno. */
+static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out, zk_stat *zst)
+{
+    if (zst)
+        memset(zst, 0, sizeof *zst);
     node_ref n = { .view = info->view, .path = info->path, .is_dir = info->is_dir };
     if (info->view == ZKFS_VIEW_CTL ||
         (info->view != ZKFS_VIEW_MAIN && info->view != ZKFS_VIEW_DATAFILE &&
@@ -504,7 +422,7 @@ static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
         return 0;
     }
     bool exists = false;
-    int rc = zkfs_load_attr(fs, info->path, &exists, &n.st, &n.acl);
+    int rc = load_node(fs, info->path, &exists, &n, NULL);
     if (rc != 0)
         return rc;
     if (!exists) {
@@ -516,6 +434,8 @@ static int inode_attr(zkfs *fs, const zkfs_inode_info *info, struct stat *out)
     }
     n.has_stat = true;
     fill_attr(fs, info->view, info->path, info->is_dir, &n.st, n.acl, out);
+    if (zst)
+        *zst = n.st;
     return 0;
 }
 
@@ -526,46 +446,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
-    if (pinfo.view == ZKFS_VIEW_MAIN && from_echo(fs, req)) {
-        zkfs_echo_target t;
-        if (zkfs_echo_target_get(fs->echo, &t)) {
-            char *child = zkfs_child_path(pinfo.path, name);
-            bool hit = strcmp(child, t.path) == 0;
-            g_free(child);
-            if (hit && t.action == ZKFS_ECHO_CREATE) {
-                zkfs_echo_target_clear(&t);
-                zkfs_inode_info_clear(&pinfo);
-                fuse_reply_err(req, ENOENT);
-                return;
-            }
-            if (hit && t.action == ZKFS_ECHO_DELETE) {
-                /* The node is gone on the server: answer its old self. */
-                node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir };
-                struct fuse_entry_param e;
-                uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, t.path);
-                zkfs_inode_info old;
-                if (id && zkfs_inodes_info(fs->inodes, id, &old)) {
-                    n.is_dir = old.is_dir;
-                    n.pending = old.pending;
-                    n.st.czxid = old.czxid;
-                    n.has_stat = old.czxid != 0;
-                    zkfs_inode_info_clear(&old);
-                }
-                make_entry(fs, &n, 1, &e);
-                e.entry_timeout = 0;
-                e.attr_timeout = 0;
-                fuse_reply_entry(req, &e);
-                zkfs_echo_target_clear(&t);
-                zkfs_inode_info_clear(&pinfo);
-                return;
-            }
-            zkfs_echo_target_clear(&t);
-        }
-    }
     node_ref n;
     int rc = resolve(fs, &pinfo, name, &n);
     zkfs_inode_info_clear(&pinfo);
@@ -596,25 +478,25 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     struct stat st;
-    int rc = inode_attr(fs, &info, &st);
+    zk_stat zst;
+    int rc = inode_attr(fs, &info, &st, &zst);
+    zkfs_view view = info.view;
     zkfs_inode_info_clear(&info);
     if (rc == 0 && fi && fi->fh && !info.is_dir) {
         /* fstat of an open file: the size of what that descriptor sees. */
         zkfs_handle *h = (zkfs_handle *)(uintptr_t)fi->fh;
-        if (!h->echo) {
-            st.st_size = (off_t)g_atomic_int_get(&h->buf_len);
-            st.st_blocks = (st.st_size + 511) / 512;
-        }
+        st.st_size = (off_t)g_atomic_int_get(&h->buf_len);
+        st.st_blocks = (st.st_size + 511) / 512;
     }
-    if (rc != 0)
+    if (rc != 0) {
         fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+        return;
+    }
+    note_attr(fs, ino, zst.mzxid ? &zst : NULL, &st);
+    fuse_reply_attr(req, &st, attr_timeout_for(fs, view));
 }
 
 /* ------------------------------------------------------------------ */
@@ -626,9 +508,9 @@ static void handle_len_changed(zkfs_handle *h)
     g_atomic_int_set(&h->buf_len, (gint)h->buf->len);
 }
 
-static void handle_free(zkfs_handle *h)
+static void handle_unref(zkfs_handle *h)
 {
-    if (!h)
+    if (!h || !g_atomic_int_dec_and_test(&h->refs))
         return;
     g_byte_array_unref(h->buf);
     g_free(h->path);
@@ -639,6 +521,7 @@ static void handle_free(zkfs_handle *h)
 static zkfs_handle *handle_new(zkfs_view view, const char *path, uint64_t nodeid)
 {
     zkfs_handle *h = g_new0(zkfs_handle, 1);
+    h->refs = 1;
     g_mutex_init(&h->lock);
     h->view = view;
     h->path = g_strdup(path);
@@ -664,6 +547,53 @@ static void writers_remove(zkfs *fs, zkfs_handle *h)
 }
 
 /*
+ * Creates the persistent znode of a new file with its data.  An empty
+ * file gets its data set in the same multi (version 1): an empty znode
+ * whose data was never set is a directory (docs/filesystem.md section 1).
+ * Marks the watch events as ours when own.  A ZooKeeper code.
+ */
+static int create_file_znode(zkfs *fs, const char *path, const void *data, int32_t len,
+                             bool own, zk_stat *st)
+{
+    if (own)
+        zkfs_expect(fs, ZK_EVENT_CREATED, path);
+    if (len > 0) {
+        int rc = zkc_create(fs->zk, path, data, len, ZK_CREATE_PERSISTENT, NULL, 0, NULL, st);
+        if (rc != ZOK && own)
+            zkfs_unexpect(fs, ZK_EVENT_CREATED, path);
+        return rc;
+    }
+    if (own)
+        zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, path);
+    zkc_op ops[2] = { zkc_op_create(path, "", 0, ZK_CREATE_PERSISTENT, NULL, 0),
+                      zkc_op_set(path, "", 0, -1) };
+    zkc_op_result *res = NULL;
+    int rc = zkc_multi(fs->zk, ops, 2, &res);
+    if (rc == ZOK && res && res[1].has_stat)
+        *st = res[1].stat;
+    else if (rc == ZOK)
+        rc = zkc_exists(fs->zk, path, false, st);
+    zkc_op_results_free(res, 2);
+    if (rc != ZOK && own) {
+        zkfs_unexpect(fs, ZK_EVENT_CREATED, path);
+        zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, path);
+    }
+    return rc;
+}
+
+/* The type of a znode just written (Stat from the write's reply). */
+static bool written_is_dir(zkfs *fs, const char *path, const zk_stat *st)
+{
+    if (st->num_children == 0)
+        return zkfs_is_dir(st, 0);
+    node_ref n = { 0 };
+    bool exists = false, is_dir = true;
+    if (load_node(fs, path, &exists, &n, &is_dir) != 0 || !exists)
+        return true;
+    return is_dir;
+}
+
+/*
  * Commits the buffer of h (h->lock held).  0 or -errno.  A flush (final
  * false) commits only what was written: shells open, dup2 and close the
  * descriptor before writing, and that first close must not create an
@@ -674,6 +604,8 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
 {
     if (h->sticky_err)
         return -h->sticky_err;
+    if (h->discarded)
+        return 0;
     if (!h->dirty && !(final && (h->pending_create || h->trunc_pending)))
         return 0;
     if (!fs->zk)
@@ -684,11 +616,7 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
     zk_stat st;
     int rc;
     if (h->pending_create) {
-        if (own)
-            zkfs_expect(fs, ZK_EVENT_CREATED, h->path);
-        rc = zkc_create(fs->zk, h->path, data, len, ZK_CREATE_PERSISTENT, NULL, 0, NULL, &st);
-        if (rc != ZOK && own)
-            zkfs_unexpect(fs, ZK_EVENT_CREATED, h->path);
+        rc = create_file_znode(fs, h->path, data, len, own, &st);
         if (rc == ZNODEEXISTS && !h->excl) {
             if (own)
                 zkfs_expect(fs, ZK_EVENT_DATA_CHANGED, h->path);
@@ -698,8 +626,10 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
         }
         if (rc == ZOK) {
             h->pending_create = false;
-            zkfs_inodes_commit(fs->inodes, h->nodeid, st.czxid, zkfs_is_dir(&st));
-            if (zkfs_is_dir(&st))
+            zkfs_cache_invalidate(fs->cache, h->path);
+            bool is_dir = written_is_dir(fs, h->path, &st);
+            zkfs_inodes_commit(fs->inodes, h->nodeid, st.czxid, is_dir);
+            if (is_dir)
                 zkfs_echo_push_inval_entry(fs->echo, h->path);
         }
     } else {
@@ -709,7 +639,8 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
         rc = zkc_set(fs->zk, h->path, data, len, version, &st);
         if (rc != ZOK && own)
             zkfs_unexpect(fs, ZK_EVENT_DATA_CHANGED, h->path);
-        if (rc == ZOK && own && zkfs_is_dir(&st))
+        zkfs_cache_invalidate(fs->cache, h->path);
+        if (rc == ZOK && own && written_is_dir(fs, h->path, &st))
             zkfs_echo_push_inval_entry(fs->echo, h->path);
     }
     zkfs_cache_invalidate(fs->cache, h->path);
@@ -727,6 +658,64 @@ static int commit_locked(zkfs *fs, zkfs_handle *h, bool final)
     return 0;
 }
 
+/* The latest open writer of path with a new reference, or NULL. */
+static zkfs_handle *writers_get(zkfs *fs, const char *path)
+{
+    g_mutex_lock(&fs->lock);
+    zkfs_handle *h = g_hash_table_lookup(fs->writers, path);
+    if (h)
+        g_atomic_int_inc(&h->refs);
+    g_mutex_unlock(&fs->lock);
+    return h;
+}
+
+/* Commits the creation of the new file path that is still open. */
+static int commit_pending(zkfs *fs, const char *path)
+{
+    zkfs_handle *h = writers_get(fs, path);
+    if (!h)
+        return -EBUSY;
+    g_mutex_lock(&h->lock);
+    int rc = h->pending_create ? commit_locked(fs, h, true) : 0;
+    g_mutex_unlock(&h->lock);
+    handle_unref(h);
+    return rc;
+}
+
+/* A new file not created yet is unlinked: its open writer (whose last
+ * close may still come) never creates it.  False if it was created
+ * meanwhile (a concurrent release committed it): then delete it. */
+static bool discard_pending(zkfs *fs, const char *path)
+{
+    zkfs_handle *h = writers_get(fs, path);
+    if (!h)
+        return true;
+    g_mutex_lock(&h->lock);
+    bool pending = h->pending_create;
+    if (pending)
+        h->discarded = true;
+    g_mutex_unlock(&h->lock);
+    handle_unref(h);
+    return pending;
+}
+
+/* After a rename: the open writer of from now writes to to (its next
+ * commit replaces the data unconditionally). */
+static void writers_moved(zkfs *fs, const char *from, const char *to)
+{
+    zkfs_handle *h = writers_get(fs, from);
+    if (!h)
+        return;
+    writers_remove(fs, h);
+    g_mutex_lock(&h->lock);
+    g_free(h->path);
+    h->path = g_strdup(to);
+    h->trunc = true;
+    g_mutex_unlock(&h->lock);
+    writers_add(fs, h);
+    handle_unref(h);
+}
+
 /*
  * Opening for writing checks the ACL afresh (setACL raises no watch event,
  * and a refused commit at close is often ignored: shells close through
@@ -737,7 +726,6 @@ static int check_write_access(zkfs *fs, const char *path)
 {
     if (!fs->zk)
         return -EIO;
-    uint64_t ticket = zkfs_cache_ticket(fs->cache);
     zkc_acl *acl = NULL;
     zk_stat st;
     int rc = zkc_get_acl(fs->zk, path, &acl, &st);
@@ -751,13 +739,14 @@ static int check_write_access(zkfs *fs, const char *path)
             decidable = false;
     }
     g_free(acl);
-    uint32_t cached = 0;
+    zkfs_attr old;
     bool exists = false;
-    zk_stat old;
-    if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old, &cached) || !exists ||
-        cached != summary)
+    if (!zkfs_cache_get_attr(fs->cache, path, &exists, &old) || !exists || old.acl != summary) {
+        /* The ACL changed (setACL raises no event): refresh what we and
+         * the kernel have. */
+        zkfs_cache_invalidate(fs->cache, path);
         zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, path, false, false, true);
-    zkfs_cache_put_attr(fs->cache, path, ticket, true, &st, summary);
+    }
     if (decidable && !(summary & ZK_PERM_WRITE))
         return -EACCES;
     return 0;
@@ -786,9 +775,9 @@ static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_hand
     } else if (!h->trunc) {
         GBytes *data = NULL;
         zk_stat st;
-        int rc = load_data(fs, info->path, &data, &st);
+        int rc = zkfs_load_data(&fs->loader, info->path, &data, &st);
         if (rc != 0) {
-            handle_free(h);
+            handle_unref(h);
             return rc;
         }
         gsize n = 0;
@@ -797,6 +786,7 @@ static int open_file(zkfs *fs, const zkfs_inode_info *info, int flags, zkfs_hand
         handle_len_changed(h);
         g_bytes_unref(data);
         h->base_version = st.version;
+        h->mzxid = st.mzxid;
     } else {
         h->trunc_pending = true;   /* emptied at release even with no write */
     }
@@ -810,10 +800,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     if (info.is_dir) {
         zkfs_inode_info_clear(&info);
         fuse_reply_err(req, EISDIR);
@@ -826,27 +814,34 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fuse_reply_err(req, EEXIST);
         return;
     }
-    if (from_echo(fs, req)) {
-        h = handle_new(info.view, info.path, ino);
-        h->echo = true;
-    } else {
-        int rc = open_file(fs, &info, fi->flags, &h);
-        if (rc != 0) {
-            zkfs_inode_info_clear(&info);
-            fuse_reply_err(req, -rc);
-            return;
-        }
+    int rc = open_file(fs, &info, fi->flags, &h);
+    if (rc != 0) {
+        zkfs_inode_info_clear(&info);
+        fuse_reply_err(req, -rc);
+        return;
     }
     zkfs_inode_info_clear(&info);
     fi->fh = (uint64_t)(uintptr_t)h;
-    /* Direct I/O: every read is served from this descriptor's snapshot, so
-     * descriptors opened at different versions never share stale pages
-     * (private mmap, hence exec, still works). */
-    fi->keep_cache = 0;
-    fi->direct_io = 1;
+    /* Every read is served from this descriptor's snapshot.  Read-only
+     * descriptors share the kernel's page cache while they all read the
+     * version the kernel's pages and size are of (inode.h); the others
+     * use direct I/O, so descriptors opened at different versions never
+     * share pages (private mmap, hence exec, still works). */
+    bool keep = false;
+    bool writer = false;
+    if (!h->writable && (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
+        (void)writer_size(fs, h->path, &writer);
+    if (!h->writable && !writer &&
+        (h->view == ZKFS_VIEW_MAIN || h->view == ZKFS_VIEW_DATAFILE))
+        h->page_cached = zkfs_inodes_open_cached(fs->inodes, ino, h->mzxid, &keep);
+    fi->keep_cache = keep;
+    fi->direct_io = !h->page_cached;
+    fi->noflush = !h->writable;   /* nothing to commit at close */
     if (fuse_reply_open(req, fi) == -ENOENT) {
+        if (h->page_cached)
+            zkfs_inodes_close_cached(fs->inodes, ino);
         writers_remove(fs, h);
-        handle_free(h);
+        handle_unref(h);
     }
 }
 
@@ -880,10 +875,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_write(req, size);
-        return;
-    }
     g_mutex_lock(&h->lock);
     if (h->sticky_err) {
         int err = h->sticky_err;
@@ -922,13 +913,11 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_err(req, 0);
-        return;
-    }
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, false);
     g_mutex_unlock(&h->lock);
+    /* A process's POSIX locks go when it closes any descriptor of the file. */
+    zkfs_locks_release_owner(fs->locks, ino, fi->lock_owner);
     fuse_reply_err(req, -rc);
 }
 
@@ -938,10 +927,6 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    if (h->echo) {
-        fuse_reply_err(req, 0);
-        return;
-    }
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, true);   /* fsync also commits a creation */
     g_mutex_unlock(&h->lock);
@@ -953,6 +938,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
+    zkfs_locks_release_handle(fs->locks, fi->fh);
+    if (h->page_cached)
+        zkfs_inodes_close_cached(fs->inodes, h->nodeid);
     if (!h->echo) {
         g_mutex_lock(&h->lock);
         (void)commit_locked(fs, h, true);
@@ -968,7 +956,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
             zkfs_cache_invalidate(fs->cache, h->path);
         }
     }
-    handle_free(h);
+    handle_unref(h);
     fuse_reply_err(req, 0);
 }
 
@@ -1010,54 +998,14 @@ static int creation_path(const zkfs_inode_info *parent, const char *name, char *
     return 0;
 }
 
-/* Answers an echo create/mkdir from the echo target. */
-static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *parent,
-                              const char *name, struct fuse_file_info *fi)
-{
-    if (parent->view != ZKFS_VIEW_MAIN || !from_echo(fs, req))
-        return false;
-    zkfs_echo_target t;
-    if (!zkfs_echo_target_get(fs->echo, &t))
-        return false;
-    char *child = zkfs_child_path(parent->path, name);
-    bool hit = t.action == ZKFS_ECHO_CREATE && strcmp(child, t.path) == 0;
-    g_free(child);
-    if (!hit) {
-        zkfs_echo_target_clear(&t);
-        return false;
-    }
-    node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir,
-                   .has_stat = true, .st = t.stat, .acl = t.acl_summary };
-    struct fuse_entry_param e;
-    make_entry(fs, &n, 1, &e);
-    if (fi) {
-        zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
-        h->echo = true;
-        fi->fh = (uint64_t)(uintptr_t)h;
-        fi->direct_io = 1;
-        if (fuse_reply_create(req, &e, fi) == -ENOENT)
-            handle_free(h);
-    } else {
-        fuse_reply_entry(req, &e);
-    }
-    zkfs_echo_target_clear(&t);
-    return true;
-}
-
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
                       struct fuse_file_info *fi)
 {
     (void)mode;
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
-    if (echo_create_reply(fs, req, &pinfo, name, fi)) {
-        zkfs_inode_info_clear(&pinfo);
-        return;
-    }
     char *path = NULL;
     int rc = creation_path(&pinfo, name, &path);
     if (rc != 0) {
@@ -1094,9 +1042,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         /* Main view or .zk/data: the znode must not exist; main-view files
          * are created at their first commit. */
         bool exists = false;
-        zk_stat st;
-        uint32_t acl = 0;
-        rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+        rc = zkfs_load_attr(&fs->loader, path, &exists, NULL);
         if (rc == 0 && exists)
             rc = -EEXIST;
         if (rc != 0) {
@@ -1131,7 +1077,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     fi->direct_io = 1;
     if (fuse_reply_create(req, &e, fi) == -ENOENT) {
         writers_remove(fs, h);
-        handle_free(h);
+        handle_unref(h);
     }
 }
 
@@ -1146,14 +1092,8 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     (void)mode;
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
-    if (echo_create_reply(fs, req, &pinfo, name, NULL)) {
-        zkfs_inode_info_clear(&pinfo);
-        return;
-    }
     char *path = NULL;
     int rc = (pinfo.view == ZKFS_VIEW_MAIN || pinfo.view == ZKFS_VIEW_DATA)
                  ? creation_path(&pinfo, name, &path) : -EPERM;
@@ -1180,7 +1120,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     bool exists = false;
     node_ref n = { .view = pinfo.view, .path = path, .is_dir = true, .has_stat = true, .st = st,
                    .acl = 0 };
-    if (zkfs_load_attr(fs, path, &exists, &n.st, &n.acl) != 0 || !exists)
+    if (load_node(fs, path, &exists, &n, NULL) != 0 || !exists)
         n.acl = 0x1f1f;
     struct fuse_entry_param e;
     make_entry(fs, &n, 1, &e);
@@ -1208,10 +1148,8 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pinfo;
-    if (!get_info(fs, parent, &pinfo)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pinfo))
         return;
-    }
     char *path = NULL;
     if (pinfo.view == ZKFS_VIEW_MAIN) {
         if (strcmp(pinfo.path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0) {
@@ -1220,15 +1158,6 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
             return;
         }
         path = zkfs_child_path(pinfo.path, name);
-        if (from_echo(fs, req)) {
-            uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
-            if (id)
-                zkfs_inodes_detach(fs->inodes, id);
-            g_free(path);
-            zkfs_inode_info_clear(&pinfo);
-            fuse_reply_err(req, 0);
-            return;
-        }
     } else if (pinfo.view == ZKFS_VIEW_DATA && dir) {
         bool is_data = false;
         char *child = zkfs_child_for_data_name(name, &is_data);
@@ -1244,7 +1173,7 @@ static void remove_node(fuse_req_t req, fuse_ino_t parent, const char *name, boo
     bool own = pinfo.view == ZKFS_VIEW_MAIN;
     uint64_t pending = own ? zkfs_inodes_find_pending(fs->inodes, path) : 0;
     int rc;
-    if (pending) {
+    if (pending && discard_pending(fs, path)) {
         /* A new file not committed yet: forget it locally. */
         zkfs_inodes_detach(fs->inodes, pending);
         rc = ZOK;
@@ -1337,15 +1266,23 @@ static int collect_subtree(zkfs *fs, const char *top, const char *rel, GArray *n
     return result;
 }
 
+/* The watch event a multi op causes. */
+static int op_event(const zkc_op *op)
+{
+    switch (op->type) {
+    case ZK_OP_CREATE: return ZK_EVENT_CREATED;
+    case ZK_OP_SETDATA: return ZK_EVENT_DATA_CHANGED;
+    default: return ZK_EVENT_DELETED;
+    }
+}
+
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info pa, pb;
-    if (!get_info(fs, parent, &pa)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, parent, &pa))
         return;
-    }
     if (!get_info(fs, newparent, &pb)) {
         zkfs_inode_info_clear(&pa);
         fuse_reply_err(req, ENOENT);
@@ -1367,13 +1304,18 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     to = zkfs_child_path(pb.path, newname);
     if (strcmp(from, to) == 0)
         goto out;
-    if (zkfs_inodes_find_pending(fs->inodes, from)) { err = EBUSY; goto out; }
+    if (zkfs_inodes_find_pending(fs->inodes, from)) {
+        /* A new file still open (mkstemp + write + rename, as rsync,
+         * editors and git do): it is created now, then moved. */
+        int crc = commit_pending(fs, from);
+        if (crc != 0) { err = -crc; goto out; }
+    }
     /* The target. */
     bool to_exists = false;
-    zk_stat to_st;
-    uint32_t to_acl;
+    zkfs_attr to_attr;
     zkfs_cache_invalidate(fs->cache, to);
-    int rc = zkfs_load_attr(fs, to, &to_exists, &to_st, &to_acl);
+    int rc = zkfs_load_attr(&fs->loader, to, &to_exists, &to_attr);
+    zk_stat to_st = to_attr.st;
     if (rc != 0) { err = -rc; goto out; }
     if (to_exists && (flags & RENAME_NOREPLACE)) { err = EEXIST; goto out; }
     if (to_exists && to_st.num_children > 0) { err = ENOTEMPTY; goto out; }
@@ -1385,8 +1327,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     rc = collect_subtree(fs, from, "", nodes, &bytes);
     if (rc != 0) { err = -rc; goto out; }
     if (bytes > fs->max_data) { err = EXDEV; goto out; }
-    ops = g_new0(zkc_op, 2 * nodes->len + 1);
-    op_paths = g_new0(char *, 2 * nodes->len + 2);
+    ops = g_new0(zkc_op, 3 * nodes->len + 1);
+    op_paths = g_new0(char *, 3 * nodes->len + 2);
     if (to_exists) {
         op_paths[n_ops] = g_strdup(to);
         ops[n_ops] = zkc_op_delete(op_paths[n_ops], to_st.version);
@@ -1400,6 +1342,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
         ops[n_ops] = zkc_op_create(op_paths[n_ops], dlen ? d : "", (int32_t)dlen,
                                    ZK_CREATE_PERSISTENT, m->acl, 0);
         n_ops++;
+        if (dlen == 0 && m->version > 0) {
+            /* An empty file stays a file: its data was set (section 1). */
+            op_paths[n_ops] = g_strdup(op_paths[n_ops - 1]);
+            ops[n_ops] = zkc_op_set(op_paths[n_ops], "", 0, -1);
+            n_ops++;
+        }
     }
     for (guint i = nodes->len; i-- > 0;) {
         moved_node *m = &g_array_index(nodes, moved_node, i);
@@ -1408,14 +1356,14 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
         n_ops++;
     }
     for (size_t i = 0; i < n_ops; i++)
-        zkfs_expect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+        zkfs_expect(fs, op_event(&ops[i]), op_paths[i]);
     zkc_op_result *results = NULL;
     rc = zkc_multi(fs->zk, ops, n_ops, &results);
     if (results)
         zkc_op_results_free(results, n_ops);
     if (rc != ZOK) {
         for (size_t i = 0; i < n_ops; i++)
-            zkfs_unexpect(fs, ops[i].type == ZK_OP_CREATE ? ZK_EVENT_CREATED : ZK_EVENT_DELETED, op_paths[i]);
+            zkfs_unexpect(fs, op_event(&ops[i]), op_paths[i]);
         err = rc == ZBADVERSION || rc == ZNONODE ? (rc == ZNONODE ? ENOENT : ESTALE) : zk_errno(rc);
         goto out;
     }
@@ -1426,6 +1374,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
     zk_stat new_st;
     int64_t czxid = zkc_exists(fs->zk, to, false, &new_st) == ZOK ? new_st.czxid : 0;
     zkfs_inodes_rename(fs->inodes, from, to, czxid);
+    writers_moved(fs, from, to);
 out:
     if (op_paths) {
         for (size_t i = 0; i < n_ops; i++)
@@ -1450,30 +1399,19 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     struct stat st;
-    if (from_echo(fs, req)) {
-        zkfs_echo_target t;
-        if (zkfs_echo_target_get(fs->echo, &t)) {
-            fill_attr(fs, info.view, info.path, info.is_dir, &t.stat, t.acl_summary, &st);
-            zkfs_echo_target_clear(&t);
-            zkfs_inode_info_clear(&info);
-            fuse_reply_attr(req, &st, 0);
-            return;
-        }
-    }
+    /* chmod, chown and times are accepted without effect (section 3):
+     * the permission bits come from the ACL (user.zk.acl sets it), the
+     * owner from the mount, the times from the Stat. */
     int err = 0;
-    if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
-        err = EPERM;
-    } else if (to_set & FUSE_SET_ATTR_SIZE) {
+    if (to_set & FUSE_SET_ATTR_SIZE) {
         if (info.is_dir) {
             err = EISDIR;
         } else if ((size_t)attr->st_size > fs->max_data || attr->st_size < 0) {
             err = EFBIG;
-        } else if (fi && fi->fh && !HANDLE(fi)->echo) {
+        } else if (fi && fi->fh) {
             zkfs_handle *h = HANDLE(fi);
             g_mutex_lock(&h->lock);
             size_t old = h->buf->len;
@@ -1492,7 +1430,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
             h->pending_create = info.pending;
             GBytes *data = NULL;
             zk_stat dst;
-            int rc = info.pending ? 0 : load_data(fs, info.path, &data, &dst);
+            int rc = info.pending ? 0 : zkfs_load_data(&fs->loader, info.path, &data, &dst);
             if (rc == 0) {
                 if (data) {
                     gsize n = 0;
@@ -1510,7 +1448,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
                 rc = commit_locked(fs, h, true);
                 g_mutex_unlock(&h->lock);
             }
-            handle_free(h);
+            handle_unref(h);
             err = -rc;
         } else {
             err = EPERM;
@@ -1522,12 +1460,16 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         return;
     }
     /* Times are accepted and ignored. */
-    int rc = inode_attr(fs, &info, &st);
+    zk_stat zst;
+    int rc = inode_attr(fs, &info, &st, &zst);
+    zkfs_view view = info.view;
     zkfs_inode_info_clear(&info);
-    if (rc != 0)
+    if (rc != 0) {
         fuse_reply_err(req, -rc);
-    else
-        fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+        return;
+    }
+    note_attr(fs, ino, zst.mzxid ? &zst : NULL, &st);
+    fuse_reply_attr(req, &st, attr_timeout_for(fs, view));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1557,13 +1499,12 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         return 0;
     }
     GPtrArray *names = NULL;
-    int rc = load_children(fs, info->path, &names);
+    int rc = zkfs_load_listing(&fs->loader, info->path, &names);
     if (rc != 0)
         return rc;
     GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < names->len; i++)
         g_ptr_array_add(paths, zkfs_child_path(info->path, g_ptr_array_index(names, i)));
-    prefetch_attrs(fs, paths);
     if (info->view == ZKFS_VIEW_DATA)
         add_dir_entry(entries, ZKFS_DATA_FILE_NAME, ZKFS_VIEW_DATAFILE, info->path, false);
     for (guint i = 0; i < names->len; i++) {
@@ -1572,14 +1513,15 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         if (info->view == ZKFS_VIEW_MAIN && strcmp(info->path, "/") == 0 &&
             strcmp(name, ZKFS_CTL_NAME) == 0)
             continue;
+        if (info->view == ZKFS_VIEW_MAIN && zkfs_lock_name_parse(name, NULL, NULL))
+            continue;   /* lock contenders are not in the main tree */
         bool exists = false;
-        zk_stat st;
-        uint32_t acl = 0;
-        if (!zkfs_cache_get_attr(fs->cache, path, &exists, &st, &acl)) {
+        zkfs_attr a;
+        if (!zkfs_cache_get_attr(fs->cache, path, &exists, &a)) {
             /* Not fetched by the batch (timeout, lost connection) or
              * invalidated since: one more try, then give up on the whole
              * listing rather than wait once per entry. */
-            int rc = zkfs_load_attr(fs, path, &exists, &st, &acl);
+            int rc = zkfs_load_attr(&fs->loader, path, &exists, &a);
             if (rc != 0) {
                 g_ptr_array_unref(paths);
                 g_ptr_array_unref(names);
@@ -1589,13 +1531,14 @@ static int build_listing(zkfs *fs, const zkfs_inode_info *info, GArray *entries)
         if (!exists)
             continue;   /* deleted meanwhile: not listed */
         dir_entry d = { .view = info->view, .path = g_strdup(path), .has_stat = true,
-                        .st = st, .acl = acl };
+                        .st = a.st, .acl = a.acl };
+        bool is_dir = zkfs_is_dir(&a.st, a.lock_kids);
         if (info->view == ZKFS_VIEW_MAIN) {
             d.name = g_strdup(name);
-            d.is_dir = zkfs_is_dir(&st);
+            d.is_dir = is_dir;
         } else {
             d.name = info->view == ZKFS_VIEW_DATA ? zkfs_data_name_for_child(name) : g_strdup(name);
-            d.is_dir = info->view == ZKFS_VIEW_DATA || zkfs_is_dir(&st);
+            d.is_dir = info->view == ZKFS_VIEW_DATA || is_dir;
         }
         g_array_append_val(entries, d);
     }
@@ -1608,10 +1551,8 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     if (!info.is_dir) {
         zkfs_inode_info_clear(&info);
         fuse_reply_err(req, ENOTDIR);
@@ -1695,6 +1636,7 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
+    zkfs_locks_release_handle(FS(req)->locks, fi->fh);
     dir_handle *d = (dir_handle *)(uintptr_t)fi->fh;
     if (d) {
         g_array_free(d->entries, TRUE);
@@ -1750,10 +1692,14 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (strncmp(name, "user.", 5) != 0) {
+        /* No security labels, no POSIX ACLs: ENOTSUP tells ls and cp so
+         * once per filesystem instead of one ENODATA per file. */
+        fuse_reply_err(req, ENOTSUP);
         return;
     }
+    if (!info_or_enoent(fs, req, ino, &info))
+        return;
     char *value = NULL;
     int err = 0;
     bool known = false;
@@ -1799,10 +1745,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
     zkfs *fs = FS(req);
     zkfs_inode_info info;
-    if (!get_info(fs, ino, &info)) {
-        fuse_reply_err(req, ENOENT);
+    if (!info_or_enoent(fs, req, ino, &info))
         return;
-    }
     GString *names = g_string_new(NULL);
     if (info.view != ZKFS_VIEW_CTL)
         for (const char *const *n = zkfs_xattr_names(); *n; n++)
@@ -1812,17 +1756,333 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
     g_string_free(names, TRUE);
 }
 
+/*
+ * setxattr: only user.zk.acl, which sets the znode's ACL (setACL
+ * conditional on the ACL version read just before, so a concurrent
+ * change is not overwritten: ESTALE).  Everything else is ENOTSUP.
+ */
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    (void)ino; (void)name; (void)value; (void)size; (void)flags;
-    fuse_reply_err(req, ENOTSUP);
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (strcmp(name, "user.zk.acl") != 0) {
+        fuse_reply_err(req, ENOTSUP);
+        return;
+    }
+    if (!info_or_enoent(fs, req, ino, &info))
+        return;
+    int err = 0;
+    zkc_acl *acl = zkfs_acl_parse(value, size);
+    zk_stat st;
+    if (flags & XATTR_CREATE) {
+        err = EEXIST;          /* every znode has an ACL */
+    } else if (info.view == ZKFS_VIEW_CTL || info.pending ||
+               (info.view != ZKFS_VIEW_MAIN && info.view != ZKFS_VIEW_DATAFILE &&
+                info.view != ZKFS_VIEW_CREATED && info.view != ZKFS_VIEW_DATA)) {
+        err = ENOTSUP;
+    } else if (!acl) {
+        err = EINVAL;
+    } else if (!fs->zk) {
+        err = EIO;
+    } else {
+        int rc = zkc_exists(fs->zk, info.path, false, &st);
+        if (rc == ZOK)
+            rc = zkc_set_acl(fs->zk, info.path, acl, st.aversion, NULL);
+        err = zk_errno(rc);
+        zkfs_cache_invalidate(fs->cache, info.path);
+        if (rc == ZOK && info.view == ZKFS_VIEW_MAIN)
+            /* setACL raises no watch event: refresh the kernel's bits. */
+            zkfs_echo_push_event(fs->echo, ZK_EVENT_DATA_CHANGED, info.path, false, false, true);
+    }
+    g_free(acl);
+    zkfs_inode_info_clear(&info);
+    fuse_reply_err(req, err);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
     (void)ino; (void)name;
     fuse_reply_err(req, ENOTSUP);
+}
+
+/* ------------------------------------------------------------------ */
+/* Locks (lock.c): flock and fcntl                                      */
+
+/* The znode a lock on ino is taken on (a new file is created first).
+ * g_malloc'd path, or NULL with *err. */
+static char *lock_target(zkfs *fs, fuse_ino_t ino, int *err)
+{
+    zkfs_inode_info info;
+    if (!get_info(fs, ino, &info)) {
+        *err = ENOENT;
+        return NULL;
+    }
+    *err = info.pending ? -commit_pending(fs, info.path) : 0;
+    char *path = *err ? NULL : g_strdup(info.path);
+    zkfs_inode_info_clear(&info);
+    return path;
+}
+
+static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = false,
+                          .handle = fi->fh };
+    if (op & LOCK_UN) {
+        fuse_reply_err(req, -zkfs_locks_release(fs->locks, &o));
+        return;
+    }
+    int err = 0;
+    char *path = lock_target(fs, ino, &err);
+    if (!path) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    zkfs_locks_acquire(fs->locks, req, path, &o, (op & LOCK_SH) != 0, !(op & LOCK_NB));
+    g_free(path);
+}
+
+static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                     struct flock *lock)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
+                          .handle = fi->fh };
+    int err = 0, type = F_UNLCK;
+    char *path = lock_target(fs, ino, &err);
+    if (path)
+        err = -zkfs_locks_test(fs->locks, path, &o, lock->l_type == F_RDLCK, &type);
+    g_free(path);
+    if (err) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    lock->l_type = (short)type;
+    if (type != F_UNLCK) {
+        /* Held elsewhere (maybe on another machine): the whole file, no pid. */
+        lock->l_whence = SEEK_SET;
+        lock->l_start = 0;
+        lock->l_len = 0;
+        lock->l_pid = 0;
+    }
+    fuse_reply_lock(req, lock);
+}
+
+static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+                     struct flock *lock, int sleep)
+{
+    zkfs *fs = FS(req);
+    zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
+                          .handle = fi->fh };
+    if (lock->l_type == F_UNLCK) {
+        fuse_reply_err(req, -zkfs_locks_release(fs->locks, &o));
+        return;
+    }
+    int err = 0;
+    char *path = lock_target(fs, ino, &err);
+    if (!path) {
+        fuse_reply_err(req, err);
+        return;
+    }
+    zkfs_locks_acquire(fs->locks, req, path, &o, lock->l_type == F_RDLCK, sleep != 0);
+    g_free(path);
+}
+
+/* ------------------------------------------------------------------ */
+/* The echo thread's own requests (SPEC section 8, echo.h)              */
+/*
+ * The echo thread replays a remote change on the mount so that the kernel
+ * raises its inotify events.  Its requests (recognised by the caller's
+ * thread id) are routed to the handlers below by one table, echo_ops, so
+ * the handlers above never ask who calls: these answer from the echo
+ * target (the change being replayed) without touching the server, and
+ * fall back to the ordinary handler for anything else (e.g. the lookup of
+ * a parent directory).  Only release, which the kernel sends from no
+ * thread in particular, recognises an echo handle by its flag.
+ */
+
+static void echo_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!info_or_enoent(fs, req, parent, &pinfo))
+        return;
+    if (pinfo.view == ZKFS_VIEW_MAIN) {
+        zkfs_echo_target t;
+        if (zkfs_echo_target_get(fs->echo, &t)) {
+            char *child = zkfs_child_path(pinfo.path, name);
+            bool hit = strcmp(child, t.path) == 0;
+            g_free(child);
+            if (hit && t.action == ZKFS_ECHO_CREATE) {
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                fuse_reply_err(req, ENOENT);
+                return;
+            }
+            if (hit && t.action == ZKFS_ECHO_DELETE) {
+                /* The node is gone on the server: answer its old self. */
+                node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir };
+                struct fuse_entry_param e;
+                uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, t.path);
+                zkfs_inode_info old;
+                if (id && zkfs_inodes_info(fs->inodes, id, &old)) {
+                    n.is_dir = old.is_dir;
+                    n.pending = old.pending;
+                    n.st.czxid = old.czxid;
+                    n.has_stat = old.czxid != 0;
+                    zkfs_inode_info_clear(&old);
+                }
+                make_entry(fs, &n, 1, &e);
+                e.entry_timeout = 0;
+                e.attr_timeout = 0;
+                fuse_reply_entry(req, &e);
+                zkfs_echo_target_clear(&t);
+                zkfs_inode_info_clear(&pinfo);
+                return;
+            }
+            zkfs_echo_target_clear(&t);
+        }
+    }
+    zkfs_inode_info_clear(&pinfo);
+    op_lookup(req, parent, name);
+}
+
+/* Answers an echo create/mkdir from the echo target. */
+static bool echo_create_reply(zkfs *fs, fuse_req_t req, const zkfs_inode_info *parent,
+                              const char *name, struct fuse_file_info *fi)
+{
+    if (parent->view != ZKFS_VIEW_MAIN)
+        return false;
+    zkfs_echo_target t;
+    if (!zkfs_echo_target_get(fs->echo, &t))
+        return false;
+    char *child = zkfs_child_path(parent->path, name);
+    bool hit = t.action == ZKFS_ECHO_CREATE && strcmp(child, t.path) == 0;
+    g_free(child);
+    if (!hit) {
+        zkfs_echo_target_clear(&t);
+        return false;
+    }
+    node_ref n = { .view = ZKFS_VIEW_MAIN, .path = t.path, .is_dir = t.is_dir,
+                   .has_stat = true, .st = t.stat, .acl = t.acl_summary };
+    struct fuse_entry_param e;
+    make_entry(fs, &n, 1, &e);
+    if (fi) {
+        zkfs_handle *h = handle_new(ZKFS_VIEW_MAIN, t.path, e.ino);
+        h->echo = true;
+        fi->fh = (uint64_t)(uintptr_t)h;
+        fi->direct_io = 1;
+        if (fuse_reply_create(req, &e, fi) == -ENOENT)
+            handle_unref(h);
+    } else {
+        fuse_reply_entry(req, &e);
+    }
+    zkfs_echo_target_clear(&t);
+    return true;
+}
+
+static void echo_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                        struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!info_or_enoent(fs, req, parent, &pinfo))
+        return;
+    bool done = echo_create_reply(fs, req, &pinfo, name, fi);
+    zkfs_inode_info_clear(&pinfo);
+    if (!done)
+        op_create(req, parent, name, mode, fi);
+}
+
+static void echo_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!info_or_enoent(fs, req, parent, &pinfo))
+        return;
+    bool done = echo_create_reply(fs, req, &pinfo, name, NULL);
+    zkfs_inode_info_clear(&pinfo);
+    if (!done)
+        op_mkdir(req, parent, name, mode);
+}
+
+/* The node is already gone on the server: forget its inode's name. */
+static void echo_remove(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info pinfo;
+    if (!info_or_enoent(fs, req, parent, &pinfo))
+        return;
+    char *path = zkfs_child_path(pinfo.path, name);
+    uint64_t id = zkfs_inodes_find(fs->inodes, ZKFS_VIEW_MAIN, path);
+    if (id)
+        zkfs_inodes_detach(fs->inodes, id);
+    g_free(path);
+    zkfs_inode_info_clear(&pinfo);
+    fuse_reply_err(req, 0);
+}
+
+static void echo_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    if (!info_or_enoent(fs, req, ino, &info))
+        return;
+    zkfs_handle *h = handle_new(info.view, info.path, ino);
+    h->echo = true;
+    zkfs_inode_info_clear(&info);
+    fi->fh = (uint64_t)(uintptr_t)h;
+    fi->direct_io = 1;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        handle_unref(h);
+}
+
+static void echo_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    (void)ino; (void)buf; (void)off; (void)fi;
+    fuse_reply_write(req, size);
+}
+
+static void echo_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino; (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+static void echo_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    (void)datasync;
+    echo_flush(req, ino, fi);
+}
+
+/* utimensat of a directory (IN_ATTRIB): the target's attributes. */
+static void echo_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                         struct fuse_file_info *fi)
+{
+    zkfs *fs = FS(req);
+    zkfs_inode_info info;
+    zkfs_echo_target t;
+    if (!info_or_enoent(fs, req, ino, &info))
+        return;
+    if (!zkfs_echo_target_get(fs->echo, &t)) {
+        zkfs_inode_info_clear(&info);
+        op_setattr(req, ino, attr, to_set, fi);
+        return;
+    }
+    struct stat st;
+    fill_attr(fs, info.view, info.path, info.is_dir, &t.stat, t.acl_summary, &st);
+    zkfs_echo_target_clear(&t);
+    zkfs_inode_info_clear(&info);
+    fuse_reply_attr(req, &st, 0);
+}
+
+/* The echo thread's fstat-less getattr: the node's own attributes. */
+static void echo_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)fi;
+    op_getattr(req, ino, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1839,7 +2099,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
     conn->want &= ~(unsigned)FUSE_CAP_HANDLE_KILLPRIV;
 }
 
-static const struct fuse_lowlevel_ops ops = {
+static const struct fuse_lowlevel_ops fs_ops = {
     .init = op_init,
     .lookup = op_lookup,
     .forget = op_forget,
@@ -1870,11 +2130,180 @@ static const struct fuse_lowlevel_ops ops = {
     .listxattr = op_listxattr,
     .removexattr = op_removexattr,
     .create = op_create,
+    .getlk = op_getlk,
+    .setlk = op_setlk,
+    .flock = op_flock,
 };
 
-const struct fuse_lowlevel_ops *zkfs_ops(void)
+/* Requests of the echo thread go to these; the others to fs_ops. */
+static const struct fuse_lowlevel_ops echo_ops = {
+    .lookup = echo_lookup,
+    .getattr = echo_getattr,
+    .setattr = echo_setattr,
+    .mkdir = echo_mkdir,
+    .unlink = echo_remove,
+    .rmdir = echo_remove,
+    .open = echo_open,
+    .write = echo_write,
+    .flush = echo_flush,
+    .fsync = echo_fsync,
+    .create = echo_create,
+};
+
+/* The one check: which table answers this request. */
+#define ROUTE(op, ...) \
+    (from_echo(FS(req), req) ? echo_ops.op : fs_ops.op)(__VA_ARGS__)
+
+static void route_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    return &ops;
+    ROUTE(lookup, req, parent, name);
+}
+static void route_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(getattr, req, ino, fi);
+}
+static void route_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                          struct fuse_file_info *fi)
+{
+    ROUTE(setattr, req, ino, attr, to_set, fi);
+}
+static void route_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    ROUTE(mkdir, req, parent, name, mode);
+}
+static void route_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    ROUTE(unlink, req, parent, name);
+}
+static void route_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    ROUTE(rmdir, req, parent, name);
+}
+static void route_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(open, req, ino, fi);
+}
+static void route_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                        struct fuse_file_info *fi)
+{
+    ROUTE(write, req, ino, buf, size, off, fi);
+}
+static void route_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    ROUTE(flush, req, ino, fi);
+}
+static void route_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    ROUTE(fsync, req, ino, datasync, fi);
+}
+static void route_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                         struct fuse_file_info *fi)
+{
+    ROUTE(create, req, parent, name, mode, fi);
+}
+
+/* What the kernel talks to: fs_ops with the echo thread's routes. */
+static struct fuse_lowlevel_ops mount_ops;
+
+static const struct fuse_lowlevel_ops *routed_ops(void)
+{
+    mount_ops = fs_ops;
+    mount_ops.lookup = route_lookup;
+    mount_ops.getattr = route_getattr;
+    mount_ops.setattr = route_setattr;
+    mount_ops.mkdir = route_mkdir;
+    mount_ops.unlink = route_unlink;
+    mount_ops.rmdir = route_rmdir;
+    mount_ops.open = route_open;
+    mount_ops.write = route_write;
+    mount_ops.flush = route_flush;
+    mount_ops.fsync = route_fsync;
+    mount_ops.create = route_create;
+    return &mount_ops;
+}
+
+/*
+ * A read-only mount (-o ro): zkfs refuses every change itself (EROFS)
+ * instead of asking the kernel for a read-only mount, so that the echo
+ * thread can still replay remote changes on the mount (section 8).  One
+ * table of wrappers, one check each: the echo thread passes.
+ */
+#define RO_REFUSE(req)                                  \
+    do {                                                \
+        if (!from_echo(FS(req), (req))) {               \
+            fuse_reply_err((req), EROFS);               \
+            return;                                     \
+        }                                               \
+    } while (0)
+
+static void ro_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    RO_REFUSE(req);
+    route_create(req, parent, name, mode, fi);
+}
+
+static void ro_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    RO_REFUSE(req);
+    route_mkdir(req, parent, name, mode);
+}
+
+static void ro_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    RO_REFUSE(req);
+    route_unlink(req, parent, name);
+}
+
+static void ro_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    RO_REFUSE(req);
+    route_rmdir(req, parent, name);
+}
+
+static void ro_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    RO_REFUSE(req);
+    fs_ops.rename(req, parent, name, newparent, newname, flags);
+}
+
+static void ro_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    RO_REFUSE(req);
+    route_setattr(req, ino, attr, to_set, fi);
+}
+
+static void ro_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    RO_REFUSE(req);
+    fs_ops.setxattr(req, ino, name, value, size, flags);
+}
+
+static void ro_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+        RO_REFUSE(req);
+    route_open(req, ino, fi);
+}
+
+const struct fuse_lowlevel_ops *zkfs_ops(bool read_only)
+{
+    static struct fuse_lowlevel_ops ro_ops;
+    if (!read_only)
+        return routed_ops();
+    ro_ops = *routed_ops();
+    ro_ops.create = ro_create;
+    ro_ops.mkdir = ro_mkdir;
+    ro_ops.unlink = ro_unlink;
+    ro_ops.rmdir = ro_rmdir;
+    ro_ops.rename = ro_rename;
+    ro_ops.setattr = ro_setattr;
+    ro_ops.setxattr = ro_setxattr;
+    ro_ops.open = ro_open;
+    return &ro_ops;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1893,22 +2322,27 @@ static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
     zkfs *fs = ctx;
     if (type == ZK_EVENT_NONE) {
         if (state == ZK_STATE_SYNC_CONNECTED) {
-            /* Events may have been missed: forget everything. */
+            /* Events may have been missed: the echo thread replays the
+             * differences (from a snapshot of the cache), then forget
+             * everything. */
+            zkfs_echo_push_reset(fs->echo, fs->connected_before);
+            fs->connected_before = true;
             zkfs_cache_clear(fs->cache);
             g_mutex_lock(&fs->lock);
             g_hash_table_remove_all(fs->expected);
             g_mutex_unlock(&fs->lock);
             (void)zkc_aadd_watch(zk, "/", ZK_ADDWATCH_PERSISTENT_RECURSIVE, add_watch_done, fs);
-            zkfs_echo_push_reset(fs->echo);
         }
+        zkfs_locks_on_event(fs->locks, type, state, path);
         return;
     }
     if (!path)
         return;
+    zkfs_locks_on_event(fs->locks, type, state, path);
     bool exists = false;
-    zk_stat st;
-    bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &st, NULL) && exists;
-    bool old_is_dir = known && zkfs_is_dir(&st);
+    zkfs_attr a;
+    bool known = zkfs_cache_get_attr(fs->cache, path, &exists, &a) && exists;
+    bool old_is_dir = known && zkfs_is_dir(&a.st, a.lock_kids);
     zkfs_cache_apply_event(fs->cache, type, path);
     bool own = zkfs_take_expected(fs, type, path);
     zkfs_echo_push_event(fs->echo, type, path, known, old_is_dir, own);
@@ -1919,15 +2353,19 @@ zkfs *zkfs_new(zkfs_options *opts)
     zkfs *fs = g_new0(zkfs, 1);
     fs->opts = *opts;
     memset(opts, 0, sizeof *opts);
-    fs->cache = zkfs_cache_new(0);
+    fs->cache = zkfs_cache_new(0, 0);
     fs->inodes = zkfs_inodes_new();
     fs->digest_id = fs->opts.digest ? zkfs_digest_id(fs->opts.digest) : NULL;
+    fs->loader = (zkfs_loader){ .cache = fs->cache, .digest_id = fs->digest_id,
+                                .timeout_ms = fs->opts.timeout_ms,
+                                .max_listing_data = LISTING_DATA_MAX };
     int maxbuf = fs->opts.maxbuffer > 0 ? fs->opts.maxbuffer : ZKFS_DEFAULT_MAXBUFFER;
     fs->max_data = maxbuf > ZKFS_REQUEST_OVERHEAD ? (size_t)(maxbuf - ZKFS_REQUEST_OVERHEAD) : 0;
     fs->mount_time_ms = g_get_real_time() / 1000;
     g_mutex_init(&fs->lock);
     fs->expected = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     fs->writers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    fs->locks = zkfs_locks_new(&fs->loader);
     return fs;
 }
 
@@ -1935,7 +2373,9 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
 {
     fs->se = se;
     fs->mountpoint = g_strdup(mountpoint);
-    fs->echo = zkfs_echo_start(fs);
+    zkfs_echo_env env = { .se = se, .mountpoint = mountpoint, .inodes = fs->inodes,
+                          .loader = &fs->loader };
+    fs->echo = zkfs_echo_start(&env);
     if (!fs->echo)
         return -1;
     zkc_options o;
@@ -1944,6 +2384,10 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
     o.session_timeout_ms = fs->opts.session_timeout_ms;
     o.request_timeout_ms = fs->opts.timeout_ms;
     o.digest_auth = fs->opts.digest;
+    /* A listing's multiRead answers up to ZKFS_LISTING_CHUNK znodes' data
+     * at once (load.c). */
+    int64_t frame = (int64_t)(ZKFS_LISTING_CHUNK + 1) * fs->opts.maxbuffer + (1 << 20);
+    o.max_frame_bytes = frame > INT_MAX ? INT_MAX : (int)frame;
     o.watcher = on_watch;
     o.watcher_ctx = fs;
     o.auto_new_session = true;
@@ -1955,6 +2399,7 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
         return -1;
     }
     fs->zk = zk;
+    fs->loader.zk = zk;
     int rc = zkc_wait_connected(zk, fs->opts.timeout_ms);
     if (rc != ZOK)
         g_printerr("zkfs: not connected to %s yet (%s); retrying in the background\n",
@@ -1978,6 +2423,7 @@ void zkfs_free(zkfs *fs)
          * session expires by itself). */
         return;
     }
+    zkfs_locks_free(fs->locks);    /* its worker may still use the session */
     zkc_close(fs->zk);
     zkfs_echo_free(fs->echo);
     fs->echo = NULL;

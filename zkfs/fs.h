@@ -1,6 +1,7 @@
 /*
  * fs.h — the state of one zkfs mount and its FUSE low-level operations
- * (zkfs/fs.c), shared with the echo thread (zkfs/echo.c) and main.c.
+ * (zkfs/fs.c), used by main.c.  See docs/zkfs-internals.md for the
+ * threads, locks and ownership.
  */
 #ifndef ZKFS_FS_H
 #define ZKFS_FS_H
@@ -16,6 +17,8 @@
 #include "zk/client.h"
 #include "cache.h"
 #include "inode.h"
+#include "load.h"
+#include "lock.h"
 #include "map.h"
 
 typedef struct zkfs_echo zkfs_echo;
@@ -28,6 +31,8 @@ typedef struct zkfs_options {
     int timeout_ms;            /* per request */
     int session_timeout_ms;
     int maxbuffer;             /* the servers' jute.maxbuffer */
+    int cache_timeout_s;       /* kernel entry/attribute lifetime, main tree */
+    bool read_only;            /* -o ro: zkfs refuses changes itself */
     uid_t uid;
     gid_t gid;
 } zkfs_options;
@@ -42,6 +47,7 @@ typedef struct zkfs {
     zkfs_options opts;
     zkc *zk;                   /* the session */
     zkfs_cache *cache;
+    zkfs_loader loader;        /* zk + cache for the loaders (load.h) */
     zkfs_inodes *inodes;
     struct fuse_session *se;   /* not owned (main.c) */
     char *mountpoint;          /* absolute path */
@@ -54,10 +60,12 @@ typedef struct zkfs {
     GHashTable *writers;       /* znode path -> zkfs_handle* (not owned): latest open writer */
 
     zkfs_echo *echo;           /* the echo thread (echo.c) */
+    zkfs_locks *locks;         /* flock/fcntl locks (lock.c) */
+    bool connected_before;     /* a session was connected once (watcher thread only) */
 } zkfs;
 
 /*
- * Creates the mount state (no session yet: zkfs_connect opens it).  opts is
+ * Creates the mount state (no session yet: zkfs_start opens it).  opts is
  * moved into the result (the caller must not clear it).
  */
 zkfs *zkfs_new(zkfs_options *opts);
@@ -70,8 +78,9 @@ void zkfs_stop_async(zkfs *fs);
 /* Stops the echo thread (bounded), closes the session, frees everything. */
 void zkfs_free(zkfs *fs);
 
-/* The FUSE operations (userdata must be the zkfs*). */
-const struct fuse_lowlevel_ops *zkfs_ops(void);
+/* The FUSE operations (userdata must be the zkfs*); read_only: every
+ * change fails with EROFS (-o ro), except the echo thread's. */
+const struct fuse_lowlevel_ops *zkfs_ops(bool read_only);
 
 /* Records that one of our own requests will cause the watch event
  * (type, path), so that it is not echoed.  zkfs_unexpect undoes it (the
@@ -79,10 +88,5 @@ const struct fuse_lowlevel_ops *zkfs_ops(void);
 void zkfs_expect(zkfs *fs, int type, const char *path);
 void zkfs_unexpect(zkfs *fs, int type, const char *path);
 bool zkfs_take_expected(zkfs *fs, int type, const char *path);
-
-/* Loads the attributes of a znode (cache, else one getACL).  Returns 0 and
- * sets *exists (and *st, *acl_summary when it exists), or -errno. */
-int zkfs_load_attr(zkfs *fs, const char *path, bool *exists, zk_stat *st,
-                   uint32_t *acl_summary);
 
 #endif

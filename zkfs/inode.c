@@ -13,6 +13,12 @@ typedef struct inode_rec {
     int64_t czxid;
     bool is_dir, pending;
     uint64_t nlookup;
+    int64_t attr_mzxid;    /* version of the attributes the kernel has, 0 = unknown */
+    bool attr_dropped;     /* invalidated: the kernel asks again before trusting the size */
+    int64_t cache_mzxid;   /* version of the pages the kernel may have, 0 = none known */
+    int cached_opens;      /* open read-only descriptors using the page cache */
+    int64_t cached_mzxid;  /* ... all reading this version */
+    int64_t seen_mzxid;    /* see zkfs_inodes_note_seen */
 } inode_rec;
 
 struct zkfs_inodes {
@@ -128,19 +134,20 @@ uint64_t zkfs_inodes_get(zkfs_inodes *t, zkfs_view view, const char *path, int64
     return id;
 }
 
+/* A copy of r (path g_strdup'd).  Lock held. */
+static zkfs_inode_info info_of(const inode_rec *r)
+{
+    return (zkfs_inode_info){ .nodeid = r->nodeid, .view = r->view, .path = g_strdup(r->path),
+                              .czxid = r->czxid, .is_dir = r->is_dir, .pending = r->pending,
+                              .nlookup = r->nlookup, .seen_mzxid = r->seen_mzxid };
+}
+
 bool zkfs_inodes_info(zkfs_inodes *t, uint64_t nodeid, zkfs_inode_info *out)
 {
     g_mutex_lock(&t->lock);
     inode_rec *r = by_id(t, nodeid);
-    if (r) {
-        out->nodeid = r->nodeid;
-        out->view = r->view;
-        out->path = g_strdup(r->path);
-        out->czxid = r->czxid;
-        out->is_dir = r->is_dir;
-        out->pending = r->pending;
-        out->nlookup = r->nlookup;
-    }
+    if (r)
+        *out = info_of(r);
     g_mutex_unlock(&t->lock);
     return r != NULL;
 }
@@ -274,4 +281,85 @@ size_t zkfs_inodes_count(zkfs_inodes *t)
     size_t n = g_hash_table_size(t->by_id);
     g_mutex_unlock(&t->lock);
     return n;
+}
+
+void zkfs_inodes_note_attr(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r) {
+        r->attr_mzxid = mzxid;
+        r->attr_dropped = false;
+    }
+    g_mutex_unlock(&t->lock);
+}
+
+void zkfs_inodes_pages_dropped(zkfs_inodes *t, uint64_t nodeid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r) {
+        r->attr_mzxid = 0;
+        r->attr_dropped = true;
+        r->cache_mzxid = 0;
+    }
+    g_mutex_unlock(&t->lock);
+}
+
+bool zkfs_inodes_open_cached(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid, bool *keep)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    bool ok = r && mzxid != 0 && (r->attr_mzxid == mzxid || r->attr_dropped) &&
+              (r->cached_opens == 0 || r->cached_mzxid == mzxid);
+    if (ok) {
+        *keep = r->cache_mzxid == mzxid;
+        r->cache_mzxid = mzxid;
+        r->cached_mzxid = mzxid;
+        r->cached_opens++;
+    }
+    g_mutex_unlock(&t->lock);
+    return ok;
+}
+
+void zkfs_inodes_close_cached(zkfs_inodes *t, uint64_t nodeid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r && r->cached_opens > 0)
+        r->cached_opens--;
+    g_mutex_unlock(&t->lock);
+}
+
+void zkfs_inodes_note_seen(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid)
+{
+    g_mutex_lock(&t->lock);
+    inode_rec *r = by_id(t, nodeid);
+    if (r && mzxid)
+        r->seen_mzxid = mzxid;
+    g_mutex_unlock(&t->lock);
+}
+
+static void info_clear_func(gpointer p)
+{
+    zkfs_inode_info_clear(p);
+}
+
+GArray *zkfs_inodes_attached(zkfs_inodes *t)
+{
+    GArray *out = g_array_new(FALSE, TRUE, sizeof(zkfs_inode_info));
+    g_array_set_clear_func(out, info_clear_func);
+    g_mutex_lock(&t->lock);
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, t->by_id);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        inode_rec *r = value;
+        if (r->view != ZKFS_VIEW_MAIN || !r->key)
+            continue;
+        zkfs_inode_info info = info_of(r);
+        g_array_append_val(out, info);
+    }
+    g_mutex_unlock(&t->lock);
+    return out;
 }

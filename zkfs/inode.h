@@ -28,6 +28,7 @@ typedef struct zkfs_inode_info {
     bool is_dir;
     bool pending;        /* a new file not yet committed (main view) */
     uint64_t nlookup;
+    int64_t seen_mzxid;  /* mzxid of the last Stat shown to the kernel, 0 = none */
 } zkfs_inode_info;
 
 typedef struct zkfs_inodes zkfs_inodes;
@@ -78,6 +79,32 @@ void zkfs_inodes_rename(zkfs_inodes *t, const char *old_path, const char *new_pa
 /* Node ids of every main-view inode, attached or not (for a full kernel
  * invalidation).  g_array of uint64_t; caller frees. */
 GArray *zkfs_inodes_all(zkfs_inodes *t);
+/* Infos of the main-view inodes attached to their names (what the kernel
+ * can show), the root included.  GArray of zkfs_inode_info, with its clear
+ * function set (g_array_free frees the paths too). */
+GArray *zkfs_inodes_attached(zkfs_inodes *t);
+
+/*
+ * The kernel's page cache of an inode (docs/zkfs-internals.md).  Pages may
+ * be shared by read-only descriptors only while they all read the same
+ * version of the data (mzxid) and the kernel's size is that version's, or
+ * its attributes were invalidated (it then asks for them before it
+ * trusts the size).
+ *
+ * zkfs_inodes_note_attr: the kernel was given the attributes of version
+ * mzxid (lookup, getattr, readdirplus).  zkfs_inodes_pages_dropped: the
+ * kernel's pages and attributes were invalidated.
+ * zkfs_inodes_open_cached: a read-only open of version mzxid: returns true
+ * if it may use the page cache (then *keep tells whether the pages already
+ * cached are that version's) and counts it until zkfs_inodes_close_cached.
+ */
+void zkfs_inodes_note_attr(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid);
+/* The kernel was shown the Stat of version mzxid (kept across
+ * invalidations: what a reconnection compares with, see echo.h). */
+void zkfs_inodes_note_seen(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid);
+void zkfs_inodes_pages_dropped(zkfs_inodes *t, uint64_t nodeid);
+bool zkfs_inodes_open_cached(zkfs_inodes *t, uint64_t nodeid, int64_t mzxid, bool *keep);
+void zkfs_inodes_close_cached(zkfs_inodes *t, uint64_t nodeid);
 
 /* Number of inodes (the root included). */
 size_t zkfs_inodes_count(zkfs_inodes *t);

@@ -35,8 +35,12 @@ static void usage(FILE *out)
             "  -o session_timeout=MS session timeout (default 10000)\n"
             "  -o maxbuffer=N        the servers' jute.maxbuffer (default 1048575)\n"
             "  -o uid=N,gid=N        owner shown for every file\n"
-            "  other -o options are passed to FUSE (allow_other, ro, ...)\n"
-            "See docs/filesystem.md.\n");
+            "  -o cache_timeout=S    kernel cache lifetime of entries and attributes\n"
+            "                        (default 60; watch events invalidate sooner)\n"
+            "  -o ro                 read-only: every change fails with EROFS\n"
+            "  other -o options are passed to FUSE (allow_other, default_permissions, ...)\n"
+            "mount -t zkfs and /etc/fstab work through mount.zkfs.  See zkfs(8) and\n"
+            "docs/filesystem.md.\n");
 }
 
 /* Parses one comma-separated -o list: ours into opts, the rest into fuse_o. */
@@ -53,7 +57,11 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
         size_t klen = eq ? (size_t)(eq - item) : strlen(item);
 #define KEY(k) (klen == strlen(k) && strncmp(item, k, klen) == 0)
         char *end = NULL;
-        if (KEY("digest")) {
+        if (KEY("ro")) {
+            opts->read_only = true;
+        } else if (KEY("rw")) {
+            opts->read_only = false;
+        } else if (KEY("digest")) {
             g_free(opts->digest);
             opts->digest = g_strdup(val);
             if (!strchr(val, ':')) {
@@ -64,7 +72,7 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
             g_free(opts->servers);
             opts->servers = g_strdup(val);
         } else if (KEY("timeout") || KEY("session_timeout") || KEY("maxbuffer") ||
-                   KEY("uid") || KEY("gid")) {
+                   KEY("uid") || KEY("gid") || KEY("cache_timeout")) {
             long v = strtol(val, &end, 10);
             if (!*val || *end || v < 0 || v > INT_MAX) {
                 fprintf(stderr, "zkfs: bad value in -o %s\n", item);
@@ -75,6 +83,8 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
                 opts->session_timeout_ms = (int)v;
             } else if (KEY("maxbuffer")) {
                 opts->maxbuffer = (int)v;
+            } else if (KEY("cache_timeout")) {
+                opts->cache_timeout_s = (int)v;
             } else if (KEY("uid")) {
                 opts->uid = (uid_t)v;
             } else {
@@ -124,6 +134,8 @@ int main(int argc, char **argv)
             debug = foreground = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            g_string_free(fuse_o, TRUE);
+            zkfs_options_clear(&opts);
             return 0;
         } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
             rc = parse_o(argv[++i], &opts, fuse_o);
@@ -167,7 +179,8 @@ int main(int argc, char **argv)
     g_string_free(fuse_o, TRUE);
 
     zkfs *fs = zkfs_new(&opts);
-    struct fuse_session *se = fuse_session_new(&args, zkfs_ops(), sizeof *zkfs_ops(), fs);
+    const struct fuse_lowlevel_ops *ops = zkfs_ops(fs->opts.read_only);
+    struct fuse_session *se = fuse_session_new(&args, ops, sizeof *ops, fs);
     fuse_opt_free_args(&args);
     if (!se) {
         zkfs_free(fs);

@@ -11,11 +11,46 @@
 
 #include "zk/path.h"
 
-bool zkfs_is_dir(const zk_stat *st)
+bool zkfs_is_dir(const zk_stat *st, int32_t lock_children)
 {
-    if (st->num_children > 0)
+    if (st->num_children > lock_children)
         return true;
-    return st->ephemeral_owner == 0 && st->data_length <= 0;
+    return st->ephemeral_owner == 0 && st->data_length <= 0 && st->version == 0;
+}
+
+/* True if name ends with marker followed by exactly 10 digits; *seq. */
+static bool ends_with_seq(const char *name, const char *marker, int64_t *seq)
+{
+    size_t n = strlen(name), m = strlen(marker);
+    if (n < m + 10 || strncmp(name + n - 10 - m, marker, m) != 0)
+        return false;
+    int64_t v = 0;
+    for (size_t i = n - 10; i < n; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        v = v * 10 + (name[i] - '0');
+    }
+    if (seq)
+        *seq = v;
+    return true;
+}
+
+bool zkfs_lock_name_parse(const char *name, bool *shared, int64_t *seq)
+{
+    bool sh = ends_with_seq(name, "__rlock__", seq);
+    bool ok = sh || ends_with_seq(name, "__lock__", seq) || ends_with_seq(name, "lock-", seq);
+    if (ok && shared)
+        *shared = sh;
+    return ok;
+}
+
+int32_t zkfs_count_lock_names(const GPtrArray *names)
+{
+    int32_t n = 0;
+    for (guint i = 0; names && i < names->len; i++)
+        if (zkfs_lock_name_parse(g_ptr_array_index(names, i), NULL, NULL))
+            n++;
+    return n;
 }
 
 int zkfs_view_create_mode(zkfs_view view)
@@ -290,4 +325,79 @@ char *zkfs_xattr_acl_value(const zkc_acl_entry *acl, size_t n_acl)
                                acl[i].id ? acl[i].id : "", letters);
     }
     return g_string_free(out, FALSE);
+}
+
+/* The ZooKeeper perms of zkCli's letters; -1 on another character. */
+static int32_t perms_from_letters(const char *s)
+{
+    int32_t perms = 0;
+    for (; *s; s++) {
+        switch (*s) {
+        case 'c': perms |= ZK_PERM_CREATE; break;
+        case 'd': perms |= ZK_PERM_DELETE; break;
+        case 'r': perms |= ZK_PERM_READ; break;
+        case 'w': perms |= ZK_PERM_WRITE; break;
+        case 'a': perms |= ZK_PERM_ADMIN; break;
+        default: return -1;
+        }
+    }
+    return perms;
+}
+
+zkc_acl *zkfs_acl_parse(const char *value, size_t len)
+{
+    char *text = g_strndup(value, len);
+    g_strdelimit(text, ",", '\n');
+    char **lines = g_strsplit(text, "\n", -1);
+    g_free(text);
+    GPtrArray *schemes = g_ptr_array_new_with_free_func(g_free);
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    GArray *perms = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    bool ok = true;
+    size_t bytes = 0;
+    for (char **l = lines; *l && ok; l++) {
+        char *line = g_strstrip(*l);
+        if (!*line)
+            continue;
+        char *first = strchr(line, ':'), *last = strrchr(line, ':');
+        if (!first || first == last || first == line) {
+            ok = false;
+            break;
+        }
+        int32_t p = perms_from_letters(last + 1);
+        if (p <= 0) {
+            ok = false;
+            break;
+        }
+        g_ptr_array_add(schemes, g_strndup(line, (gsize)(first - line)));
+        g_ptr_array_add(ids, g_strndup(first + 1, (gsize)(last - first - 1)));
+        g_array_append_val(perms, p);
+        bytes += (size_t)(last - line) + 2;
+    }
+    g_strfreev(lines);
+    zkc_acl *acl = NULL;
+    size_t n = perms->len;
+    if (ok && n > 0) {
+        char *block = g_malloc(sizeof(zkc_acl) + n * sizeof(zkc_acl_entry) + bytes);
+        acl = (zkc_acl *)block;
+        zkc_acl_entry *e = (zkc_acl_entry *)(block + sizeof(zkc_acl));
+        char *strings = (char *)(e + n);
+        for (size_t i = 0; i < n; i++) {
+            const char *sc = g_ptr_array_index(schemes, i), *id = g_ptr_array_index(ids, i);
+            size_t ls = strlen(sc) + 1, li = strlen(id) + 1;
+            memcpy(strings, sc, ls);
+            e[i].scheme = strings;
+            strings += ls;
+            memcpy(strings, id, li);
+            e[i].id = strings;
+            strings += li;
+            e[i].perms = g_array_index(perms, int32_t, i);
+        }
+        acl->count = n;
+        acl->entries = e;
+    }
+    g_ptr_array_unref(schemes);
+    g_ptr_array_unref(ids);
+    g_array_free(perms, TRUE);
+    return acl;
 }

@@ -39,9 +39,27 @@ typedef enum zkfs_view {
 /* Largest subtree a directory rename moves in one multi. */
 #define ZKFS_RENAME_MAX_NODES 1000
 
-/* True if the znode is shown as a directory in the main tree: it has
- * children, or it is persistent with no data and no children. */
-bool zkfs_is_dir(const zk_stat *st);
+/*
+ * True if the znode is shown as a directory in the main tree
+ * (docs/filesystem.md section 1): it has a child that is not a lock
+ * contender (lock_children of its st->num_children children are), or it
+ * is persistent, childless, empty and its data was never set (version 0:
+ * what mkdir and `zkCli create /x` make).  An empty znode whose data was
+ * set (touch, `: > f`, truncate to 0) is a file.
+ */
+bool zkfs_is_dir(const zk_stat *st, int32_t lock_children);
+
+/*
+ * Lock contenders (docs/filesystem.md section 6): children named as the
+ * lock recipes name them, a 10-digit sequence number at the end after
+ * "__lock__" (kazoo Lock, zkfs), "__rlock__" (kazoo ReadLock, zkfs shared)
+ * or "lock-" (Curator InterProcessMutex).  Hidden from the main tree.
+ * Returns true for such a name and sets *shared (an "__rlock__") and
+ * *seq (the sequence number) when they are not NULL.
+ */
+bool zkfs_lock_name_parse(const char *name, bool *shared, int64_t *seq);
+/* Number of lock contender names among names (GPtrArray of char*). */
+int32_t zkfs_count_lock_names(const GPtrArray *names);
 
 /* The create mode of a creation view (EPH, SEQ, EPHSEQ); -1 for others. */
 int zkfs_view_create_mode(zkfs_view view);
@@ -125,5 +143,12 @@ bool zkfs_xattr_is_stat(const char *name);
 char *zkfs_xattr_stat_value(const char *name, const zk_stat *st);
 /* user.zk.acl's value: "scheme:id:letters\n" per entry; g_malloc'd. */
 char *zkfs_xattr_acl_value(const zkc_acl_entry *acl, size_t n_acl);
+/*
+ * Parses a value written to user.zk.acl: entries "scheme:id:letters"
+ * separated by newlines or commas (the id may hold ':', as digest ids do;
+ * letters from "cdrwa", at least one).  Returns one g_malloc'd block (the
+ * zkc_acl, its entries and strings: g_free) or NULL if malformed or empty.
+ */
+zkc_acl *zkfs_acl_parse(const char *value, size_t len);
 
 #endif

@@ -107,6 +107,25 @@ typedef struct zkc_op_result {
     zk_stat stat;
 } zkc_op_result;
 
+/* One read of a multiRead request (opcode 22, ZooKeeper 3.6+): getData or
+ * getChildren of path (the caller's string, encoded at once). */
+typedef struct zkc_read_op {
+    int32_t type;           /* ZK_OP_GETDATA or ZK_OP_GETCHILDREN */
+    const char *path;
+} zkc_read_op;
+
+/* Result of one read of a multiRead (valid during the callback only). */
+typedef struct zkc_read_result {
+    int32_t err;            /* ZOK or this read's error (ZNONODE, ZNOAUTH, ...) */
+    int32_t type;           /* the read's type (ZK_OP_GETDATA / ZK_OP_GETCHILDREN) */
+    const char *data;       /* getData: the bytes; NULL if null */
+    int32_t data_len;       /* getData: length, -1 for null data */
+    bool has_stat;          /* getData: stat is valid */
+    zk_stat stat;
+    const char *const *children; /* getChildren: names */
+    size_t n_children;
+} zkc_read_result;
+
 /*
  * What a completion callback receives.  Everything it points to is owned by
  * the library and valid only during the callback: copy what you keep.
@@ -128,6 +147,8 @@ typedef struct zkc_result {
     const zkc_op_result *ops;    /* multi: one result per op */
     size_t n_ops;
     int32_t number;         /* getAllChildrenNumber */
+    const zkc_read_result *reads; /* multiRead: one result per read */
+    size_t n_reads;
 } zkc_result;
 
 /* Completion callback; runs on the I/O thread; res is valid only during
@@ -237,6 +258,10 @@ int zkc_async(zkc *zk, const char *path, zkc_completion_fn cb, void *ctx);
 /* multi (n >= 1 ops).  Result: err (ZOK, or the first failed op's error)
  * and ops/n_ops. */
 int zkc_amulti(zkc *zk, const zkc_op *ops, size_t n, zkc_completion_fn cb, void *ctx);
+/* multiRead (n >= 1 reads, ZooKeeper 3.6+): the reads are answered in one
+ * reply, each with its own error (res->err is ZOK when the server
+ * answered).  Result: reads/n_reads, in the order of ops. */
+int zkc_amulti_read(zkc *zk, const zkc_read_op *ops, size_t n, zkc_completion_fn cb, void *ctx);
 /* addWatch; mode ZK_ADDWATCH_PERSISTENT or ZK_ADDWATCH_PERSISTENT_RECURSIVE. */
 int zkc_aadd_watch(zkc *zk, const char *path, int32_t mode, zkc_completion_fn cb, void *ctx);
 /* removeWatches; watcher_type ZK_WATCHER_CHILDREN / DATA / ANY.  On ZOK the

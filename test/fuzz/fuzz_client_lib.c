@@ -89,6 +89,24 @@ static void on_done(const zkc_result *res, void *ctx)
     }
     for (size_t i = 0; i < res->n_ops; i++)
         check_str(res->ops[i].path);
+    for (size_t i = 0; i < res->n_reads; i++) {
+        const zkc_read_result *rr = &res->reads[i];
+        FZ_CHECK(rr->data_len >= -1 && (rr->data_len < 0 || rr->data), "read %zu data %p/%d", i,
+                 (void *)rr->data, rr->data_len);
+        if (rr->data_len > 0) {
+            volatile char sum = 0;
+            for (int32_t j = 0; j < rr->data_len; j++)
+                sum ^= rr->data[j];
+            (void)sum;
+        }
+        if (rr->children) {
+            for (size_t j = 0; j < rr->n_children; j++) {
+                FZ_CHECK(rr->children[j], "read %zu child %zu is NULL", i, j);
+                check_str(rr->children[j]);
+            }
+            FZ_CHECK(rr->children[rr->n_children] == NULL, "read %zu children not NULL-terminated", i);
+        }
+    }
 }
 
 static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
@@ -141,6 +159,12 @@ static void api_call(zkc *zk, uint8_t b)
     case 16: CALL(ZK_OP_GETEPHEMERALS, zkc_aget_ephemerals(zk, path, on_done, c)); break;
     case 17: CALL(ZK_OP_GETALLCHILDRENNUMBER, zkc_aget_all_children_number(zk, path, on_done, c)); break;
     case 18: CALL(ZK_OP_WHOAMI, zkc_awhoami(zk, on_done, c)); break;
+    case 19: {
+        zkc_read_op reads[3] = { { ZK_OP_GETDATA, path }, { ZK_OP_GETCHILDREN, "/" },
+                                 { ZK_OP_GETDATA, "/kz" } };
+        CALL(ZK_OP_MULTIREAD, zkc_amulti_read(zk, reads, 1 + (b >> 5) % 3, on_done, c));
+        break;
+    }
     default: return;
     }
 #undef CALL

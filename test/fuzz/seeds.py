@@ -196,6 +196,18 @@ def client_lib(out):
           client_lib_input(b''.join(zw.frame(vec(v)) for v in
                                     ('reconnect_resp.bin', 'setwatches_resp.bin',
                                      'watch_event_climt.bin', 'auth_failed_resp.bin'))))
+    # multiRead (call 19, path "/a", two reads: getData /a, getChildren /):
+    # one read answered, one failed, then the end marker
+    st = struct.pack('>qqqqiiiqiiq', 5, 6, 1700000000000, 1700000000001, 1, 2, 3, 0, 1, 0, 6)
+    hdr = lambda t, done, err: struct.pack('>iBi', t, done, err)
+    ok_body = (hdr(4, 0, 0) + struct.pack('>i', 1) + b'x' + st +
+               hdr(8, 0, 0) + struct.pack('>ii', 2, 1) + b'a' + struct.pack('>i', 2) + b'kz' +
+               hdr(-1, 1, -1))
+    err_body = hdr(-1, 0, -101) + struct.pack('>i', -101) + hdr(8, 0, 0) + struct.pack('>i', 0) + hdr(-1, 1, -1)
+    for name, body in (('multiread', ok_body), ('multiread-error', err_body)):
+        write(out, 'client_lib', name, b'\x00' + cl_rec(0, zw.frame(vec('connect_resp.bin'))) +
+              cl_rec(1, bytes([19 | 32])) + cl_rec(0, zw.frame(struct.pack('>iqi', 1, 5, 0) + body)) +
+              cl_rec(2))
     write(out, 'client_lib', 'digest-chroot', b'\x03' + cl_rec(0, zw.frame(vec('connect_resp.bin'))) +
           cl_rec(0, zw.frame(vec('auth_resp.bin'))) + cl_rec(1, bytes(range(19))) +
           cl_rec(0, zw.frame(vec('watch_event.bin'))))

@@ -19,6 +19,9 @@
 #   CL_CPORT[I] client port   CL_QPORT[I] quorum port   CL_EPORT[I] election port
 #   CL_DIR[I]   member dir    CL_PID[I]   PID while running (empty when down)
 #   CL_N        number of members
+#   CL_ENV[I]   extra environment for member I's server process, as
+#               NAME=VALUE words (e.g. LD_PRELOAD=... for the disk-fault
+#               shim); set by the test before start_member
 #
 # Every wait in here is bounded; nothing may hang.
 
@@ -26,7 +29,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
 CL_N=0
-CL_CPORT=(); CL_QPORT=(); CL_EPORT=(); CL_DIR=(); CL_PID=(); CL_OBSERVER=()
+CL_CPORT=(); CL_QPORT=(); CL_EPORT=(); CL_DIR=(); CL_PID=(); CL_OBSERVER=(); CL_ENV=()
 
 # Members may be SIGSTOPped by a test: resume them before harness.sh's
 # cleanup sends SIGTERM (a stopped process would only die by SIGKILL 5 s later).
@@ -42,12 +45,27 @@ _cluster_cleanup() {
 trap _cluster_cleanup EXIT
 
 # _unique_ports COUNT : print COUNT distinct free loopback ports, one a line.
+# They are picked at random below the kernel's ephemeral range: a port the
+# kernel hands out as the source port of some outgoing connection (a
+# client's, another member's) would make a restarted member's bind fail
+# with "Address already in use" for as long as that socket lingers, which
+# after a kill -9 of the whole ensemble is up to a minute (FIN_WAIT2).
 _unique_ports() {
   "$PY" - "$1" <<'EOF'
-import socket, sys
+import random, socket, sys
+low = 32768
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    pass
 socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+while len(socks) < int(sys.argv[1]):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", random.randrange(10000, max(low, 10001))))
+        socks.append(s)
+    except OSError:
+        s.close()
 for s in socks:
     print(s.getsockname()[1])
 for s in socks:
@@ -135,8 +153,9 @@ EOF
       ;;
     zkserver)
       [ -x "$ZKSERVER" ] || fail "server binary $ZKSERVER not found (run make)"
-      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+      # shellcheck disable=SC2086
+      env ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
+          UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" ${CL_ENV[$i]:-} \
         "$ZKSERVER" "$dir/zoo.cfg" >> "$dir/server.log" 2>&1 &
       ;;
     *) fail "unknown server kind '$ZK_IMPL' (zkserver or apache)" ;;

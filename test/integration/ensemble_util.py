@@ -97,26 +97,31 @@ def cmd_absent(hosts, *paths):
     return 0
 
 
-def dump_tree(zk, root="/"):
-    """Lines describing every znode under root (excluding /zookeeper)."""
+def dump_tree(zk, root="/", window=500, timeout=30.0):
+    """Lines describing every znode under root (excluding /zookeeper).
+
+    The reads are pipelined: up to `window` znodes are asked for at once
+    (getData + getChildren each), breadth first.  One request at a time
+    made a full-tree check of a few thousand znodes take seconds per
+    replica."""
     lines = []
-    stack = [root]
-    while stack:
-        path = stack.pop()
-        if path == "/zookeeper" or path.startswith("/zookeeper/"):
-            continue
-        try:
-            data, st = zk.get(path)
-            kids = zk.get_children(path)
-        except NoNodeError:
-            continue
-        lines.append(" ".join([
-            path, "czxid=%x" % st.czxid, "mzxid=%x" % st.mzxid, "pzxid=%x" % st.pzxid,
-            "ctime=%d" % st.ctime, "mtime=%d" % st.mtime, "v=%d" % st.version,
-            "cv=%d" % st.cversion, "av=%d" % st.aversion, "eph=%x" % st.ephemeralOwner,
-            "len=%d" % st.dataLength, "kids=%d" % st.numChildren, "data=" + data.hex()]))
-        for k in kids:
-            stack.append(("" if path == "/" else path) + "/" + k)
+    todo = [root]
+    while todo:
+        batch, todo = todo[:window], todo[window:]
+        batch = [p for p in batch if p != "/zookeeper" and not p.startswith("/zookeeper/")]
+        asks = [(p, zk.get_async(p), zk.get_children_async(p)) for p in batch]
+        for path, got, children in asks:
+            try:
+                data, st = got.get(timeout=timeout)
+                kids = children.get(timeout=timeout)
+            except NoNodeError:
+                continue
+            lines.append(" ".join([
+                path, "czxid=%x" % st.czxid, "mzxid=%x" % st.mzxid, "pzxid=%x" % st.pzxid,
+                "ctime=%d" % st.ctime, "mtime=%d" % st.mtime, "v=%d" % st.version,
+                "cv=%d" % st.cversion, "av=%d" % st.aversion, "eph=%x" % st.ephemeralOwner,
+                "len=%d" % st.dataLength, "kids=%d" % st.numChildren, "data=" + data.hex()]))
+            todo.extend(("" if path == "/" else path) + "/" + k for k in kids)
     lines.sort()
     return lines
 

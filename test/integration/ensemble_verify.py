@@ -15,6 +15,7 @@ or prints what differs and exits 1 (2 on a connection error).
 """
 
 import sys
+import time
 
 from ensemble_util import connect, dump_tree, sync_all
 
@@ -38,6 +39,7 @@ def main():
     trees = {}
     problems = []
     for r in replicas:
+        started = time.monotonic()
         try:
             zk = connect(r)
             sync_all(zk)
@@ -54,7 +56,8 @@ def main():
         if present:
             problems.append(f"{r}: must not exist but does: {present}")
         trees[r] = lines
-        print(f"{r}: {len(lines)} znodes, {len(acked_set)} acknowledged writes checked")
+        print(f"{r}: {len(lines)} znodes, {len(acked_set)} acknowledged writes checked"
+              f" ({time.monotonic() - started:.1f} s)")
     first = replicas[0]
     for r in replicas[1:]:
         if trees[r] != trees[first]:

@@ -10,6 +10,8 @@
 #             repository root); run-integration.sh sets bin/zkserver-san
 #             under SAN=1
 #   KEEP_TMP  if 1, the temp dir is kept (for debugging)
+#   ZK_ENV    extra environment of our server process, NAME=VALUE words
+#             (e.g. the disk-fault shim's LD_PRELOAD); read at each start
 #
 # After start_server these are exported for the test and its helpers:
 #   ZK_PORT   client port        ZK_HOSTS  "127.0.0.1:$ZK_PORT"
@@ -172,8 +174,9 @@ EOF
       ;;
     zkserver)
       [ -x "$ZKSERVER" ] || fail "server binary $ZKSERVER not found (build it, or run with ZK_IMPL=apache)"
-      ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+      # shellcheck disable=SC2086
+      env ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
+          UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" ${ZK_ENV:-} \
         "$ZKSERVER" "$ZK_DIR/zoo.cfg" >> "$ZK_DIR/server.log" 2>&1 &
       ;;
     *) fail "unknown server kind '$ZK_KIND' (zkserver or apache)" ;;

@@ -5,7 +5,8 @@
 #      client pings the follower (the leader owns expiry, the follower keeps
 #      it informed);
 #   2. ephemerals of a session whose client was kill -9'd (timeout 2 s)
-#      vanish on every replica once it expires, and only then;
+#      vanish on every replica once it expires, and only then; the same for
+#      a client frozen with SIGSTOP (its connection stays open);
 #   3. a client moved from replica 1 to replica 3 keeps its session and its
 #      ephemerals (kazoo client_id on a new client after kill -9 of the
 #      first client process);
@@ -73,6 +74,27 @@ for h in "${all_hosts[@]}"; do
   run_py ensemble_util.py absent "$h" /exp/a /exp/b || cfail "an expired ephemeral is still on $h"
 done
 log "ok: the killed client's ephemerals vanished on every replica after ${took} s"
+
+# 2b. the same for a client that is frozen (SIGSTOP) instead of killed: its
+# TCP connection to the follower stays open but it sends nothing, like a
+# client cut off by a partition; the session must expire all the same (the
+# follower used to report every session with an open connection as alive).
+py_bg ensemble_sessions.py hold "$(member_hosts "$F")" 2000 /frozen/a > "$TEST_TMP/hold4.out" 2>&1
+HOLD=$BG_PID
+for k in $(seq 100); do grep -q '^session' "$TEST_TMP/hold4.out" && break; sleep 0.1; done
+grep -q '^session' "$TEST_TMP/hold4.out" || cfail "holder 4 did not start: $(cat "$TEST_TMP/hold4.out")"
+kill -STOP "$HOLD"
+gone=0
+for k in $(seq 40); do
+  if run_py ensemble_util.py absent "${all_hosts[0]}" /frozen/a 2>/dev/null; then gone=1; break; fi
+  sleep 0.5
+done
+kill -KILL "$HOLD"; wait "$HOLD" 2>/dev/null || true
+[ "$gone" = 1 ] || cfail "the frozen client's session never expired (its connection to $F is open)"
+for h in "${all_hosts[@]}"; do
+  run_py ensemble_util.py absent "$h" /frozen/a || cfail "an expired ephemeral is still on $h"
+done
+log "ok: a frozen client's session expires although its connection stays open"
 
 # 3. session moved 1 -> 3 with kazoo client_id
 py_bg ensemble_sessions.py hold "$(member_hosts 1)" 6000 /moved/e1 > "$TEST_TMP/hold2.out" 2>&1

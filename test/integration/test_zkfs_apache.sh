@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_zkfs_apache.sh — bin/zkfs mounting Apache ZooKeeper 3.8 (the Debian
-# package) passes the same basic suite as on zkserver, and the inotify
-# suite (changes through another mount, kazoo and zkCli.sh).
+# package) passes the same basic suite as on zkserver, and the inotify suite
+# (changes through another mount, kazoo and zkCli.sh).  The tools and locks
+# suites run on Apache in test_zkfs_apache_tools.sh.
 set -euo pipefail
 cd "$(dirname "$0")"
 # One Apache server (three JVMs would crowd a 2-core machine); the mounts

@@ -17,40 +17,9 @@
 #include <glib.h>
 
 #include "acl.h"
+#include "vectors.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-/* Decodes lowercase hex into a g_malloc'd NUL-terminated buffer; *len_out gets the byte count. */
-static char *unhex(const char *hex, size_t *len_out)
-{
-    size_t n = strlen(hex) / 2;
-    char *out = g_malloc(n + 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (char)v;
-    }
-    out[n] = 0;
-    if (len_out)
-        *len_out = n;
-    return out;
-}
-
-/* The non-empty lines of a vector file, each split on tabs (free with free_rows). */
-static GPtrArray *read_rows(const char *path)
-{
-    char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        fail_msg("cannot read %s (run from the repo root)", path);
-    char **lines = g_strsplit(text, "\n", -1);
-    g_free(text);
-    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    for (char **l = lines; *l; l++)
-        if (**l)
-            g_ptr_array_add(rows, g_strsplit(*l, "\t", -1));
-    g_strfreev(lines);
-    return rows;
-}
 
 /* A jute-encoded vector<ACL> of n entries (perms, scheme, id triples); the
  * writer owns the bytes the returned zk_vec points into. */
@@ -85,13 +54,13 @@ static GPtrArray *auth_of(const char *scheme, ...)
 static void test_java_digest(void **state)
 {
     (void)state;
-    GPtrArray *rows = read_rows("test/vectors/java/digests.txt");
+    GPtrArray *rows = vectors_read_rows("test/vectors/java/digests.txt");
     assert_true(rows->len >= 10);
     for (guint i = 0; i < rows->len; i++) {
         char **f = g_ptr_array_index(rows, i);
         size_t len;
-        char *in = unhex(f[0], &len);
-        char *want = unhex(f[1], NULL);
+        char *in = (char *)vectors_unhex(f[0], &len);
+        char *want = (char *)vectors_unhex(f[1], NULL);
         char *got = acl_digest(in, len);
         if (strcmp(got, want) != 0)
             fail_msg("generateDigest(%s): want %s got %s", in, want, got);
@@ -105,12 +74,12 @@ static void test_java_digest(void **state)
 static void test_java_digest_is_valid(void **state)
 {
     (void)state;
-    GPtrArray *rows = read_rows("test/vectors/java/digest_valid.txt");
+    GPtrArray *rows = vectors_read_rows("test/vectors/java/digest_valid.txt");
     assert_true(rows->len >= 10);
     int failures = 0;
     for (guint i = 0; i < rows->len; i++) {
         char **f = g_ptr_array_index(rows, i);
-        char *id = unhex(f[0], NULL);
+        char *id = (char *)vectors_unhex(f[0], NULL);
         bool want = atoi(f[1]) == 1;
         if (acl_id_valid("digest", id) != want) {
             print_error("digest isValid(\"%s\"): Java says %d\n", id, want);
@@ -125,12 +94,12 @@ static void test_java_digest_is_valid(void **state)
 static void test_java_ip(void **state)
 {
     (void)state;
-    GPtrArray *rows = read_rows("test/vectors/java/ip.txt");
+    GPtrArray *rows = vectors_read_rows("test/vectors/java/ip.txt");
     assert_true(rows->len > 100);
     int failures = 0;
     for (guint i = 0; i < rows->len; i++) {
         char **f = g_ptr_array_index(rows, i);
-        char *expr = unhex(f[1], NULL);
+        char *expr = (char *)vectors_unhex(f[1], NULL);
         if (strcmp(f[0], "valid") == 0) {
             bool want = atoi(f[2]) == 1;
             if (acl_id_valid("ip", expr) != want) {

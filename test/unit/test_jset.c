@@ -16,39 +16,9 @@
 #include <glib.h>
 
 #include "jset.h"
+#include "vectors.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-/* The lines of a vector file (g_strfreev the result); fails the test if unreadable. */
-static char **read_lines(const char *path)
-{
-    char *text = NULL;
-    GError *err = NULL;
-    if (!g_file_get_contents(path, &text, NULL, &err)) {
-        fail_msg("cannot read %s (run the tests from the repo root): %s", path, err->message);
-        g_error_free(err);
-        return NULL;
-    }
-    char **lines = g_strsplit(text, "\n", -1);
-    g_free(text);
-    return lines;
-}
-
-/* Decodes lowercase hex into a NUL-terminated g_malloc'd string; *len_out gets the byte count. */
-static char *unhex(const char *hex, size_t *len_out)
-{
-    size_t n = strlen(hex) / 2;
-    char *out = g_malloc(n + 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (char)v;
-    }
-    out[n] = 0;
-    if (len_out)
-        *len_out = n;
-    return out;
-}
 
 /* The iteration order of s as one space-separated g_malloc'd string. */
 static char *order_of(const jset *s)
@@ -89,7 +59,7 @@ static void copy_set(jset *dst, const jset *src)
 static void test_java_iteration_orders(void **state)
 {
     (void)state;
-    char **lines = read_lines("test/vectors/java/hashset_orders.txt");
+    char **lines = vectors_read_lines("test/vectors/java/hashset_orders.txt");
     int cases = 0, failures = 0;
     for (char **l = lines; *l; l++) {
         if (!**l)
@@ -136,13 +106,13 @@ static void test_java_iteration_orders(void **state)
 static void test_java_string_hash(void **state)
 {
     (void)state;
-    char **lines = read_lines("test/vectors/java/string_hash.txt");
+    char **lines = vectors_read_lines("test/vectors/java/string_hash.txt");
     int cases = 0;
     for (char **l = lines; *l; l++) {
         if (!**l)
             continue;
         char **f = g_strsplit(*l, "\t", 2);
-        char *s = unhex(f[0], NULL);
+        char *s = (char *)vectors_unhex(f[0], NULL);
         int32_t want = (int32_t)strtol(f[1], NULL, 10);
         if (jset_string_hash(s) != want)
             fail_msg("hashCode of %s: want %d got %d", f[0], want, jset_string_hash(s));

@@ -16,21 +16,7 @@
 #include <glib.h>
 
 #include "zk/path.h"
-
-/* Decodes lowercase hex into a g_malloc'd buffer (NUL-terminated); *len_out gets the byte count. */
-static char *unhex(const char *hex, size_t *len_out)
-{
-    size_t n = strlen(hex) / 2;
-    char *out = g_malloc(n + 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        out[i] = (char)v;
-    }
-    out[n] = 0;
-    *len_out = n;
-    return out;
-}
+#include "vectors.h"
 
 static void test_java_vectors(void **state)
 {
@@ -45,7 +31,7 @@ static void test_java_vectors(void **state)
             continue;
         char **f = g_strsplit(*l, "\t", 2);
         size_t len;
-        char *p = unhex(f[0], &len);
+        char *p = (char *)vectors_unhex(f[0], &len);
         bool want = atoi(f[1]) == 1;
         if (zk_path_valid(p, len) != want) {
             print_error("path hex %s: Java says %s\n", f[0], want ? "valid" : "invalid");

@@ -289,6 +289,66 @@ static void test_drop_after(void **state)
     g_free(p30);
 }
 
+typedef struct listing {
+    GString *text;   /* "zxid[.tmp] " per file, in listing order */
+} listing;
+
+static void list_cb(void *ctx, const char *path, int64_t zxid, bool is_tmp)
+{
+    listing *li = ctx;
+    assert_non_null(strstr(path, "snapshot."));
+    g_string_append_printf(li->text, "%" PRId64 "%s ", zxid, is_tmp ? ".tmp" : "");
+}
+
+static void test_list_and_read_one(void **state)
+{
+    fixture *fx = *state;
+    write_snapshot(fx, 5, 300, 5);
+    write_snapshot(fx, 12, 400, 12);
+    char *tmp = g_strdup_printf("%s/snapshot.%016x.tmp", fx->dir, 20);
+    assert_true(g_file_set_contents(tmp, "junk", 4, NULL));
+    char *other = g_strdup_printf("%s/not-a-snapshot", fx->dir);
+    assert_true(g_file_set_contents(other, "x", 1, NULL));
+
+    listing li = { g_string_new(NULL) };
+    assert_int_equal(snapfile_list(fx->dir, list_cb, &li), 3);
+    assert_string_equal(li.text->str, "20.tmp 12 5 ");
+    g_string_free(li.text, TRUE);
+    assert_int_equal(count_files(fx), 4);   /* listing removes nothing */
+
+    /* One file by path: valid, under another name (header zxid), corrupt. */
+    char *p12 = snap_path(fx, 12);
+    int64_t zxid = -1;
+    uint8_t *body = NULL;
+    size_t len = 0;
+    assert_null(snapfile_read(p12, &zxid, &body, &len));
+    assert_int_equal(zxid, 12);
+    assert_int_equal(len, 400);
+    uint8_t *expect = make_body(400, 12);
+    assert_memory_equal(body, expect, 400);
+    g_free(expect);
+    g_free(body);
+    char *copy = g_strdup_printf("%s/copy", fx->dir);
+    assert_int_equal(rename(p12, copy), 0);
+    assert_null(snapfile_read(copy, &zxid, &body, &len));
+    assert_int_equal(zxid, 12);
+    g_free(body);
+    flip_byte(copy, 24 + 10);
+    char *why = snapfile_read(copy, &zxid, &body, &len);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "checksum"));
+    assert_null(body);
+    g_free(why);
+    why = snapfile_read(other, &zxid, &body, &len);
+    assert_non_null(why);
+    g_free(why);
+    assert_int_equal(snapfile_list("/nonexistent/dir", list_cb, &li), -1);
+    g_free(copy);
+    g_free(p12);
+    g_free(tmp);
+    g_free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +360,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_temp_removed_on_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_and_read_one, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,22 +20,9 @@
 #include <glib.h>
 
 #include "txn.h"
+#include "vectors.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-/* Decodes hex into a g_malloc'd buffer; *len gets the byte count. */
-static uint8_t *unhex(const char *hex, size_t *len)
-{
-    size_t n = strlen(hex) / 2;
-    uint8_t *b = g_malloc(n + 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(hex + 2 * i, "%2x", &v);
-        b[i] = (uint8_t)v;
-    }
-    *len = n;
-    return b;
-}
 
 /* A Stat printed as the Java vectors do, with separator sep; g_malloc'd. */
 static char *stat_str(const zk_stat *s, char sep)
@@ -91,7 +78,7 @@ static void test_java_processtxn_script(void **state)
         char *got = NULL;
         if (strcmp(a[0], "txn") == 0) {
             size_t len;
-            uint8_t *buf = unhex(a[1], &len);
+            uint8_t *buf = vectors_unhex(a[1], &len);
             txn_result res;
             assert_true(txn_apply(&ctx, buf, len, &res));
             got = result_str(&res, ' ');

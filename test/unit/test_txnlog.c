@@ -366,6 +366,89 @@ static void test_torn_tail_partial_record(void **state)
     g_free(path);
 }
 
+/* Appends records from..to to an opened log l, commits, closes it, and
+ * checks that a reopen finds exactly 1..to. */
+static void append_and_reopen(fixture *fx, txnlog *l, int64_t from, int64_t to)
+{
+    int64_t last;
+    append_range(l, from, to);
+    commit(l);
+    txnlog_close(l);
+    l = open_log(fx, &last);
+    assert_int_equal(last, to);
+    assert_replay_range(l, 0, to);
+    txnlog_close(l);
+}
+
+/* Removes every file of fx->dir (the directory stays). */
+static void empty_dir(fixture *fx)
+{
+    GDir *d = g_dir_open(fx->dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d))) {
+        char *p = g_build_filename(fx->dir, name, NULL);
+        unlink(p);
+        g_free(p);
+    }
+    if (d)
+        g_dir_close(d);
+}
+
+/* A torn last record at every byte offset, both as a file that ends there
+ * (cut) and as one whose bytes from there on are zeros (preallocated space
+ * the write never reached): the log opens, keeps exactly the records
+ * before the last one, says where it cut whenever a byte of the record
+ * survived, and takes new appends. */
+static void test_torn_tail_every_offset(void **state)
+{
+    fixture *fx = *state;
+    uint64_t start = frame_offset(1, 5), end = start + frame_size(5);
+    for (int zero_fill = 0; zero_fill <= 1; zero_fill++) {
+        for (uint64_t off = start; off < end; off++) {
+            empty_dir(fx);
+            g_string_truncate(fx->messages, 0);
+            int64_t last;
+            txnlog *l = open_log(fx, &last);
+            append_range(l, 1, 5);
+            commit(l);
+            txnlog_close(l);
+            char *path = log_file(fx, 1);
+            /* Only a cut after a non-zero byte of the record is visible: a
+             * prefix of zeros (the high bytes of the length) reads like
+             * the preallocated space after a clean end. */
+            bool visible = false;
+            {
+                uint8_t rec[64];
+                int fd = open(path, O_RDONLY);
+                assert_true(fd >= 0 && end - start <= sizeof rec);
+                assert_int_equal(pread(fd, rec, (size_t)(end - start), (off_t)start), (ssize_t)(end - start));
+                close(fd);
+                for (uint64_t i = 0; i < off - start; i++)
+                    visible = visible || rec[i] != 0;
+            }
+            if (zero_fill) {
+                uint8_t zeros[64] = { 0 };
+                assert_true(end - off <= sizeof zeros);
+                patch_file(path, off, zeros, (size_t)(end - off));
+            } else {
+                assert_int_equal(truncate(path, (off_t)off), 0);
+            }
+            l = open_log(fx, &last);
+            assert_int_equal(last, 4);
+            assert_replay_range(l, 0, 4);
+            if (visible) {
+                char *expect = g_strdup_printf("%s: torn tail at offset %" PRIu64, path, start);
+                if (!strstr(fx->messages->str, expect))
+                    fail_msg("offset %" PRIu64 " (zero fill %d): no torn-tail message in: %s", off,
+                             zero_fill, fx->messages->str);
+                g_free(expect);
+            }
+            append_and_reopen(fx, l, 5, 6);
+            g_free(path);
+        }
+    }
+}
+
 static void test_torn_tail_garbage(void **state)
 {
     fixture *fx = *state;
@@ -391,13 +474,7 @@ static void test_torn_tail_garbage(void **state)
     assert_non_null(strstr(fx->messages->str, expect));
     assert_int_equal(file_size(path), end);
     assert_replay_range(l, 0, 5);
-    append_range(l, 6, 8);
-    commit(l);
-    txnlog_close(l);
-    l = open_log(fx, &last);
-    assert_int_equal(last, 8);
-    assert_replay_range(l, 0, 8);
-    txnlog_close(l);
+    append_and_reopen(fx, l, 6, 8);
     g_free(expect);
     g_free(path);
 }
@@ -740,6 +817,149 @@ static void test_replay_callback_stop(void **state)
     txnlog_close(l);
 }
 
+/* ---- offline inspection and cut ---------------------------------------- */
+
+typedef struct inspection {
+    GArray *zxids;        /* int64_t, every good record */
+    GArray *offsets;      /* uint64_t, their offsets */
+    GPtrArray *problems;  /* "basename: problem" per damaged file */
+    GArray *refused;      /* gboolean per damaged file */
+    uint64_t first_problem_offset;
+    unsigned files;
+} inspection;
+
+static int inspect_record(void *ctx, const char *path, uint64_t offset, int64_t zxid,
+                          const uint8_t *data, size_t len)
+{
+    (void)path;
+    inspection *in = ctx;
+    char expect[32];
+    snprintf(expect, sizeof expect, "rec-%" PRId64, zxid);
+    assert_int_equal(len, strlen(expect));
+    assert_memory_equal(data, expect, len);
+    g_array_append_val(in->zxids, zxid);
+    g_array_append_val(in->offsets, offset);
+    return 0;
+}
+
+static void inspect_file_cb(void *ctx, const txnlog_file_info *fi)
+{
+    inspection *in = ctx;
+    in->files++;
+    if (!fi->problem)
+        return;
+    char *base = g_path_get_basename(fi->path);
+    if (in->problems->len == 0)
+        in->first_problem_offset = fi->problem_offset;
+    g_ptr_array_add(in->problems, g_strdup_printf("%s: %s", base, fi->problem));
+    gboolean r = fi->refused;
+    g_array_append_val(in->refused, r);
+    g_free(base);
+}
+
+static inspection *inspect_dir(fixture *fx)
+{
+    inspection *in = g_new0(inspection, 1);
+    in->zxids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    in->offsets = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    in->problems = g_ptr_array_new_with_free_func(g_free);
+    in->refused = g_array_new(FALSE, FALSE, sizeof(gboolean));
+    char *err = NULL;
+    int n = txnlog_inspect(fx->dir, inspect_record, inspect_file_cb, in, &err);
+    if (n < 0)
+        fail_msg("inspect failed: %s", err);
+    assert_int_equal((unsigned)n, in->files);
+    return in;
+}
+
+static void inspection_free(inspection *in)
+{
+    g_array_free(in->zxids, TRUE);
+    g_array_free(in->offsets, TRUE);
+    g_ptr_array_free(in->problems, TRUE);
+    g_array_free(in->refused, TRUE);
+    g_free(in);
+}
+
+static void test_inspect_and_cut_middle_corruption(void **state)
+{
+    fixture *fx = *state;
+    int64_t last;
+    txnlog *l = open_log(fx, &last);
+    append_range(l, 1, 5);
+    commit(l);
+    txnlog_roll(l);
+    append_range(l, 6, 9);
+    commit(l);
+    txnlog_close(l);
+
+    /* Clean: every record, in order, nothing changed on disk. */
+    char *path1 = log_file(fx, 1), *path6 = log_file(fx, 6);
+    uint64_t size6 = file_size(path6);
+    inspection *in = inspect_dir(fx);
+    assert_int_equal(in->files, 2);
+    assert_int_equal(in->zxids->len, 9);
+    assert_int_equal(in->problems->len, 0);
+    assert_int_equal(g_array_index(in->offsets, uint64_t, 6), frame_offset(6, 7));
+    assert_int_equal(file_size(path6), size6);
+    inspection_free(in);
+
+    /* Record 3 damaged: the open refuses (not the last file); inspect
+     * reports it, keeps going, changes nothing. */
+    uint64_t off3 = frame_offset(1, 3);
+    flip_byte(path1, off3 + FRAME_OVERHEAD);
+    uint64_t size1 = file_size(path1);
+    in = inspect_dir(fx);
+    assert_int_equal(in->problems->len, 1);
+    assert_non_null(strstr(g_ptr_array_index(in->problems, 0), "checksum mismatch"));
+    assert_true(g_array_index(in->refused, gboolean, 0));
+    assert_int_equal(in->first_problem_offset, off3);
+    assert_int_equal(in->zxids->len, 2 + 4); /* 1, 2 and the second file */
+    assert_int_equal(file_size(path1), size1);
+    inspection_free(in);
+    char *err = open_log_fails(fx);
+    g_free(err);
+
+    /* Cut there: the later file goes, the log ends at zxid 2 and opens. */
+    assert_int_equal(txnlog_cut(fx->dir, path1, off3, &err), 0);
+    assert_null(err);
+    assert_int_equal(count_log_files(fx), 1);
+    assert_int_equal(file_size(path1), off3);
+    l = open_log(fx, &last);
+    assert_int_equal(last, 2);
+    assert_replay_range(l, 0, 2);
+    txnlog_close(l);
+
+    /* Cutting at the header removes the file; an unknown file is refused. */
+    assert_int_equal(txnlog_cut(fx->dir, path1, 0, &err), 0);
+    assert_int_equal(count_log_files(fx), 0);
+    assert_int_equal(txnlog_cut(fx->dir, path1, 100, &err), -1);
+    assert_non_null(err);
+    g_free(err);
+    g_free(path1);
+    g_free(path6);
+}
+
+static void test_inspect_torn_tail_not_refused(void **state)
+{
+    fixture *fx = *state;
+    int64_t last;
+    txnlog *l = open_log(fx, &last);
+    append_range(l, 1, 4);
+    commit(l);
+    txnlog_close(l);
+    char *path = log_file(fx, 1);
+    uint64_t off4 = frame_offset(1, 4);
+    flip_byte(path, off4 + FRAME_OVERHEAD + 2);   /* the last record */
+    inspection *in = inspect_dir(fx);
+    assert_int_equal(in->zxids->len, 3);
+    assert_int_equal(in->problems->len, 1);
+    assert_non_null(strstr(g_ptr_array_index(in->problems, 0), "torn tail"));
+    assert_false(g_array_index(in->refused, gboolean, 0));
+    inspection_free(in);
+    g_free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -747,6 +967,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_one_fsync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_partial_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_bad_crc_last_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses, setup, teardown),
@@ -758,6 +979,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_write_is_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_last_file_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay_callback_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inspect_and_cut_middle_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inspect_torn_tail_not_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

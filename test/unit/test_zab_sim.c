@@ -5,7 +5,10 @@
  *
  * Model: per-link FIFO queues with random delay; a link break loses what is
  * in flight and tells both ends (zab_peer_lost); partitions cut sets of
- * links; a crash loses the volatile state and the log entries that were not
+ * links (two sides, or random pairs: a node may see both sides); one
+ * direction of a link may stall (its messages wait, the other direction
+ * flows); a process may pause (SIGSTOP: its messages, ticks and fsync
+ * completions wait and then arrive at once); a crash loses the volatile state and the log entries that were not
  * reported durable (a random number of them survive, as a partly landed
  * write would); a restart rebuilds zab from the durable epochs, snapshot and
  * log.  Random client proposals go to whoever leads.
@@ -109,6 +112,7 @@ typedef struct sim_event {
     int node, from;
     int incarnation;
     uint64_t link_gen;
+    uint64_t link_seq;       /* EV_MSG: position in its link's stream */
     zab_msg msg;             /* msg.data points at data */
     uint8_t *data;           /* owned copy */
 } sim_event;
@@ -136,6 +140,15 @@ struct sim {
     uint64_t link_gen[MAX_NODES][MAX_NODES];
     int64_t link_last[MAX_NODES][MAX_NODES];
     bool cut[MAX_NODES][MAX_NODES];
+    /* One-way stall (a TCP direction whose packets are dropped): messages
+     * from a to b wait (TCP retransmits) until the stall ends or the link
+     * breaks; b to a flows. */
+    bool stalled[MAX_NODES][MAX_NODES];
+    /* A paused process (SIGSTOP): until then its events wait, in order. */
+    int64_t paused_until[MAX_NODES];
+    /* per link: messages sent / delivered in this link generation (a
+     * message waits until every earlier one of its link is delivered) */
+    uint64_t link_sent[MAX_NODES][MAX_NODES], link_done[MAX_NODES][MAX_NODES];
     /* checker state */
     GArray *global;          /* of sim_entry: the committed sequence, payload owned */
     GHashTable *epoch_leader;/* epoch -> sid */
@@ -323,6 +336,7 @@ static void cb_send(void *ctx, int to_sid, const zab_msg *m)
     sim_event *e = ev_new(s, EV_MSG, at, to);
     e->from = nd->idx;
     e->link_gen = s->link_gen[nd->idx][to];
+    e->link_seq = ++s->link_sent[nd->idx][to];
     e->msg = *m;
     if (m->len) {
         e->data = g_memdup2(m->data, m->len);
@@ -518,6 +532,8 @@ static void break_link(sim *s, int a, int b)
 {
     s->link_gen[a][b]++;
     s->link_gen[b][a]++;
+    s->link_done[a][b] = s->link_sent[a][b];   /* what was in flight is lost */
+    s->link_done[b][a] = s->link_sent[b][a];
     s->link_last[a][b] = s->link_last[b][a] = 0;
     if (s->nodes[a].up)
         zab_peer_lost(s->nodes[a].z, s->nodes[b].sid, s->now);
@@ -586,6 +602,7 @@ static void heal(sim *s)
 {
     bool side[MAX_NODES] = { 0 };
     set_partition(s, side);
+    memset(s->stalled, 0, sizeof s->stalled);
 }
 
 /* ---- the event loop ------------------------------------------------------ */
@@ -616,7 +633,7 @@ static void propose_at(sim *s, int i)
 static void random_fault(sim *s)
 {
     int i = (int)rng_range(&s->rng, 0, s->n - 1);
-    int kind = (int)rng_range(&s->rng, 0, 99);
+    int kind = (int)rng_range(&s->rng, 0, 119);
     if (kind < 25) {
         if (!s->nodes[i].up)
             return;
@@ -637,6 +654,28 @@ static void random_fault(sim *s)
         }
     } else if (kind < 80) {
         node_snapshot(s, i);
+    } else if (kind >= 100 && kind < 108) {
+        int j = (int)rng_range(&s->rng, 0, s->n - 1);
+        if (j != i) {
+            trace(s, "link s%d->s%d stalls one way", s->nodes[i].sid, s->nodes[j].sid);
+            s->stalled[i][j] = true;
+            heap_push(s, ev_new(s, EV_HEAL, s->now + rng_range(&s->rng, 200, 3000), -1));
+        }
+    } else if (kind >= 108 && kind < 114) {
+        if (s->nodes[i].up && s->paused_until[i] <= s->now) {
+            s->paused_until[i] = s->now + rng_range(&s->rng, 200, 4000);
+            trace(s, "s%d paused until %" G_GINT64_FORMAT, s->nodes[i].sid, s->paused_until[i]);
+        }
+    } else if (kind >= 114) {
+        /* random pairs cut: not a clean two-sided split */
+        trace(s, "partial partition");
+        for (int a = 0; a < s->n; a++)
+            for (int b = a + 1; b < s->n; b++)
+                if (rng_chance(&s->rng, 35) && !s->cut[a][b]) {
+                    s->cut[a][b] = s->cut[b][a] = true;
+                    break_link(s, a, b);
+                }
+        heap_push(s, ev_new(s, EV_HEAL, s->now + rng_range(&s->rng, 200, 3000), -1));
     } else if (kind < 90) {
         /* a slow disk for a while */
         s->nodes[i].fsync_min = (int)rng_range(&s->rng, 1, 50);
@@ -667,11 +706,35 @@ static void check_step(sim *s)
     }
 }
 
+/* Returns false if e must wait (paused target, stalled direction). */
+static bool deferred(sim *s, sim_event *e)
+{
+    if (e->node < 0 || (e->kind != EV_MSG && e->kind != EV_FSYNC && e->kind != EV_TICK))
+        return false;
+    if (s->paused_until[e->node] > s->now) {
+        e->at = s->paused_until[e->node];
+        return true;
+    }
+    if (e->kind == EV_MSG && e->link_gen == s->link_gen[e->from][e->node]) {
+        if (s->stalled[e->from][e->node]) {
+            e->at = s->now + 50;
+            return true;
+        }
+        if (e->link_seq != s->link_done[e->from][e->node] + 1) {
+            e->at = s->now + 1;    /* an earlier message of the link still waits */
+            return true;
+        }
+    }
+    return false;
+}
+
 static void handle(sim *s, sim_event *e)
 {
     sim_node *nd = e->node >= 0 ? &s->nodes[e->node] : NULL;
     switch (e->kind) {
     case EV_MSG:
+        if (e->link_gen == s->link_gen[e->from][e->node])
+            s->link_done[e->from][e->node] = e->link_seq;
         if (!nd->up || e->link_gen != s->link_gen[e->from][e->node] || s->cut[e->from][e->node])
             break;
         if (e->msg.type == ZAB_MSG_DIFF || e->msg.type == ZAB_MSG_TRUNC)
@@ -742,6 +805,10 @@ static void run_until(sim *s, int64_t t)
             break;
         heap_pop(s);
         s->now = e->at;
+        if (deferred(s, e)) {
+            heap_push(s, e);   /* re-queued in pop order: FIFO kept */
+            continue;
+        }
         handle(s, e);
         ev_free(e);
         check_step(s);
@@ -840,6 +907,7 @@ static void liveness(sim *s)
 {
     s->generate = false;
     heal(s);
+    memset(s->paused_until, 0, sizeof s->paused_until);
     for (int i = 0; i < s->n; i++)
         if (!s->nodes[i].up)
             node_boot(s, i);

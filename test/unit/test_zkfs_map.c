@@ -32,15 +32,77 @@ static void test_is_dir(void **state)
 {
     (void)state;
     zk_stat st = make_stat(0, 0, 0);
-    assert_true(zkfs_is_dir(&st));            /* persistent, empty: directory */
+    assert_true(zkfs_is_dir(&st, 0));         /* persistent, empty, never set: directory */
+    st.version = 1;
+    assert_false(zkfs_is_dir(&st, 0));        /* empty but its data was set: file */
     st = make_stat(3, 0, 0);
-    assert_false(zkfs_is_dir(&st));           /* childless with data: file */
+    assert_false(zkfs_is_dir(&st, 0));        /* childless with data: file */
     st = make_stat(3, 2, 0);
-    assert_true(zkfs_is_dir(&st));            /* children: directory */
+    assert_true(zkfs_is_dir(&st, 0));         /* children: directory */
+    assert_true(zkfs_is_dir(&st, 1));         /* one real child is enough */
+    assert_false(zkfs_is_dir(&st, 2));        /* only lock contenders: still a file */
     st = make_stat(0, 0, 0x1234);
-    assert_false(zkfs_is_dir(&st));           /* ephemeral, even empty: file */
+    assert_false(zkfs_is_dir(&st, 0));        /* ephemeral, even empty: file */
     st = make_stat(0, 1, 0);
-    assert_true(zkfs_is_dir(&st));
+    assert_true(zkfs_is_dir(&st, 0));
+    assert_true(zkfs_is_dir(&st, 1));         /* never written, only a lock: directory */
+}
+
+static void test_lock_names(void **state)
+{
+    (void)state;
+    bool shared = true;
+    int64_t seq = 0;
+    assert_true(zkfs_lock_name_parse("0f3a9c__lock__0000000012", &shared, &seq));
+    assert_false(shared);
+    assert_int_equal(seq, 12);
+    assert_true(zkfs_lock_name_parse("ab__rlock__0000000007", &shared, &seq));
+    assert_true(shared);
+    assert_int_equal(seq, 7);
+    assert_true(zkfs_lock_name_parse("_c_1b2-lock-0000000003", &shared, &seq));
+    assert_false(shared);
+    assert_int_equal(seq, 3);
+    /* zkfs's own name: kazoo's marker last, Curator's before it. */
+    assert_true(zkfs_lock_name_parse("zkfs-1a-lock-0000000005__lock__0000000005", NULL, &seq));
+    assert_int_equal(seq, 5);
+    assert_false(zkfs_lock_name_parse("lock", NULL, NULL));
+    assert_false(zkfs_lock_name_parse("x__lock__123", NULL, NULL));
+    assert_false(zkfs_lock_name_parse("x__lock__00000000012", NULL, NULL));
+    assert_false(zkfs_lock_name_parse("config", NULL, NULL));
+    GPtrArray *names = g_ptr_array_new();
+    g_ptr_array_add(names, "a__lock__0000000001");
+    g_ptr_array_add(names, "conf");
+    assert_int_equal(zkfs_count_lock_names(names), 1);
+    g_ptr_array_unref(names);
+}
+
+static void test_acl_parse(void **state)
+{
+    (void)state;
+    const char *v = "world:anyone:r,digest:bob:MoL+QsM2MtdMFGwNB2OjbuqiCTk=:cdrwa\n";
+    zkc_acl *acl = zkfs_acl_parse(v, strlen(v));
+    assert_non_null(acl);
+    assert_int_equal(acl->count, 2);
+    assert_string_equal(acl->entries[0].scheme, "world");
+    assert_string_equal(acl->entries[0].id, "anyone");
+    assert_int_equal(acl->entries[0].perms, ZK_PERM_READ);
+    assert_string_equal(acl->entries[1].scheme, "digest");
+    assert_string_equal(acl->entries[1].id, "bob:MoL+QsM2MtdMFGwNB2OjbuqiCTk=");
+    assert_int_equal(acl->entries[1].perms, ZK_PERM_ALL);
+    /* What getfattr prints parses back to the same value. */
+    char *printed = zkfs_xattr_acl_value(acl->entries, acl->count);
+    zkc_acl *again = zkfs_acl_parse(printed, strlen(printed));
+    assert_non_null(again);
+    char *printed2 = zkfs_xattr_acl_value(again->entries, again->count);
+    assert_string_equal(printed, printed2);
+    g_free(printed);
+    g_free(printed2);
+    g_free(again);
+    g_free(acl);
+    const char *bad[] = { "", "world:anyone", "world:anyone:x", ":anyone:r", "world:anyone:",
+                          "nonsense", NULL };
+    for (const char **b = bad; *b; b++)
+        assert_null(zkfs_acl_parse(*b, strlen(*b)));
 }
 
 static void test_paths(void **state)
@@ -221,37 +283,38 @@ static void test_ctl_entries(void **state)
 static void test_cache_coherence(void **state)
 {
     (void)state;
-    zkfs_cache *c = zkfs_cache_new(0);
-    zk_stat st = make_stat(3, 0, 0), got;
+    zkfs_cache *c = zkfs_cache_new(0, 0);
+    zk_stat st = make_stat(3, 0, 0), gst;
+    zkfs_attr at = { .st = st, .acl = 0x1f1f }, got;
     bool exists = false;
-    uint32_t acl = 0;
-    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got, &acl));
+    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got));
     uint64_t t1 = zkfs_cache_ticket(c);
-    zkfs_cache_put_attr(c, "/a", t1, true, &st, 0x1f1f);
-    assert_true(zkfs_cache_get_attr(c, "/a", &exists, &got, &acl));
+    zkfs_cache_put_attr(c, "/a", t1, true, &at);
+    assert_true(zkfs_cache_get_attr(c, "/a", &exists, &got));
     assert_true(exists);
-    assert_int_equal(acl, 0x1f1f);
-    assert_int_equal(got.data_length, 3);
+    assert_int_equal(got.acl, 0x1f1f);
+    assert_int_equal(got.st.data_length, 3);
+    at.acl = 0;
 
     /* A reply that was requested before an event must not be stored. */
     uint64_t t2 = zkfs_cache_ticket(c);
     zkfs_cache_apply_event(c, ZK_EVENT_DATA_CHANGED, "/a");
-    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got, &acl));
-    zkfs_cache_put_attr(c, "/a", t2, true, &st, 0);
-    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got, &acl));
+    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got));
+    zkfs_cache_put_attr(c, "/a", t2, true, &at);
+    assert_false(zkfs_cache_get_attr(c, "/a", &exists, &got));
     uint64_t t3 = zkfs_cache_ticket(c);
-    zkfs_cache_put_attr(c, "/a", t3, true, &st, 0);
-    assert_true(zkfs_cache_get_attr(c, "/a", &exists, &got, &acl));
+    zkfs_cache_put_attr(c, "/a", t3, true, &at);
+    assert_true(zkfs_cache_get_attr(c, "/a", &exists, &got));
 
     /* Negative entries, invalidated by a creation. */
     uint64_t t4 = zkfs_cache_ticket(c);
-    zkfs_cache_put_attr(c, "/a/new", t4, false, NULL, 0);
-    assert_true(zkfs_cache_get_attr(c, "/a/new", &exists, NULL, NULL));
+    zkfs_cache_put_attr(c, "/a/new", t4, false, NULL);
+    assert_true(zkfs_cache_get_attr(c, "/a/new", &exists, NULL));
     assert_false(exists);
     zkfs_cache_apply_event(c, ZK_EVENT_CREATED, "/a/new");
-    assert_false(zkfs_cache_get_attr(c, "/a/new", &exists, NULL, NULL));
+    assert_false(zkfs_cache_get_attr(c, "/a/new", &exists, NULL));
     /* ... which also invalidated the parent (numChildren changed). */
-    assert_false(zkfs_cache_get_attr(c, "/a", &exists, NULL, NULL));
+    assert_false(zkfs_cache_get_attr(c, "/a", &exists, NULL));
 
     /* Data and children. */
     uint64_t t5 = zkfs_cache_ticket(c);
@@ -263,7 +326,7 @@ static void test_cache_coherence(void **state)
     zkfs_cache_put_children(c, "/d", t5, kids);
     g_ptr_array_unref(kids);
     GBytes *out = NULL;
-    assert_true(zkfs_cache_get_data(c, "/d", &out, &got));
+    assert_true(zkfs_cache_get_data(c, "/d", &out, &gst));
     assert_int_equal(g_bytes_get_size(out), 3);
     g_bytes_unref(out);
     GPtrArray *names = NULL;
@@ -276,30 +339,57 @@ static void test_cache_coherence(void **state)
 
     /* Deleting a node forgets what is cached under it. */
     uint64_t t6 = zkfs_cache_ticket(c);
-    zkfs_cache_put_attr(c, "/p/q/r", t6, true, &st, 0);
+    zkfs_cache_put_attr(c, "/p/q/r", t6, true, &at);
     zkfs_cache_apply_event(c, ZK_EVENT_DELETED, "/p");
-    assert_false(zkfs_cache_get_attr(c, "/p/q/r", &exists, NULL, NULL));
+    assert_false(zkfs_cache_get_attr(c, "/p/q/r", &exists, NULL));
 
     /* clear refuses older tickets everywhere. */
     uint64_t t7 = zkfs_cache_ticket(c);
     zkfs_cache_clear(c);
-    zkfs_cache_put_attr(c, "/z", t7, true, &st, 0);
-    assert_false(zkfs_cache_get_attr(c, "/z", &exists, NULL, NULL));
+    zkfs_cache_put_attr(c, "/z", t7, true, &at);
+    assert_false(zkfs_cache_get_attr(c, "/z", &exists, NULL));
     zkfs_cache_stats stats;
     zkfs_cache_get_stats(c, &stats);
     assert_true(stats.refused_stores >= 2);
     zkfs_cache_free(c);
 }
 
+static void test_cache_data_limit(void **state)
+{
+    (void)state;
+    zkfs_cache *c = zkfs_cache_new(0, 1000);
+    zk_stat st = make_stat(400, 0, 0);
+    GBytes *d = g_bytes_new_take(g_malloc0(400), 400);
+    zkfs_cache_put_data(c, "/a", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_put_data(c, "/b", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_stats stats;
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 800);
+    zkfs_cache_put_data(c, "/a", zkfs_cache_ticket(c), d, &st);   /* replaces: still 800 */
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 800);
+    zkfs_cache_apply_event(c, ZK_EVENT_DATA_CHANGED, "/b");
+    zkfs_cache_get_stats(c, &stats);
+    assert_int_equal(stats.data_bytes, 400);
+    zkfs_cache_put_data(c, "/c", zkfs_cache_ticket(c), d, &st);
+    zkfs_cache_put_data(c, "/d", zkfs_cache_ticket(c), d, &st);   /* over 1000: cleared */
+    zkfs_cache_get_stats(c, &stats);
+    assert_true(stats.data_bytes <= 1000);
+    GBytes *out = NULL;
+    assert_false(zkfs_cache_get_data(c, "/a", &out, NULL));
+    g_bytes_unref(d);
+    zkfs_cache_free(c);
+}
+
 static void test_cache_limit(void **state)
 {
     (void)state;
-    zkfs_cache *c = zkfs_cache_new(10);
-    zk_stat st = make_stat(1, 0, 0);
+    zkfs_cache *c = zkfs_cache_new(10, 0);
+    zkfs_attr at = { .st = make_stat(1, 0, 0) };
     for (int i = 0; i < 50; i++) {
         char path[32];
         snprintf(path, sizeof path, "/n%d", i);
-        zkfs_cache_put_attr(c, path, zkfs_cache_ticket(c), true, &st, 0);
+        zkfs_cache_put_attr(c, path, zkfs_cache_ticket(c), true, &at);
     }
     zkfs_cache_stats stats;
     zkfs_cache_get_stats(c, &stats);
@@ -371,6 +461,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_is_dir),
+        cmocka_unit_test(test_lock_names),
+        cmocka_unit_test(test_acl_parse),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_data_escaping),
@@ -381,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_ctl_entries),
         cmocka_unit_test(test_cache_coherence),
         cmocka_unit_test(test_cache_limit),
+        cmocka_unit_test(test_cache_data_limit),
         cmocka_unit_test(test_inodes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -811,6 +811,66 @@ public class GenVectors {
         }
     }
 
+    // ---------------------------------------------------------------- Java text (zktool)
+
+    /*
+     * jtext.txt, one case per line (tab-separated):
+     *   utf8  IN-HEX  OUT-HEX    new String(in, UTF_8).getBytes(UTF_8)
+     *   json  IN-HEX  OUT-HEX    JsonStringEncoder.quoteAsString(new String(in, UTF_8)) as UTF-8
+     *   date  MS  SHORTLONG  TOSTRING   DateFormat SHORT/LONG and Date.toString in UTC, en_US
+     *   map   KEYS  ORDER        HashMap<Long,Integer> put in KEYS order; ORDER = keySet order
+     */
+    static void genJavaText() throws IOException {
+        java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("UTC"));
+        java.util.Locale.setDefault(java.util.Locale.US);
+        Random r = new Random(20261203);
+        int[] interesting = { 0x00, 0x0a, 0x22, 0x2c, 0x41, 0x5c, 0x7d, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
+                              0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1,
+                              0xf3, 0xf4, 0xf5, 0xf8, 0xfe, 0xff, 0x01, 0x1f };
+        com.fasterxml.jackson.core.io.JsonStringEncoder json =
+                com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
+        try (PrintWriter out = open("jtext.txt")) {
+            List<byte[]> inputs = new ArrayList<>();
+            for (int i = 0; i < 3000; i++) {
+                byte[] b = new byte[1 + r.nextInt(9)];
+                for (int k = 0; k < b.length; k++)
+                    b[k] = (byte) (r.nextInt(3) == 0 ? r.nextInt(256) : interesting[r.nextInt(interesting.length)]);
+                inputs.add(b);
+            }
+            inputs.add("h\u00e9llo \u65e5\u672c \ud83d\ude00".getBytes(StandardCharsets.UTF_8));
+            for (byte[] b : inputs) {
+                String str = new String(b, StandardCharsets.UTF_8);
+                out.println("utf8\t" + hex(b) + "\t" + hex(str.getBytes(StandardCharsets.UTF_8)));
+                out.println("json\t" + hex(b) + "\t" + hex(new String(json.quoteAsString(str)).getBytes(StandardCharsets.UTF_8)));
+            }
+            long[] times = { 0L, -1L, -86400001L, 1L, 999L, 43200000L, 43199999L, 946684799999L, 946684800000L,
+                             1796302587815L, 4102444800000L, 1700000000123L, 253402300799000L };
+            List<Long> ts = new ArrayList<>();
+            for (long t : times) ts.add(t);
+            for (int i = 0; i < 20; i++) ts.add((long) (r.nextDouble() * 4102444800000L));
+            for (long t : ts) {
+                String sl = java.text.DateFormat.getDateTimeInstance(java.text.DateFormat.SHORT,
+                        java.text.DateFormat.LONG).format(new java.util.Date(t));
+                out.println("date\t" + t + "\t" + sl + "\t" + new java.util.Date(t));
+            }
+            for (int i = 0; i < 60; i++) {
+                int n = r.nextInt(i < 30 ? 40 : 200);
+                List<Long> keys = new ArrayList<>();
+                java.util.HashMap<Long, Integer> m = new java.util.HashMap<>();
+                for (int k = 0; k < n; k++) {
+                    long key = r.nextInt(4) == 0 && !keys.isEmpty() ? keys.get(r.nextInt(keys.size()))
+                             : (0x100000000000000L * (1 + r.nextInt(3))) + r.nextInt(1 << 20) * (long) (1 + r.nextInt(5000));
+                    keys.add(key);
+                    m.put(key, k);
+                }
+                StringBuilder ks = new StringBuilder(), os = new StringBuilder();
+                for (long k : keys) ks.append(ks.length() > 0 ? " " : "").append(k);
+                for (long k : m.keySet()) os.append(os.length() > 0 ? " " : "").append(k);
+                out.println("map\t" + ks + "\t" + os);
+            }
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         outDir = new File(args[0]);
         genHashSets();
@@ -820,5 +880,6 @@ public class GenVectors {
         genTree();
         genWatches();
         genTxns();
+        genJavaText();
     }
 }

@@ -1,0 +1,299 @@
+"""checkers.py - the chaos test's checkers: each takes the recorded
+histories (lists of dicts, see workload.py and chaos_client.c) and the
+final state read from every replica, and returns a list of anomaly strings
+(empty = the property held) plus a count of what it checked.
+
+  register_linearizable  CAS register histories, per key (lincheck.py)
+  session_order          per session: versions read never go back, a
+                         session reads its own writes, acknowledged zxids
+                         increase (sequential consistency, no older view
+                         after a reconnect)
+  unique_creates         at most one winner per name; winners present at
+                         the end with their data; no loser's data there
+  queue                  unique sequence numbers, per-session increasing;
+                         every acknowledged item dequeued or still there
+                         (never lost), none dequeued twice, no phantoms
+  fifo                   pipelined creates acknowledged in issue order
+  watch_streams          persistent recursive watch events: within every
+                         connected stretch a gap-free run of the creates'
+                         commit order, never backwards across reconnects
+  ephemerals             a session's ephemerals vanish only after its
+                         timeout, and are gone everywhere at the end when
+                         the session is gone; a session cut off from every
+                         server for longer than its timeout expires
+  leaders                no epoch established by two servers (server logs)
+  replicas_identical     every replica's final /chaos tree is the same
+"""
+
+import re
+
+from lincheck import check as lin_check
+
+
+def register_linearizable(ops, final_values, init=("0", 0)):
+    """ops: every register operation of every client; final_values:
+    key -> (value, version) read after sync at the end (through each
+    replica; all must agree, see replicas_identical).  The final read is
+    added as one more operation after everything else."""
+    anomalies, checked = [], 0
+    by_key = {}
+    for o in ops:
+        if o["f"] in ("read", "write", "cas"):
+            by_key.setdefault(o["k"], []).append(o)
+    end = max([o["t1"] or o["t0"] for o in ops] + [0]) + 1
+    for k in sorted(set(by_key) | set(final_values)):
+        hist = list(by_key.get(k, []))
+        if k in final_values:
+            v, ver = final_values[k]
+            hist.append({"f": "read", "t0": end, "t1": end + 1, "ok": True, "out": v, "ver": ver,
+                         "p": "final"})
+        checked += len(hist)
+        ok, why = lin_check(hist, init)
+        if not ok:
+            anomalies.append(f"register {k}: {why}")
+    return anomalies, checked
+
+
+def session_order(ops):
+    anomalies, checked = [], 0
+    per = {}
+    for o in sorted((o for o in ops if o.get("ok") is True and "s" in o), key=lambda o: o["t1"]):
+        per.setdefault((o["p"], o["s"]), []).append(o)
+    for (p, s), lst in per.items():
+        seen = {}      # key -> highest version seen or written
+        last_zx = 0
+        for o in lst:
+            checked += 1
+            k = o["k"]
+            ver = o.get("ver", -1)
+            if o["f"] in ("read", "pread"):
+                if ver < seen.get(k, -1):
+                    anomalies.append(f"session {s} ({p}): read version {ver} of {k} after having "
+                                     f"seen version {seen[k]} (older view)")
+            if ver > seen.get(k, -1):
+                seen[k] = ver
+            if o["f"] in ("write", "cas") and o.get("zx"):
+                if o["zx"] <= last_zx:
+                    anomalies.append(f"session {s} ({p}): write acknowledged with zxid {o['zx']:#x}"
+                                     f" after one with {last_zx:#x}")
+                last_zx = o["zx"]
+    return anomalies, checked
+
+
+def unique_creates(ops, final_nodes):
+    """final_nodes: path -> data (bytes->str) under /chaos/uniq."""
+    anomalies, checked = [], 0
+    winners, tried = {}, {}
+    for o in ops:
+        checked += 1
+        tried.setdefault(o["u"], set()).add(o["p"])
+        if o["ok"] is True:
+            winners.setdefault(o["u"], []).append(o["p"])
+    for u, ws in winners.items():
+        if len(ws) > 1:
+            anomalies.append(f"uniq {u}: created by {len(ws)} clients ({ws})")
+        got = final_nodes.get(f"/chaos/uniq/{u}")
+        if got is None:
+            anomalies.append(f"uniq {u}: acknowledged create by {ws[0]} lost")
+        elif len(ws) == 1 and got != ws[0]:
+            anomalies.append(f"uniq {u}: holds {got!r}, but {ws[0]} was told it created it")
+    for path, data in final_nodes.items():
+        u = path.rsplit("/", 1)[1]
+        if u not in tried or data not in tried[u]:
+            anomalies.append(f"uniq {u}: exists with data {data!r} nobody tried to create")
+    return anomalies, checked
+
+
+def queue(ops, final_items):
+    """final_items: path -> data of /chaos/queue's children at the end."""
+    anomalies, checked = [], 0
+    enq_ok = [o for o in ops if o.get("f") == "enq" and o["ok"] is True]
+    attempted = {o["data"] for o in ops if o.get("f") == "enq" and o["ok"] is not False}
+    paths = {}
+    for o in enq_ok:
+        checked += 1
+        if o["path"] in paths:
+            anomalies.append(f"queue: {o['path']} handed out twice ({paths[o['path']]}, {o['data']})")
+        paths[o["path"]] = o["data"]
+    per_session = {}
+    for o in sorted(enq_ok, key=lambda o: o["t1"]):
+        per_session.setdefault((o["p"], o["s"]), []).append(o["path"])
+    for key, ps in per_session.items():
+        if ps != sorted(ps):
+            anomalies.append(f"queue: session {key[1]} got sequence numbers out of order")
+    deq = {}
+    maybe_deq = set()
+    for o in ops:
+        if o.get("f") == "deq":
+            checked += 1
+            if o["ok"] is True:
+                deq.setdefault(o["path"], []).append(o["p"])
+            elif o["ok"] is None:
+                maybe_deq.add(o["path"])
+    for path, who in deq.items():
+        if len(who) > 1:
+            anomalies.append(f"queue: {path} dequeued {len(who)} times ({who})")
+    for path, data in paths.items():
+        if path not in final_items and path not in deq and path not in maybe_deq:
+            anomalies.append(f"queue: acknowledged item {path} ({data}) lost")
+    for path, data in final_items.items():
+        if data not in attempted:
+            anomalies.append(f"queue: {path} holds {data!r}, which nobody enqueued")
+        elif path in paths and paths[path] != data:
+            anomalies.append(f"queue: {path} holds {data!r}, acknowledged as {paths[path]!r}")
+    return anomalies, checked
+
+
+def fifo(ops):
+    anomalies, checked = [], 0
+    for o in ops:
+        if "burst" not in o:
+            continue
+        checked += 1
+        oks = [r for r in o["results"] if r]
+        if oks != sorted(oks):
+            anomalies.append(f"fifo {o['p']} burst {o['burst']}: acknowledged out of order: {oks}")
+        if len(set(oks)) != len(oks):
+            anomalies.append(f"fifo {o['p']} burst {o['burst']}: one path twice: {oks}")
+        order = o["order"]
+        if order != sorted(order):
+            anomalies.append(f"fifo {o['p']} burst {o['burst']}: completions in order {order}")
+    return anomalies, checked
+
+
+def parse_watch_file(lines):
+    """Segments of events between connection state changes: a list of
+    lists of paths, in delivery order."""
+    segments, cur, connected = [], [], False
+    for line in lines:
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "S":
+            if cur:
+                segments.append(cur)
+            cur = []
+            connected = parts[2] == "3"      # ZK_STATE_SYNC_CONNECTED
+        elif parts[0] == "E" and len(parts) >= 4:
+            # ZK_EVENT_CREATED = 1; data/child events of /chaos/w itself ignored
+            if parts[2] == "1" and parts[3].startswith("/chaos/w/"):
+                cur.append(parts[3])
+    if cur:
+        segments.append(cur)
+    del connected
+    return segments
+
+
+def watch_streams(watch_files, czxid):
+    """watch_files: name -> lines of a chaos-client watch output;
+    czxid: path -> creation zxid of every node under /chaos/w at the end
+    (the commit order of all creates that took effect)."""
+    anomalies, checked = [], 0
+    order = sorted(czxid, key=lambda p: czxid[p])
+    pos = {p: i for i, p in enumerate(order)}
+    for name, lines in watch_files.items():
+        last = -1
+        for seg in parse_watch_file(lines):
+            prev = None
+            for path in seg:
+                checked += 1
+                if path not in pos:
+                    anomalies.append(f"watch {name}: event for {path}, which does not exist")
+                    continue
+                i = pos[path]
+                if i <= last:
+                    anomalies.append(f"watch {name}: {path} (#{i}) after #{last}: reordered or "
+                                     "repeated (older view after a reconnect?)")
+                elif prev is not None and i != prev + 1:
+                    anomalies.append(f"watch {name}: gap while connected: #{prev} then #{i} "
+                                     f"({order[prev + 1]} missing)")
+                prev = i
+                last = max(last, i)
+    return anomalies, checked
+
+
+def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_000_000,
+               grace_ns=1_500_000_000):
+    """eph_ops: the eph workload records; absent_since: path -> first time
+    (ns) the monitor saw it missing (after having seen it); final_eph: the
+    ephemeral paths that exist at the end (on every replica); leader_starts:
+    the times (ns) a leader started serving (a new leader gives every
+    session a full timeout from then, as Apache's does)."""
+    anomalies, checked = [], 0
+    sessions = {}
+    for o in eph_ops:
+        s = o.get("s")
+        if s is None:
+            continue
+        d = sessions.setdefault(s, {"timeout": None, "alive": 0, "paths": [], "expired": None,
+                                    "end": None, "p": o["p"], "contacts": []})
+        if o["f"] == "session":
+            d["timeout"] = o["timeout"]
+        elif o["f"] == "alive":
+            d["alive"] = max(d["alive"], o["t0"])
+            d["contacts"].append((o["t0"], o["t1"]))
+        elif o["f"] == "state" and o["state"] == "LOST":
+            d["lost"] = True      # kazoo goes on with a new session
+        elif o["f"] == "state" and o["state"] == "CONNECTED" and not d.get("lost"):
+            d["contacts"].append((o["t"], o["t"]))
+        elif o["f"] == "create" and o["ok"] is not False:
+            d["paths"].append((o["path"], o["ok"], o["t0"]))
+        elif o["f"] == "expired":
+            d["expired"] = o["t"]
+        elif o["f"] == "end":
+            d["end"] = o
+    for s, d in sessions.items():
+        if d["timeout"] is None:
+            continue
+        # Between two contacts (a reply, or a reconnect that kept the
+        # session) no server heard from the client after the first reply
+        # arrived... at the latest; if that silence exceeds the timeout, the
+        # second contact must not have found the session alive.
+        cs = sorted(d["contacts"])
+        for (a0, a1), (b0, b1) in zip(cs, cs[1:]):
+            checked += 1
+            ref = max([a1] + [t for t in leader_starts if t < b0])
+            if b0 - ref > d["timeout"] * 1_000_000 + grace_ns:
+                anomalies.append(f"session {s} ({d['p']}) was still alive after {(b0 - a1) / 1e6:.0f} ms "
+                                 f"without any contact ({(b0 - ref) / 1e6:.0f} ms since a leader started "
+                                 f"serving or the last contact; timeout {d['timeout']} ms)")
+                break
+        for path, ok, t0 in d["paths"]:
+            checked += 1
+            gone = absent_since.get(path)
+            alive_ok = max(d["alive"], t0 if ok else 0)
+            if gone is not None and ok and gone < alive_ok + d["timeout"] * 1_000_000 - slack_ns \
+                    and d["expired"] is not None:
+                anomalies.append(f"ephemeral {path} of session {s} vanished "
+                                 f"{(gone - alive_ok) / 1e6:.0f} ms after the session's last "
+                                 f"contact, before its {d['timeout']} ms timeout")
+            if d["expired"] is not None and path in final_eph:
+                anomalies.append(f"ephemeral {path} of expired session {s} still exists")
+    return anomalies, checked
+
+
+LEADING = re.compile(r"leading epoch (\d+) with a synced quorum")
+
+
+def leaders(logs):
+    """logs: sid -> server log text (all runs appended)."""
+    anomalies, by_epoch = [], {}
+    for sid, text in logs.items():
+        for m in LEADING.finditer(text):
+            by_epoch.setdefault(int(m.group(1)), set()).add(sid)
+    for e, sids in sorted(by_epoch.items()):
+        if len(sids) > 1:
+            anomalies.append(f"epoch {e} established by servers {sorted(sids)}")
+    return anomalies, len(by_epoch)
+
+
+def replicas_identical(trees):
+    """trees: replica name -> sorted list of node lines."""
+    anomalies = []
+    names = sorted(trees)
+    for n in names[1:]:
+        if trees[n] != trees[names[0]]:
+            a, b = set(trees[names[0]]), set(trees[n])
+            anomalies.append(f"replicas {names[0]} and {n} differ: only on {names[0]}: "
+                             f"{sorted(a - b)[:3]}; only on {n}: {sorted(b - a)[:3]}")
+    return anomalies, sum(len(t) for t in trees.values())

@@ -1,0 +1,48 @@
+/* vectors.c — test vector file helpers (see vectors.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "vectors.h"
+
+#include <glib.h>
+#include <string.h>
+
+char **vectors_read_lines(const char *path)
+{
+    char *text = NULL;
+    GError *err = NULL;
+    if (!g_file_get_contents(path, &text, NULL, &err)) {
+        fail_msg("cannot read %s (run the tests from the repo root): %s", path, err->message);
+        g_error_free(err);
+        return NULL;
+    }
+    char **lines = g_strsplit(text, "\n", -1);
+    g_free(text);
+    return lines;
+}
+
+GPtrArray *vectors_read_rows(const char *path)
+{
+    char **lines = vectors_read_lines(path);
+    GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    for (char **l = lines; lines && *l; l++)
+        if (**l)
+            g_ptr_array_add(rows, g_strsplit(*l, "\t", -1));
+    g_strfreev(lines);
+    return rows;
+}
+
+uint8_t *vectors_unhex(const char *hex, size_t *len_out)
+{
+    size_t n = strlen(hex) / 2;
+    uint8_t *out = g_malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(g_ascii_xdigit_value(hex[2 * i]) << 4 | g_ascii_xdigit_value(hex[2 * i + 1]));
+    out[n] = 0;
+    if (len_out)
+        *len_out = n;
+    return out;
+}

@@ -1,0 +1,25 @@
+/*
+ * vectors.h — reading the test vector files of test/vectors/ from unit
+ * tests (linked into every unit-test binary; run the tests from the
+ * repository root).
+ */
+#ifndef ZK_TEST_VECTORS_H
+#define ZK_TEST_VECTORS_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The lines of a vector file (g_strfreev the result); fails the running
+ * test if the file cannot be read. */
+char **vectors_read_lines(const char *path);
+
+/* The non-empty lines of a vector file, each split on tabs: a GPtrArray of
+ * char** (free with g_ptr_array_free(rows, TRUE)). */
+GPtrArray *vectors_read_rows(const char *path);
+
+/* Lowercase or uppercase hex into a g_malloc'd buffer (NUL-terminated for
+ * convenience); *len_out gets the byte count. */
+uint8_t *vectors_unhex(const char *hex, size_t *len_out);
+
+#endif

@@ -1,0 +1,150 @@
+"""zkfs_bench.py — the measurements of tools/bench/zkfs.sh (run with
+/usr/bin/python3).  Each subcommand prints one line "name value unit".
+
+  read PATH N               open+read+close of PATH, N times: us per op
+  tree HOSTS ROOT DIRS FILES  create ROOT/dNNN/fNNN (DIRS x FILES znodes,
+                            8-byte data, "needle" in one of them) via kazoo
+  localtree DIR DIRS FILES  the same tree on a local directory
+  run SECONDS CMD...        wall time of CMD (output to /dev/null), seconds
+  inotify HOSTS ZNODE WATCHDIR RATE SECONDS
+                            setData ZNODE through HOSTS at up to RATE/s, one
+                            at a time; latency from sending each setData to
+                            the IN_MODIFY on WATCHDIR (another replica's
+                            mount): p50/p99/max in ms (a miss counts 2 s)
+Every loop is bounded in count and time.
+"""
+import ctypes
+import os
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+
+def cmd_read(path, n):
+    n = int(n)
+    for _ in range(min(n, 1000)):          # warm: cache and page cache
+        fd = os.open(path, os.O_RDONLY)
+        os.read(fd, 4096)
+        os.close(fd)
+    t = time.perf_counter()
+    for _ in range(n):
+        fd = os.open(path, os.O_RDONLY)
+        os.read(fd, 4096)
+        os.close(fd)
+    us = (time.perf_counter() - t) / n * 1e6
+    print("read %.2f us" % us)
+
+
+def cmd_tree(hosts, root, dirs, files):
+    from kazoo.client import KazooClient
+    zk = KazooClient(hosts=hosts, timeout=30)
+    zk.start(timeout=30)
+    zk.ensure_path(root)
+    dirs, files = int(dirs), int(files)
+    for d in range(dirs):
+        dpath = "%s/d%03d" % (root, d)
+        zk.create(dpath, b"")
+        pending = []
+        for f in range(files):
+            data = b"needle\n" if (d, f) == (dirs // 2, files // 2) else b"payload\n"
+            pending.append(zk.create_async("%s/f%03d" % (dpath, f), data))
+        for p in pending:
+            p.get(timeout=30)
+    zk.stop()
+    print("tree %d znodes" % (dirs * files + dirs))
+
+
+def cmd_localtree(top, dirs, files):
+    dirs, files = int(dirs), int(files)
+    for d in range(dirs):
+        dpath = os.path.join(top, "d%03d" % d)
+        os.makedirs(dpath, exist_ok=True)
+        for f in range(files):
+            data = "needle\n" if (d, f) == (dirs // 2, files // 2) else "payload\n"
+            with open(os.path.join(dpath, "f%03d" % f), "w") as fh:
+                fh.write(data)
+    print("localtree %d files" % (dirs * files))
+
+
+def cmd_run(seconds, *cmd):
+    t = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   timeout=float(seconds))
+    print("run %.3f s" % (time.perf_counter() - t))
+
+
+IN_MODIFY, IN_CLOSE_WRITE = 0x2, 0x8
+
+
+def cmd_inotify(hosts, znode, watchdir, rate, seconds):
+    from kazoo.client import KazooClient
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    ifd = libc.inotify_init1(os.O_NONBLOCK)
+    name = os.path.basename(znode).encode()
+    if libc.inotify_add_watch(ifd, watchdir.encode(), IN_MODIFY | IN_CLOSE_WRITE) < 0:
+        raise SystemExit("inotify_add_watch failed")
+    zk = KazooClient(hosts=hosts, timeout=30)
+    zk.start(timeout=30)
+    if not zk.exists(znode):
+        zk.create(znode, b"0")
+    time.sleep(0.5)
+    events = []                   # arrival times of IN_MODIFY on the file
+    cond = threading.Condition()
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            r, _, _ = select.select([ifd], [], [], 0.05)
+            if not r:
+                continue
+            now = time.monotonic()
+            buf = os.read(ifd, 65536)
+            off = 0
+            while off < len(buf):
+                wd, mask, cookie, ln = struct.unpack_from("iIII", buf, off)
+                ev_name = buf[off + 16: off + 16 + ln].rstrip(b"\0")
+                off += 16 + ln
+                if ev_name == name and mask & IN_MODIFY:
+                    with cond:
+                        events.append(now)
+                        cond.notify_all()
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    time.sleep(0.2)
+    with cond:
+        events.clear()
+    lat = []
+    period = 1.0 / float(rate)
+    end = time.monotonic() + float(seconds)
+    seq = 0
+    while time.monotonic() < end:
+        start = time.monotonic()
+        with cond:
+            before = len(events)
+        seq += 1
+        zk.set(znode, b"%d" % seq)          # through replica 1
+        with cond:
+            cond.wait_for(lambda: len(events) > before, timeout=2.0)
+            got = events[before] if len(events) > before else None
+        lat.append((got - start) * 1000 if got is not None else 2000.0)
+        pause = start + period - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    done.set()
+    th.join(1)
+    zk.stop()
+    lat.sort()
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+    print("inotify n=%d p50 %.2f p99 %.2f max %.2f ms" % (len(lat), p(0.5), p(0.99), lat[-1]))
+
+
+if __name__ == "__main__":
+    cmds = {"read": cmd_read, "tree": cmd_tree, "localtree": cmd_localtree, "run": cmd_run,
+            "inotify": cmd_inotify}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        raise SystemExit(__doc__)
+    cmds[sys.argv[1]](*sys.argv[2:])
