@@ -1,7 +1,7 @@
 /*
  * fuzz_client_lib.c — a hostile server seen by the client library
  * (lib/client.c, lib/client_codec.c: the ConnectResponse, replies matched
- * by xid, watch events, multi results, reconnects that re-register the
+ * by xid, watch events, multi and multiRead results, reconnects that re-register the
  * watches), which zkfs and every program on the library sit on.  The
  * handle runs without its I/O thread and without a socket
  * (zkc_open_unthreaded, client_internal.h): this harness is its I/O thread.

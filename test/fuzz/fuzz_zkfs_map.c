@@ -11,8 +11,10 @@
  * reserved file); a name that zkfs_name_valid accepts is a valid path
  * component (zk_path_valid of "/" + name); child/parent/base name agree
  * (parent(child(p, n)) == p and base(child(p, n)) == n for valid n); inode
- * numbers are never 0 or 1; the xattr and permission formatting of any Stat
- * and ACL terminate and stay in range.
+ * numbers are never 0 or 1; lock contender names (zkfs_lock_name_parse,
+ * zkfs_count_lock_names) give a 10-digit sequence number; directory-ness
+ * (zkfs_is_dir) and the xattr and permission formatting of any Stat and
+ * ACL terminate and stay in range.
  */
 #include <string.h>
 
@@ -108,7 +110,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *aclv = zkfs_xattr_acl_value(acl, n_acl);
     g_free(aclv);
     char *digest = zkfs_digest_id(name);
-    mode_t m = zkfs_mode_from_acl(acl, n_acl, zkfs_is_dir(&st), digest);
+    /* lock contenders (hidden from the main tree) */
+    bool shared = false;
+    int64_t seq = -1;
+    if (zkfs_lock_name_parse(name, &shared, &seq))
+        FZ_CHECK(seq >= 0 && seq <= 9999999999LL, "lock name '%s' gives sequence %lld", name, (long long)seq);
+    GPtrArray *names = g_ptr_array_new();
+    g_ptr_array_add(names, name);
+    g_ptr_array_add(names, path);
+    int32_t locks = zkfs_count_lock_names(names);
+    FZ_CHECK(locks >= 0 && locks <= 2, "%d lock names of 2", (int)locks);
+    g_ptr_array_free(names, TRUE);
+    if (st.num_children > 0 && locks > st.num_children)
+        locks = st.num_children;
+    mode_t m = zkfs_mode_from_acl(acl, n_acl, zkfs_is_dir(&st, locks), digest);
     FZ_CHECK((m & ~0777u) == 0, "mode %o", (unsigned)m);
     uint32_t sum = zkfs_acl_summary(acl, n_acl, digest);
     FZ_CHECK((zkfs_mode_from_summary(sum, true) & ~0777u) == 0, "mode from summary");
