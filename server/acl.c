@@ -222,12 +222,14 @@ bool acl_id_valid(const char *scheme, const char *id)
         int bits;
         return parse_ip_acl(id, &a, &bits);
     }
+    if (strcmp(scheme, "x509") == 0)
+        return *id != '\0';   /* a certificate's subject DN (TLS, tls.c) */
     return false;       /* "super" and unknown schemes have no provider */
 }
 
 static bool provider_exists(const char *scheme)
 {
-    return strcmp(scheme, "digest") == 0 || strcmp(scheme, "ip") == 0;
+    return strcmp(scheme, "digest") == 0 || strcmp(scheme, "ip") == 0 || strcmp(scheme, "x509") == 0;
 }
 
 static bool provider_matches(const char *scheme, const char *have, const char *want)

@@ -107,6 +107,19 @@ static const setting settings[] = {
     {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
      "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
+    {{"secureClientPort"}, KIND_INT, FIELD(secure_client_port), 1, 65535, false, false, "a port number 1..65535"},
+    {{"ssl.keyStore.location"}, KIND_STRING, FIELD(ssl_keystore_location), 0, 0, true, false, "a file path"},
+    {{"ssl.keyStore.password"}, KIND_STRING, FIELD(ssl_keystore_password), 0, 0, true, false, "a password"},
+    {{"ssl.keyStore.type"}, KIND_STRING, FIELD(ssl_keystore_type), 0, 0, true, false, "JKS, PKCS12 or PEM"},
+    {{"ssl.trustStore.location"}, KIND_STRING, FIELD(ssl_truststore_location), 0, 0, true, false, "a file path"},
+    {{"ssl.trustStore.password"}, KIND_STRING, FIELD(ssl_truststore_password), 0, 0, true, false, "a password"},
+    {{"ssl.trustStore.type"}, KIND_STRING, FIELD(ssl_truststore_type), 0, 0, true, false, "JKS, PKCS12 or PEM"},
+    {{"ssl.clientAuth"}, KIND_STRING, FIELD(ssl_client_auth), 0, 0, true, false, "none, want or need"},
+    {{"ssl.protocol"}, KIND_STRING, FIELD(ssl_protocol), 0, 0, true, false, "TLSv1.2 or TLSv1.3"},
+    {{"ssl.enabledProtocols"}, KIND_STRING, FIELD(ssl_enabled_protocols), 0, 0, true, false,
+     "a comma-separated list of TLS versions"},
+    {{"ssl.ciphersuites"}, KIND_STRING, FIELD(ssl_ciphersuites), 0, 0, true, false,
+     "a comma-separated list of cipher suites"},
     {{"forceSync"}, KIND_FORCESYNC, FIELD(force_sync), 0, 0, true, false, "yes or no"},
 };
 
@@ -137,7 +150,7 @@ static const char *const harmless_prefixes[] = {
 
 /* Keys that would change behaviour in Apache but that zkserver does not implement. */
 static const char *const unsupported_prefixes[] = {
-    "secureClientPort", "ssl", "portUnification", "observerMasterPort", "skipACL",
+    "secureClientPortAddress", "ssl.quorum", "sslQuorum", "ssl.", "portUnification", "observerMasterPort", "skipACL",
     "group.", "weight.", "oraclePath", "client.portUnification",
 };
 
@@ -1004,6 +1017,12 @@ void zk_config_free(zk_config *cfg)
     g_free(cfg->data_log_dir);
     g_free(cfg->client_port_address);
     g_free(cfg->super_digest);
+    char **ssl_fields[] = {&cfg->ssl_keystore_location, &cfg->ssl_keystore_password, &cfg->ssl_keystore_type,
+                           &cfg->ssl_truststore_location, &cfg->ssl_truststore_password,
+                           &cfg->ssl_truststore_type, &cfg->ssl_client_auth, &cfg->ssl_protocol,
+                           &cfg->ssl_enabled_protocols, &cfg->ssl_ciphersuites};
+    for (size_t i = 0; i < G_N_ELEMENTS(ssl_fields); i++)
+        g_free(*ssl_fields[i]);
     if (cfg->peers)
         g_ptr_array_free(cfg->peers, TRUE);
     if (cfg->fourlw_whitelist)

@@ -65,6 +65,12 @@ typedef struct zk_config {
     int cnxn_max_watches;        /* watches one client connection may hold, default 1000000; 0 = no limit */
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
+    int secure_client_port;      /* secureClientPort, 0 = none (TLS, server/tls.c) */
+    /* ssl.* (zookeeper.ssl.* as -D flags): owned strings, NULL when unset */
+    char *ssl_keystore_location, *ssl_keystore_password, *ssl_keystore_type;
+    char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
+    char *ssl_client_auth;       /* none, want or need (default need) */
+    char *ssl_protocol, *ssl_enabled_protocols, *ssl_ciphersuites;
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
 } zk_config;
 

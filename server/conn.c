@@ -19,6 +19,9 @@
  *     connections; when accept() runs out of descriptors the listening
  *     socket is left alone for a while instead of spinning.
  *
+ * Connections accepted on secureClientPort read and write through their
+ * TLS session (tls.c); everything above the bytes is the same.
+ *
  * Frames are parsed and run from the socket callback, except that resuming
  * a throttled connection and closing one over its output limit wait for the
  * before-sleep hook, so neither happens inside the pipeline's own calls.
@@ -37,6 +40,7 @@
 #include <unistd.h>
 
 #include "peer.h"
+#include "tls.h"
 
 /* Why accepting a connection failed (one log limiter each). */
 enum { REFUSE_MAX_CNXNS, REFUSE_PER_IP, REFUSE_NO_FDS };
@@ -71,7 +75,7 @@ static void conn_update_interest(zk_conn *c)
      * socket, as Apache's disableRecv), or a connection on its way out */
     if (!c->close_after_flush && !c->close_pending && !conn_throttled(c) && c->state != CONN_CLOSING)
         mask |= LOOP_READABLE;
-    if (pending_output(c) > 0 && !c->close_pending)
+    if ((pending_output(c) > 0 || tls_conn_wants_write(c)) && !c->close_pending)
         mask |= LOOP_WRITABLE;
     loop_watch(c->srv->loop, c->fd, mask, conn_on_event, c);
 }
@@ -233,6 +237,7 @@ void conn_close(zk_conn *c, const char *why)
         /* Close gracefully: send our FIN first and drop what the client
          * already sent, so the kernel does not answer unread input with a
          * RST that could overtake our last reply. */
+        tls_conn_free(c);   /* close_notify first on the secure port */
         shutdown(c->fd, SHUT_WR);
         char sink[4096];
         for (int i = 0; i < 16 && recv(c->fd, sink, sizeof sink, MSG_DONTWAIT) > 0; i++)
@@ -302,7 +307,8 @@ static bool output_fits(zk_conn *c, size_t len)
 static void flush_out(zk_conn *c)
 {
     while (c->out_sent < c->out.len) {
-        ssize_t n = send(c->fd, c->out.buf + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+        ssize_t n = c->tls ? tls_conn_send(c, c->out.buf + c->out_sent, c->out.len - c->out_sent)
+                           : send(c->fd, c->out.buf + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -445,7 +451,8 @@ static void read_in(zk_conn *c)
 {
     while (!conn_throttled(c)) {
         reserve_input(c);
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        ssize_t n = c->tls ? tls_conn_recv(c, c->in + c->in_len, c->in_cap - c->in_len)
+                           : recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
             c->last_activity_ms = loop_now_ms();
@@ -455,7 +462,7 @@ static void read_in(zk_conn *c)
             conn_unref(c);
             if (gone)
                 return;
-            if ((size_t)n < 4096 || c->close_pending)
+            if (((size_t)n < 4096 && !tls_conn_pending(c)) || c->close_pending)
                 break;
             continue;
         }
@@ -467,6 +474,8 @@ static void read_in(zk_conn *c)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             conn_close(c, "read error");
+        else if (c->tls)
+            conn_update_interest(c);   /* the session may wait for writability */
         return;
     }
     if (c->in_len == 0 && c->in_cap > 262144) {
@@ -481,8 +490,11 @@ static void conn_on_event(zk_loop *l, int fd, int events, void *ctx)
     (void)l; (void)fd;
     zk_conn *c = ctx;
     conn_ref(c);
+    bool tls_blocked = tls_conn_wants_write(c);
     if ((events & LOOP_WRITABLE) && !c->closed)
         flush_out(c);
+    if ((events & LOOP_WRITABLE) && tls_blocked && !c->closed && !conn_throttled(c) && !c->close_pending)
+        read_in(c);   /* a TLS read (or handshake) that waited for the socket */
     if ((events & LOOP_READABLE) && !c->closed) {
         if (!conn_throttled(c) && !c->close_pending)
             read_in(c);
@@ -524,7 +536,10 @@ void conn_before_sleep(zk_server *s)
     }
     if (s->accept_resume_ms && loop_now_ms() >= s->accept_resume_ms) {
         s->accept_resume_ms = 0;
-        loop_watch(s->loop, s->listen_fd, LOOP_READABLE, conn_on_accept_event, s);
+        if (s->listen_fd >= 0)
+            loop_watch(s->loop, s->listen_fd, LOOP_READABLE, conn_on_accept_event, s);
+        if (s->secure_listen_fd >= 0)
+            loop_watch(s->loop, s->secure_listen_fd, LOOP_READABLE, conn_on_accept_event, s);
     }
 }
 
@@ -627,7 +642,10 @@ static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
                  * the listening socket for a while instead of spinning on it
                  * (Apache's AcceptThread.pauseAccept). */
                 int err = errno;
-                loop_unwatch(s->loop, lfd);
+                if (s->listen_fd >= 0)
+                    loop_unwatch(s->loop, s->listen_fd);
+                if (s->secure_listen_fd >= 0)
+                    loop_unwatch(s->loop, s->secure_listen_fd);
                 s->accept_resume_ms = loop_now_ms() + ACCEPT_PAUSE_MS;
                 uint64_t skipped;
                 if (log_limiter_allow(&s->accept_log[REFUSE_NO_FDS], 1000, &skipped))
@@ -670,6 +688,10 @@ static void conn_on_accept_event(zk_loop *l, int lfd, int events, void *ctx)
         /* NIOServerCnxn: every connection is authenticated as its ip. */
         auth_add(c->auth, "ip", c->addr);
         g_hash_table_insert(s->conns, GINT_TO_POINTER(fd), c);
+        if (lfd == s->secure_listen_fd && !tls_conn_start(c, s->tls_ctx)) {
+            conn_close(c, "cannot start a TLS session");
+            continue;
+        }
         conn_update_interest(c);
     }
 }
@@ -693,7 +715,34 @@ static int effective_max_cnxns(const zk_config *cfg)
     return (int)MIN(cap, (long)INT_MAX);
 }
 
+static int listen_on(zk_server *s, int port, char **err);
+
 int conn_listen(zk_server *s, char **err)
+{
+    s->listen_fd = -1;
+    if (s->cfg->client_port > 0) {
+        s->listen_fd = listen_on(s, s->cfg->client_port, err);
+        if (s->listen_fd < 0)
+            return -1;
+    }
+    if (s->cfg->secure_client_port > 0) {
+        s->tls_ctx = tls_server_ctx_new(s->cfg, err);
+        if (!s->tls_ctx)
+            return -1;
+        s->secure_listen_fd = listen_on(s, s->cfg->secure_client_port, err);
+        if (s->secure_listen_fd < 0)
+            return -1;
+        LOG_INFO("TLS on secureClientPort %d", s->cfg->secure_client_port);
+    }
+    s->max_cnxns = effective_max_cnxns(s->cfg);
+    LOG_INFO("maxCnxns %d, maxClientCnxns %d per address: at most %d client connections "
+             "(file descriptor limit included)", s->cfg->max_cnxns, s->cfg->max_client_cnxns, s->max_cnxns);
+    return 0;
+}
+
+/* Opens a listening socket on port (clientPortAddress or every address),
+ * watched by the accept handler; returns it or -1 with *err set. */
+static int listen_on(zk_server *s, int port, char **err)
 {
     const char *host = s->cfg->client_port_address;
     int fd = -1;
@@ -703,14 +752,14 @@ int conn_listen(zk_server *s, char **err)
     if (host && strchr(host, ':')) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)s->cfg->client_port);
+        a->sin6_port = htons((uint16_t)port);
         if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
             goto bad_addr;
         sl = sizeof *a;
     } else if (host) {
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
         a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)s->cfg->client_port);
+        a->sin_port = htons((uint16_t)port);
         if (strcmp(host, "localhost") == 0)
             host = "127.0.0.1";
         if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
@@ -719,7 +768,7 @@ int conn_listen(zk_server *s, char **err)
     } else {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
         a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)s->cfg->client_port);
+        a->sin6_port = htons((uint16_t)port);
         a->sin6_addr = in6addr_any;
         sl = sizeof *a;
     }
@@ -729,7 +778,7 @@ int conn_listen(zk_server *s, char **err)
         struct sockaddr_in *a = (struct sockaddr_in *)&ss;
         memset(&ss, 0, sizeof ss);
         a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)s->cfg->client_port);
+        a->sin_port = htons((uint16_t)port);
         a->sin_addr.s_addr = htonl(INADDR_ANY);
         sl = sizeof *a;
         fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -743,17 +792,13 @@ int conn_listen(zk_server *s, char **err)
     if (ss.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 512) < 0) {
-        *err = g_strdup_printf("cannot listen on client port %d: %s", s->cfg->client_port,
+        *err = g_strdup_printf("cannot listen on client port %d: %s", port,
                                g_strerror(errno));
         close(fd);
         return -1;
     }
-    s->listen_fd = fd;
-    s->max_cnxns = effective_max_cnxns(s->cfg);
-    LOG_INFO("maxCnxns %d, maxClientCnxns %d per address: at most %d client connections "
-             "(file descriptor limit included)", s->cfg->max_cnxns, s->cfg->max_client_cnxns, s->max_cnxns);
     loop_watch(s->loop, fd, LOOP_READABLE, conn_on_accept_event, s);
-    return 0;
+    return fd;
 bad_addr:
     *err = g_strdup_printf("bad clientPortAddress '%s'", host);
     return -1;

@@ -795,7 +795,10 @@ static void word_conf(word_ctx *w)
     uint64_t size = directory_size(dir, 0);
     const char *backlog = cfg->raw ? g_hash_table_lookup(cfg->raw, "clientPortListenBacklog") : NULL;
     g_string_append_printf(out, "clientPort=%d\n", cfg->client_port);
-    g_string_append(out, "secureClientPort=-1\n"); /* no TLS port is served */
+    if (s->cfg->secure_client_port > 0)
+        g_string_append_printf(out, "secureClientPort=%d\n", s->cfg->secure_client_port);
+    else
+        g_string_append(out, "secureClientPort=-1\n");
     g_string_append_printf(out, "dataDir=%s\ndataDirSize=%" G_GUINT64_FORMAT "\n", dir, size);
     g_string_append_printf(out, "dataLogDir=%s\ndataLogSize=%" G_GUINT64_FORMAT "\n", dir, size);
     g_string_append_printf(out, "tickTime=%d\nmaxClientCnxns=%d\nminSessionTimeout=%d\nmaxSessionTimeout=%d\n",

@@ -5,6 +5,8 @@
  */
 #include "server.h"
 
+#include <openssl/ssl.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -186,6 +188,7 @@ void server_init(zk_server *s, zk_config *cfg)
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
     s->listen_fd = -1;
+    s->secure_listen_fd = -1;
     s->serving = true;
     s->start_ms = loop_now_ms();
     s->min_latency = -1;
@@ -225,6 +228,9 @@ void server_destroy(zk_server *s)
     txnlog_close(s->log);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
+    if (s->secure_listen_fd >= 0)
+        close(s->secure_listen_fd);
+    SSL_CTX_free(s->tls_ctx);
     loop_free(s->loop);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->conns_per_ip);

@@ -114,6 +114,7 @@ typedef struct zk_conn {
     bool close_pending;      /* output limit exceeded: output is dropped, closed before sleeping */
     uint64_t throttle_count; /* how often reading was stopped */
     log_limiter throttle_log;
+    struct zk_tls_conn *tls; /* owned; the TLS session on the secure port (tls.c), NULL on the plain port */
 } zk_conn;
 
 /* Change records for validating pipelined writes (Apache's outstandingChanges). */
@@ -131,6 +132,8 @@ struct zk_server {
     zk_config *cfg;          /* not owned */
     zk_loop *loop;           /* owned */
     int listen_fd;
+    int secure_listen_fd;    /* secureClientPort's socket, -1 if none */
+    struct ssl_ctx_st *tls_ctx; /* owned (SSL_CTX_free); NULL without secureClientPort */
     zk_tree *tree;           /* owned */
     session_table sessions;
     /* owned.  NULL only in an in-process harness (test/fuzz): standalone
