@@ -722,16 +722,16 @@ static void test_unknown_keys_warn(void **state)
              "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
              "quorumListenOnAllIPs=true\n"
              "zookeeper.admin.enableServer=false\n"
-             "ssl.keyStore.location=/k\n"
-             "secureClientPort=2281\n"
+             "sslQuorum=true\n"
+             "ssl.quorum.keyStore.location=/k\n"
              "baz.qux=2\n"
              "autopurge.snapRetainCount=1\n",
              NULL, &cfg, warnings);
     assert_int_equal(warnings->len, 5);
     assert_true(warned(warnings, "zoo.cfg:2: unknown key 'fooBar' (ignored)"));
     assert_true(warned(warnings, "zoo.cfg:12: unknown key 'baz.qux' (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:10: ssl.keyStore.location is not supported by zkserver (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:11: secureClientPort is not supported"));
+    assert_true(warned(warnings, "zoo.cfg:10: sslQuorum is not supported by zkserver (ignored)"));
+    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.keyStore.location is not supported"));
     assert_true(warned(warnings, "zoo.cfg:13: autopurge.snapRetainCount 1 is below the minimum; using 3"));
     assert_int_equal(cfg.autopurge_snap_retain_count, 3);
     /* Everything is in raw, known or not. */
@@ -740,6 +740,18 @@ static void test_unknown_keys_warn(void **state)
     assert_int_equal(g_hash_table_size(cfg.raw), 13);
     zk_config_free(&cfg);
     g_ptr_array_free(warnings, TRUE);
+
+    /* TLS: secureClientPort and ssl.* from the file, zookeeper.ssl.* from -D flags. */
+    parse_ok("dataDir=/d\nsecureClientPort=2281\nssl.keyStore.location=/k.jks\n",
+             "-Dzookeeper.ssl.keyStore.password=pw -Dzookeeper.ssl.clientAuth=want -Dzookeeper.ssl.trustStore.type=PEM",
+             &cfg, NULL);
+    assert_int_equal(cfg.secure_client_port, 2281);
+    assert_string_equal(cfg.ssl_keystore_location, "/k.jks");
+    assert_string_equal(cfg.ssl_keystore_password, "pw");
+    assert_string_equal(cfg.ssl_client_auth, "want");
+    assert_string_equal(cfg.ssl_truststore_type, "PEM");
+    assert_null(cfg.ssl_protocol);
+    zk_config_free(&cfg);
 
     /* A NULL warn callback and a NULL err pointer are allowed. */
     assert_int_equal(zk_config_parse_string("dataDir=/d\nfoo=1\n", NULL, NULL, &cfg, NULL, NULL, NULL), 0);
