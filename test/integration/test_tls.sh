@@ -6,6 +6,12 @@
 # scheme, a client without a certificate refused under clientAuth=need),
 # and zkCli.sh with the Netty client socket over TLS.
 source "$(dirname "$0")/harness.sh"
+# Apache serves TLS only with the Netty connection factory: netty on its classpath.
+NETTY_CP=
+for j in /usr/share/java/netty-{buffer,codec,common,handler,resolver,transport,transport-native-unix-common}.jar; do
+  NETTY_CP="$NETTY_CP:$j"
+done
+APACHE_CP="$APACHE_CP$NETTY_CP"
 C=$TEST_TMP/certs
 mkdir -p "$C"
 PW=apassword
@@ -20,9 +26,9 @@ log "generating a CA, server and client certificates"
     openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 2 \
       -extfile $n.ext 2>/dev/null
     openssl pkcs12 -export -in $n.pem -inkey $n.key -certfile ca.pem -name $n -out $n.p12 -passout pass:$PW
-    keytool -importkeystore -noprompt -srckeystore $n.p12 -srcstoretype PKCS12 -srcstorepass $PW \
-      -destkeystore $n.jks -deststoretype JKS -deststorepass $PW -destkeypass $PW >/dev/null 2>&1
   done
+  keytool -importkeystore -noprompt -srckeystore server.p12 -srcstoretype PKCS12 -srcstorepass $PW \
+    -destkeystore server.jks -deststoretype JKS -deststorepass $PW -destkeypass $PW >/dev/null 2>&1
   keytool -importcert -noprompt -alias ca -file ca.pem -keystore truststore.jks -storetype JKS \
     -storepass $PW >/dev/null 2>&1
   cat server.key server.pem > server-combined.pem
@@ -48,27 +54,26 @@ run_one() {   # run_one KIND KEYSTORE TRUSTSTORE LABEL [zkcli]
     # zkCli.sh's own classpath (zkEnv.sh) lacks netty, which the TLS client
     # socket needs: the same main class with netty on the classpath.
     local out cp
-    cp=/usr/share/java/zookeeper.jar
-    for j in /usr/share/java/netty-{buffer,codec,common,handler,resolver,transport,transport-native-unix-common}.jar; do
-      cp="$cp:$j"
-    done
+    cp=/usr/share/java/zookeeper.jar$NETTY_CP
     out=$(timeout 60 java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$cp" \
         -Dzookeeper.client.secure=true \
         -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty \
-        -Dzookeeper.ssl.keyStore.location="$C/client.jks" -Dzookeeper.ssl.keyStore.password=$PW \
+        -Dzookeeper.ssl.keyStore.location="$C/client.p12" -Dzookeeper.ssl.keyStore.password=$PW \
+        -Dzookeeper.ssl.keyStore.type=PKCS12 \
         -Dzookeeper.ssl.trustStore.location="$C/truststore.jks" -Dzookeeper.ssl.trustStore.password=$PW \
         org.apache.zookeeper.ZooKeeperMain -server "127.0.0.1:$sport" create /zkcli-tls hello 2>&1) || true
     echo "$out" | grep -q "Created /zkcli-tls" || { echo "$out" | grep -v SLF4J | tail -20 >&2; fail "$label: zkCli over TLS"; }
     # the node is visible on the plain port
-    out=$(timeout 30 /usr/share/zookeeper/bin/zkCli.sh -server "$ZK_HOSTS" get /zkcli-tls 2>&1) || true
-    echo "$out" | grep -qx hello || { echo "$out" | tail -20 >&2; fail "$label: zkCli's TLS write not seen"; }
+    timeout 30 "$PY" -c 'import sys; from kazoo.client import KazooClient as K
+z = K(hosts=sys.argv[1]); z.start(timeout=15); assert z.get("/zkcli-tls")[0] == b"hello"; z.stop()' "$ZK_HOSTS" ||
+      fail "$label: zkCli's TLS write not seen on the plain port"
   fi
   finish_server
   log "$label ok"
 }
 
 run_one zkserver "$C/server.jks" "$C/truststore.jks" zk-jks zkcli
-#run_one zkserver "$C/server.p12" "$C/ca.pem" zk-p12
-#run_one zkserver "$C/server-combined.pem" "$C/ca.pem" zk-pem
-#run_one apache "$C/server.jks" "$C/truststore.jks" apache-jks
+run_one zkserver "$C/server.p12" "$C/ca.pem" zk-p12
+run_one zkserver "$C/server-combined.pem" "$C/ca.pem" zk-pem
+run_one apache "$C/server.jks" "$C/truststore.jks" apache-jks
 log "all passed"
