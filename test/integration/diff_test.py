@@ -84,7 +84,10 @@ def build_paths(base):
     BASE = base
     PLAIN_PATHS = ([base] + ['%s/%s' % (base, a) for a in L1] +
                    ['%s/%s/%s' % (base, a, b) for a in L1 for b in L2] +
-                   ['%s/a/x/p' % base, '%s/b/y/p' % base])
+                   ['%s/a/x/p' % base, '%s/b/y/p' % base] +
+                   # non-ASCII names: Apache counts a path in UTF-16 units
+                   # (mntr's approximate_data_size, the 'mntr' op below)
+                   ['%s/\u00fc' % base, '%s/a/\u65e5\u672c' % base, '%s/\U0001d11e' % base])
     SEQ_PREFIXES = ['%s/s' % base, '%s/a/s' % base, '%s/b/x/s' % base]
     SEQ_PATHS = ['%s%010d' % (pfx, i) for pfx in SEQ_PREFIXES for i in range(6)]
     BAD_PATHS = [base[1:], base + '/', base + '//a', base + '/./a', base + '/a/..',
@@ -178,7 +181,8 @@ class Gen:
             ('setWatches', 1), ('reconnect', 1.5), ('addWatch', 2),
             ('removeWatches', 2), ('checkWatches', 2), ('getEphemerals', 1.5),
             ('getAllChildrenNumber', 1.5), ('whoAmI', 1), ('auth', 2),
-            ('closeSession', 1), ('probeConnect', 0.5), ('pipeline', 2)])
+            ('closeSession', 1), ('probeConnect', 0.5), ('pipeline', 2),
+            ('mntr', 1.5)])
         if kind == 'create':
             op = self.create_op()
         elif kind == 'delete':
@@ -211,8 +215,8 @@ class Gen:
                   'mode': weighted(rng, [(0, 5), (1, 5), (2, 0.3)])}
         elif kind in ('removeWatches', 'checkWatches'):
             op = {'op': kind, 'path': self.path(), 'type': weighted(rng, [(1, 3), (2, 3), (3, 3), (4, 0.3)])}
-        elif kind == 'whoAmI':
-            op = {'op': 'whoAmI'}
+        elif kind in ('whoAmI', 'mntr'):
+            op = {'op': kind}
         elif kind == 'auth':
             scheme, auth, _ = weighted(rng, [((a, b, w), w) for a, b, w in AUTHS])
             op = {'op': 'auth', 'scheme': scheme, 'auth': auth}
@@ -381,7 +385,26 @@ class Side:
         if rep.err:
             raise RuntimeError('%s: cannot create %s: %s' % (self.label, BASE, zw.ERR.get(rep.err)))
         c.close_session()
+        self.mntr_base = self.mntr()
         return [self.open_session(r) for r in range(self.k)]
+
+    MNTR_KEYS = ('zk_approximate_data_size', 'zk_znode_count', 'zk_ephemerals_count')
+
+    def mntr(self):
+        """The figures of MNTR_KEYS from the server's mntr (a 4lw, one TCP connection)."""
+        out = zw.four_letter(self.host, self.port, 'mntr', timeout=IO_TIMEOUT)
+        vals = {}
+        for line in out.splitlines():
+            parts = line.split('\t')
+            if len(parts) == 2 and parts[0] in self.MNTR_KEYS:
+                vals[parts[0]] = int(parts[1])
+        return vals
+
+    def mntr_delta(self):
+        """mntr's tree figures relative to those seen at setup (both servers
+        start fresh, but only the changes this run made are compared)."""
+        now = self.mntr()
+        return {k: now.get(k, 0) - self.mntr_base.get(k, 0) for k in self.MNTR_KEYS}
 
     def teardown(self):
         for c in self.conns:
@@ -411,7 +434,9 @@ class Side:
         op_zxid = None
         self.stats[name] += 1
         try:
-            if name == 'auth':
+            if name == 'mntr':
+                obs['mntr'] = self.mntr_delta()
+            elif name == 'auth':
                 rep = conn.auth(op['scheme'], op['auth'])
                 obs['reply'] = self.norm_reply(rep)
             elif name == 'closeSession':
