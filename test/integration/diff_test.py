@@ -159,7 +159,10 @@ class Gen:
 
     def sub_write(self):
         rng = self.rng
-        kind = weighted(rng, [('create', 4), ('delete', 3), ('setData', 3), ('check', 3)])
+        kind = weighted(rng, [('create', 4), ('delete', 3), ('setData', 3), ('check', 3),
+                              ('getData', 0.4), ('getChildren', 0.4)])
+        if kind in ('getData', 'getChildren'):    # a read op inside a write multi
+            return {'op': kind, 'path': self.path(), 'watch': rng.random() < 0.3}
         if kind == 'create':
             return self.create_op(weighted(rng, [('create', 3), ('create2', 2),
                                                  ('createContainer', 0.5), ('createTTL', 0.5)]))
