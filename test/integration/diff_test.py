@@ -185,7 +185,7 @@ class Gen:
             ('removeWatches', 2), ('checkWatches', 2), ('getEphemerals', 1.5),
             ('getAllChildrenNumber', 1.5), ('whoAmI', 1), ('auth', 2),
             ('closeSession', 1), ('probeConnect', 0.5), ('pipeline', 2),
-            ('mntr', 1.5)])
+            ('mntr', 1.5), ('badPassword', 1)])
         if kind == 'create':
             op = self.create_op()
         elif kind == 'delete':
@@ -220,6 +220,8 @@ class Gen:
             op = {'op': kind, 'path': self.path(), 'type': weighted(rng, [(1, 3), (2, 3), (3, 3), (4, 0.3)])}
         elif kind in ('whoAmI', 'mntr'):
             op = {'op': kind}
+        elif kind == 'badPassword':
+            op = {'op': kind, 'ping': rng.random() < 0.5, 'drop': rng.random() < 0.5}
         elif kind == 'auth':
             scheme, auth, _ = weighted(rng, [((a, b, w), w) for a, b, w in AUTHS])
             op = {'op': 'auth', 'scheme': scheme, 'auth': auth}
@@ -373,6 +375,39 @@ class Side:
         self.conns[role] = c
         return self.norm_connect(resp, role)
 
+    def bad_password(self, role, ping, drop):
+        """A raw reconnect of role's session with a wrong password (the
+        live connection dropped first or kept), a ping pipelined behind
+        it when asked: every frame the server sends back until it closes
+        (bounded), then the session is resumed with its real password."""
+        old = self.conns[role]
+        if drop:
+            old.disconnect()
+        wrong = bytes(b ^ 0xFF for b in old.passwd)
+        c = zw.Conn(self.host, self.port, timeout_ms=SESSION_TIMEOUT_MS, session_id=old.session_id,
+                    passwd=wrong, last_zxid=old.last_zxid, io_timeout=IO_TIMEOUT)
+        frames = []
+        try:
+            c.sock = zw.socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
+            payload = zw.enc_connect(SESSION_TIMEOUT_MS, old.session_id, wrong, old.last_zxid)
+            if ping:
+                payload_ping = zw.enc_request(-2, zw.OP['ping'])
+                c.sock.sendall(zw.frame(payload) + zw.frame(payload_ping))
+            else:
+                c.sock.sendall(zw.frame(payload))
+            frames.append(self.norm_connect(zw.decode_connect_response(c.recv_payload()), role))
+            while len(frames) < 5:
+                pl = c.recv_payload(timeout=3)
+                xid, zxid, err = zw.struct.unpack('>iqi', pl[:16])
+                frames.append({'xid': xid, 'zxid': self.zx(zxid), 'err': err, 'body': pl[16:].hex()})
+        except zw.ConnectionClosed as e:
+            frames.append('closed' if 'closed' in str(e) else 'timeout')
+        finally:
+            c.disconnect()
+        if drop:
+            self.resume_session(role)
+        return frames
+
     def base_exists(self, base):
         c = zw.Conn(self.host, self.port, io_timeout=IO_TIMEOUT)
         c.connect()
@@ -439,6 +474,9 @@ class Side:
         try:
             if name == 'mntr':
                 obs['mntr'] = self.mntr_delta()
+            elif name == 'badPassword':
+                obs['bad'] = self.bad_password(role, op['ping'], op['drop'])
+                conn = self.conns[role]
             elif name == 'auth':
                 rep = conn.auth(op['scheme'], op['auth'])
                 obs['reply'] = self.norm_reply(rep)
