@@ -632,6 +632,7 @@ def main():
     t0 = time.time()
     history = collections.deque(maxlen=args.history)
     err_counts = collections.Counter()
+    op_secs = collections.Counter()
     try:
         setups = [s.setup() for s in sides]
         if setups[0] != setups[1]:
@@ -639,7 +640,9 @@ def main():
             return 1
         for i in range(args.ops):
             op = gen.next_op(i)
+            t_op = time.time()
             obs = [sort_events_for(op, s.run(op)) for s in sides]
+            op_secs[op['op']] += time.time() - t_op
             history.append((op, obs[0]))
             if args.verbose:
                 print('#%d %s\n   -> %s' % (i, describe(op), show(obs[0])))
@@ -675,6 +678,7 @@ def main():
     print('  ops:    ' + ', '.join('%s=%d' % kv for kv in sorted(st.items())
                                    if not kv[0].startswith(('events', 'connection'))))
     print('  errors: ' + ', '.join('%s=%d' % kv for kv in err_counts.most_common()))
+    print('  seconds: ' + ', '.join('%s=%.1f' % kv for kv in op_secs.most_common(6)))
     print('  events: %d, connections closed by server: %d' % (
         st['events'], st['connection_closed'] + st['connection_timeout']))
     return 0
