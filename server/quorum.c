@@ -530,7 +530,9 @@ static zab *core_new(quorum *q, char **err)
     zk_server *s = q->s;
     const zk_config *cfg = s->cfg;
     zab_config zc = { cfg->myid, q->peers, q->npeers, cfg->tick_time, cfg->init_limit,
-                      cfg->sync_limit, 1000 };
+                      cfg->sync_limit, 1000, 0 };
+    if (cfg->test_zxid_headroom > 0)   /* tests only: reach the counter limit fast */
+        zc.first_counter = ZAB_LAST_COUNTER - (uint32_t)cfg->test_zxid_headroom + 1;
     zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
                   io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
     uint32_t accepted = read_epoch(s, "acceptedEpoch");
