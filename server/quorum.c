@@ -40,6 +40,7 @@ struct quorum {
     int64_t deferred_durable;  /* durability seen inside a callback */
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
+    uint64_t rollovers;        /* zab_counter_rollovers() already logged */
     int64_t proposal_count;
     int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
@@ -282,6 +283,11 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
     if ((q->role != role || q->leader != leader_sid || q->epoch != epoch) &&
         (role == ZAB_LOOKING || epoch != 0))
         LOG_INFO("%s (leader %d, epoch %u)", zab_role_name(role), leader_sid, epoch);
+    if (role == ZAB_LOOKING && q->z && zab_counter_rollovers(q->z) != q->rollovers) {
+        q->rollovers = zab_counter_rollovers(q->z);
+        LOG_INFO("zxid counter used up in epoch %u: stepping down for a new epoch "
+                 "(ZOOKEEPER-1277)", q->epoch);
+    }
     if (role != q->role && (role == ZAB_FOLLOWING || role == ZAB_OBSERVING))
         q->synced_by = "DIFF";   /* unless a TRUNC or SNAP comes */
     q->role = role;
@@ -317,6 +323,7 @@ static void rejoin(quorum *q)
     }
     zab_free(q->z);
     q->z = fresh;
+    q->rollovers = 0;
     s->last_zxid = zab_last_logged(q->z);
     zab_start(q->z, loop_now_ms());
 }
