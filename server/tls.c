@@ -23,6 +23,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
+#include "conn.h"
 #include "jks.h"
 #include "server.h"
 
