@@ -540,10 +540,11 @@ class Schedule:
             with open(r.log, errors="replace") as f:
                 logs[r.i] = f.read()
         with open(os.path.join(self.dir, "monitor.json"), "w") as f:
-            json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs)}, f)
+            json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs),
+                       "serving_epochs_ns": self.serving_epochs(logs)}, f)
         final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
         note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph,
-                                               self.leader_starts(logs)))
+                                               self.leader_starts(logs), serving=self.serving_epochs(logs)))
         note("leaders", checkers.leaders(logs))
         for i, text in logs.items():
             if "ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text or "runtime error:" in text:
@@ -559,6 +560,34 @@ class Schedule:
                                  text, re.M):
                 wall = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
                 out.append(self.mono0 + int((wall - self.wall0) * 1e9))
+        return out
+
+    def wall_to_mono(self, date, ms):
+        wall = time.mktime(time.strptime(date, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
+        return self.mono0 + int((wall - self.wall0) * 1e9)
+
+    def serving_epochs(self, logs):
+        """Replica address -> [(monotonic ns, epoch it serves from then, or
+        None: it stopped serving)] from the server logs: 'leading epoch N
+        with a synced quorum' and 'synced with leader L' (in the epoch of
+        the role line before it) start serving, every role line ('looking
+        (leader L, epoch N)', 'following ...') ends it."""
+        line = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \[zkserver\] INFO - (?:"
+                          r"leading epoch (\d+) with a synced quorum|(synced with leader \d+ by)|"
+                          r"(?:looking|following|leading|observing) \(leader -?\d+, epoch (\d+)\))", re.M)
+        out = {}
+        for r in self.replicas:
+            ev, role_epoch = [], None
+            for m in line.finditer(logs.get(r.i, "")):
+                t = self.wall_to_mono(m.group(1), m.group(2))
+                if m.group(3):
+                    ev.append((t, int(m.group(3))))
+                elif m.group(4):
+                    ev.append((t, role_epoch))
+                else:
+                    role_epoch = int(m.group(5))
+                    ev.append((t, None))
+            out[r.addr] = ev
         return out
 
     def execute(self):

@@ -16,6 +16,7 @@ for tool in libfaultfs.so nfq-delay chaos-client; do
   [ -e "$REPO_ROOT/build/chaos/$tool" ] || fail "build/chaos/$tool not built (make build/chaos/$tool)"
 done
 "$PY" "$REPO_ROOT/test/chaos/lincheck.py" || fail "the linearizability checker's self-test failed"
+(cd "$REPO_ROOT/test/chaos" && "$PY" checkers.py) || fail "the ephemerals checker's self-test failed"
 # The driver cleans up itself (its processes by PID, its namespaces by
 # name) on exit, SIGTERM and SIGINT, and its children die with it; should it
 # be SIGKILLed, this trap removes the namespaces named with our tag.
