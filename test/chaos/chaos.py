@@ -203,6 +203,7 @@ class Schedule:
         self.anomalies = []
         self.counts = {}
         self.absent_since = {}
+        self.present_until = {}
         self.monitor_stop = threading.Event()
 
     # ---- helpers ---------------------------------------------------------------
@@ -292,6 +293,7 @@ class Schedule:
                 t = now_ns()
                 for k in kids:
                     seen.add(k)
+                    self.present_until["/chaos/eph/" + k] = t
                 for k in seen - kids:
                     self.absent_since.setdefault("/chaos/eph/" + k, t)
             except Exception:  # noqa: BLE001 - reconnect and go on
@@ -541,10 +543,12 @@ class Schedule:
                 logs[r.i] = f.read()
         with open(os.path.join(self.dir, "monitor.json"), "w") as f:
             json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs),
-                       "serving_epochs_ns": self.serving_epochs(logs)}, f)
+                       "serving_epochs_ns": self.serving_epochs(logs),
+                       "present_until_ns": self.present_until}, f)
         final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
         note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph,
-                                               self.leader_starts(logs), serving=self.serving_epochs(logs)))
+                                               self.leader_starts(logs), serving=self.serving_epochs(logs),
+                                               present_until=self.present_until))
         note("leaders", checkers.leaders(logs))
         for i, text in logs.items():
             if "ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text or "runtime error:" in text:

@@ -224,13 +224,14 @@ def epoch_at(events, t):
 
 
 def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_000_000,
-               grace_ns=1_500_000_000, serving=None):
+               grace_ns=1_500_000_000, serving=None, present_until=None):
     """eph_ops: the eph workload records; absent_since: path -> first time
     (ns) the monitor saw it missing (after having seen it); final_eph: the
     ephemeral paths that exist at the end (on every replica); leader_starts:
     the times (ns) a leader started serving (a new leader gives every
     session a full timeout from then, as Apache's does); serving: replica
-    address -> [(ns, epoch it serves from then or None)].
+    address -> [(ns, epoch it serves from then or None)]; present_until:
+    path -> the last time (ns) the monitor saw it.
 
     An ephemeral vanishes when the leader of the epoch serving at that
     moment expires its session.  That leader started with a full timeout
@@ -284,7 +285,8 @@ def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_
             gone = absent_since.get(path)
             alive_ok = max(d["alive"], t0 if ok else 0)
             if gone is not None and serving is not None:
-                alive_ok = last_known_contact(d, gone, t0 if ok else 0, serving)
+                alive_ok = last_known_contact(d, gone, t0 if ok else 0, serving,
+                                              (present_until or {}).get(path))
             if gone is not None and ok and gone < alive_ok + d["timeout"] * 1_000_000 - slack_ns \
                     and d["expired"] is not None:
                 anomalies.append(f"ephemeral {path} of session {s} vanished "
@@ -295,31 +297,53 @@ def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_
     return anomalies, checked
 
 
-def last_known_contact(d, gone, created, serving):
-    """The latest moment the leader that expired session d (the one whose
-    epoch was established last before `gone`) is known to have heard of it:
-    its own start, the acknowledged create (committed by a quorum), or a
-    reply from a server serving in that leader's epoch."""
-    epoch = None
-    # The leader's start: the last 'leading epoch N' (a serving event whose
-    # epoch is higher than every earlier one) before `gone`.
+def quorum_end(serving, ep):
+    """The last moment a majority of the replicas served epoch ep (after it,
+    that epoch's leader commits nothing); inf if the run ends so."""
+    ev = []
+    for e in serving.values():
+        for k, (t, x) in enumerate(e):
+            if x == ep:
+                ev.append((t, 1))
+                ev.append((e[k + 1][0] if k + 1 < len(e) else float("inf"), -1))
+    need, n, last = len(serving) // 2 + 1, 0, None
+    for t, dn in sorted(ev):
+        if n >= need and n + dn < need:
+            last = t
+        n += dn
+    return float("inf") if n >= need else last if last is not None else float("-inf")
+
+
+def last_known_contact(d, gone, created, serving, seen=None):
+    """The latest moment by which the leader that expired session d must
+    have heard of it, for the likeliest such leader.  The closeSession was
+    committed by the leader of some epoch that served between the create
+    (`created`, its call) and `gone` (the monitor may see the deletion
+    late, after a later leader started; `seen`: when it last saw the node).  That leader gave the session a
+    full timeout at its start and heard only the touches of the servers
+    serving in its epoch: its bound is the latest of its start, the create
+    and the replies from those servers.  The deletion is early only if it
+    is early for every such epoch, so this returns the smallest bound."""
+    start = {}
     for ev in serving.values():
         for t, ep in ev:
-            if ep is not None and t <= gone and (epoch is None or ep > epoch):
-                epoch = ep
-    if epoch is None:
+            if ep is not None:
+                start[ep] = min(start.get(ep, t), t)
+    # The deletion came after the monitor last saw the node (`seen`), by an
+    # epoch with a quorum then.
+    after = max(created, seen or 0)
+    candidates = [ep for ep in start if start[ep] <= gone and quorum_end(serving, ep) >= after]
+    if not candidates:
         return max(d["alive"], created)
-    start = min(t for ev in serving.values() for t, ep in ev if ep == epoch)
-    ref = max(start, created)
-    for t0, t1, srv in d.get("alive_list", []):
-        if t0 > gone:
-            continue
-        if t0 < start:
-            ref = max(ref, t0)   # before the start: the start dominates anyway
-        elif srv in serving and epoch_at(serving[srv], t0) == epoch \
-                and epoch_at(serving[srv], t1) == epoch:
-            ref = max(ref, t0)
-    return ref
+    best = None
+    for ep in candidates:
+        ref = max(start[ep], created)
+        for t0, t1, srv in d.get("alive_list", []):
+            if t0 <= gone and srv in serving and epoch_at(serving[srv], t0) == ep \
+                    and epoch_at(serving[srv], t1) == ep:
+                ref = max(ref, t0)
+        best = ref if best is None else min(best, ref)
+    return best
 
 
 LEADING = re.compile(r"leading epoch (\d+) with a synced quorum")
@@ -371,15 +395,23 @@ def _self_test():
         # epoch; the new leader expires the session 4.1 s after its start
         ("old leader's replies", hist("10.77.0.13", [3 * s, start + s, start + 19 * s // 10]),
          start + 41 * s // 10, True),
-        ("gone before the new leader's start + timeout", hist("10.77.0.13", [3 * s]),
+        ("gone before the new leader's start + timeout",
+         hist("10.77.0.13", [3 * s, start + 19 * s // 10]),
          start + 35 * s // 10, False),
         ("reply from the new epoch's follower", hist("10.77.0.12", [3 * s, start + 19 * s // 10]),
          start + 41 * s // 10, False),
         ("reply from an unknown server", hist(None, [start + 19 * s // 10]),
          start + 41 * s // 10, True),
+        # expired by the old epoch's leader, seen missing only after the new
+        # leader started
+        ("expired in the old epoch, seen late", hist("10.77.0.12", [3 * s, 4 * s]),
+         start + s // 2, True, 8 * s),
+        ("early in the old epoch", hist("10.77.0.12", [3 * s, 7 * s]), 8 * s, False),
     ]
-    for name, ops, gone, want_ok in cases:
-        anomalies, _ = ephemerals(ops, {"/chaos/eph/x": gone}, set(), [start], serving=serving)
+    for name, ops, gone, want_ok, *seen in cases:
+        seen = seen[0] if seen else gone - s // 5   # the monitor's last view of it
+        anomalies, _ = ephemerals(ops, {"/chaos/eph/x": gone}, set(), [start], serving=serving,
+                                  present_until={"/chaos/eph/x": seen})
         assert (not anomalies) == want_ok, f"ephemerals self-test '{name}': {anomalies}"
     # Without the servers' epochs every reply counts (the old, wrong, verdict).
     anomalies, _ = ephemerals(cases[0][1], {"/chaos/eph/x": cases[0][2]}, set(), [start])
