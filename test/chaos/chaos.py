@@ -689,6 +689,8 @@ def main():
                                                      else "zkserver"))
     ap.add_argument("--keep", action="store_true", default=env("CHAOS_KEEP") == "1")
     ap.add_argument("--short", action="store_true", help="shorter faults and pauses (make test)")
+    ap.add_argument("--clean-passed", action="store_true",
+                    help="remove the run's directory (summary.json) when every schedule passed (make test)")
     args = ap.parse_args()
     for tool in (args.server, SHIM, DELAYER, CCLIENT):
         if not os.path.exists(tool):
@@ -777,6 +779,8 @@ def main():
           f"{summary['seconds']} s; summary in {run.root}/summary.json")
     print(f"chaos: {len(results) - sum(1 for s in results if s['anomalies'])} passed, "
           f"{sum(1 for s in results if s['anomalies'])} failed")
+    if args.clean_passed and not failed and not args.keep:
+        shutil.rmtree(run.root, ignore_errors=True)   # make test leaves no temp dir behind
     return 1 if failed else 0
 
 

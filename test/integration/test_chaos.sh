@@ -34,7 +34,7 @@ _chaos_cleanup() {
 }
 trap _chaos_cleanup EXIT
 seed=1; case "$ZKSERVER" in *-san) seed=2 ;; esac
-"$PY" "$REPO_ROOT/test/chaos/chaos.py" --short --server "$ZKSERVER" --schedules "${CHAOS_SCHEDULES:-1}" \
+"$PY" "$REPO_ROOT/test/chaos/chaos.py" --short --clean-passed --server "$ZKSERVER" --schedules "${CHAOS_SCHEDULES:-1}" \
   --seed "${CHAOS_SEED:-$seed}" --duration "${CHAOS_DURATION:-15}" &
 CHAOS_PID=$!
 track_pid "$CHAOS_PID"
