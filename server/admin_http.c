@@ -383,7 +383,7 @@ static void cmd_get_trace_mask(cmd_ctx *c)
 
 static void cmd_set_trace_mask(cmd_ctx *c)
 {
-    const char *v = MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "traceMask");
+    const char *v = c->conn ? MHD_lookup_connection_value(c->conn, MHD_GET_ARGUMENT_KIND, "traceMask") : NULL;
     char *end = NULL;
     long long mask = 0;
     bool ok = false;
