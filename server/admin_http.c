@@ -22,6 +22,7 @@
  * here; every JSON document and response is freed before returning.
  */
 #include "admin_http.h"
+#include "conn.h"
 #include "fourlw.h"
 #include "quorum.h"
 #include "session.h"

@@ -32,9 +32,11 @@
  * nothing here keeps pointers to connections or server state, except the
  * process-wide trace mask of gtmk/stmk (Apache's ZooTrace is static too).
  */
+#include "conn.h"
+#include "fourlw.h"
+#include "request.h"
 #include "server.h"
 #include "quorum.h"
-#include "fourlw.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

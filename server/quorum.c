@@ -24,6 +24,9 @@
 
 #include "peer.h"
 #include "qmsg.h"
+#include "conn.h"
+#include "persist.h"
+#include "request.h"
 #include "server.h"
 #include "snapfile.h"
 

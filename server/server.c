@@ -3,6 +3,10 @@
  * event loop's hooks (before-sleep group commit, the periodic tick),
  * signal handling, logging and shared statistics.
  */
+#include "conn.h"
+#include "fourlw.h"
+#include "persist.h"
+#include "request.h"
 #include "server.h"
 #include "admin_http.h"
 

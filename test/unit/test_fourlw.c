@@ -18,7 +18,9 @@
 
 #include "admin_http.h"
 #include "config.h"
+#include "conn.h"
 #include "fourlw.h"
+#include "request.h"
 #include "server.h"
 
 static zk_config cfg;
