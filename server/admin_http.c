@@ -42,7 +42,7 @@
 #define ADMIN_MAX_ARG 64            /* query argument values */
 #define ADMIN_MEMORY_LIMIT (16 * 1024)
 #define ADMIN_MAX_CONNECTIONS 64
-#define ADMIN_MAX_PER_IP 16
+#define ADMIN_MAX_PER_IP 32
 
 static struct MHD_Daemon *daemon_ = NULL;
 static zk_server *server_ = NULL;
@@ -889,12 +889,22 @@ static void on_epoll(zk_loop *l, int fd, int events, void *ctx)
     admin_tick();
 }
 
+/* libmicrohttpd's messages (one per refused connection under a flood):
+ * at most one a second, with the count of those left out. */
+static log_limiter mhd_log_limit;
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    uint64_t suppressed = 0;
+    if (!log_limiter_allow(&mhd_log_limit, 1000, &suppressed))
+        return;
     char *msg = g_strdup_vprintf(fmt, ap);
     g_strchomp(msg);
-    LOG_WARN("AdminServer: %s", msg);
+    if (suppressed)
+        LOG_WARN("AdminServer: %s (%" G_GUINT64_FORMAT " similar messages suppressed)", msg, suppressed);
+    else
+        LOG_WARN("AdminServer: %s", msg);
     g_free(msg);
 }
 
