@@ -68,6 +68,12 @@ typedef struct zk_config {
     int cnxn_max_watches;        /* watches one client connection may hold, default 1000000; 0 = no limit */
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
+    /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
+    bool admin_enable;           /* admin.enableServer, default true */
+    char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */
+    int admin_port;              /* admin.serverPort, default 8080 */
+    char *admin_command_url;     /* owned; admin.commandURL, default /commands */
+    int admin_idle_timeout;      /* admin.idleTimeout, ms, default 30000 */
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
 } zk_config;
 
