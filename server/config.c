@@ -106,6 +106,12 @@ static const setting settings[] = {
      "a positive number of bytes"},
     {{"cnxnOutputLimitBytes"}, KIND_INT, FIELD(cnxn_output_limit_bytes), 1, INT_MAX, false, false,
      "a positive number of bytes"},
+    {{"admin.enableServer"}, KIND_BOOL, FIELD(admin_enable), 0, 0, true, false, "true or false"},
+    {{"admin.serverAddress"}, KIND_STRING, FIELD(admin_address), 0, 0, true, false, "an IP address"},
+    {{"admin.serverPort"}, KIND_INT, FIELD(admin_port), 1, 65535, true, false, "a port number 1..65535"},
+    {{"admin.commandURL"}, KIND_STRING, FIELD(admin_command_url), 0, 0, true, false, "a URL path like /commands"},
+    {{"admin.idleTimeout"}, KIND_INT, FIELD(admin_idle_timeout), 1, INT_MAX, true, false,
+     "a positive number of ms"},
     {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
      "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
@@ -140,8 +146,7 @@ static const char *const harmless_keys[] = {
     "clientTcpKeepAlive", "fsync.warningthresholdms", "digest.enabled",
     "commitLogCount", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxBatchSize",
     "learner.asyncSending", "leaderServes", "observer.reconnectDelayMs",
-    "admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL",
-    "admin.idleTimeout", "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
+    "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
 };
 
 static const char *const harmless_prefixes[] = {
@@ -986,6 +991,11 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->cnxn_max_watches = 1000000;
     cfg->prealloc_size_kb = 65536;
     cfg->force_sync = true;
+    cfg->admin_enable = true;
+    cfg->admin_address = g_strdup("0.0.0.0");
+    cfg->admin_port = 8080;
+    cfg->admin_command_url = g_strdup("/commands");
+    cfg->admin_idle_timeout = 30000;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -1056,6 +1066,8 @@ void zk_config_free(zk_config *cfg)
                            &cfg->ssl_enabled_protocols, &cfg->ssl_ciphersuites};
     for (size_t i = 0; i < G_N_ELEMENTS(ssl_fields); i++)
         g_free(*ssl_fields[i]);
+    g_free(cfg->admin_address);
+    g_free(cfg->admin_command_url);
     if (cfg->peers)
         g_ptr_array_free(cfg->peers, TRUE);
     if (cfg->fourlw_whitelist)

@@ -74,6 +74,12 @@ typedef struct zk_config {
     char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
     char *ssl_client_auth;       /* none, want or need (default need) */
     char *ssl_protocol, *ssl_enabled_protocols, *ssl_ciphersuites;
+    /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
+    bool admin_enable;           /* admin.enableServer, default true */
+    char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */
+    int admin_port;              /* admin.serverPort, default 8080 */
+    char *admin_command_url;     /* owned; admin.commandURL, default /commands */
+    int admin_idle_timeout;      /* admin.idleTimeout, ms, default 30000 */
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
 } zk_config;
 
