@@ -1,7 +1,8 @@
 /*
- * vectors.h — reading the test vector files of test/vectors/ from unit
- * tests (linked into every unit-test binary; run the tests from the
- * repository root).
+ * vectors.h — the unit tests' shared helpers: reading the test vector
+ * files of test/vectors/, hex decoding, damaging a file on purpose
+ * (linked into every unit-test binary; run the tests from the repository
+ * root).
  */
 #ifndef ZK_TEST_VECTORS_H
 #define ZK_TEST_VECTORS_H
@@ -9,6 +10,8 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "zk/proto.h"
 
 /* The lines of a vector file (g_strfreev the result); fails the running
  * test if the file cannot be read. */
@@ -21,5 +24,13 @@ GPtrArray *vectors_read_rows(const char *path);
 /* Lowercase or uppercase hex into a g_malloc'd buffer (NUL-terminated for
  * convenience); *len_out gets the byte count. */
 uint8_t *vectors_unhex(const char *hex, size_t *len_out);
+
+/* A Stat as the Java vectors print it: its 11 numbers separated by sep;
+ * g_malloc'd (the caller frees it). */
+char *unit_stat_str(const zk_stat *s, char sep);
+
+/* XORs the byte at offset off of the file at path with mask (applying it
+ * twice restores the file); fails the running test on an I/O error. */
+void unit_flip_byte(const char *path, uint64_t off, uint8_t mask);
 
 #endif
