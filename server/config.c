@@ -324,6 +324,29 @@ static void peer_free(gpointer p)
     g_free(peer);
 }
 
+/* True if HOST can name a machine: a DNS name or IPv4 address (letters,
+ * digits, '-', '.', '_') or an IPv6 literal (hex digits, ':', '.', and a
+ * '%zone' suffix). Apache would take any string and fail later when it
+ * resolves it; a host with control characters, blanks, '=', '#', '\\' or
+ * ';' can never resolve, and written back into /zookeeper/config or a
+ * dynamic config file it would not parse again (a newline from a "\\n"
+ * escape splits the line), so it is refused here with a clear message. */
+static bool is_plausible_host(const char *host)
+{
+    if (host[0] == '\0' || strlen(host) > 253 + 1 + 64)
+        return false;
+    bool ipv6 = strchr(host, ':') != NULL;
+    for (const char *c = host; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (g_ascii_isalnum(ch) || ch == '-' || ch == '.' || ch == '_')
+            continue;
+        if (ipv6 && (ch == ':' || ch == '%'))
+            continue;
+        return false;
+    }
+    return true;
+}
+
 /* Parses the value of server.<sid>; NULL and *why set on error. */
 static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
 {
@@ -347,6 +370,10 @@ static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
     guint nparts = server_parts ? g_strv_length(server_parts) : 0;
     if (nparts < 3 || nparts > 4 || server_parts[0][0] == '\0') {
         *why = "host:quorumPort:electionPort[:observer|:participant][;[clientHost:]clientPort]";
+        goto fail;
+    }
+    if (!is_plausible_host(server_parts[0])) {
+        *why = "a host name or IP address (letters, digits, '-', '.', '_'; IPv6 in [])";
         goto fail;
     }
     peer->host = g_strdup(server_parts[0]);
@@ -384,6 +411,10 @@ static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
         if (nclient == 2) {
             if (client_parts[0][0] == '\0') {
                 *why = "a client host before the ':'";
+                goto fail;
+            }
+            if (!is_plausible_host(client_parts[0])) {
+                *why = "a client host name or IP address (letters, digits, '-', '.', '_'; IPv6 in [])";
                 goto fail;
             }
             peer->client_host = g_strdup(client_parts[0]);
