@@ -35,8 +35,7 @@ static void capture(void *ctx, const char *msg)
 static int setup(void **state)
 {
     fixture *fx = g_new0(fixture, 1);
-    g_strlcpy(fx->dir, "/tmp/test_snapfile-XXXXXX", sizeof fx->dir);
-    if (!mkdtemp(fx->dir))
+    if (!unit_tempdir_make(fx->dir, sizeof fx->dir, "test_snapfile"))
         return -1;
     fx->messages = g_string_new(NULL);
     *state = fx;
@@ -46,17 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    GDir *d = g_dir_open(fx->dir, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(fx->dir, name, NULL);
-            unlink(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-    }
-    rmdir(fx->dir);
+    unit_tempdir_remove(fx->dir);
     g_string_free(fx->messages, TRUE);
     g_free(fx);
     return 0;

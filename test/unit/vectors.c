@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,4 +71,26 @@ char *unit_stat_str(const zk_stat *s, char sep)
         if (*p == ' ')
             *p = sep;
     return out;
+}
+
+bool unit_tempdir_make(char *dir, size_t cap, const char *name)
+{
+    if (g_snprintf(dir, cap, "/tmp/%s-XXXXXX", name) >= (int)cap)
+        return false;
+    return mkdtemp(dir) != NULL;
+}
+
+void unit_tempdir_remove(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d) {
+        const char *name;
+        while ((name = g_dir_read_name(d))) {
+            char *p = g_build_filename(dir, name, NULL);
+            unlink(p);
+            g_free(p);
+        }
+        g_dir_close(d);
+    }
+    rmdir(dir);
 }

@@ -8,6 +8,7 @@
 #define ZK_TEST_VECTORS_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,14 @@ uint8_t *vectors_unhex(const char *hex, size_t *len_out);
 /* A Stat as the Java vectors print it: its 11 numbers separated by sep;
  * g_malloc'd (the caller frees it). */
 char *unit_stat_str(const zk_stat *s, char sep);
+
+/* Makes a fresh directory /tmp/<name>-XXXXXX into dir (cap bytes);
+ * false if it cannot. */
+bool unit_tempdir_make(char *dir, size_t cap, const char *name);
+
+/* Removes a directory made by unit_tempdir_make and the files in it (it
+ * must hold no subdirectories). */
+void unit_tempdir_remove(const char *dir);
 
 /* XORs the byte at offset off of the file at path with mask (applying it
  * twice restores the file); fails the running test on an I/O error. */
