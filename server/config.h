@@ -50,6 +50,9 @@ typedef struct zk_config {
     int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
     bool readonly_mode_enabled;  /* readonlymode.enabled, default false */
     int snap_count;              /* snapCount, default 100000 */
+    int test_zxid_headroom;      /* zkfs.test.zxidHeadroom: TESTS ONLY; > 0 = every
+                                  * epoch proposes only this many zxids before the
+                                  * counter limit (0 = off, the default) */
     int autopurge_snap_retain_count; /* autopurge.snapRetainCount, default 3 (minimum 3) */
     int autopurge_purge_interval;    /* autopurge.purgeInterval, hours, default 0 = off */
     bool standalone_enabled;     /* standaloneEnabled, default true */
