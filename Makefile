@@ -133,13 +133,25 @@ bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
 	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
-build/test/%: $(OBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(OBJ)/%.o) $(SERVER_OBJ) $(ZKFS_OBJ) $(ZKTOOL_OBJ) $(LIB_OBJ)
+# Each unit binary links only what it tests: the project's objects go in
+# as one static archive, from which the linker takes only the members the
+# test (and what they call) needs.
+UNIT_AR     := $(OBJ)/libunit.a
+UNIT_SAN_AR := $(SANOBJ)/libunit.a
+$(UNIT_AR): $(SERVER_OBJ) $(ZKFS_OBJ) $(ZKTOOL_OBJ) $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(OPT) -o $@ $^ $(LIBS) -lcmocka
+	rm -f $@ && ar rcs $@ $^
+$(UNIT_SAN_AR): $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(ZKTOOL_SANOBJ) $(LIB_SANOBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
-build/test-san/%: $(SANOBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(SANOBJ)/%.o) $(SERVER_SANOBJ) $(ZKFS_SANOBJ) $(ZKTOOL_SANOBJ) $(LIB_SANOBJ)
+build/test/%: $(OBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(OBJ)/%.o) $(UNIT_AR)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(OPT) -o $@ $(filter %.o,$^) $(UNIT_AR) $(LIBS) -lcmocka
+
+build/test-san/%: $(SANOBJ)/test/unit/%.o $(UNIT_HELPERS:%.c=$(SANOBJ)/%.o) $(UNIT_SAN_AR)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $(filter %.o,$^) $(UNIT_SAN_AR) $(LIBS) -lcmocka
 
 bin/zkfs-san: $(SANOBJ)/zkfs/main.o $(ZKFS_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin

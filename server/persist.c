@@ -16,6 +16,7 @@
 #include "conn.h"
 #include "persist.h"
 #include "txn.h"
+#include "replicator.h"
 #include "request.h"
 #include "server.h"
 
@@ -211,9 +212,7 @@ void persist_stop_on_log_failure(zk_server *s, const char *err)
     LOG_ERROR("FATAL: transaction log failure: %s; stopping the server: nothing of the failed batch"
               " is acknowledged, and %s. Restart it once the disk is fixed: it recovers from what"
               " is on disk%s", err ? err : "?",
-              s->quorum ? "this member's Zab state no longer matches its log"
-                        : "after a failed fsync the file's contents are unknown",
-              s->quorum ? " and catches up from the leader" : "");
+              s->repl->fatal_why, s->repl->fatal_recovery);
     s->log_fatal = true;
     s->serving = false;
     request_abort_inflight(s);
@@ -229,7 +228,7 @@ void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
     if (s->log_fatal)
         return;
     if (txnlog_flush_complete(s->log, &durable, &err) < 0) {
-        if (s->quorum || txnlog_failed(s->log)) {
+        if (s->repl->stop_on_any_log_failure || txnlog_failed(s->log)) {
             /* In an ensemble the Zab core already counts the dropped
              * records as logged: going on would ACK later zxids over the
              * gap.  After a failed fsync nothing may be written to the
@@ -246,10 +245,7 @@ void persist_on_log_event(zk_loop *l, int fd, int events, void *ctx)
         return;
     }
     s->fsync_batches++;
-    if (s->quorum)
-        quorum_on_log_durable(s->quorum, durable);
-    else
-        request_on_durable(s, durable);
+    s->repl->log_durable(s, durable);
 }
 
 void persist_maybe_snapshot(zk_server *s, bool force)

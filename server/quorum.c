@@ -247,7 +247,7 @@ static void set_serving(quorum *q, bool serving)
     }
     /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
     server_reset_stats(s);
-    s->start_ms = loop_now_ms();
+    s->start_ms = server_now_ms(s);
     if (q->role != ZAB_LEADING) {
         LOG_INFO("synced with leader %d by %s, serving at zxid 0x%" G_GINT64_MODIFIER "x", q->leader,
                  q->synced_by ? q->synced_by : "DIFF", s->tree->last_processed_zxid);
@@ -255,14 +255,14 @@ static void set_serving(quorum *q, bool serving)
     }
     LOG_INFO("leading epoch %u with a synced quorum, serving at zxid 0x%" G_GINT64_MODIFIER "x",
              q->epoch, s->tree->last_processed_zxid);
-    q->leading_since_ms = loop_now_ms();
+    q->leading_since_ms = server_now_ms(q->s);
     q->proposal_count = 0;
     /* The new leader owns session expiry: every session gets its full
      * timeout from now, as in Apache's SessionTrackerImpl start-up. */
     GHashTableIter it;
     gpointer k, v;
     g_hash_table_iter_init(&it, s->sessions.by_id);
-    int64_t now = loop_now_ms();
+    int64_t now = server_now_ms(q->s);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         zk_session *ss = v;
         ss->expire_at = 0;
@@ -328,7 +328,7 @@ static void rejoin(quorum *q)
     q->z = fresh;
     q->rollovers = 0;
     s->last_zxid = zab_last_logged(q->z);
-    zab_start(q->z, loop_now_ms());
+    zab_start(q->z, server_now_ms(q->s));
 }
 
 /* Work that must not run inside a core callback. */
@@ -336,7 +336,7 @@ static void flush_deferred(quorum *q)
 {
     if (q->rejoin_why)
         rejoin(q);
-    int64_t now = loop_now_ms();
+    int64_t now = server_now_ms(q->s);
     while (q->deferred_durable > 0) {
         int64_t d = q->deferred_durable;
         q->deferred_durable = 0;
@@ -420,7 +420,7 @@ static void on_forward(quorum *q, int sid, const qmsg *m)
 static void on_touch(quorum *q, const qmsg *m)
 {
     zk_server *s = q->s;
-    int64_t now = loop_now_ms();
+    int64_t now = server_now_ms(q->s);
     jute_reader r;
     zk_vec_iter(&m->touch, &r);
     for (int32_t i = 0; i < m->touch.count; i++) {
@@ -487,7 +487,7 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
     }
     switch (m.kind) {
     case QMSG_ZAB:
-        zab_recv(q->z, sid, &m.zab, loop_now_ms());
+        zab_recv(q->z, sid, &m.zab, server_now_ms(q->s));
         break;
     case QMSG_FORWARD:
         on_forward(q, sid, &m);
@@ -509,7 +509,7 @@ static void on_peer_lost(void *ctx, int sid, int channel)
 {
     quorum *q = ctx;
     if (channel == PEER_QUORUM) {
-        zab_peer_lost(q->z, sid, loop_now_ms());
+        zab_peer_lost(q->z, sid, server_now_ms(q->s));
         flush_deferred(q);
     }
 }
@@ -595,7 +595,7 @@ quorum *quorum_new(zk_server *s, char **err)
         return NULL;
     }
     s->role = SERVER_LOOKING;
-    zab_start(q->z, loop_now_ms());
+    zab_start(q->z, server_now_ms(q->s));
     flush_deferred(q);
     return q;
 }
@@ -643,7 +643,7 @@ int64_t quorum_next_zxid(quorum *q)
 
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
-    int rc = zab_propose(q->z, zxid, txn, len, loop_now_ms());
+    int rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s));
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;
@@ -662,13 +662,13 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 
 void quorum_on_log_durable(quorum *q, int64_t zxid)
 {
-    zab_log_durable(q->z, zxid, loop_now_ms());
+    zab_log_durable(q->z, zxid, server_now_ms(q->s));
     flush_deferred(q);
 }
 
 void quorum_tick(quorum *q)
 {
-    int64_t now = loop_now_ms();
+    int64_t now = server_now_ms(q->s);
     zab_tick(q->z, now);
     if (now - q->last_peer_tick_ms >= 200) {
         q->last_peer_tick_ms = now;
@@ -705,7 +705,7 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
                 st->synced_followers++;
         }
         st->pending_syncs = 0;   /* learners' syncs are answered at once (on_forward) */
-        st->leader_uptime_ms = q->serving && q->leading_since_ms ? loop_now_ms() - q->leading_since_ms : 0;
+        st->leader_uptime_ms = q->serving && q->leading_since_ms ? server_now_ms(q->s) - q->leading_since_ms : 0;
         st->proposal_count = q->proposal_count;
     }
     st->last_proposal_size = q->last_proposal_size;

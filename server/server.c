@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "persist.h"
+#include "replicator.h"
 #include "request.h"
 #include "server.h"
 #include "admin_http.h"
@@ -140,8 +141,7 @@ static void on_tick(zk_loop *l, void *ctx)
         s->serving = true;
         LOG_INFO("accepting writes again");
     }
-    if (s->quorum)
-        quorum_tick(s->quorum);
+    s->repl->tick(s);
     notify_state(s);
     request_tick(s);
     persist_check_snapshot(s);
@@ -189,10 +189,25 @@ static void raise_fd_limit(void)
                  (unsigned long)rl.rlim_cur);
 }
 
+/* The real clock: the event loop's monotonic milliseconds. */
+static int64_t real_clock(void *ctx)
+{
+    (void)ctx;
+    return loop_now_ms();
+}
+
+int64_t server_now_ms(const zk_server *s)
+{
+    return s->clock(s->clock_ctx);
+}
+
 void server_init(zk_server *s, zk_config *cfg)
 {
     memset(s, 0, sizeof *s);
     s->cfg = cfg;
+    s->clock = real_clock;
+    s->clock_ctx = NULL;
+    s->repl = &replicator_standalone;
     s->listen_fd = -1;
     s->secure_listen_fd = -1;
     s->serving = true;
@@ -280,6 +295,7 @@ int server_run(zk_config *cfg)
             g_free(err);
             return 1;
         }
+        s.repl = &replicator_zab;
     }
     if (conn_listen(&s, &err) < 0) {
         LOG_ERROR("%s", err);

@@ -33,8 +33,15 @@ struct quorum;
 typedef enum { SERVER_STANDALONE, SERVER_LOOKING, SERVER_LEADING, SERVER_FOLLOWING,
                SERVER_OBSERVING } server_role;
 
+/* The server's monotonic clock in milliseconds.  Injected so that a test
+ * (an in-process harness, a simulation) can drive time itself; ctx is the
+ * clock's own state (not owned). */
+typedef int64_t (*zk_clock_fn)(void *ctx);
+
 struct zk_server {
     zk_config *cfg;          /* not owned */
+    zk_clock_fn clock;       /* monotonic ms; server_init sets the real clock */
+    void *clock_ctx;         /* not owned */
     zk_loop *loop;           /* owned */
     int listen_fd;
     int secure_listen_fd;    /* secureClientPort's socket, -1 if none */
@@ -66,6 +73,7 @@ struct zk_server {
     bool serving;            /* false after a log write error: refuse writes */
     bool log_fatal;          /* the log failed for good: the server is stopping */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
+    const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
     server_role role;
     bool stopping;
     /* snapshot state */
@@ -95,6 +103,8 @@ void server_init(zk_server *s, zk_config *cfg);
 /* Closes every connection, drops what is in flight and frees everything
  * s owns (quorum, log and listening socket if it has them). */
 void server_destroy(zk_server *s);
+/* Now on s's monotonic clock (s->clock), in milliseconds. */
+int64_t server_now_ms(const zk_server *s);
 /* ServerStats.reset: packet counters, latencies, response sizes (srst,
  * and an ensemble member starting to serve, as Apache's fresh
  * ZooKeeperServer starts with zeroed stats). */

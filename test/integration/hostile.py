@@ -19,6 +19,9 @@ import time
 
 from kazoo.client import KazooClient
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import zkwire as zw  # noqa: E402
+
 HOST, PORT = sys.argv[1].rsplit(":", 1) if len(sys.argv) > 1 else ("127.0.0.1", "2181")
 PORT = int(PORT)
 SERVER_PID = int(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -44,49 +47,39 @@ def check(name, got, expected):
 
 
 # ---------------------------------------------------------------- jute
+# Encoders come from zkwire.py (the integration scripts' one jute module);
+# these short names keep the cases below readable.
 
 def jint(value):
-    return struct.pack(">i", value)
+    return zw.Writer().int(value).bytes()
 
 
 def jlong(value):
-    return struct.pack(">q", value)
+    return zw.Writer().long(value).bytes()
 
 
 def jbool(value):
-    return b"\x01" if value else b"\x00"
+    return zw.Writer().bool(value).bytes()
 
 
 def jbuffer(data):
     """A jute buffer/ustring: int length then bytes; None is length -1."""
-    if data is None:
-        return jint(-1)
-    return jint(len(data)) + data
+    return zw.Writer().buffer(data).bytes()
 
 
-def jstring(text):
-    return jbuffer(text.encode("utf-8") if isinstance(text, str) else text)
-
-
-def frame(payload):
-    """Prefix a payload with its 4-byte big-endian length."""
-    return jint(len(payload)) + payload
+jstring = jbuffer
+frame = zw.frame
 
 
 def connect_request(timeout_ms=30000, session_id=0, passwd=bytes(16)):
-    return (jint(0) + jlong(0) + jint(timeout_ms) + jlong(session_id)
-            + jbuffer(passwd) + jbool(False))
-
-
-WORLD_ANYONE_ALL = jint(1) + jint(31) + jstring("world") + jstring("anyone")
+    return zw.enc_connect(timeout_ms=timeout_ms, session_id=session_id, passwd=passwd)
 
 
 def create_body(path, data=b"", flags=0):
-    return jstring(path) + jbuffer(data) + WORLD_ANYONE_ALL + jint(flags)
+    return zw.enc_create(path, data, flags=flags)
 
 
-def path_watch_body(path, watch=False):
-    return jstring(path) + jbool(watch)
+path_watch_body = zw.enc_path_watch
 
 
 # ---------------------------------------------------------------- sockets

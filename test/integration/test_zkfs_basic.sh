@@ -20,7 +20,6 @@ for i in "${!REPLICA_HOSTS[@]}"; do
   MNTS+=("$MNT")
 done
 A=${MNTS[0]}; B=${MNTS[1]}; C=${MNTS[2]:-${MNTS[1]}}
-check() { "$PY" "$HARNESS_DIR/zkfs_checks.py" "$@"; }
 
 # Waits (bounded) until CMD succeeds: changes reach other mounts through
 # watches, asynchronously.

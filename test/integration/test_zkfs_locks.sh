@@ -20,7 +20,6 @@ for i in "${!REPLICA_HOSTS[@]}"; do
   zkfs_mount "r$i" "${REPLICA_HOSTS[$i]}"; MNTS+=("$MNT")
 done
 A=${MNTS[0]}; B=${MNTS[1]}; C=${MNTS[2]:-${MNTS[1]}}
-check() { "$PY" "$HARNESS_DIR/zkfs_checks.py" "$@"; }
 HOSTS=${REPLICA_HOSTS[0]}
 # shell_holds FILE TOKEN : a shell flock on FILE (background, BG_PID) that
 # holds it until TOKEN exists (or 30 s pass).

@@ -10,6 +10,7 @@
 #   zkfs_unmount NAME            SIGTERM zkfs, wait, unmount (bounded)
 #   t CMD...                     run CMD bounded by $T_TIMEOUT seconds (10)
 #   zkcli ARGS...                zkCli.sh against the first replica, bounded
+#   check KIND ARGS...           a zkfs_checks.py check (writer, reader, legacy, kazoo-lock...)
 #   expect_eq WHAT GOT WANT      fail unless GOT == WANT
 #   expect_errno ERRNO CMD...    run CMD; fail unless it fails with ERRNO
 #                                (matched as the strerror text in stderr)
@@ -65,6 +66,9 @@ zkfs_finish_servers() {
 }
 
 t() { timeout -k 2 "$T_TIMEOUT" "$@"; }
+
+# check KIND ARGS... : runs one zkfs_checks.py check (its exit status).
+check() { "$PY" "$HARNESS_DIR/zkfs_checks.py" "$@"; }
 
 zkcli() {
   timeout -k 5 60 /usr/share/zookeeper/bin/zkCli.sh -server "${REPLICA_HOSTS[0]:-$ZK_HOSTS}" "$@" 2>&1

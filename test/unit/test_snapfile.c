@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "snapfile.h"
 
 #include <fcntl.h>
@@ -33,8 +35,7 @@ static void capture(void *ctx, const char *msg)
 static int setup(void **state)
 {
     fixture *fx = g_new0(fixture, 1);
-    g_strlcpy(fx->dir, "/tmp/test_snapfile-XXXXXX", sizeof fx->dir);
-    if (!mkdtemp(fx->dir))
+    if (!unit_tempdir_make(fx->dir, sizeof fx->dir, "test_snapfile"))
         return -1;
     fx->messages = g_string_new(NULL);
     *state = fx;
@@ -44,17 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *fx = *state;
-    GDir *d = g_dir_open(fx->dir, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(fx->dir, name, NULL);
-            unlink(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-    }
-    rmdir(fx->dir);
+    unit_tempdir_remove(fx->dir);
     g_string_free(fx->messages, TRUE);
     g_free(fx);
     return 0;
@@ -107,17 +98,6 @@ static unsigned count_files(fixture *fx)
         n++;
     g_dir_close(d);
     return n;
-}
-
-static void flip_byte(const char *path, off_t off)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, off), 1);
-    b ^= 0x01;
-    assert_int_equal(pwrite(fd, &b, 1, off), 1);
-    close(fd);
 }
 
 static void assert_loads(fixture *fx, int64_t zxid, size_t len, unsigned seed)
@@ -187,7 +167,7 @@ static void test_corrupt_newest_falls_back(void **state)
     /* Body byte of 12, then a truncated 9: load falls back to 5. */
     char *p12 = snap_path(fx, 12);
     char *p9 = snap_path(fx, 9);
-    flip_byte(p12, 24 + 100);
+    unit_flip_byte(p12, 24 + 100, 0x01);
     assert_int_equal(truncate(p9, 3000), 0);
     assert_loads(fx, 5, 5000, 5);
     assert_non_null(strstr(fx->messages->str, p12));
@@ -196,7 +176,7 @@ static void test_corrupt_newest_falls_back(void **state)
 
     /* Header damage is caught too. */
     char *p5 = snap_path(fx, 5);
-    flip_byte(p5, 9);
+    unit_flip_byte(p5, 9, 0x01);
     int64_t zxid;
     uint8_t *body;
     size_t len;
@@ -249,7 +229,7 @@ static void test_purge(void **state)
     for (int64_t z = 1; z <= 5; z++)
         write_snapshot(fx, z * 10, 64, (unsigned)z);
     char *p50 = snap_path(fx, 50);
-    flip_byte(p50, 24 + 3); /* the newest is invalid: it does not count */
+    unit_flip_byte(p50, 24 + 3, 0x01); /* the newest is invalid: it does not count */
 
     assert_int_equal(snapfile_purge(fx->dir, 2), 30);
     assert_int_equal(count_files(fx), 2); /* 40 and 30 */
@@ -333,7 +313,7 @@ static void test_list_and_read_one(void **state)
     assert_null(snapfile_read(copy, &zxid, &body, &len));
     assert_int_equal(zxid, 12);
     g_free(body);
-    flip_byte(copy, 24 + 10);
+    unit_flip_byte(copy, 24 + 10, 0x01);
     char *why = snapfile_read(copy, &zxid, &body, &len);
     assert_non_null(why);
     assert_non_null(strstr(why, "checksum"));

@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "tree.h"
+#include "vectors.h"
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -38,15 +39,6 @@ static uint8_t *data_arg(const char *a, int32_t *len)
     }
     *len = (int32_t)n;
     return b;
-}
-
-/* A Stat as the Java vectors print it (11 space-separated numbers), g_malloc'd. */
-static char *stat_str(const zk_stat *s)
-{
-    return g_strdup_printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                           " %d %d %d %" G_GINT64_FORMAT " %d %d %" G_GINT64_FORMAT,
-                           s->czxid, s->mzxid, s->ctime, s->mtime, s->version, s->cversion, s->aversion,
-                           s->ephemeral_owner, s->data_length, s->num_children, s->pzxid);
 }
 
 /* Children names of a node in set order, space-separated, g_malloc'd. */
@@ -96,7 +88,7 @@ static void replay_line(zk_tree *t, replay *r, const char *line)
         acl_unref(t->acls, acl);
         g_free(d);
         if (rc == ZOK) {
-            char *s = stat_str(&st);
+            char *s = unit_stat_str(&st, ' ');
             got = g_strdup_printf("0 %s", s);
             g_free(s);
         } else {
@@ -110,7 +102,7 @@ static void replay_line(zk_tree *t, replay *r, const char *line)
         int rc = tree_set_data(t, a[1], d, len, atoi(a[3]), g_ascii_strtoll(a[4], NULL, 10),
                                g_ascii_strtoll(a[5], NULL, 10), &st);
         g_free(d);
-        char *s = rc == ZOK ? stat_str(&st) : NULL;
+        char *s = rc == ZOK ? unit_stat_str(&st, ' ') : NULL;
         got = rc == ZOK ? g_strdup_printf("0 %s", s) : g_strdup_printf("%d", rc);
         g_free(s);
     } else if (strcmp(op, "setacl") == 0) {
@@ -118,7 +110,7 @@ static void replay_line(zk_tree *t, replay *r, const char *line)
         zk_acl_list *acl = acl_intern(t->acls, &read_unsafe, 1);
         int rc = tree_set_acl(t, a[1], acl, atoi(a[2]), &st);
         acl_unref(t->acls, acl);
-        char *s = rc == ZOK ? stat_str(&st) : NULL;
+        char *s = rc == ZOK ? unit_stat_str(&st, ' ') : NULL;
         got = rc == ZOK ? g_strdup_printf("0 %s", s) : g_strdup_printf("%d", rc);
         g_free(s);
         if (rc == ZOK) {
@@ -135,7 +127,7 @@ static void replay_line(zk_tree *t, replay *r, const char *line)
         zk_node *n = tree_get(t, a[1]);
         if (n) {
             tree_stat(n, &st);
-            got = stat_str(&st);
+            got = unit_stat_str(&st, ' ');
         } else {
             got = g_strdup_printf("%d", ZNONODE);
         }
@@ -317,7 +309,7 @@ static void test_serialize_round_trip(void **state)
         zk_stat sa, sb;
         tree_stat(a, &sa);
         tree_stat(b, &sb);
-        char *ssa = stat_str(&sa), *ssb = stat_str(&sb);   /* field by field (struct has padding) */
+        char *ssa = unit_stat_str(&sa, ' '), *ssb = unit_stat_str(&sb, ' ');   /* field by field (struct has padding) */
         assert_string_equal(ssa, ssb);
         g_free(ssa);
         g_free(ssb);

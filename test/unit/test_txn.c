@@ -24,23 +24,10 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-/* A Stat printed as the Java vectors do, with separator sep; g_malloc'd. */
-static char *stat_str(const zk_stat *s, char sep)
-{
-    char *out = g_strdup_printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
-                                " %d %d %d %" G_GINT64_FORMAT " %d %d %" G_GINT64_FORMAT,
-                                s->czxid, s->mzxid, s->ctime, s->mtime, s->version, s->cversion, s->aversion,
-                                s->ephemeral_owner, s->data_length, s->num_children, s->pzxid);
-    for (char *p = out; *p; p++)
-        if (*p == ' ')
-            *p = sep;
-    return out;
-}
-
 /* One result as "type err path stat" (Java ProcessTxnResult), g_malloc'd. */
 static char *result_str(const txn_result *r, char sep)
 {
-    char *st = r->has_stat ? stat_str(&r->stat, ',') : g_strdup("-");
+    char *st = r->has_stat ? unit_stat_str(&r->stat, ',') : g_strdup("-");
     char *s = g_strdup_printf("%d%c%d%c%s%c%s", r->type, sep, r->err, sep, r->path ? r->path : "-", sep, st);
     g_free(st);
     return s;
@@ -101,7 +88,7 @@ static void test_java_processtxn_script(void **state)
             zk_stat s;
             if (n)
                 tree_stat(n, &s);
-            got = n ? stat_str(&s, ' ') : g_strdup_printf("%d", ZNONODE);
+            got = n ? unit_stat_str(&s, ' ') : g_strdup_printf("%d", ZNONODE);
         } else if (strcmp(a[0], "children") == 0) {
             zk_node *n = tree_get(t, a[1]);
             GString *g = g_string_new(NULL);

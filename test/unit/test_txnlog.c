@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "vectors.h"
+
 #include "txnlog.h"
 #include "zk/crc32c.h"
 
@@ -44,8 +46,7 @@ static void capture(void *ctx, const char *msg)
 static int setup(void **state)
 {
     fixture *fx = g_new0(fixture, 1);
-    g_strlcpy(fx->dir, "/tmp/test_txnlog-XXXXXX", sizeof fx->dir);
-    if (!mkdtemp(fx->dir))
+    if (!unit_tempdir_make(fx->dir, sizeof fx->dir, "test_txnlog"))
         return -1;
     fx->messages = g_string_new(NULL);
     *state = fx;
@@ -57,17 +58,7 @@ static int teardown(void **state)
     fixture *fx = *state;
     if (getenv("TXNLOG_TEST_VERBOSE") && fx->messages->len)
         fprintf(stderr, "log messages:\n%s", fx->messages->str);
-    GDir *d = g_dir_open(fx->dir, 0, NULL);
-    if (d) {
-        const char *name;
-        while ((name = g_dir_read_name(d))) {
-            char *p = g_build_filename(fx->dir, name, NULL);
-            unlink(p);
-            g_free(p);
-        }
-        g_dir_close(d);
-    }
-    rmdir(fx->dir);
+    unit_tempdir_remove(fx->dir);
     g_string_free(fx->messages, TRUE);
     g_free(fx);
     return 0;
@@ -199,17 +190,6 @@ static void patch_file(const char *path, uint64_t off, const void *bytes, size_t
     int fd = open(path, O_WRONLY);
     assert_true(fd >= 0);
     assert_int_equal(pwrite(fd, bytes, len, (off_t)off), (ssize_t)len);
-    close(fd);
-}
-
-static void flip_byte(const char *path, uint64_t off)
-{
-    int fd = open(path, O_RDWR);
-    assert_true(fd >= 0);
-    uint8_t b;
-    assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
-    b ^= 0x5a;
-    assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
     close(fd);
 }
 
@@ -490,7 +470,7 @@ static void test_torn_tail_bad_crc_last_record(void **state)
 
     char *path = log_file(fx, 1);
     uint64_t off5 = frame_offset(1, 5);
-    flip_byte(path, off5 + FRAME_OVERHEAD + 2); /* payload of record 5 */
+    unit_flip_byte(path, off5 + FRAME_OVERHEAD + 2, 0x5a); /* payload of record 5 */
 
     l = open_log(fx, &last);
     assert_int_equal(last, 4);
@@ -511,7 +491,7 @@ static void test_corrupt_middle_refuses(void **state)
 
     char *path = log_file(fx, 1);
     uint64_t off2 = frame_offset(1, 2);
-    flip_byte(path, off2 + FRAME_OVERHEAD + 1);
+    unit_flip_byte(path, off2 + FRAME_OVERHEAD + 1, 0x5a);
     uint64_t size_before = file_size(path);
 
     char *err = open_log_fails(fx);
@@ -524,7 +504,7 @@ static void test_corrupt_middle_refuses(void **state)
     g_free(err);
 
     /* A zeroed length in the middle is just as fatal. */
-    flip_byte(path, off2 + FRAME_OVERHEAD + 1); /* undo */
+    unit_flip_byte(path, off2 + FRAME_OVERHEAD + 1, 0x5a); /* undo */
     uint8_t zeros[4] = { 0 };
     uint64_t off3 = frame_offset(1, 3);
     patch_file(path, off3, zeros, sizeof zeros);
@@ -552,7 +532,7 @@ static void test_bad_crc_in_non_last_file_refuses(void **state)
     /* The LAST record of the first file: a tail, but not of the last file. */
     char *path = log_file(fx, 1);
     uint64_t off3 = frame_offset(1, 3);
-    flip_byte(path, off3 + FRAME_OVERHEAD);
+    unit_flip_byte(path, off3 + FRAME_OVERHEAD, 0x5a);
     char *err = open_log_fails(fx);
     char *expect = g_strdup_printf("%s: corrupt record at offset %" PRIu64, path, off3);
     if (!strstr(err, expect))
@@ -907,7 +887,7 @@ static void test_inspect_and_cut_middle_corruption(void **state)
     /* Record 3 damaged: the open refuses (not the last file); inspect
      * reports it, keeps going, changes nothing. */
     uint64_t off3 = frame_offset(1, 3);
-    flip_byte(path1, off3 + FRAME_OVERHEAD);
+    unit_flip_byte(path1, off3 + FRAME_OVERHEAD, 0x5a);
     uint64_t size1 = file_size(path1);
     in = inspect_dir(fx);
     assert_int_equal(in->problems->len, 1);
@@ -950,7 +930,7 @@ static void test_inspect_torn_tail_not_refused(void **state)
     txnlog_close(l);
     char *path = log_file(fx, 1);
     uint64_t off4 = frame_offset(1, 4);
-    flip_byte(path, off4 + FRAME_OVERHEAD + 2);   /* the last record */
+    unit_flip_byte(path, off4 + FRAME_OVERHEAD + 2, 0x5a);   /* the last record */
     inspection *in = inspect_dir(fx);
     assert_int_equal(in->zxids->len, 3);
     assert_int_equal(in->problems->len, 1);

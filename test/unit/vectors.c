@@ -8,7 +8,10 @@
 #include "vectors.h"
 
 #include <glib.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char **vectors_read_lines(const char *path)
 {
@@ -45,4 +48,49 @@ uint8_t *vectors_unhex(const char *hex, size_t *len_out)
     if (len_out)
         *len_out = n;
     return out;
+}
+
+void unit_flip_byte(const char *path, uint64_t off, uint8_t mask)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, (off_t)off), 1);
+    b ^= mask;
+    assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+    close(fd);
+}
+
+char *unit_stat_str(const zk_stat *s, char sep)
+{
+    char *out = g_strdup_printf("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                                " %d %d %d %" G_GINT64_FORMAT " %d %d %" G_GINT64_FORMAT,
+                                s->czxid, s->mzxid, s->ctime, s->mtime, s->version, s->cversion, s->aversion,
+                                s->ephemeral_owner, s->data_length, s->num_children, s->pzxid);
+    for (char *p = out; *p; p++)
+        if (*p == ' ')
+            *p = sep;
+    return out;
+}
+
+bool unit_tempdir_make(char *dir, size_t cap, const char *name)
+{
+    if (g_snprintf(dir, cap, "/tmp/%s-XXXXXX", name) >= (int)cap)
+        return false;
+    return mkdtemp(dir) != NULL;
+}
+
+void unit_tempdir_remove(const char *dir)
+{
+    GDir *d = g_dir_open(dir, 0, NULL);
+    if (d) {
+        const char *name;
+        while ((name = g_dir_read_name(d))) {
+            char *p = g_build_filename(dir, name, NULL);
+            unlink(p);
+            g_free(p);
+        }
+        g_dir_close(d);
+    }
+    rmdir(dir);
 }
