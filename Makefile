@@ -214,6 +214,9 @@ deb: all
 # Chaos-test tools (test/chaos/): the disk-fault shim (LD_PRELOAD), the
 # NFQUEUE packet delayer and the C workload client.
 CHAOS_TOOLS := build/chaos/libfaultfs.so build/chaos/nfq-delay build/chaos/chaos-client
+# What the integration tests run (also built by make test's parallel build step).
+INTEGRATION_DEPS := all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
+UNIT_SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build/chaos/libfaultfs.so: test/chaos/faultfs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -o $@ $< -ldl
@@ -245,22 +248,32 @@ unit: $(UNIT_BIN)
 	@./test/run-units.sh build/test $(UNIT_BIN)
 
 unit-san: $(UNIT_SAN_BIN)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
+	@$(UNIT_SAN_ENV) ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
 
 # The whole suite against bin/zkserver, then the tests that drive the most
 # server code again against the ASan+UBSan build (the harness fails a test
 # whose server log holds a sanitizer report).
-integration: all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
+integration: $(INTEGRATION_DEPS)
 	@./test/run-integration.sh
 	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos'
 
 .SECONDARY:
 
+# make test: everything it needs is built first in one parallel make (the
+# plain, ASan and fuzz builds are independent; CI calls plain `make test`,
+# so the sub-make gets -j itself), then the plain and the ASan unit
+# binaries run at the same time (deterministic, CPU-bound, one core each;
+# their output is printed when both are done), then fuzz-smoke and the
+# integration tests.  The order and set of tests are those of the
+# individual targets.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-san
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) $(INTEGRATION_DEPS) $(UNIT_BIN) $(UNIT_SAN_BIN) $(FUZZ_BIN)
+	@mkdir -p build/test build/test-san; \
+	  ./test/run-units.sh build/test $(UNIT_BIN) > build/test/units.out 2>&1 & p=$$!; \
+	  $(UNIT_SAN_ENV) ./test/run-units.sh build/test-san $(UNIT_SAN_BIN) > build/test-san/units.out 2>&1; s=$$?; \
+	  wait $$p; u=$$?; cat build/test/units.out build/test-san/units.out; [ $$u -eq 0 ] && [ $$s -eq 0 ]
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
 
