@@ -17,7 +17,8 @@ if [ "${1:-}" = --bench ]; then
 fi
 # One dpkg-query for all of them (one per package took seconds on a
 # loaded machine); a package it does not list as installed is missing.
-installed=" $(dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null |
+# (dpkg-query exits 1 when a package was never installed: not an error here.)
+installed=" $({ dpkg-query -W -f='${Package}=${Status}\n' "${PKGS[@]}" 2>/dev/null || true; } |
               sed -n 's/=install ok installed$//p' | tr '\n' ' ') "
 missing=()
 for p in "${PKGS[@]}"; do
