@@ -255,27 +255,23 @@ unit-san: $(UNIT_SAN_BIN)
 # whose server log holds a sanitizer report).
 integration: $(INTEGRATION_DEPS)
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos'
+	@SAN=1 ./test/run-integration.sh '$(INTEGRATION_SAN_FILTER)'
 
 .SECONDARY:
 
 # make test: everything it needs is built first in one parallel make (the
 # plain, ASan and fuzz builds are independent; CI calls plain `make test`,
-# so the sub-make gets -j itself), then the plain and the ASan unit
-# binaries run at the same time (deterministic, CPU-bound, one core each;
-# their output is printed when both are done), then fuzz-smoke and the
-# integration tests.  The order and set of tests are those of the
-# individual targets.
+# so the sub-make gets -j itself); then test/run-test.sh runs the
+# integration tests (plain pass, then the ASan pass of INTEGRATION_SAN_FILTER)
+# and, alongside at nice 19, the unit tests, the ASan unit tests and
+# fuzz-smoke: the same tests as `make unit unit-san fuzz-smoke integration`.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+INTEGRATION_SAN_FILTER := kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos
 
 test: deps
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) $(INTEGRATION_DEPS) $(UNIT_BIN) $(UNIT_SAN_BIN) $(FUZZ_BIN)
-	@mkdir -p build/test build/test-san; \
-	  ./test/run-units.sh build/test $(UNIT_BIN) > build/test/units.out 2>&1 & p=$$!; \
-	  $(UNIT_SAN_ENV) ./test/run-units.sh build/test-san $(UNIT_SAN_BIN) > build/test-san/units.out 2>&1; s=$$?; \
-	  wait $$p; u=$$?; cat build/test/units.out build/test-san/units.out; [ $$u -eq 0 ] && [ $$s -eq 0 ]
-	@$(MAKE) --no-print-directory fuzz-smoke
-	@$(MAKE) --no-print-directory integration
+	@UNIT_BIN="$(UNIT_BIN)" UNIT_SAN_BIN="$(UNIT_SAN_BIN)" FUZZ_BIN="$(FUZZ_BIN)" \
+	  UNIT_SAN_ENV="$(UNIT_SAN_ENV)" INTEGRATION_SAN_FILTER='$(INTEGRATION_SAN_FILTER)' ./test/run-test.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
