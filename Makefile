@@ -263,7 +263,7 @@ integration: $(INTEGRATION_DEPS)
 # plain, ASan and fuzz builds are independent; CI calls plain `make test`,
 # so the sub-make gets -j itself); then test/run-test.sh runs the
 # integration tests (plain pass, then the ASan pass of INTEGRATION_SAN_FILTER)
-# and, alongside at nice 19, the unit tests, the ASan unit tests and
+# and, alongside at nice +10, the unit tests, the ASan unit tests and
 # fuzz-smoke: the same tests as `make unit unit-san fuzz-smoke integration`.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 INTEGRATION_SAN_FILTER := kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos
