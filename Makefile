@@ -14,7 +14,7 @@
 #   make clean
 
 CC      ?= cc
-PKGS    := glib-2.0 fuse3
+PKGS    := glib-2.0 fuse3 libmicrohttpd json-glib-1.0
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g \
                -Iinclude -Iserver -Itools/zktool $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread

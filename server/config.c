@@ -89,6 +89,8 @@ static const setting settings[] = {
      true, "a positive number of ms"},
     {{"jute.maxbuffer"}, KIND_INT, FIELD(jute_maxbuffer), 1, INT_MAX, true, true, "a positive number of bytes"},
     {{"readonlymode.enabled"}, KIND_BOOL, FIELD(readonly_mode_enabled), 0, 0, true, false, "true or false"},
+    {{"zkfs.test.zxidHeadroom"}, KIND_INT, FIELD(test_zxid_headroom), 0, 1000000, true, true,
+     "a number of zxids 0..1000000 (tests only; 0 = off)"},
     {{"snapCount"}, KIND_INT, FIELD(snap_count), 2, INT_MAX, true, true, "an integer >= 2"},
     {{"globalOutstandingLimit"}, KIND_INT, FIELD(global_outstanding_limit), 1, INT_MAX, true, true,
      "a positive integer"},
@@ -104,6 +106,12 @@ static const setting settings[] = {
      "a positive number of bytes"},
     {{"cnxnOutputLimitBytes"}, KIND_INT, FIELD(cnxn_output_limit_bytes), 1, INT_MAX, false, false,
      "a positive number of bytes"},
+    {{"admin.enableServer"}, KIND_BOOL, FIELD(admin_enable), 0, 0, true, false, "true or false"},
+    {{"admin.serverAddress"}, KIND_STRING, FIELD(admin_address), 0, 0, true, false, "an IP address"},
+    {{"admin.serverPort"}, KIND_INT, FIELD(admin_port), 1, 65535, true, false, "a port number 1..65535"},
+    {{"admin.commandURL"}, KIND_STRING, FIELD(admin_command_url), 0, 0, true, false, "a URL path like /commands"},
+    {{"admin.idleTimeout"}, KIND_INT, FIELD(admin_idle_timeout), 1, INT_MAX, true, false,
+     "a positive number of ms"},
     {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
      "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
@@ -125,8 +133,7 @@ static const char *const harmless_keys[] = {
     "clientTcpKeepAlive", "fsync.warningthresholdms", "digest.enabled",
     "commitLogCount", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxBatchSize",
     "learner.asyncSending", "leaderServes", "observer.reconnectDelayMs",
-    "admin.enableServer", "admin.serverPort", "admin.serverAddress", "admin.commandURL",
-    "admin.idleTimeout", "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
+    "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
 };
 
 static const char *const harmless_prefixes[] = {
@@ -324,6 +331,29 @@ static void peer_free(gpointer p)
     g_free(peer);
 }
 
+/* True if HOST can name a machine: a DNS name or IPv4 address (letters,
+ * digits, '-', '.', '_') or an IPv6 literal (hex digits, ':', '.', and a
+ * '%zone' suffix). Apache would take any string and fail later when it
+ * resolves it; a host with control characters, blanks, '=', '#', '\\' or
+ * ';' can never resolve, and written back into /zookeeper/config or a
+ * dynamic config file it would not parse again (a newline from a "\\n"
+ * escape splits the line), so it is refused here with a clear message. */
+static bool is_plausible_host(const char *host)
+{
+    if (host[0] == '\0' || strlen(host) > 253 + 1 + 64)
+        return false;
+    bool ipv6 = strchr(host, ':') != NULL;
+    for (const char *c = host; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (g_ascii_isalnum(ch) || ch == '-' || ch == '.' || ch == '_')
+            continue;
+        if (ipv6 && (ch == ':' || ch == '%'))
+            continue;
+        return false;
+    }
+    return true;
+}
+
 /* Parses the value of server.<sid>; NULL and *why set on error. */
 static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
 {
@@ -347,6 +377,10 @@ static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
     guint nparts = server_parts ? g_strv_length(server_parts) : 0;
     if (nparts < 3 || nparts > 4 || server_parts[0][0] == '\0') {
         *why = "host:quorumPort:electionPort[:observer|:participant][;[clientHost:]clientPort]";
+        goto fail;
+    }
+    if (!is_plausible_host(server_parts[0])) {
+        *why = "a host name or IP address (letters, digits, '-', '.', '_'; IPv6 in [])";
         goto fail;
     }
     peer->host = g_strdup(server_parts[0]);
@@ -384,6 +418,10 @@ static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
         if (nclient == 2) {
             if (client_parts[0][0] == '\0') {
                 *why = "a client host before the ':'";
+                goto fail;
+            }
+            if (!is_plausible_host(client_parts[0])) {
+                *why = "a client host name or IP address (letters, digits, '-', '.', '_'; IPv6 in [])";
                 goto fail;
             }
             peer->client_host = g_strdup(client_parts[0]);
@@ -940,6 +978,11 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->cnxn_max_watches = 1000000;
     cfg->prealloc_size_kb = 65536;
     cfg->force_sync = true;
+    cfg->admin_enable = true;
+    cfg->admin_address = g_strdup("0.0.0.0");
+    cfg->admin_port = 8080;
+    cfg->admin_command_url = g_strdup("/commands");
+    cfg->admin_idle_timeout = 30000;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -1004,6 +1047,8 @@ void zk_config_free(zk_config *cfg)
     g_free(cfg->data_log_dir);
     g_free(cfg->client_port_address);
     g_free(cfg->super_digest);
+    g_free(cfg->admin_address);
+    g_free(cfg->admin_command_url);
     if (cfg->peers)
         g_ptr_array_free(cfg->peers, TRUE);
     if (cfg->fourlw_whitelist)

@@ -50,6 +50,9 @@ typedef struct zk_config {
     int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
     bool readonly_mode_enabled;  /* readonlymode.enabled, default false */
     int snap_count;              /* snapCount, default 100000 */
+    int test_zxid_headroom;      /* zkfs.test.zxidHeadroom: TESTS ONLY; > 0 = every
+                                  * epoch proposes only this many zxids before the
+                                  * counter limit (0 = off, the default) */
     int autopurge_snap_retain_count; /* autopurge.snapRetainCount, default 3 (minimum 3) */
     int autopurge_purge_interval;    /* autopurge.purgeInterval, hours, default 0 = off */
     bool standalone_enabled;     /* standaloneEnabled, default true */
@@ -65,6 +68,12 @@ typedef struct zk_config {
     int cnxn_max_watches;        /* watches one client connection may hold, default 1000000; 0 = no limit */
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
+    /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
+    bool admin_enable;           /* admin.enableServer, default true */
+    char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */
+    int admin_port;              /* admin.serverPort, default 8080 */
+    char *admin_command_url;     /* owned; admin.commandURL, default /commands */
+    int admin_idle_timeout;      /* admin.idleTimeout, ms, default 30000 */
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
 } zk_config;
 

@@ -23,6 +23,9 @@
  * a throttled connection and closing one over its output limit wait for the
  * before-sleep hook, so neither happens inside the pipeline's own calls.
  */
+#include "conn.h"
+#include "fourlw.h"
+#include "request.h"
 #include "server.h"
 
 #include <arpa/inet.h>

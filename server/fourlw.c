@@ -32,6 +32,9 @@
  * nothing here keeps pointers to connections or server state, except the
  * process-wide trace mask of gtmk/stmk (Apache's ZooTrace is static too).
  */
+#include "conn.h"
+#include "fourlw.h"
+#include "request.h"
 #include "server.h"
 #include "quorum.h"
 
@@ -1157,6 +1160,33 @@ static const word_def words[] = {
     { "hash", word_hash, false },
 };
 
+bool fourlw_render(zk_server *s, zk_conn *asker, const char *word, GString *out)
+{
+    const word_def *def = NULL;
+    for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+        if (strcmp(words[i].name, word) == 0)
+            def = &words[i];
+    if (!def)
+        return false;
+    if (def->needs_running && !server_is_running(s)) {
+        g_string_append(out, ZK_NOT_SERVING "\n");
+        return true;
+    }
+    word_ctx w = { .srv = s, .asker = asker, .out = out };
+    def->run(&w);
+    return true;
+}
+
+int64_t fourlw_trace_mask(void)
+{
+    return trace_mask;
+}
+
+void fourlw_set_trace_mask(int64_t mask)
+{
+    trace_mask = mask;
+}
+
 bool fourlw_handle(zk_conn *c, uint32_t word)
 {
     char name[5] = { (char)(word >> 24), (char)(word >> 16), (char)(word >> 8), (char)word, 0 };
@@ -1171,25 +1201,16 @@ bool fourlw_handle(zk_conn *c, uint32_t word)
         s->packets_received++;
 
     GString *out = g_string_new(NULL);
-    const word_def *def = NULL;
-    for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
-        if (strcmp(words[i].name, name) == 0)
-            def = &words[i];
-
     if (!zk_config_fourlw_enabled(s->cfg, name)) {
         g_string_append_printf(out, "%s is not executed because it is not in the whitelist.\n", name);
-    } else if (!def) {
-        /* known to the config but not implemented: answer nothing */
     } else if (strcmp(name, "stmk") == 0 && c->in_len < 12) {
         /* the 8-byte mask did not come with the word: Apache fails the read
          * and closes without a reply */
-    } else if (def->needs_running && !server_is_running(s)) {
-        g_string_append(out, ZK_NOT_SERVING "\n");
     } else {
         if (strcmp(name, "stmk") == 0)
             trace_mask = (int64_t)((uint64_t)zk_be32(c->in + 4) << 32 | zk_be32(c->in + 8));
-        word_ctx w = { .srv = s, .asker = c, .out = out };
-        def->run(&w);
+        /* known to the config but not implemented: answers nothing */
+        fourlw_render(s, c, name, out);
     }
     if (out->len > 0) {
         conn_send_raw(c, out->str, out->len);

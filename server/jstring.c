@@ -125,6 +125,24 @@ void jstring_jute_echo(GByteArray *out, const uint8_t *s, size_t n)
     decode(out, s, n, ENC_JUTE);
 }
 
+size_t jstring_utf16_len(const char *s, size_t n)
+{
+    size_t units = 0;
+    size_t i;
+    for (i = 0; i < n && (uint8_t)s[i] < 0x80; i++)
+        units++;                           /* the usual case: all ASCII */
+    if (i == n)
+        return units;
+    /* ENC_JUTE writes one UTF-16 unit as 1-3 bytes: count the lead bytes. */
+    GByteArray *out = g_byte_array_sized_new((guint)(n - i) * 2);
+    decode(out, (const uint8_t *)s + i, n - i, ENC_JUTE);
+    for (guint j = 0; j < out->len; j++)
+        if (!is_cont(out->data[j]))
+            units++;
+    g_byte_array_free(out, TRUE);
+    return units;
+}
+
 char *jstring_watch_key(jute_view v)
 {
     if (v.len < 0 || !v.ptr)
@@ -137,18 +155,31 @@ char *jstring_watch_key(jute_view v)
 
 void jstring_write_key(jute_writer *w, const char *key)
 {
-    const char *nul = strstr(key, "\xC0\x80");
-    if (!nul) {
+    bool plain = true;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (*p == 0xC0 || *p >= 0xF0) {
+            plain = false;
+            break;
+        }
+    if (plain) {
         jw_string(w, key);
         return;
     }
+    /* C0 80 back to a 00 byte; a 4-byte character as writeString sends it
+     * (two 3-byte surrogates); everything else as it is. */
     GByteArray *out = g_byte_array_new();
-    for (const char *p = key; *p;) {
-        if ((uint8_t)p[0] == 0xC0 && (uint8_t)p[1] == 0x80) {
+    const uint8_t *p = (const uint8_t *)key;
+    while (*p) {
+        if (p[0] == 0xC0 && p[1] == 0x80) {
             g_byte_array_append(out, (const uint8_t *)"", 1);
             p += 2;
+        } else if (p[0] >= 0xF0 && p[0] <= 0xF4 && is_cont(p[1]) && is_cont(p[2]) && is_cont(p[3])) {
+            unsigned cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
+                          ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+            put_cp(out, cp, ENC_JUTE);
+            p += 4;
         } else {
-            g_byte_array_append(out, (const uint8_t *)p, 1);
+            g_byte_array_append(out, p, 1);
             p++;
         }
     }

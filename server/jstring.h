@@ -32,7 +32,13 @@ void jstring_jute_echo(GByteArray *out, const uint8_t *s, size_t n);
 char *jstring_watch_key(jute_view v);
 
 /* Writes a watch key (jstring_watch_key) as the jute string Apache sends
- * for it in an event: C0 80 back to a 00 byte. */
+ * for it in an event: C0 80 back to a 00 byte, a 4-byte character as two
+ * 3-byte surrogates (writeString goes by UTF-16 unit). */
 void jstring_write_key(jute_writer *w, const char *key);
+
+/* The length of the Java string of s[0..n) in UTF-16 units (String.length()
+ * after jute's readString): what Apache counts for a path in mntr's
+ * approximate_data_size (DataTree: path.length() + data length). */
+size_t jstring_utf16_len(const char *s, size_t n);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "logfile.h"
+#include "fourlw.h"
 #include "server.h"
 #include "server_main.h"
 

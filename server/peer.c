@@ -33,7 +33,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
+#include "log.h"
 #include "zk/jute.h"
 
 #define PEER_MAGIC 0x7a6b6673u          /* "zkfs" */

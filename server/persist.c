@@ -13,6 +13,10 @@
  * thread does not exist in the child; the child uses only g_malloc, which
  * is safe after fork in glibc).
  */
+#include "conn.h"
+#include "persist.h"
+#include "txn.h"
+#include "request.h"
 #include "server.h"
 
 #include <errno.h>

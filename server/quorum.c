@@ -24,6 +24,9 @@
 
 #include "peer.h"
 #include "qmsg.h"
+#include "conn.h"
+#include "persist.h"
+#include "request.h"
 #include "server.h"
 #include "snapfile.h"
 
@@ -40,6 +43,7 @@ struct quorum {
     int64_t deferred_durable;  /* durability seen inside a callback */
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
+    uint64_t rollovers;        /* zab_counter_rollovers() already logged */
     int64_t proposal_count;
     int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
@@ -282,6 +286,11 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
     if ((q->role != role || q->leader != leader_sid || q->epoch != epoch) &&
         (role == ZAB_LOOKING || epoch != 0))
         LOG_INFO("%s (leader %d, epoch %u)", zab_role_name(role), leader_sid, epoch);
+    if (role == ZAB_LOOKING && q->z && zab_counter_rollovers(q->z) != q->rollovers) {
+        q->rollovers = zab_counter_rollovers(q->z);
+        LOG_INFO("zxid counter used up in epoch %u: stepping down for a new epoch "
+                 "(ZOOKEEPER-1277)", q->epoch);
+    }
     if (role != q->role && (role == ZAB_FOLLOWING || role == ZAB_OBSERVING))
         q->synced_by = "DIFF";   /* unless a TRUNC or SNAP comes */
     q->role = role;
@@ -317,6 +326,7 @@ static void rejoin(quorum *q)
     }
     zab_free(q->z);
     q->z = fresh;
+    q->rollovers = 0;
     s->last_zxid = zab_last_logged(q->z);
     zab_start(q->z, loop_now_ms());
 }
@@ -530,7 +540,9 @@ static zab *core_new(quorum *q, char **err)
     zk_server *s = q->s;
     const zk_config *cfg = s->cfg;
     zab_config zc = { cfg->myid, q->peers, q->npeers, cfg->tick_time, cfg->init_limit,
-                      cfg->sync_limit, 1000 };
+                      cfg->sync_limit, 1000, 0 };
+    if (cfg->test_zxid_headroom > 0)   /* tests only: reach the counter limit fast */
+        zc.first_counter = ZAB_LAST_COUNTER - (uint32_t)cfg->test_zxid_headroom + 1;
     zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
                   io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
     uint32_t accepted = read_epoch(s, "acceptedEpoch");

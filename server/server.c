@@ -3,7 +3,12 @@
  * event loop's hooks (before-sleep group commit, the periodic tick),
  * signal handling, logging and shared statistics.
  */
+#include "conn.h"
+#include "fourlw.h"
+#include "persist.h"
+#include "request.h"
 #include "server.h"
+#include "admin_http.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -138,6 +143,7 @@ static void on_tick(zk_loop *l, void *ctx)
     notify_state(s);
     request_tick(s);
     persist_check_snapshot(s);
+    admin_tick();
     /* Apache snapshots every snapCount/2 .. snapCount transactions. */
     if (s->txns_since_snap >= (uint64_t)s->cfg->snap_count / 2 + 1)
         persist_maybe_snapshot(s, false);
@@ -282,6 +288,7 @@ int server_run(zk_config *cfg)
 
     loop_set_before_sleep(s.loop, before_sleep, &s);
     loop_set_timer(s.loop, 50, on_tick, &s);
+    admin_start(&s);
     if (s.txns_since_snap > 0)
         persist_maybe_snapshot(&s, true);
     notify_state(&s);
@@ -303,6 +310,7 @@ int server_run(zk_config *cfg)
             request_on_durable(&s, durable);
         g_free(e2);
     }
+    admin_stop();
     close(sfd);
     bool log_fatal = s.log_fatal;
     server_destroy(&s);

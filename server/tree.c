@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "jstring.h"
 #include "zk/path.h"
 
 bool zk_extended_types_enabled = false;
@@ -35,6 +36,13 @@ static void set_data(zk_node *n, const void *data, int32_t len)
     n->data_len = len < 0 ? -1 : len;
     if (len > 0)
         n->data = g_memdup2(data, (gsize)len);
+}
+
+/* A path's share of approximate_data_size: Apache counts path.length(),
+ * in UTF-16 units, not bytes. */
+static int64_t path_units(const char *path)
+{
+    return (int64_t)jstring_utf16_len(path, strlen(path));
 }
 
 static int64_t data_bytes(const zk_node *n)
@@ -227,7 +235,7 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
     n->ephemeral_owner = ephemeral_owner;
     jset_add(&parent->children, n->name, n);
     g_hash_table_insert(t->nodes, n->path, n);
-    t->data_size += (int64_t)strlen(path) + data_bytes(n);
+    t->data_size += path_units(path) + data_bytes(n);
     index_owner(t, n);
     if (out)
         tree_stat(n, out);
@@ -265,7 +273,7 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
     jset_remove(&parent->children, n->name);
     if (zxid > parent->pzxid)
         parent->pzxid = zxid;
-    t->data_size -= (int64_t)strlen(p) + data_bytes(n);
+    t->data_size -= path_units(p) + data_bytes(n);
     /* An orphaned subtree (cannot happen through the pipeline, which refuses
      * NOTEMPTY) would leak; detach children defensively. */
     for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
@@ -496,7 +504,7 @@ zk_tree *tree_deserialize(jute_reader *r, char **err)
         n->czxid = czxid; n->mzxid = mzxid; n->ctime = ctime; n->mtime = mtime;
         n->version = version; n->cversion = cversion; n->aversion = aversion;
         n->ephemeral_owner = owner; n->pzxid = pzxid;
-        t->data_size += (int64_t)strlen(n->path) + data_bytes(n);
+        t->data_size += path_units(n->path) + data_bytes(n);
         index_owner(t, n);
     }
     if (!jr_ok(r)) {

@@ -344,7 +344,7 @@ void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms)
 
 int64_t zab_next_zxid(zab *z)
 {
-    if (z->role != ZAB_LEADING || z->ldphase != LD_BROADCAST || z->next_counter == UINT32_MAX)
+    if (z->role != ZAB_LEADING || z->ldphase != LD_BROADCAST || z->next_counter > ZAB_LAST_COUNTER)
         return -1;
     return (int64_t)((uint64_t)z->new_epoch << 32 | z->next_counter);
 }
@@ -380,6 +380,7 @@ bool zab_serving(const zab *z)
 int64_t zab_last_committed(const zab *z) { return z->last_delivered; }
 int64_t zab_last_logged(const zab *z) { return z->last_logged; }
 uint64_t zab_protocol_errors(const zab *z) { return z->protocol_errors; }
+uint64_t zab_counter_rollovers(const zab *z) { return z->counter_rollovers; }
 
 void zab_free(zab *z)
 {

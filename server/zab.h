@@ -40,7 +40,15 @@ typedef struct zab_config {
     int init_limit;        /* ticks a learner may take to connect and sync */
     int sync_limit;        /* ticks a synced learner may stay silent */
     int history_limit;     /* committed entries kept for DIFF; 0 = 500 */
+    uint32_t first_counter; /* TESTS ONLY: zxid counter of a new epoch's first
+                             * proposal (to reach the counter limit quickly);
+                             * 0 = 1, the normal value */
 } zab_config;
+
+/* The last zxid counter (low 32 bits) a leader proposes in one epoch; at it
+ * the leader steps down so a new election starts a new epoch (Apache's
+ * ZOOKEEPER-1277 rollover: counter 0xffffffff is never proposed). */
+#define ZAB_LAST_COUNTER 0xfffffffeu
 
 /* The message set.  NOTIFICATION travels on the election links, every other
  * type on the learner<->leader (quorum) link; see zab_msg_is_election(). */
@@ -176,6 +184,10 @@ int64_t zab_last_logged(const zab *z);
  * delivered, a zxid going backwards...); each one made the core go back to
  * LOOKING.  The simulation asserts it stays 0. */
 uint64_t zab_protocol_errors(const zab *z);
+
+/** Times this core, leading, stepped down because its epoch's zxid counter
+ * reached ZAB_LAST_COUNTER (ZOOKEEPER-1277). */
+uint64_t zab_counter_rollovers(const zab *z);
 /* Frees everything, including history copies. */
 void zab_free(zab *z);
 

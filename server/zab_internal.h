@@ -114,6 +114,8 @@ struct zab {
     int64_t initial_last;    /* my last zxid when discovery finished */
     bool epoch_unpersisted;  /* currentEpoch waits for my log to be durable */
     uint32_t next_counter;
+    int64_t exhausted_deadline;  /* counter used up: step down by then at the latest */
+    uint64_t counter_rollovers;  /* times this core stepped down for a used-up counter */
     int64_t next_ping_ms;
 
     /* role reporting */

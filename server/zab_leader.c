@@ -202,7 +202,7 @@ static void check_established(zab *z, int64_t now)
     if (n < z->quorum)
         return;
     z->ldphase = LD_BROADCAST;
-    z->next_counter = 1;
+    z->next_counter = z->cfg.first_counter ? z->cfg.first_counter : 1;
     z->commit_point = z->initial_last;
     zab_deliver_upto(z, z->commit_point);
     for (int i = 0; i < z->cfg.npeers; i++)
@@ -452,6 +452,18 @@ void zab_leader_tick(zab *z, int64_t now)
         step_down(z, now);
         return;
     }
+    /* ZOOKEEPER-1277: the epoch's counter is used up.  Once every proposal
+     * is committed (or after syncLimit if commits stall) the leader steps
+     * down; the election that follows starts a new epoch at counter 1.
+     * Nothing acknowledged is lost: commits stand, and an uncommitted tail
+     * is recovered or truncated by the new leader's sync as after any
+     * leader change. */
+    if (z->ldphase == LD_BROADCAST && z->next_counter > ZAB_LAST_COUNTER &&
+        (z->commit_point >= z->last_logged || now >= z->exhausted_deadline)) {
+        z->counter_rollovers++;
+        step_down(z, now);
+        return;
+    }
     if (now >= z->next_ping_ms) {
         z->next_ping_ms = now + zab_tick_ms(z, 1) / 2;
         for (int i = 0; i < z->cfg.npeers; i++)
@@ -480,9 +492,10 @@ void zab_leader_durable(zab *z, int64_t now)
 
 int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now)
 {
-    (void)now;
     zab_log_entry(z, zxid, txn, len);
     z->next_counter++;
+    if (z->next_counter > ZAB_LAST_COUNTER)
+        z->exhausted_deadline = now + zab_tick_ms(z, z->cfg.sync_limit);
     for (int i = 0; i < z->cfg.npeers; i++) {
         zab_learner *l = &z->learners[i];
         if (i == z->me || z->peers[i].observer || l->phase < LRN_SYNCING)

@@ -6,6 +6,7 @@
 #            perf, strace and valgrind for the profiles.
 set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev fuse3
+      libmicrohttpd-dev libjson-glib-dev   # the AdminServer (server/admin_http.c)
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
       default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db

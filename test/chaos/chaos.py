@@ -203,6 +203,7 @@ class Schedule:
         self.anomalies = []
         self.counts = {}
         self.absent_since = {}
+        self.present_until = {}
         self.monitor_stop = threading.Event()
 
     # ---- helpers ---------------------------------------------------------------
@@ -292,6 +293,7 @@ class Schedule:
                 t = now_ns()
                 for k in kids:
                     seen.add(k)
+                    self.present_until["/chaos/eph/" + k] = t
                 for k in seen - kids:
                     self.absent_since.setdefault("/chaos/eph/" + k, t)
             except Exception:  # noqa: BLE001 - reconnect and go on
@@ -540,10 +542,13 @@ class Schedule:
             with open(r.log, errors="replace") as f:
                 logs[r.i] = f.read()
         with open(os.path.join(self.dir, "monitor.json"), "w") as f:
-            json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs)}, f)
+            json.dump({"absent_since_ns": self.absent_since, "leader_starts_ns": self.leader_starts(logs),
+                       "serving_epochs_ns": self.serving_epochs(logs),
+                       "present_until_ns": self.present_until}, f)
         final_eph = {p for p in nodes if p.startswith("/chaos/eph/")}
         note("ephemerals", checkers.ephemerals(self.load({"eph"}), self.absent_since, final_eph,
-                                               self.leader_starts(logs)))
+                                               self.leader_starts(logs), serving=self.serving_epochs(logs),
+                                               present_until=self.present_until))
         note("leaders", checkers.leaders(logs))
         for i, text in logs.items():
             if "ERROR: AddressSanitizer" in text or "ERROR: LeakSanitizer" in text or "runtime error:" in text:
@@ -559,6 +564,34 @@ class Schedule:
                                  text, re.M):
                 wall = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
                 out.append(self.mono0 + int((wall - self.wall0) * 1e9))
+        return out
+
+    def wall_to_mono(self, date, ms):
+        wall = time.mktime(time.strptime(date, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
+        return self.mono0 + int((wall - self.wall0) * 1e9)
+
+    def serving_epochs(self, logs):
+        """Replica address -> [(monotonic ns, epoch it serves from then, or
+        None: it stopped serving)] from the server logs: 'leading epoch N
+        with a synced quorum' and 'synced with leader L' (in the epoch of
+        the role line before it) start serving, every role line ('looking
+        (leader L, epoch N)', 'following ...') ends it."""
+        line = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) \[zkserver\] INFO - (?:"
+                          r"leading epoch (\d+) with a synced quorum|(synced with leader \d+ by)|"
+                          r"(?:looking|following|leading|observing) \(leader -?\d+, epoch (\d+)\))", re.M)
+        out = {}
+        for r in self.replicas:
+            ev, role_epoch = [], None
+            for m in line.finditer(logs.get(r.i, "")):
+                t = self.wall_to_mono(m.group(1), m.group(2))
+                if m.group(3):
+                    ev.append((t, int(m.group(3))))
+                elif m.group(4):
+                    ev.append((t, role_epoch))
+                else:
+                    role_epoch = int(m.group(5))
+                    ev.append((t, None))
+            out[r.addr] = ev
         return out
 
     def execute(self):
@@ -656,6 +689,8 @@ def main():
                                                      else "zkserver"))
     ap.add_argument("--keep", action="store_true", default=env("CHAOS_KEEP") == "1")
     ap.add_argument("--short", action="store_true", help="shorter faults and pauses (make test)")
+    ap.add_argument("--clean-passed", action="store_true",
+                    help="remove the run's directory (summary.json) when every schedule passed (make test)")
     args = ap.parse_args()
     for tool in (args.server, SHIM, DELAYER, CCLIENT):
         if not os.path.exists(tool):
@@ -744,6 +779,8 @@ def main():
           f"{summary['seconds']} s; summary in {run.root}/summary.json")
     print(f"chaos: {len(results) - sum(1 for s in results if s['anomalies'])} passed, "
           f"{sum(1 for s in results if s['anomalies'])} failed")
+    if args.clean_passed and not failed and not args.keep:
+        shutil.rmtree(run.root, ignore_errors=True)   # make test leaves no temp dir behind
     return 1 if failed else 0
 
 

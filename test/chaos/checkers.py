@@ -212,13 +212,34 @@ def watch_streams(watch_files, czxid):
     return anomalies, checked
 
 
+def epoch_at(events, t):
+    """events: [(ns, epoch or None)] of one replica (serving_epochs); the
+    epoch it served at t, or None."""
+    e = None
+    for te, ep in events:
+        if te > t:
+            break
+        e = ep
+    return e
+
+
 def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_000_000,
-               grace_ns=1_500_000_000):
+               grace_ns=1_500_000_000, serving=None, present_until=None):
     """eph_ops: the eph workload records; absent_since: path -> first time
     (ns) the monitor saw it missing (after having seen it); final_eph: the
     ephemeral paths that exist at the end (on every replica); leader_starts:
     the times (ns) a leader started serving (a new leader gives every
-    session a full timeout from then, as Apache's does)."""
+    session a full timeout from then, as Apache's does); serving: replica
+    address -> [(ns, epoch it serves from then or None)]; present_until:
+    path -> the last time (ns) the monitor saw it.
+
+    An ephemeral vanishes when the leader of the epoch serving at that
+    moment expires its session.  That leader started with a full timeout
+    for every session (at its start S) and heard only the touches of the
+    servers serving in its epoch: a reply after S from a server that was
+    not (an isolated old leader answers reads until it notices, after
+    syncLimit ticks, that it has lost its quorum) is no contact that leader
+    knew of, so it does not move the earliest allowed vanishing time."""
     anomalies, checked = [], 0
     sessions = {}
     for o in eph_ops:
@@ -230,6 +251,7 @@ def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_
         if o["f"] == "session":
             d["timeout"] = o["timeout"]
         elif o["f"] == "alive":
+            d.setdefault("alive_list", []).append((o["t0"], o["t1"], o.get("srv", "?")))
             d["alive"] = max(d["alive"], o["t0"])
             d["contacts"].append((o["t0"], o["t1"]))
         elif o["f"] == "state" and o["state"] == "LOST":
@@ -262,6 +284,9 @@ def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_
             checked += 1
             gone = absent_since.get(path)
             alive_ok = max(d["alive"], t0 if ok else 0)
+            if gone is not None and serving is not None:
+                alive_ok = last_known_contact(d, gone, t0 if ok else 0, serving,
+                                              (present_until or {}).get(path))
             if gone is not None and ok and gone < alive_ok + d["timeout"] * 1_000_000 - slack_ns \
                     and d["expired"] is not None:
                 anomalies.append(f"ephemeral {path} of session {s} vanished "
@@ -270,6 +295,55 @@ def ephemerals(eph_ops, absent_since, final_eph, leader_starts=(), slack_ns=150_
             if d["expired"] is not None and path in final_eph:
                 anomalies.append(f"ephemeral {path} of expired session {s} still exists")
     return anomalies, checked
+
+
+def quorum_end(serving, ep):
+    """The last moment a majority of the replicas served epoch ep (after it,
+    that epoch's leader commits nothing); inf if the run ends so."""
+    ev = []
+    for e in serving.values():
+        for k, (t, x) in enumerate(e):
+            if x == ep:
+                ev.append((t, 1))
+                ev.append((e[k + 1][0] if k + 1 < len(e) else float("inf"), -1))
+    need, n, last = len(serving) // 2 + 1, 0, None
+    for t, dn in sorted(ev):
+        if n >= need and n + dn < need:
+            last = t
+        n += dn
+    return float("inf") if n >= need else last if last is not None else float("-inf")
+
+
+def last_known_contact(d, gone, created, serving, seen=None):
+    """The latest moment by which the leader that expired session d must
+    have heard of it, for the likeliest such leader.  The closeSession was
+    committed by the leader of some epoch that served between the create
+    (`created`, its call) and `gone` (the monitor may see the deletion
+    late, after a later leader started; `seen`: when it last saw the node).  That leader gave the session a
+    full timeout at its start and heard only the touches of the servers
+    serving in its epoch: its bound is the latest of its start, the create
+    and the replies from those servers.  The deletion is early only if it
+    is early for every such epoch, so this returns the smallest bound."""
+    start = {}
+    for ev in serving.values():
+        for t, ep in ev:
+            if ep is not None:
+                start[ep] = min(start.get(ep, t), t)
+    # The deletion came after the monitor last saw the node (`seen`), by an
+    # epoch with a quorum then.
+    after = max(created, seen or 0)
+    candidates = [ep for ep in start if start[ep] <= gone and quorum_end(serving, ep) >= after]
+    if not candidates:
+        return max(d["alive"], created)
+    best = None
+    for ep in candidates:
+        ref = max(start[ep], created)
+        for t0, t1, srv in d.get("alive_list", []):
+            if t0 <= gone and srv in serving and epoch_at(serving[srv], t0) == ep \
+                    and epoch_at(serving[srv], t1) == ep:
+                ref = max(ref, t0)
+        best = ref if best is None else min(best, ref)
+    return best
 
 
 LEADING = re.compile(r"leading epoch (\d+) with a synced quorum")
@@ -297,3 +371,53 @@ def replicas_identical(trees):
             anomalies.append(f"replicas {names[0]} and {n} differ: only on {names[0]}: "
                              f"{sorted(a - b)[:3]}; only on {n}: {sorted(b - a)[:3]}")
     return anomalies, sum(len(t) for t in trees.values())
+
+
+def _self_test():
+    """The ephemerals checker on the history of seed 305982 (reconstructed:
+    its directory was not kept) and its neighbours; returns the case count."""
+    s = 1_000_000_000
+    start = 10 * s          # replica 1 leads epoch 3 from here, 2 follows it
+    serving = {"10.77.0.11": [(1 * s, 2), (9 * s, None), (start, 3)],
+               "10.77.0.12": [(1 * s, 2), (9 * s, None), (start + s // 10, 3)],
+               # the isolated old leader answers reads until it steps down
+               "10.77.0.13": [(1 * s, 2), (start + 2 * s, None)]}
+
+    def hist(srv, alive_at):
+        ops = [{"s": "a", "p": "eph", "f": "session", "timeout": 4000},
+               {"s": "a", "p": "eph", "f": "create", "path": "/chaos/eph/x", "ok": True,
+                "t0": 2 * s, "t1": 2 * s + s // 10}]
+        ops += [{"s": "a", "p": "eph", "f": "alive", "t0": t, "t1": t + s // 100, "srv": srv}
+                for t in alive_at]
+        return ops + [{"s": "a", "p": "eph", "f": "expired", "t": 30 * s}]
+    cases = [
+        # 305982: last replies from the isolated old leader 2 s into the new
+        # epoch; the new leader expires the session 4.1 s after its start
+        ("old leader's replies", hist("10.77.0.13", [3 * s, start + s, start + 19 * s // 10]),
+         start + 41 * s // 10, True),
+        ("gone before the new leader's start + timeout",
+         hist("10.77.0.13", [3 * s, start + 19 * s // 10]),
+         start + 35 * s // 10, False),
+        ("reply from the new epoch's follower", hist("10.77.0.12", [3 * s, start + 19 * s // 10]),
+         start + 41 * s // 10, False),
+        ("reply from an unknown server", hist(None, [start + 19 * s // 10]),
+         start + 41 * s // 10, True),
+        # expired by the old epoch's leader, seen missing only after the new
+        # leader started
+        ("expired in the old epoch, seen late", hist("10.77.0.12", [3 * s, 4 * s]),
+         start + s // 2, True, 8 * s),
+        ("early in the old epoch", hist("10.77.0.12", [3 * s, 7 * s]), 8 * s, False),
+    ]
+    for name, ops, gone, want_ok, *seen in cases:
+        seen = seen[0] if seen else gone - s // 5   # the monitor's last view of it
+        anomalies, _ = ephemerals(ops, {"/chaos/eph/x": gone}, set(), [start], serving=serving,
+                                  present_until={"/chaos/eph/x": seen})
+        assert (not anomalies) == want_ok, f"ephemerals self-test '{name}': {anomalies}"
+    # Without the servers' epochs every reply counts (the old, wrong, verdict).
+    anomalies, _ = ephemerals(cases[0][1], {"/chaos/eph/x": cases[0][2]}, set(), [start])
+    assert anomalies, "ephemerals self-test: replies without servers"
+    return len(cases) + 1
+
+
+if __name__ == "__main__":
+    print(f"checkers self-test: {_self_test()} cases ok")

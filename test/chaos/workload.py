@@ -91,6 +91,14 @@ def sid(zk):
     return "%x" % cid[0] if cid else "0"
 
 
+def peer(zk):
+    """The address of the server zk is connected to, or None."""
+    try:
+        return zk._connection._socket.getpeername()[0]
+    except Exception:  # noqa: BLE001 - not connected, or kazoo internals changed
+        return None
+
+
 def role_register(zk, out, rnd, name, nkeys):
     known = {}
     n = 0
@@ -194,9 +202,15 @@ def role_eph(zk, out, rnd, name, _arg):
             if STOP.is_set() or expired.is_set():
                 break
             t0 = now()
+            srv0 = peer(zk)
             _, e = call(zk.exists_async, "/chaos")
+            srv1 = peer(zk)
             if e is None and sid(zk) == s:
-                out.rec(f="alive", s=s, t0=t0, t1=now())
+                # The server that answered (None if the connection changed
+                # meanwhile): a reply from a server cut off from the leader
+                # (an isolated old leader still serving reads) is no touch
+                # the leader that later expires the session ever heard.
+                out.rec(f="alive", s=s, t0=t0, t1=now(), srv=srv0 if srv0 == srv1 else None)
             time.sleep(0.1)
     if expired.is_set():
         out.rec(f="expired", s=s, t=now())

@@ -35,7 +35,10 @@
 
 #include "common.h"
 #include "config.h"
+#include "conn.h"
+#include "request.h"
 #include "server.h"
+#include "txn.h"
 #include "../../lib/client_internal.h"
 
 #define SLOTS 4

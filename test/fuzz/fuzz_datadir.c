@@ -26,6 +26,8 @@
 
 #include "common.h"
 #include "config.h"
+#include "persist.h"
+#include "request.h"
 #include "server.h"
 #include "snapfile.h"
 #include "zk/crc32c.h"

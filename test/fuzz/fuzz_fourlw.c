@@ -20,6 +20,9 @@
 
 #include "common.h"
 #include "config.h"
+#include "conn.h"
+#include "fourlw.h"
+#include "request.h"
 #include "server.h"
 
 static zk_config cfg_all, cfg_default;

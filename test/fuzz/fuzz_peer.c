@@ -36,7 +36,9 @@
 #include "config.h"
 #include "peer.h"
 #include "qmsg.h"
+#include "log.h"
 #include "server.h"
+#include "txn.h"
 #include "zab.h"
 #include "zab_wire.h"
 

@@ -84,7 +84,10 @@ def build_paths(base):
     BASE = base
     PLAIN_PATHS = ([base] + ['%s/%s' % (base, a) for a in L1] +
                    ['%s/%s/%s' % (base, a, b) for a in L1 for b in L2] +
-                   ['%s/a/x/p' % base, '%s/b/y/p' % base])
+                   ['%s/a/x/p' % base, '%s/b/y/p' % base] +
+                   # non-ASCII names: Apache counts a path in UTF-16 units
+                   # (mntr's approximate_data_size, the 'mntr' op below)
+                   ['%s/\u00fc' % base, '%s/a/\u65e5\u672c' % base, '%s/\U0001d11e' % base])
     SEQ_PREFIXES = ['%s/s' % base, '%s/a/s' % base, '%s/b/x/s' % base]
     SEQ_PATHS = ['%s%010d' % (pfx, i) for pfx in SEQ_PREFIXES for i in range(6)]
     BAD_PATHS = [base[1:], base + '/', base + '//a', base + '/./a', base + '/a/..',
@@ -156,7 +159,10 @@ class Gen:
 
     def sub_write(self):
         rng = self.rng
-        kind = weighted(rng, [('create', 4), ('delete', 3), ('setData', 3), ('check', 3)])
+        kind = weighted(rng, [('create', 4), ('delete', 3), ('setData', 3), ('check', 3),
+                              ('getData', 0.4), ('getChildren', 0.4)])
+        if kind in ('getData', 'getChildren'):    # a read op inside a write multi
+            return {'op': kind, 'path': self.path(), 'watch': rng.random() < 0.3}
         if kind == 'create':
             return self.create_op(weighted(rng, [('create', 3), ('create2', 2),
                                                  ('createContainer', 0.5), ('createTTL', 0.5)]))
@@ -178,7 +184,8 @@ class Gen:
             ('setWatches', 1), ('reconnect', 1.5), ('addWatch', 2),
             ('removeWatches', 2), ('checkWatches', 2), ('getEphemerals', 1.5),
             ('getAllChildrenNumber', 1.5), ('whoAmI', 1), ('auth', 2),
-            ('closeSession', 1), ('probeConnect', 0.5), ('pipeline', 2)])
+            ('closeSession', 1), ('probeConnect', 0.5), ('pipeline', 2),
+            ('mntr', 1.5), ('badPassword', 1)])
         if kind == 'create':
             op = self.create_op()
         elif kind == 'delete':
@@ -211,8 +218,10 @@ class Gen:
                   'mode': weighted(rng, [(0, 5), (1, 5), (2, 0.3)])}
         elif kind in ('removeWatches', 'checkWatches'):
             op = {'op': kind, 'path': self.path(), 'type': weighted(rng, [(1, 3), (2, 3), (3, 3), (4, 0.3)])}
-        elif kind == 'whoAmI':
-            op = {'op': 'whoAmI'}
+        elif kind in ('whoAmI', 'mntr'):
+            op = {'op': kind}
+        elif kind == 'badPassword':
+            op = {'op': kind, 'ping': rng.random() < 0.5, 'drop': rng.random() < 0.5}
         elif kind == 'auth':
             scheme, auth, _ = weighted(rng, [((a, b, w), w) for a, b, w in AUTHS])
             op = {'op': 'auth', 'scheme': scheme, 'auth': auth}
@@ -366,6 +375,39 @@ class Side:
         self.conns[role] = c
         return self.norm_connect(resp, role)
 
+    def bad_password(self, role, ping, drop):
+        """A raw reconnect of role's session with a wrong password (the
+        live connection dropped first or kept), a ping pipelined behind
+        it when asked: every frame the server sends back until it closes
+        (bounded), then the session is resumed with its real password."""
+        old = self.conns[role]
+        if drop:
+            old.disconnect()
+        wrong = bytes(b ^ 0xFF for b in old.passwd)
+        c = zw.Conn(self.host, self.port, timeout_ms=SESSION_TIMEOUT_MS, session_id=old.session_id,
+                    passwd=wrong, last_zxid=old.last_zxid, io_timeout=IO_TIMEOUT)
+        frames = []
+        try:
+            c.sock = zw.socket.create_connection((self.host, self.port), timeout=IO_TIMEOUT)
+            payload = zw.enc_connect(SESSION_TIMEOUT_MS, old.session_id, wrong, old.last_zxid)
+            if ping:
+                payload_ping = zw.enc_request(-2, zw.OP['ping'])
+                c.sock.sendall(zw.frame(payload) + zw.frame(payload_ping))
+            else:
+                c.sock.sendall(zw.frame(payload))
+            frames.append(self.norm_connect(zw.decode_connect_response(c.recv_payload()), role))
+            while len(frames) < 5:
+                pl = c.recv_payload(timeout=3)
+                xid, zxid, err = zw.struct.unpack('>iqi', pl[:16])
+                frames.append({'xid': xid, 'zxid': self.zx(zxid), 'err': err, 'body': pl[16:].hex()})
+        except zw.ConnectionClosed as e:
+            frames.append('closed' if 'closed' in str(e) else 'timeout')
+        finally:
+            c.disconnect()
+        if drop:
+            self.resume_session(role)
+        return frames
+
     def base_exists(self, base):
         c = zw.Conn(self.host, self.port, io_timeout=IO_TIMEOUT)
         c.connect()
@@ -381,7 +423,26 @@ class Side:
         if rep.err:
             raise RuntimeError('%s: cannot create %s: %s' % (self.label, BASE, zw.ERR.get(rep.err)))
         c.close_session()
+        self.mntr_base = self.mntr()
         return [self.open_session(r) for r in range(self.k)]
+
+    MNTR_KEYS = ('zk_approximate_data_size', 'zk_znode_count', 'zk_ephemerals_count')
+
+    def mntr(self):
+        """The figures of MNTR_KEYS from the server's mntr (a 4lw, one TCP connection)."""
+        out = zw.four_letter(self.host, self.port, 'mntr', timeout=IO_TIMEOUT)
+        vals = {}
+        for line in out.splitlines():
+            parts = line.split('\t')
+            if len(parts) == 2 and parts[0] in self.MNTR_KEYS:
+                vals[parts[0]] = int(parts[1])
+        return vals
+
+    def mntr_delta(self):
+        """mntr's tree figures relative to those seen at setup (both servers
+        start fresh, but only the changes this run made are compared)."""
+        now = self.mntr()
+        return {k: now.get(k, 0) - self.mntr_base.get(k, 0) for k in self.MNTR_KEYS}
 
     def teardown(self):
         for c in self.conns:
@@ -411,7 +472,12 @@ class Side:
         op_zxid = None
         self.stats[name] += 1
         try:
-            if name == 'auth':
+            if name == 'mntr':
+                obs['mntr'] = self.mntr_delta()
+            elif name == 'badPassword':
+                obs['bad'] = self.bad_password(role, op['ping'], op['drop'])
+                conn = self.conns[role]
+            elif name == 'auth':
                 rep = conn.auth(op['scheme'], op['auth'])
                 obs['reply'] = self.norm_reply(rep)
             elif name == 'closeSession':
@@ -566,6 +632,7 @@ def main():
     t0 = time.time()
     history = collections.deque(maxlen=args.history)
     err_counts = collections.Counter()
+    op_secs = collections.Counter()
     try:
         setups = [s.setup() for s in sides]
         if setups[0] != setups[1]:
@@ -573,7 +640,9 @@ def main():
             return 1
         for i in range(args.ops):
             op = gen.next_op(i)
+            t_op = time.time()
             obs = [sort_events_for(op, s.run(op)) for s in sides]
+            op_secs[op['op']] += time.time() - t_op
             history.append((op, obs[0]))
             if args.verbose:
                 print('#%d %s\n   -> %s' % (i, describe(op), show(obs[0])))
@@ -609,6 +678,7 @@ def main():
     print('  ops:    ' + ', '.join('%s=%d' % kv for kv in sorted(st.items())
                                    if not kv[0].startswith(('events', 'connection'))))
     print('  errors: ' + ', '.join('%s=%d' % kv for kv in err_counts.most_common()))
+    print('  seconds: ' + ', '.join('%s=%.1f' % kv for kv in op_secs.most_common(6)))
     print('  events: %d, connections closed by server: %d' % (
         st['events'], st['connection_closed'] + st['connection_timeout']))
     return 0

@@ -16,6 +16,7 @@ for tool in libfaultfs.so nfq-delay chaos-client; do
   [ -e "$REPO_ROOT/build/chaos/$tool" ] || fail "build/chaos/$tool not built (make build/chaos/$tool)"
 done
 "$PY" "$REPO_ROOT/test/chaos/lincheck.py" || fail "the linearizability checker's self-test failed"
+(cd "$REPO_ROOT/test/chaos" && "$PY" checkers.py) || fail "the ephemerals checker's self-test failed"
 # The driver cleans up itself (its processes by PID, its namespaces by
 # name) on exit, SIGTERM and SIGINT, and its children die with it; should it
 # be SIGKILLed, this trap removes the namespaces named with our tag.
@@ -33,7 +34,7 @@ _chaos_cleanup() {
 }
 trap _chaos_cleanup EXIT
 seed=1; case "$ZKSERVER" in *-san) seed=2 ;; esac
-"$PY" "$REPO_ROOT/test/chaos/chaos.py" --short --server "$ZKSERVER" --schedules "${CHAOS_SCHEDULES:-1}" \
+"$PY" "$REPO_ROOT/test/chaos/chaos.py" --short --clean-passed --server "$ZKSERVER" --schedules "${CHAOS_SCHEDULES:-1}" \
   --seed "${CHAOS_SEED:-$seed}" --duration "${CHAOS_DURATION:-15}" &
 CHAOS_PID=$!
 track_pid "$CHAOS_PID"

@@ -600,6 +600,25 @@ class Conn:
         return ev
 
 
+def four_letter(host, port, word, timeout=5.0):
+    """Sends a four-letter word on a fresh connection and returns the whole
+    answer (the server closes the connection after it); bounded by timeout."""
+    deadline = time.time() + timeout
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(word.encode('ascii'))
+        chunks = []
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise ProtocolError('%s: no end of answer within %.1fs' % (word, timeout))
+            s.settimeout(left)
+            b = s.recv(65536)
+            if not b:
+                break
+            chunks.append(b)
+    return b''.join(chunks).decode('utf-8', 'replace')
+
+
 def parse_hostport(s):
     host, _, port = s.rpartition(':')
     return host or '127.0.0.1', int(port)

@@ -479,6 +479,55 @@ static void test_mutations_fire_watches(void **state)
     tree_free(t);
 }
 
+/* t's approximate_data_size after a snapshot round trip. */
+static int64_t restored_data_size(const zk_tree *t)
+{
+    jute_writer w;
+    jw_init(&w, 256);
+    tree_serialize(t, &w);
+    jute_reader r;
+    jr_init(&r, w.buf, w.len);
+    char *err = NULL;
+    zk_tree *u = tree_deserialize(&r, &err);
+    assert_null(err);
+    assert_non_null(u);
+    int64_t size = u->data_size;
+    tree_free(u);
+    jw_free(&w);
+    return size;
+}
+
+/* approximate_data_size counts a path as Apache's path.length() (UTF-16
+ * units) plus the data bytes, through create, setData, delete and a
+ * snapshot round trip. */
+static void test_data_size_counts_utf16_units(void **state)
+{
+    (void)state;
+    zk_tree *t = tree_new();
+    int64_t base = t->data_size;
+    zk_acl_list *acl = acl_open_unsafe(t->acls);
+    /* "/\u00fc" is 2 units (3 bytes), "/\u65e5\u672c" 3 units (7 bytes) */
+    assert_int_equal(tree_create(t, "/\xc3\xbc", "ab", 2, acl, 0, -1, 10, 1, NULL), ZOK);
+    assert_int_equal(t->data_size, base + 2 + 2);
+    assert_int_equal(tree_create(t, "/\xe6\x97\xa5\xe6\x9c\xac", NULL, -1, acl, 0, -1, 11, 1, NULL), ZOK);
+    assert_int_equal(t->data_size, base + 4 + 3);
+    assert_int_equal(tree_set_data(t, "/\xc3\xbc", "abcde", 5, 1, 12, 2, NULL), ZOK);
+    assert_int_equal(t->data_size, base + 7 - 2 + 5);
+
+    /* a restored tree counts the same paths (the built-in nodes as a
+     * restored fresh tree counts them) */
+    zk_tree *fresh = tree_new();
+    int64_t restored_base = restored_data_size(fresh);
+    assert_int_equal(restored_data_size(t) - restored_base, t->data_size - base);
+    tree_free(fresh);
+
+    assert_int_equal(tree_delete(t, "/\xc3\xbc", 13), ZOK);
+    assert_int_equal(tree_delete(t, "/\xe6\x97\xa5\xe6\x9c\xac", 14), ZOK);
+    assert_int_equal(t->data_size, base);
+    acl_unref(t->acls, acl);
+    tree_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +539,7 @@ int main(void)
         cmocka_unit_test(test_serialize_round_trip),
         cmocka_unit_test(test_deep_chain_serializes),
         cmocka_unit_test(test_mutations_fire_watches),
+        cmocka_unit_test(test_data_size_counts_utf16_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,7 @@ typedef struct sim_params {
     int spike_percent, spike_max;
     int fsync_min, fsync_max;
     int history_limit;
+    uint32_t first_counter;      /* zab_config.first_counter (0 = normal) */
     bool faults;
     int propose_min, propose_max;
     int64_t duration_ms;
@@ -504,7 +505,8 @@ static void node_boot(sim *s, int i)
 {
     sim_node *nd = &s->nodes[i];
     zab_config cfg = { .my_sid = nd->sid, .peers = s->peers, .npeers = s->n, .tick_ms = 100,
-                       .init_limit = 10, .sync_limit = 5, .history_limit = s->p.history_limit };
+                       .init_limit = 10, .sync_limit = 5, .history_limit = s->p.history_limit,
+                       .first_counter = s->p.first_counter };
     zab_io io = node_io(nd);
     /* state = snapshot; the log after it is handed over as history */
     nd->delivered_count = nd->snap_count;
@@ -1270,6 +1272,48 @@ static void test_trunc_uncommitted_tail(void **state)
     sim_free(s);
 }
 
+/* ZOOKEEPER-1277: an epoch whose counter is used up ends with a new
+ * election; every write proposed through the boundary commits everywhere,
+ * each epoch's counters stay <= ZAB_LAST_COUNTER, the epoch goes up. */
+static void test_counter_rollover(void **state)
+{
+    (void)state;
+    sim *s = scenario_sim(3, 0, 0);
+    s->p.first_counter = ZAB_LAST_COUNTER - 4;   /* 5 proposals per epoch */
+    three_with_leader_2(s);
+    uint32_t first_epoch = zab_epoch(s->nodes[1].z);
+    int proposed = 0;
+    for (int k = 0; k < 40 && proposed < 17; k++) {
+        int l = -1;
+        for (int t = 0; t < 100 && (l = leader_index(s)) < 0; t++)
+            run_until(s, s->now + 50);       /* an election: bounded wait */
+        assert_true(l >= 0);
+        propose_at(s, l);
+        proposed++;
+        run_until(s, s->now + 50);
+    }
+    for (int t = 0; t < 100 && leader_index(s) < 0; t++)
+        run_until(s, s->now + 50);
+    run_until(s, s->now + 1000);
+    expect_ok(s);
+    assert_int_equal(s->global->len, (guint)proposed);
+    uint64_t rollovers = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(s->nodes[i].delivered_count, (guint)proposed);
+        rollovers += zab_counter_rollovers(s->nodes[i].z);
+    }
+    for (guint k = 0; k < s->global->len; k++) {
+        uint32_t counter = (uint32_t)g_array_index(s->global, sim_entry, k).zxid;
+        assert_true(counter >= ZAB_LAST_COUNTER - 4 && counter <= ZAB_LAST_COUNTER);
+    }
+    /* 17 writes at 5 per epoch: at least 3 rollovers, epoch + 3 or more */
+    assert_true(rollovers >= 3);
+    int l = leader_index(s);
+    assert_true(l >= 0);
+    assert_true(zab_epoch(s->nodes[l].z) >= first_epoch + 3);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1278,6 +1322,7 @@ int main(void)
         cmocka_unit_test(test_five_survive_two),
         cmocka_unit_test(test_diff_and_snap),
         cmocka_unit_test(test_trunc_uncommitted_tail),
+        cmocka_unit_test(test_counter_rollover),
         cmocka_unit_test(test_random_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,6 +118,8 @@ def cmd_inotify(hosts, znode, watchdir, rate, seconds):
     with cond:
         events.clear()
     lat = []
+    commit = []                   # the setData's own round trip (ms)
+    after = []                    # IN_MODIFY minus the setData's reply (ms)
     period = 1.0 / float(rate)
     end = time.monotonic() + float(seconds)
     seq = 0
@@ -127,10 +129,12 @@ def cmd_inotify(hosts, znode, watchdir, rate, seconds):
             before = len(events)
         seq += 1
         zk.set(znode, b"%d" % seq)          # through replica 1
+        commit.append((time.monotonic() - start) * 1000)
         with cond:
             cond.wait_for(lambda: len(events) > before, timeout=2.0)
             got = events[before] if len(events) > before else None
         lat.append((got - start) * 1000 if got is not None else 2000.0)
+        after.append((got - start) * 1000 - commit[-1] if got is not None else 2000.0)
         pause = start + period - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -140,6 +144,17 @@ def cmd_inotify(hosts, znode, watchdir, rate, seconds):
     lat.sort()
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
     print("inotify n=%d p50 %.2f p99 %.2f max %.2f ms" % (len(lat), p(0.5), p(0.99), lat[-1]))
+    # The part of it that is the setData's own commit (client -> replica 1
+    # -> quorum -> reply), before any watch event exists.
+    commit.sort()
+    c = lambda q: commit[min(len(commit) - 1, int(q * len(commit)))]
+    print("setdata n=%d p50 %.2f p99 %.2f max %.2f ms" % (len(commit), c(0.5), c(0.99), commit[-1]),
+          file=sys.stderr)
+    # What zkfs adds beyond the commit (negative: the event came first).
+    after.sort()
+    a = lambda q: after[min(len(after) - 1, int(q * len(after)))]
+    print("beyond n=%d p50 %.2f p99 %.2f max %.2f ms" % (len(after), a(0.5), a(0.99), after[-1]),
+          file=sys.stderr)
 
 
 if __name__ == "__main__":
