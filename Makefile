@@ -226,6 +226,9 @@ deb: all
 # Chaos-test tools (test/chaos/): the disk-fault shim (LD_PRELOAD), the
 # NFQUEUE packet delayer and the C workload client.
 CHAOS_TOOLS := build/chaos/libfaultfs.so build/chaos/nfq-delay build/chaos/chaos-client
+# What the integration tests run (also built by make test's parallel build step).
+INTEGRATION_DEPS := all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
+UNIT_SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build/chaos/libfaultfs.so: test/chaos/faultfs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -fPIC -shared -o $@ $< -ldl
@@ -257,24 +260,30 @@ unit: $(UNIT_BIN)
 	@./test/run-units.sh build/test $(UNIT_BIN)
 
 unit-san: $(UNIT_SAN_BIN)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
+	@$(UNIT_SAN_ENV) ./test/run-units.sh build/test-san $(UNIT_SAN_BIN)
 
 # The whole suite against bin/zkserver, then the tests that drive the most
 # server code again against the ASan+UBSan build (the harness fails a test
 # whose server log holds a sanitizer report).
-integration: all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
+integration: $(INTEGRATION_DEPS)
 	@./test/run-integration.sh
-	@SAN=1 ./test/run-integration.sh 'kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos'
+	@SAN=1 ./test/run-integration.sh '$(INTEGRATION_SAN_FILTER)'
 
 .SECONDARY:
 
+# make test: everything it needs is built first in one parallel make (the
+# plain, ASan and fuzz builds are independent; CI calls plain `make test`,
+# so the sub-make gets -j itself); then test/run-test.sh runs the
+# integration tests (plain pass, then the ASan pass of INTEGRATION_SAN_FILTER)
+# and, alongside at nice +10, the unit tests, the ASan unit tests and
+# fuzz-smoke: the same tests as `make unit unit-san fuzz-smoke integration`.
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+INTEGRATION_SAN_FILTER := kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos
+
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-san
-	@$(MAKE) --no-print-directory fuzz-smoke
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) $(INTEGRATION_DEPS) $(UNIT_BIN) $(UNIT_SAN_BIN) $(FUZZ_BIN)
+	@UNIT_BIN="$(UNIT_BIN)" UNIT_SAN_BIN="$(UNIT_SAN_BIN)" FUZZ_BIN="$(FUZZ_BIN)" \
+	  UNIT_SAN_ENV="$(UNIT_SAN_ENV)" INTEGRATION_SAN_FILTER='$(INTEGRATION_SAN_FILTER)' ./test/run-test.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all
