@@ -677,26 +677,27 @@ static void cmd_watch_summary(cmd_ctx *c)
     g_free(t);
 }
 
-static void cmd_watches(cmd_ctx *c)
+/* MEMBER: the grouped lines of WORD (wchc or wchp) as an object, empty
+ * when the server is not serving.  heads_are_ids as for add_grouped. */
+static void add_watch_groups(cmd_ctx *c, const char *word, const char *member, bool heads_are_ids)
 {
-    char *t = render_word(c->s, "wchc");
-    json_builder_set_member_name(c->b, "session_id_to_watched_paths");
+    char *t = render_word(c->s, word);
+    json_builder_set_member_name(c->b, member);
     json_builder_begin_object(c->b);
     if (!not_serving(t))
-        add_grouped(c->b, t, true, false);
+        add_grouped(c->b, t, heads_are_ids, false);
     json_builder_end_object(c->b);
     g_free(t);
 }
 
+static void cmd_watches(cmd_ctx *c)
+{
+    add_watch_groups(c, "wchc", "session_id_to_watched_paths", true);
+}
+
 static void cmd_watches_by_path(cmd_ctx *c)
 {
-    char *t = render_word(c->s, "wchp");
-    json_builder_set_member_name(c->b, "path_to_session_ids");
-    json_builder_begin_object(c->b);
-    if (!not_serving(t))
-        add_grouped(c->b, t, false, false);
-    json_builder_end_object(c->b);
-    g_free(t);
+    add_watch_groups(c, "wchp", "path_to_session_ids", false);
 }
 
 static void cmd_zabstate(cmd_ctx *c)
