@@ -112,6 +112,13 @@ static const setting settings[] = {
     {{"admin.commandURL"}, KIND_STRING, FIELD(admin_command_url), 0, 0, true, false, "a URL path like /commands"},
     {{"admin.idleTimeout"}, KIND_INT, FIELD(admin_idle_timeout), 1, INT_MAX, true, false,
      "a positive number of ms"},
+    {{"metricsProvider.className"}, KIND_STRING, FIELD(metrics_class_name), 0, 0, false, false,
+     "a Java class name"},
+    {{"metricsProvider.httpHost"}, KIND_STRING, FIELD(metrics_http_host), 0, 0, false, false, "an IP address"},
+    {{"metricsProvider.httpPort"}, KIND_INT, FIELD(metrics_http_port), 1, 65535, false, false,
+     "a port number 1..65535"},
+    {{"metricsProvider.exportJvmInfo"}, KIND_BOOL, FIELD(metrics_export_jvm_info), 0, 0, false, false,
+     "true or false"},
     {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
      "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
@@ -996,6 +1003,10 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->admin_port = 8080;
     cfg->admin_command_url = g_strdup("/commands");
     cfg->admin_idle_timeout = 30000;
+    cfg->metrics_class_name = NULL;
+    cfg->metrics_http_host = g_strdup("0.0.0.0");
+    cfg->metrics_http_port = 7000;
+    cfg->metrics_export_jvm_info = true;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 }
 
@@ -1068,6 +1079,8 @@ void zk_config_free(zk_config *cfg)
         g_free(*ssl_fields[i]);
     g_free(cfg->admin_address);
     g_free(cfg->admin_command_url);
+    g_free(cfg->metrics_class_name);
+    g_free(cfg->metrics_http_host);
     if (cfg->peers)
         g_ptr_array_free(cfg->peers, TRUE);
     if (cfg->fourlw_whitelist)

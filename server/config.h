@@ -80,6 +80,11 @@ typedef struct zk_config {
     int admin_port;              /* admin.serverPort, default 8080 */
     char *admin_command_url;     /* owned; admin.commandURL, default /commands */
     int admin_idle_timeout;      /* admin.idleTimeout, ms, default 30000 */
+    /* Prometheus metrics (metrics.c); zoo.cfg keys metricsProvider.* */
+    char *metrics_class_name;    /* owned; metricsProvider.className, NULL = Apache's default provider */
+    char *metrics_http_host;     /* owned; metricsProvider.httpHost, default 0.0.0.0 */
+    int metrics_http_port;       /* metricsProvider.httpPort, default 7000 */
+    bool metrics_export_jvm_info;/* metricsProvider.exportJvmInfo, default true (process_* families) */
     GHashTable *raw;             /* owned; every key=value of the file (owned char* keys and values; last one wins) */
 } zk_config;
 

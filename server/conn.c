@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "peer.h"
 #include "tls.h"
 
@@ -458,6 +459,7 @@ static void read_in(zk_conn *c)
                            : recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
+            metrics_count(MC_BYTES_RECEIVED, (uint64_t)n);   /* ServerCnxn.packetReceived: bytes_received_count */
             c->last_activity_ms = loop_now_ms();
             conn_ref(c);
             parse_input(c);

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "quorum.h"
 #include "snapbody.h"
 #include "snapfile.h"
@@ -174,9 +175,11 @@ int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len,
 int persist_recover(zk_server *s, bool replay_log, char **err)
 {
     int64_t snap_zxid = 0;
+    int64_t snap_start = loop_now_ms();
     int found = load_newest_snapshot(s, &snap_zxid, err);
     if (found < 0)
         return -1;
+    metrics_observe(MS_STARTUP_SNAP_LOAD_TIME, loop_now_ms() - snap_start);
     if (found == 1) {
         LOG_INFO("loaded snapshot 0x%" G_GINT64_MODIFIER "x (%u znodes, %u sessions)", snap_zxid,
                  tree_node_count(s->tree), g_hash_table_size(s->sessions.by_id));
@@ -193,8 +196,13 @@ int persist_recover(zk_server *s, bool replay_log, char **err)
      * ensemble the log may end with proposals that were never committed;
      * they stay in the log and the Zab core delivers them once the leader
      * confirms them (or truncates them). */
+    int64_t txns_start = loop_now_ms();
     if (replay_log && txnlog_replay(s->log, snap_zxid, replay_one, &rc, err) < 0)
         return -1;
+    if (replay_log) {
+        metrics_observe(MS_STARTUP_TXNS_LOADED, (int64_t)rc.count);
+        metrics_observe(MS_STARTUP_TXNS_LOAD_TIME, loop_now_ms() - txns_start);
+    }
     s->last_zxid = s->tree->last_processed_zxid;
     if (last_log > s->last_zxid)
         s->last_zxid = last_log;
@@ -287,6 +295,7 @@ void persist_maybe_snapshot(zk_server *s, bool force)
         _exit(0);
     }
     s->snap_pid = pid;
+    metrics_snapshot_started();
     s->txns_since_snap = 0;
     LOG_INFO("writing snapshot 0x%" G_GINT64_MODIFIER "x in process %d", zxid, (int)pid);
     s->snap_zxid = zxid;
@@ -301,6 +310,7 @@ void persist_check_snapshot(zk_server *s)
     if (r == 0)
         return;
     s->snap_pid = 0;
+    metrics_snapshot_finished(r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
     if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         LOG_WARN("snapshot 0x%" G_GINT64_MODIFIER "x failed; will retry later", s->snap_zxid);
         return;

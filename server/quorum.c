@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "peer.h"
 #include "qmsg.h"
 #include "conn.h"
@@ -189,6 +190,8 @@ static void io_log_truncate(void *ctx, int64_t after_zxid)
 static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
+    if (q->role == ZAB_LEADING)
+        metrics_count(MC_COMMIT, 1);   /* Leader.commit: commit_count */
     request_on_commit(q->s, zxid, txn, len);
 }
 
@@ -249,6 +252,7 @@ static void set_serving(quorum *q, bool serving)
     server_reset_stats(s);
     s->start_ms = server_now_ms(s);
     if (q->role != ZAB_LEADING) {
+        metrics_sync_finished(q->role == ZAB_OBSERVING);
         LOG_INFO("synced with leader %d by %s, serving at zxid 0x%" G_GINT64_MODIFIER "x", q->leader,
                  q->synced_by ? q->synced_by : "DIFF", s->tree->last_processed_zxid);
         return;
@@ -273,6 +277,8 @@ static void set_serving(quorum *q, bool serving)
 static void io_sync_chosen(void *ctx, int sid, int type, int64_t learner_zxid, int64_t from_zxid)
 {
     (void)ctx;
+    /* LearnerHandler.syncFollower: snap_count, else diff_count (DIFF or TRUNC) */
+    metrics_count(type == ZAB_MSG_SNAP ? MC_SNAP : MC_DIFF, 1);
     LOG_INFO("syncing server %d (last zxid 0x%" G_GINT64_MODIFIER "x) by %s from 0x%" G_GINT64_MODIFIER "x",
              sid, learner_zxid, zab_msg_type_name(type), from_zxid);
 }
@@ -293,6 +299,17 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
     }
     if (role != q->role && (role == ZAB_FOLLOWING || role == ZAB_OBSERVING))
         q->synced_by = "DIFF";   /* unless a TRUNC or SNAP comes */
+    /* ServerMetrics: looking_count per election entered; election_time
+     * until leading or following (Leader.lead / Follower.followLeader);
+     * a learner's sync time from then until it serves. */
+    if (role != q->role) {
+        if (role == ZAB_LOOKING)
+            metrics_election_started();
+        else if (q->role == ZAB_LOOKING && role != ZAB_OBSERVING)
+            metrics_election_finished();
+        if (role == ZAB_FOLLOWING || role == ZAB_OBSERVING)
+            metrics_sync_started();
+    }
     q->role = role;
     q->leader = leader_sid;
     q->epoch = epoch;
@@ -487,6 +504,12 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
     }
     switch (m.kind) {
     case QMSG_ZAB:
+        /* Follower/Observer.processPacket: learner_*_received_count */
+        if (sid == q->leader && q->role == ZAB_FOLLOWING && m.zab.type == ZAB_MSG_PROPOSAL)
+            metrics_count(MC_LEARNER_PROPOSAL_RECEIVED, 1);
+        else if (sid == q->leader && (q->role == ZAB_FOLLOWING || q->role == ZAB_OBSERVING) &&
+                 (m.zab.type == ZAB_MSG_COMMIT || m.zab.type == ZAB_MSG_INFORM))
+            metrics_count(MC_LEARNER_COMMIT_RECEIVED, 1);
         zab_recv(q->z, sid, &m.zab, server_now_ms(q->s));
         break;
     case QMSG_FORWARD:
@@ -595,6 +618,7 @@ quorum *quorum_new(zk_server *s, char **err)
         return NULL;
     }
     s->role = SERVER_LOOKING;
+    metrics_election_started();   /* QuorumPeer starts LOOKING */
     zab_start(q->z, server_now_ms(q->s));
     flush_deferred(q);
     return q;
@@ -647,6 +671,7 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;
+        metrics_count(MC_PROPOSAL, 1);
         /* Apache counts the serialized QuorumPacket: type, zxid, the txn
          * as a buffer and an empty authinfo vector. */
         int64_t size = 4 + 8 + 4 + (int64_t)len + 4;

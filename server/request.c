@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "jstring.h"
+#include "metrics.h"
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
@@ -173,6 +174,8 @@ void reply_done(zk_server *s, zk_request *req, int64_t zxid, const char *op)
     c->last_response_ms = now;
     request_uncount(req);
     server_record_latency(s, c, now - req->recv_ms);
+    /* ServerStats.updateLatency: a request with a txn header is an update */
+    metrics_observe(req->is_write ? MS_UPDATELATENCY : MS_READLATENCY, now - req->recv_ms);
 }
 
 /* Sends ReplyHeader + body on c and updates statistics.  The body goes
@@ -191,6 +194,7 @@ void request_send_reply(zk_server *s, zk_request *req, int32_t xid, int64_t zxid
     if (body && (err == ZOK || body_on_error))
         jw_raw(&w, body->buf, body->len);
     conn_send_frame(c, w.buf, w.len);
+    metrics_count(MC_RESPONSE_BYTES, w.len);   /* FinalRequestProcessor: response_bytes */
     jw_free(&w);
     reply_done(s, req, zxid, op);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jstring.h"
+#include "metrics.h"
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
@@ -41,6 +42,7 @@ void request_deliver_event(void *ctx, void *watcher, int type, const char *path,
     jw_int(&w, ZK_STATE_SYNC_CONNECTED);
     jstring_write_key(&w, path);
     conn_send_frame(c, w.buf, w.len);
+    metrics_count(MC_WATCH_BYTES, w.len);      /* NIOServerCnxn.process: watch_bytes */
     jw_free(&w);
 }
 

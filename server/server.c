@@ -10,6 +10,7 @@
 #include "request.h"
 #include "server.h"
 #include "admin_http.h"
+#include "metrics.h"
 
 #include <openssl/ssl.h>
 
@@ -146,6 +147,7 @@ static void on_tick(zk_loop *l, void *ctx)
     request_tick(s);
     persist_check_snapshot(s);
     admin_tick();
+    metrics_tick();
     /* Apache snapshots every snapCount/2 .. snapCount transactions. */
     if (s->txns_since_snap >= (uint64_t)s->cfg->snap_count / 2 + 1)
         persist_maybe_snapshot(s, false);
@@ -282,11 +284,13 @@ int server_run(zk_config *cfg)
     signal(SIGHUP, SIG_DFL);
 
     char *err = NULL;
+    int64_t recover_start = loop_now_ms();
     if (persist_recover(&s, !ensemble, &err) < 0) {
         LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");
         g_free(err);
         return 1;
     }
+    metrics_observe(MS_DBINITTIME, loop_now_ms() - recover_start);
     request_init_delivery(&s);
     if (ensemble) {
         s.quorum = quorum_new(&s, &err);
@@ -311,6 +315,7 @@ int server_run(zk_config *cfg)
     loop_set_before_sleep(s.loop, before_sleep, &s);
     loop_set_timer(s.loop, 50, on_tick, &s);
     admin_start(&s);
+    metrics_start(&s);
     if (s.txns_since_snap > 0)
         persist_maybe_snapshot(&s, true);
     notify_state(&s);
@@ -333,6 +338,7 @@ int server_run(zk_config *cfg)
         g_free(e2);
     }
     admin_stop();
+    metrics_stop();
     close(sfd);
     bool log_fatal = s.log_fatal;
     server_destroy(&s);

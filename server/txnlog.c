@@ -6,6 +6,7 @@
  * docs/formats.md for the byte format and the recovery rules.
  */
 #include "txnlog.h"
+#include "metrics.h"
 
 #include "zk/crc32c.h"
 #include "zk/jute.h"
@@ -21,6 +22,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* File header: magic, version, dbid, base zxid, crc32c of the first 24
@@ -55,6 +57,7 @@ typedef struct txnlog_batch {
     char *error_msg;      /* owned, g_malloc'd, set when error != 0 */
     char *new_path;       /* owned; set when the batch went to a new file */
     uint64_t data_end;    /* end of data in the written file afterwards */
+    int64_t fsync_ms;     /* duration of the batch's fdatasync, -1 if none ran */
 } txnlog_batch;
 
 struct txnlog {
@@ -832,8 +835,12 @@ static void writer_process(txnlog *l, txnlog_batch *b)
     if (r == 0) {
         step = "fdatasync";
         atomic_fetch_add(&l->fsyncs, 1);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (fdatasync(l->write_fd) < 0)
             r = errno;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        b->fsync_ms = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
     }
     if (r == 0) {
         l->write_off = need;
@@ -977,6 +984,7 @@ bool txnlog_flush_start(txnlog *l)
     b->frames = l->queue;
     b->first_zxid = l->queue_first_zxid;
     b->last_zxid = l->last_zxid;
+    b->fsync_ms = -1;
     b->start_new_file = l->roll_requested;
     l->roll_requested = false;
     l->queue = g_byte_array_new();
@@ -1025,6 +1033,8 @@ int txnlog_flush_complete(txnlog *l, int64_t *durable_zxid, char **err)
         cur->last_zxid = b->last_zxid;
         cur->data_end = b->data_end;
         l->durable_zxid = b->last_zxid;
+        if (b->fsync_ms >= 0)
+            metrics_observe(MS_FSYNCTIME, b->fsync_ms);   /* Apache's FileTxnLog.commit: fsynctime */
     } else {
         *err = b->error_msg;
         b->error_msg = NULL;

@@ -1,0 +1,105 @@
+/*
+ * metrics.h — Prometheus metrics, as Apache ZooKeeper 3.8's
+ * PrometheusMetricsProvider exports them (metricsProvider.className=
+ * org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider):
+ * the ServerMetrics counters and summaries zkserver measures (fed by the
+ * metrics_count/metrics_observe hooks below from the request pipeline, the
+ * log, snapshots and the ensemble), the server gauges read from the server
+ * state at scrape time, and the /metrics HTTP endpoint on
+ * metricsProvider.httpHost:metricsProvider.httpPort.  See metrics.c and
+ * docs/operations.md ("Prometheus metrics").
+ *
+ * Threading: every function runs on the event-loop thread.
+ */
+#ifndef ZK_METRICS_H
+#define ZK_METRICS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server.h"
+
+/* ServerMetrics counters zkserver counts (Apache's names in metrics.c). */
+typedef enum {
+    MC_BYTES_RECEIVED,           /* bytes_received_count: bytes read from client sockets */
+    MC_COMMIT,                   /* commit_count: proposals a leader committed */
+    MC_DIFF,                     /* diff_count: learner syncs by DIFF or TRUNC (leader) */
+    MC_LEARNER_COMMIT_RECEIVED,  /* learner_commit_received_count */
+    MC_LEARNER_PROPOSAL_RECEIVED,/* learner_proposal_received_count (followers) */
+    MC_LOOKING,                  /* looking_count: elections entered */
+    MC_PROPOSAL,                 /* proposal_count: proposals a leader made */
+    MC_RESPONSE_BYTES,           /* response_bytes: reply payload bytes */
+    MC_SNAP,                     /* snap_count: learner syncs by SNAP (leader) */
+    MC_WATCH_BYTES,              /* watch_bytes: watch notification payload bytes */
+    MC_COUNT_
+} metrics_counter;
+
+/* ServerMetrics summaries zkserver observes (values in ms unless noted). */
+typedef enum {
+    MS_DBINITTIME,               /* dbinittime: loading snapshot + log at start */
+    MS_ELECTION_TIME,            /* election_time: LOOKING until leading/following */
+    MS_FOLLOWER_SYNC_TIME,       /* follower_sync_time: following until serving */
+    MS_FSYNCTIME,                /* fsynctime: one fdatasync of the txn log */
+    MS_OBSERVER_SYNC_TIME,       /* observer_sync_time: observing until serving */
+    MS_READLATENCY,              /* readlatency: requests without a txn (ADVANCED) */
+    MS_SNAPSHOTTIME,             /* snapshottime: writing a snapshot */
+    MS_STARTUP_SNAP_LOAD_TIME,   /* startup_snap_load_time */
+    MS_STARTUP_TXNS_LOAD_TIME,   /* startup_txns_load_time */
+    MS_STARTUP_TXNS_LOADED,      /* startup_txns_loaded (a count of txns) */
+    MS_UPDATELATENCY,            /* updatelatency: requests with a txn (ADVANCED) */
+    MS_COUNT_
+} metrics_summary;
+
+/* Adds delta to counter id (always counted, whether or not exported). */
+void metrics_count(metrics_counter id, uint64_t delta);
+/* Records one observation of summary id (negative values count as 0). */
+void metrics_observe(metrics_summary id, int64_t value);
+
+/*
+ * Quota hook: counts one refused request in
+ * quota_exceeded_error_per_namespace{key="<namespace>"} (Apache's
+ * ZooKeeperServer.checkQuota: namespace is the first component of the
+ * path, e.g. "app" for /app/x).  namespace is copied; NULL or "" is
+ * ignored.  At most 1024 distinct namespaces are kept (more are dropped).
+ */
+void metrics_quota_exceeded(const char *namespace_);
+
+/* Election / sync timing, called on role changes (quorum.c). */
+void metrics_election_started(void);
+/* The election ended with this member leading or following (observers
+ * do not record election_time, as Apache). */
+void metrics_election_finished(void);
+/* A learner started syncing with its leader. */
+void metrics_sync_started(void);
+/* The learner's sync finished and it serves; observer picks
+ * observer_sync_time instead of follower_sync_time.  No-op without a
+ * matching metrics_sync_started. */
+void metrics_sync_finished(bool observer);
+/* A snapshot started being written / finished (ok: it was committed). */
+void metrics_snapshot_started(void);
+void metrics_snapshot_finished(bool ok);
+
+/*
+ * Renders every exported metric family of s in the Prometheus text
+ * exposition format 0.0.4, as Apache's (simpleclient 0.9.0) writes it.
+ * only: a NULL-terminated list of family names to keep (the name[]
+ * arguments of Apache's MetricsServlet), or NULL for all.  Returns a new
+ * string (g_free it).
+ */
+char *metrics_render(zk_server *s, const char *const *only);
+
+/*
+ * Starts the /metrics endpoint when metricsProvider.className names
+ * Apache's PrometheusMetricsProvider, and registers its descriptor with
+ * s->loop.  A failure (port in use...) is logged and the server runs on
+ * without it; returns 0 when started or not configured, -1 on failure.
+ * s must outlive metrics_stop().
+ */
+int metrics_start(zk_server *s);
+/* Runs pending HTTP work and idle timeouts (called from the server tick). */
+void metrics_tick(void);
+/* Stops the endpoint and closes its connections (no-op if not running). */
+void metrics_stop(void);
+
+#endif
