@@ -861,11 +861,13 @@ int metrics_start(zk_server *s)
     if (daemon_ || !cfg->metrics_class_name)
         return 0;
     if (strcmp(cfg->metrics_class_name, PROMETHEUS_PROVIDER) != 0) {
-        if (strcmp(cfg->metrics_class_name, "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") != 0 &&
-            strcmp(cfg->metrics_class_name, "org.apache.zookeeper.metrics.impl.NullMetricsProvider") != 0)
-            LOG_WARN("metricsProvider.className %s is not supported (only %s): no metrics endpoint",
-                     cfg->metrics_class_name, PROMETHEUS_PROVIDER);
-        return 0;
+        if (strcmp(cfg->metrics_class_name, "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") == 0 ||
+            strcmp(cfg->metrics_class_name, "org.apache.zookeeper.metrics.impl.NullMetricsProvider") == 0)
+            return 0;
+        /* Apache cannot load the class and does not start */
+        LOG_ERROR("Cannot boot MetricsProvider %s: zkserver provides only %s", cfg->metrics_class_name,
+                  PROMETHEUS_PROVIDER);
+        return -1;
     }
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -888,7 +890,7 @@ int metrics_start(zk_server *s)
         v6->sin6_port = htons((uint16_t)cfg->metrics_http_port);
         flags |= MHD_USE_IPv6;
     } else {
-        LOG_WARN("Cannot start /metrics server: metricsProvider.httpHost %s is not an IP address", host);
+        LOG_ERROR("Cannot start /metrics server: metricsProvider.httpHost %s is not an IP address", host);
         g_free(bare);
         return -1;
     }
@@ -903,14 +905,14 @@ int metrics_start(zk_server *s)
                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_MEMORY_LIMIT,
                                MHD_OPTION_END);
     if (!daemon_) {
-        LOG_WARN("Cannot start /metrics server on %s:%d: %s", host, cfg->metrics_http_port, g_strerror(errno));
+        LOG_ERROR("Cannot start /metrics server on %s:%d: %s", host, cfg->metrics_http_port, g_strerror(errno));
         server_ = NULL;
         return -1;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
     epoll_fd_ = info ? info->epoll_fd : -1;
     if (epoll_fd_ < 0) {
-        LOG_WARN("Cannot start /metrics server: no epoll descriptor");
+        LOG_ERROR("Cannot start /metrics server: no epoll descriptor");
         MHD_stop_daemon(daemon_);
         daemon_ = NULL;
         server_ = NULL;

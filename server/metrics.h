@@ -92,9 +92,11 @@ char *metrics_render(zk_server *s, const char *const *only);
 /*
  * Starts the /metrics endpoint when metricsProvider.className names
  * Apache's PrometheusMetricsProvider, and registers its descriptor with
- * s->loop.  A failure (port in use...) is logged and the server runs on
- * without it; returns 0 when started or not configured, -1 on failure.
- * s must outlive metrics_stop().
+ * s->loop.  Returns 0 when started or when no endpoint is configured
+ * (no className, or Apache's Default/NullMetricsProvider); -1, logged,
+ * when the endpoint cannot start (port in use, bad httpHost) or the class
+ * is another one: the caller then exits, as Apache does when it cannot
+ * boot its MetricsProvider.  s must outlive metrics_stop().
  */
 int metrics_start(zk_server *s);
 /* Runs pending HTTP work and idle timeouts (called from the server tick). */

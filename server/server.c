@@ -315,7 +315,11 @@ int server_run(zk_config *cfg)
     loop_set_before_sleep(s.loop, before_sleep, &s);
     loop_set_timer(s.loop, 50, on_tick, &s);
     admin_start(&s);
-    metrics_start(&s);
+    if (metrics_start(&s) < 0) {
+        /* as Apache: "Cannot boot MetricsProvider" stops the server */
+        admin_stop();
+        return 1;
+    }
     if (s.txns_since_snap > 0)
         persist_maybe_snapshot(&s, true);
     notify_state(&s);

@@ -7,6 +7,7 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libglib2.0-dev libcmocka-dev libfuse3-dev libssl-dev fuse3
       libmicrohttpd-dev libjson-glib-dev   # the AdminServer (server/admin_http.c)
+      python3-prometheus-client prometheus   # test_metrics: the exposition-format parser, a real scrape
       python3 python3-kazoo zookeeper zookeeper-bin inotify-tools netcat-openbsd
       attr procps iproute2 psmisc libslf4j-java libcurator-framework-java libcurator-recipes-java libcurator-client-java golang-go golang-github-samuel-go-zookeeper-dev python3-zookeeper
       default-jdk-headless libzookeeper-java util-linux coreutils rsync git man-db
