@@ -99,6 +99,7 @@ typedef struct summary_state {
 static const char *const counter_names[MC_COUNT_] = {
     [MC_BYTES_RECEIVED] = "bytes_received_count",
     [MC_COMMIT] = "commit_count",
+    [MC_CONNECTION_REQUEST] = "connection_request_count",
     [MC_DIFF] = "diff_count",
     [MC_LEARNER_COMMIT_RECEIVED] = "learner_commit_received_count",
     [MC_LEARNER_PROPOSAL_RECEIVED] = "learner_proposal_received_count",
@@ -117,6 +118,10 @@ static const struct {
     [MS_ELECTION_TIME] = { "election_time", false },
     [MS_FOLLOWER_SYNC_TIME] = { "follower_sync_time", false },
     [MS_FSYNCTIME] = { "fsynctime", false },
+    [MS_NODE_CHANGED_WATCH_COUNT] = { "node_changed_watch_count", false },
+    [MS_NODE_CHILDREN_WATCH_COUNT] = { "node_children_watch_count", false },
+    [MS_NODE_CREATED_WATCH_COUNT] = { "node_created_watch_count", false },
+    [MS_NODE_DELETED_WATCH_COUNT] = { "node_deleted_watch_count", false },
     [MS_OBSERVER_SYNC_TIME] = { "observer_sync_time", false },
     [MS_READLATENCY] = { "readlatency", true },
     [MS_SNAPSHOTTIME] = { "snapshottime", false },
@@ -169,6 +174,17 @@ void metrics_observe(metrics_summary id, int64_t value)
         uint64_t j = (uint64_t)g_random_double_range(0, (double)b->seen);
         if (j < METRICS_BUCKET_SAMPLES)
             b->v[j] = (double)value;
+    }
+}
+
+void metrics_observe_watch_trigger(int type, unsigned n)
+{
+    switch (type) {
+    case ZK_EVENT_CREATED: metrics_observe(MS_NODE_CREATED_WATCH_COUNT, n); break;
+    case ZK_EVENT_DELETED: metrics_observe(MS_NODE_DELETED_WATCH_COUNT, n); break;
+    case ZK_EVENT_DATA_CHANGED: metrics_observe(MS_NODE_CHANGED_WATCH_COUNT, n); break;
+    case ZK_EVENT_CHILD_CHANGED: metrics_observe(MS_NODE_CHILDREN_WATCH_COUNT, n); break;
+    default: break;   /* other types are not recorded, as Apache */
     }
 }
 

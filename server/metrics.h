@@ -24,6 +24,7 @@
 typedef enum {
     MC_BYTES_RECEIVED,           /* bytes_received_count: bytes read from client sockets */
     MC_COMMIT,                   /* commit_count: proposals a leader committed */
+    MC_CONNECTION_REQUEST,       /* connection_request_count: ConnectRequests processed */
     MC_DIFF,                     /* diff_count: learner syncs by DIFF or TRUNC (leader) */
     MC_LEARNER_COMMIT_RECEIVED,  /* learner_commit_received_count */
     MC_LEARNER_PROPOSAL_RECEIVED,/* learner_proposal_received_count (followers) */
@@ -41,6 +42,10 @@ typedef enum {
     MS_ELECTION_TIME,            /* election_time: LOOKING until leading/following */
     MS_FOLLOWER_SYNC_TIME,       /* follower_sync_time: following until serving */
     MS_FSYNCTIME,                /* fsynctime: one fdatasync of the txn log */
+    MS_NODE_CHANGED_WATCH_COUNT, /* node_changed_watch_count: watchers one event fired */
+    MS_NODE_CHILDREN_WATCH_COUNT,/* node_children_watch_count */
+    MS_NODE_CREATED_WATCH_COUNT, /* node_created_watch_count */
+    MS_NODE_DELETED_WATCH_COUNT, /* node_deleted_watch_count */
     MS_OBSERVER_SYNC_TIME,       /* observer_sync_time: observing until serving */
     MS_READLATENCY,              /* readlatency: requests without a txn (ADVANCED) */
     MS_SNAPSHOTTIME,             /* snapshottime: writing a snapshot */
@@ -55,6 +60,9 @@ typedef enum {
 void metrics_count(metrics_counter id, uint64_t delta);
 /* Records one observation of summary id (negative values count as 0). */
 void metrics_observe(metrics_summary id, int64_t value);
+/* An event of type (ZK_EVENT_CREATED ... ZK_EVENT_CHILD_CHANGED) fired n
+ * watchers of one watch manager: the node_*_watch_count summaries. */
+void metrics_observe_watch_trigger(int type, unsigned n);
 
 /*
  * Quota hook: counts one refused request in

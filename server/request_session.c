@@ -99,6 +99,7 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len)
         conn_close(c, "ZooKeeperServer not running");
         return;
     }
+    metrics_count(MC_CONNECTION_REQUEST, 1);   /* processConnectRequest: connection_request_count */
     if (cr.last_zxid_seen > s->tree->last_processed_zxid) {
         LOG_INFO("Refusing session request for client %s:%d as it has seen zxid 0x%" G_GINT64_MODIFIER
                  "x our last zxid is 0x%" G_GINT64_MODIFIER "x client must try another server",

@@ -1,5 +1,6 @@
 /* tree.c — the data tree (see tree.h). */
 #include "tree.h"
+#include "metrics.h"
 
 #include <string.h>
 
@@ -203,7 +204,10 @@ static void fire(zk_tree *t, watch_mgr *m, const char *path, int type, const zk_
     if (!t->deliver)
         return;
     fire_ctx f = { t, acl };
-    watch_trigger(m, path, type, suppress, fired, deliver_with_acl, &f);
+    guint n = watch_trigger(m, path, type, suppress, fired, deliver_with_acl, &f);
+    /* WatchManager.triggerWatch: node_*_watch_count, when any watcher fired */
+    if (n > 0)
+        metrics_observe_watch_trigger(type, n);
 }
 
 int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len,

@@ -208,8 +208,8 @@ static GArray *ancestors_of(const char *path)
     return out;
 }
 
-void watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *suppress,
-                   GHashTable *fired, watch_deliver_fn deliver, void *ctx)
+guint watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *suppress,
+                    GHashTable *fired, watch_deliver_fn deliver, void *ctx)
 {
     GPtrArray *targets = g_ptr_array_new();
     GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -243,8 +243,10 @@ void watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *s
     if (fired)
         for (guint i = 0; i < targets->len; i++)
             g_hash_table_add(fired, g_ptr_array_index(targets, i));
+    guint n = targets->len;
     g_hash_table_destroy(seen);
     g_ptr_array_free(targets, TRUE);
+    return n;
 }
 
 bool watch_remove(watch_mgr *m, const char *path, void *watcher)

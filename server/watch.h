@@ -31,8 +31,10 @@ void watch_add(watch_mgr *m, const char *path, void *watcher, int mode);
  * Fires the watches that an event of `event_type` on `path` triggers,
  * skipping watchers in `suppress` (a set, may be NULL).  If `fired` is not
  * NULL, the watchers that were triggered are added to it (a set of pointers).
+ * Returns how many watchers the event triggered (suppressed ones included,
+ * as Apache's WatchManager counts them in node_*_watch_count).
  */
-void watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *suppress,
+guint watch_trigger(watch_mgr *m, const char *path, int event_type, GHashTable *suppress,
                    GHashTable *fired, watch_deliver_fn deliver, void *ctx);
 /* Removes the watch of `watcher` on exactly `path`; true if there was one. */
 bool watch_remove(watch_mgr *m, const char *path, void *watcher);

@@ -289,8 +289,11 @@ def standalone(cport, mport, vector):
         check(value(after, "response_bytes") > value(base, "response_bytes"), "response_bytes moves")
         check(value(after, "packets_received") >= 12, "packets_received counts the requests")
         zk.set("/metrics-n0", b"y")
-        wait_for(mport, lambda f: value(f, "watch_bytes") > 0 and value(f, "watch_count") == value(base, "watch_count"),
-                 "the watch fired: watch_bytes > 0, watch_count back")
+        wait_for(mport, lambda f: value(f, "watch_bytes") > 0 and value(f, "watch_count") == value(base, "watch_count")
+                 and value(f, "node_changed_watch_count", "_count") == value(base, "node_changed_watch_count", "_count") + 1,
+                 "the watch fired: watch_bytes > 0, watch_count back, node_changed_watch_count +1")
+        check(value(after, "connection_request_count") >= value(base, "connection_request_count") + 1,
+              "connection_request_count counts the session's ConnectRequest")
         zk.create("/metrics-eph", b"", ephemeral=True)
         wait_for(mport, lambda f: value(f, "ephemerals_count") == value(base, "ephemerals_count") + 1,
                  "ephemerals_count +1")
