@@ -34,6 +34,7 @@
  */
 #include "conn.h"
 #include "fourlw.h"
+#include "metrics.h"
 #include "request.h"
 #include "server.h"
 #include "quorum.h"
@@ -1042,6 +1043,13 @@ static void word_mntr(word_ctx *w)
      * a leader's gauges (LeaderZooKeeperServer.registerMetrics) come
      * interleaved, as the ConcurrentHashMap of gauges orders them, and
      * every ensemble member ends with zk_quorum_size. */
+    /* With the Prometheus provider, Apache's mntr dumps the provider's
+     * samples instead (MonitorCommand: dumpMonitorValues, then
+     * getMetricsProvider().dump). */
+    if (metrics_prometheus_enabled(s->cfg)) {
+        metrics_dump(s, out);
+        return;
+    }
     quorum_stats st;
     bool ensemble = role_stats(s, &st);
     bool leader = ensemble && s->role == SERVER_LEADING;

@@ -337,6 +337,7 @@ typedef struct render_ctx {
     GString *out;                  /* the current family's text (in families), NULL when skipped */
     const char *const *only;       /* NULL-terminated, or NULL for all */
     bool on;                       /* the current family is written */
+    bool dump;                     /* mntr lines instead of the exposition format */
 } render_ctx;
 
 static bool wanted(const render_ctx *r, const char *name)
@@ -360,6 +361,8 @@ static void family(render_ctx *r, const char *name, const char *type, const char
         return;
     r->out = g_string_new(NULL);
     g_tree_insert(r->families, g_strdup(name), r->out);
+    if (r->dump)
+        return;
     g_string_append_printf(r->out, "# HELP %s ", name);
     for (const char *h = help ? help : name; *h; h++) {
         if (*h == '\\')
@@ -379,6 +382,22 @@ static void sample(render_ctx *r, const char *name, const char *suffix, const ch
 {
     if (!r->on)
         return;
+    if (r->dump) {
+        /* PrometheusMetricsProvider.dump as MonitorCommand prints it:
+         * zk_<name>{k="v",k2="v2"}<TAB><Double.toString>, the label values
+         * as they are (buildKeyForDump does not escape them) */
+        g_string_append_printf(r->out, "zk_%s%s", name, suffix ? suffix : "");
+        if (k1) {
+            g_string_append_printf(r->out, "{%s=\"%s\"", k1, v1);
+            if (k2)
+                g_string_append_printf(r->out, ",%s=\"%s\"", k2, v2);
+            g_string_append_c(r->out, '}');
+        }
+        g_string_append_c(r->out, '\t');
+        append_java_double(r->out, value);
+        g_string_append_c(r->out, '\n');
+        return;
+    }
     g_string_append(r->out, name);
     if (suffix)
         g_string_append(r->out, suffix);
@@ -734,9 +753,10 @@ static gboolean concat_family(gpointer key, gpointer value, gpointer data)
     return FALSE;
 }
 
-char *metrics_render(zk_server *s, const char *const *only)
+static char *render(zk_server *s, const char *const *only, bool dump)
 {
-    render_ctx r = { .families = g_tree_new_full(compare_str, NULL, g_free, free_gstring), .only = only };
+    render_ctx r = { .families = g_tree_new_full(compare_str, NULL, g_free, free_gstring), .only = only,
+                     .dump = dump };
     /* ServerMetrics: always registered */
     for (int i = 0; i < MC_COUNT_; i++)
         counter(&r, counter_names[i], (double)counters_[i]);
@@ -758,6 +778,23 @@ char *metrics_render(zk_server *s, const char *const *only)
     g_tree_foreach(r.families, concat_family, out);
     g_tree_destroy(r.families);
     return g_string_free(out, FALSE);
+}
+
+char *metrics_render(zk_server *s, const char *const *only)
+{
+    return render(s, only, false);
+}
+
+bool metrics_prometheus_enabled(const zk_config *cfg)
+{
+    return cfg->metrics_class_name && strcmp(cfg->metrics_class_name, PROMETHEUS_PROVIDER) == 0;
+}
+
+void metrics_dump(zk_server *s, GString *out)
+{
+    char *text = render(s, NULL, true);
+    g_string_append(out, text);
+    g_free(text);
 }
 
 /* ------------------------------------------------------------------ */

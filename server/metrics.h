@@ -97,6 +97,17 @@ void metrics_snapshot_finished(bool ok);
  */
 char *metrics_render(zk_server *s, const char *const *only);
 
+/* True when cfg asks for Apache's PrometheusMetricsProvider. */
+bool metrics_prometheus_enabled(const zk_config *cfg);
+/*
+ * Appends to out what Apache's mntr prints after its head values when the
+ * Prometheus provider is on (PrometheusMetricsProvider.dump): one line
+ * zk_<sample>\t<value> per sample of every family metrics_render exports,
+ * e.g. "zk_znode_count\t5.0", "zk_readlatency{quantile=\"0.5\"}\tNaN",
+ * "zk_readlatency_count\t0.0"; families sorted by name.
+ */
+void metrics_dump(zk_server *s, GString *out);
+
 /*
  * Starts the /metrics endpoint when metricsProvider.className names
  * Apache's PrometheusMetricsProvider, and registers its descriptor with

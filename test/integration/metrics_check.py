@@ -254,6 +254,39 @@ def hostile(mport):
         s.close()
 
 
+def four_letter(cport, word):
+    s = socket.create_connection(("127.0.0.1", cport), timeout=10)
+    try:
+        s.sendall(word.encode())
+        out = b""
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+        return out.decode()
+    finally:
+        s.close()
+
+
+def check_mntr(cport, mport):
+    """With the Prometheus provider Apache's mntr prints its head values,
+    then one zk_<sample>\t<double> line per sample of the provider."""
+    text = four_letter(cport, "mntr")
+    lines = text.rstrip("\n").split("\n")
+    check(lines[0].startswith("zk_version\t") and lines[1] == "zk_server_state\tstandalone",
+          "mntr: zk_version and zk_server_state first")
+    line_re = re.compile(r'^zk_[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})?\t'
+                         r'(NaN|-?[0-9]+\.[0-9]+(E-?[0-9]+)?)$')
+    bad = [l for l in lines[2:] if not line_re.match(l)]
+    check(not bad, "mntr: every other line is a provider sample (%s)" % bad[:3])
+    _, _, mtext = fetch(mport)
+    samples = {l.split(" ")[0].replace(",}", "}") for l in mtext.split("\n") if l and not l.startswith("#")}
+    keys = {l.split("\t")[0][3:] for l in lines[2:]}
+    check(keys == samples, "mntr: the same samples as /metrics (%s)" % sorted(keys ^ samples)[:5])
+    check(re.search(r"\nzk_znode_count\t[0-9]+\.0\n", text) is not None, "mntr: zk_znode_count as a double")
+
+
 def standalone(cport, mport, vector):
     rows = load_vector(vector)
     text, fams = scrape(mport)
@@ -301,6 +334,7 @@ def standalone(cport, mport, vector):
         zk.stop()
         zk.close()
     wait_for(mport, lambda f: value(f, "num_alive_connections") == 0, "num_alive_connections back to 0")
+    check_mntr(cport, mport)
     hostile(mport)
     text, fams = scrape(mport)
     check_vector(fams, text, rows, "standalone", "standalone after hostile HTTP")

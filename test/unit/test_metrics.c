@@ -16,6 +16,7 @@
 
 #include "acl.h"
 #include "config.h"
+#include "fourlw.h"
 #include "metrics.h"
 #include "request.h"
 #include "server.h"
@@ -180,6 +181,23 @@ static void test_filter(void **state)
     g_free(all);
 }
 
+/* With the Prometheus provider mntr prints the provider's samples after
+ * its head values, as Apache's MonitorCommand. */
+static void test_mntr_dump(void **state)
+{
+    (void)state;
+    GString *out = g_string_new(NULL);
+    assert_true(fourlw_render(&srv, NULL, "mntr", out));
+    assert_true(g_str_has_prefix(out->str, "zk_version\t"));
+    assert_non_null(strstr(out->str, "\nzk_server_state\tstandalone\nzk_approximate_data_size\t"));
+    assert_non_null(strstr(out->str, "\nzk_readlatency{quantile=\"0.99\"}\t99.0\n"));
+    assert_non_null(strstr(out->str, "\nzk_readlatency_count\t100.0\n"));
+    assert_non_null(strstr(out->str, "\nzk_quota_exceeded_error_per_namespace{key=\"app\"}\t2.0\n"));
+    assert_null(strstr(out->str, "# HELP"));
+    assert_null(strstr(out->str, "zk_avg_fsynctime"));   /* not the default provider's keys */
+    g_string_free(out, TRUE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_java_doubles_and_quantiles),
         cmocka_unit_test(test_quota_gauges_and_hook),
         cmocka_unit_test(test_filter),
+        cmocka_unit_test(test_mntr_dump),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
