@@ -556,19 +556,9 @@ static void quota_add(GTree *t, const char *ns, int64_t v)
     *p += v;
 }
 
-/* QuotaMetricsUtils.getQuotaLimitOrUsage: the leaves under
- * /zookeeper/quota named zookeeper_limits / zookeeper_stats, summed by the
- * top namespace of the quota'd path (limits: the hard limit if set, else
- * the soft one). */
-static void quota_walk(const zk_node *n, quota_sums *q)
+/* One leaf of the quota tree (see quota_walk). */
+static void quota_leaf(const zk_node *n, quota_sums *q)
 {
-    if (++q->visited > METRICS_QUOTA_WALK_LIMIT)
-        return;
-    if (n->children.size > 0) {
-        for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
-            quota_walk(e->value, q);
-        return;
-    }
     bool limits = strcmp(n->name, "zookeeper_limits") == 0;
     bool stats = strcmp(n->name, "zookeeper_stats") == 0;
     if (!limits && !stats)
@@ -590,6 +580,28 @@ static void quota_walk(const zk_node *n, quota_sums *q)
         quota_add(q->bytes_usage, ns, stats_track_value(n->data, n->data_len, "bytes"));
     }
     g_free(ns);
+}
+
+/* QuotaMetricsUtils.getQuotaLimitOrUsage: the leaves under
+ * /zookeeper/quota named zookeeper_limits / zookeeper_stats, summed by the
+ * top namespace of the quota'd path (limits: the hard limit if set, else
+ * the soft one).  Iterative (a client can build a deep chain under
+ * /zookeeper/quota) and bounded to METRICS_QUOTA_WALK_LIMIT nodes. */
+static void quota_walk(const zk_node *root, quota_sums *q)
+{
+    GPtrArray *todo = g_ptr_array_new();   /* zk_node*, borrowed */
+    g_ptr_array_add(todo, (gpointer)root);
+    while (todo->len > 0 && q->visited < METRICS_QUOTA_WALK_LIMIT) {
+        const zk_node *n = g_ptr_array_remove_index(todo, todo->len - 1);
+        q->visited++;
+        if (n->children.size == 0) {
+            quota_leaf(n, q);
+            continue;
+        }
+        for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
+            g_ptr_array_add(todo, e->value);
+    }
+    g_ptr_array_free(todo, TRUE);
 }
 
 typedef struct keyed_ctx {
