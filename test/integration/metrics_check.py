@@ -16,6 +16,9 @@ test/vectors/metrics/apache-3.8-metrics.tsv for the role the server is in.
       response counters; then hostile HTTP (huge URL, header flood,
       garbage, half-open connections, other paths and methods) and the
       endpoint still answers.
+  metrics_check.py looking VECTOR METRICS_PORT
+      a member without a quorum: the ServerMetrics families only (Apache
+      registers the server gauges when its ZooKeeperServer starts).
   metrics_check.py ensemble VECTOR CPORT:MPORT CPORT:MPORT ...
       every member's role-specific families (leader / follower gauges,
       quorum_size), and after 10 creates through a follower: znode_count
@@ -105,7 +108,9 @@ def load_vector(path):
 def applies(row, role):
     """Is the family registered for a server in role (standalone, leader, follower)?"""
     for w in row["when"]:
-        if w in ("always", "serving", "exportJvmInfo"):
+        if w in ("always", "exportJvmInfo"):
+            return True
+        if w == "serving" and role != "looking":
             return True
         if w == role:
             return True
@@ -411,9 +416,20 @@ def ensemble(vector, members):
               "follower %d: learner_commit_received_count moves" % f[0])
 
 
+def looking(vector, mport):
+    """A member without a quorum: ServerMetrics only, no server gauges."""
+    rows = load_vector(vector)
+    text, fams = scrape(mport)
+    check_vector(fams, text, rows, "looking", "lone member")
+    check(value(fams, "looking_count") >= 1, "lone member: looking_count >= 1")
+    check(value(fams, "election_time", "_count") == 0, "lone member: no election_time yet")
+
+
 def main():
     if len(sys.argv) == 5 and sys.argv[1] == "standalone":
         standalone(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif len(sys.argv) == 4 and sys.argv[1] == "looking":
+        looking(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) >= 4 and sys.argv[1] == "ensemble":
         members = [tuple(int(x) for x in a.split(":")) for a in sys.argv[3:]]
         ensemble(sys.argv[2], members)

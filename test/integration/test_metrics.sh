@@ -8,8 +8,9 @@
 #   2. without metricsProvider.className nothing listens on the port; a
 #      busy port or an unknown provider class stops the server (exit 1),
 #      as Apache's "Cannot boot MetricsProvider";
-#   3. a 3-replica ensemble, each member with its own metrics port: the
-#      leader's and followers' families and figures;
+#   3. a 3-replica ensemble, each member with its own metrics port: a
+#      lone member (no quorum) has no server gauges; then the leader's and
+#      followers' families and figures;
 #   4. if Debian's prometheus server is installed: it scrapes the
 #      standalone server and its HTTP API returns znode_count (skipped,
 #      with a log line, when the binary is not there).
@@ -121,7 +122,11 @@ for i in 1 2 3; do
     "metricsProvider.httpPort=$mp" >> "${CL_DIR[$i]}/zoo.cfg"
   args+=("${CL_CPORT[$i]}:$mp")
 done
-for i in 1 2 3; do start_member "$i"; done
+start_member 1
+timeout 60 "$PY" test/integration/metrics_check.py looking "$VECTOR" "${mports[0]}" \
+  || cfail "metrics_check looking"
+start_member 2
+start_member 3
 wait_cluster_ready 60 || cfail "the ensemble did not form: $(cluster_modes)"
 timeout 120 "$PY" test/integration/metrics_check.py ensemble "$VECTOR" "${args[@]}" \
   || cfail "metrics_check ensemble"
