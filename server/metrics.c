@@ -86,15 +86,29 @@
 typedef struct window_bucket {
     int64_t start_ms;              /* 0: empty */
     uint64_t seen;                 /* observations offered in this bucket */
-    uint32_t n;                    /* kept (<= METRICS_BUCKET_SAMPLES) */
-    double v[METRICS_BUCKET_SAMPLES];
+    uint32_t n;                    /* kept (<= the summary's cap) */
+    double *v;                     /* owned; cap values, allocated at the first observation */
 } window_bucket;
 
 typedef struct summary_state {
     uint64_t count;
     double sum;
+    uint32_t cap;                  /* samples kept per bucket; 0 = METRICS_BUCKET_SAMPLES */
     window_bucket b[METRICS_BUCKETS];
 } summary_state;
+
+/* Summary sets (Apache's SummarySet, label "key"): the per-namespace
+ * read/write sizes.  Each key keeps a smaller sample than a summary, and
+ * the number of keys is bounded. */
+#define METRICS_SET_SAMPLES 64
+#define METRICS_SET_MAX_KEYS 1024
+
+typedef enum { MSS_READ_PER_NAMESPACE, MSS_WRITE_PER_NAMESPACE, MSS_COUNT_ } metrics_summary_set;
+
+static const char *const summary_set_names[MSS_COUNT_] = {
+    [MSS_READ_PER_NAMESPACE] = "read_per_namespace",
+    [MSS_WRITE_PER_NAMESPACE] = "write_per_namespace",
+};
 
 static const char *const counter_names[MC_COUNT_] = {
     [MC_BYTES_RECEIVED] = "bytes_received_count",
@@ -140,6 +154,7 @@ static const char *const zero_counters[] = {
 
 static uint64_t counters_[MC_COUNT_];
 static summary_state summaries_[MS_COUNT_];
+static GHashTable *summary_sets_[MSS_COUNT_];   /* key (owned) -> summary_state* (owned) */
 static GHashTable *quota_exceeded_;   /* namespace (owned) -> uint64_t* (owned) */
 static int64_t election_start_ms_ = -1, sync_start_ms_ = -1, snapshot_start_ms_ = -1;
 
@@ -149,13 +164,11 @@ void metrics_count(metrics_counter id, uint64_t delta)
         counters_[id] += delta;
 }
 
-void metrics_observe(metrics_summary id, int64_t value)
+static void summary_add(summary_state *st, int64_t value)
 {
-    if ((unsigned)id >= MS_COUNT_)
-        return;
     if (value < 0)
         value = 0;
-    summary_state *st = &summaries_[id];
+    uint32_t cap = st->cap ? st->cap : METRICS_BUCKET_SAMPLES;
     int64_t now = loop_now_ms();
     int64_t slot_start = now - now % METRICS_BUCKET_MS;
     window_bucket *b = &st->b[(uint64_t)(now / METRICS_BUCKET_MS) % METRICS_BUCKETS];
@@ -164,17 +177,96 @@ void metrics_observe(metrics_summary id, int64_t value)
         b->seen = 0;
         b->n = 0;
     }
+    if (!b->v)
+        b->v = g_new(double, cap);
     st->count++;
     st->sum += (double)value;
     b->seen++;
-    if (b->n < METRICS_BUCKET_SAMPLES) {
+    if (b->n < cap) {
         b->v[b->n++] = (double)value;
     } else {
         /* reservoir sampling: keep each of the seen values with equal chance */
         uint64_t j = (uint64_t)g_random_double_range(0, (double)b->seen);
-        if (j < METRICS_BUCKET_SAMPLES)
+        if (j < cap)
             b->v[j] = (double)value;
     }
+}
+
+void metrics_observe(metrics_summary id, int64_t value)
+{
+    if ((unsigned)id < MS_COUNT_)
+        summary_add(&summaries_[id], value);
+}
+
+static void free_summary(gpointer p)
+{
+    summary_state *st = p;
+    for (int i = 0; i < METRICS_BUCKETS; i++)
+        g_free(st->b[i].v);
+    g_free(st);
+}
+
+/* Java's String.length() of UTF-8 text: UTF-16 code units (a 4-byte
+ * sequence is a surrogate pair); bytes of invalid text count one each. */
+static int64_t java_length(const char *s)
+{
+    int64_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p & 0xC0) != 0x80)
+            n++;
+        if (*p >= 0xF0)
+            n++;
+    }
+    return n;
+}
+
+/* PathUtils.getTopNamespace: "app" for /app/x, NULL for "/" (new string). */
+static char *top_namespace(const char *path)
+{
+    if (!path || path[0] != '/' || path[1] == '\0' || path[1] == '/')
+        return NULL;
+    const char *end = strchr(path + 1, '/');
+    return end ? g_strndup(path + 1, (gsize)(end - path - 1)) : g_strdup(path + 1);
+}
+
+static void set_add(metrics_summary_set id, const char *path, int64_t value)
+{
+    char *ns = top_namespace(path);
+    if (!ns)
+        return;
+    if (!summary_sets_[id])
+        summary_sets_[id] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_summary);
+    summary_state *st = g_hash_table_lookup(summary_sets_[id], ns);
+    if (!st) {
+        if (g_hash_table_size(summary_sets_[id]) >= METRICS_SET_MAX_KEYS) {
+            g_free(ns);
+            return;
+        }
+        st = g_new0(summary_state, 1);
+        st->cap = METRICS_SET_SAMPLES;
+        g_hash_table_insert(summary_sets_[id], g_strdup(ns), st);
+    }
+    summary_add(st, value);
+    g_free(ns);
+}
+
+void metrics_read_stat(const char *path, int64_t bytes)
+{
+    /* DataTree.updateReadStat: path + bytes + STAT_OVERHEAD_BYTES (6 longs, 5 ints) */
+    if (path)
+        set_add(MSS_READ_PER_NAMESPACE, path, java_length(path) + bytes + 6 * 8 + 5 * 4);
+}
+
+void metrics_write_stat(const char *path, int64_t bytes)
+{
+    /* DataTree.updateWriteStat: path + bytes */
+    if (path)
+        set_add(MSS_WRITE_PER_NAMESPACE, path, java_length(path) + bytes);
+}
+
+int64_t metrics_name_length(const char *name)
+{
+    return name ? java_length(name) : 0;
 }
 
 void metrics_observe_watch_trigger(int type, unsigned n)
@@ -435,17 +527,14 @@ static int compare_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void render_summary(render_ctx *r, metrics_summary id)
+/* The samples of one summary (key NULL) or of one key of a summary set. */
+static void summary_samples(render_ctx *r, const char *name, bool advanced, const char *key,
+                            const summary_state *st)
 {
-    const char *name = summary_defs[id].name;
-    family(r, name, "summary", NULL);
-    if (!r->on)
-        return;
-    const summary_state *st = &summaries_[id];
     int64_t now = loop_now_ms();
     int64_t window_start = now - (int64_t)METRICS_BUCKETS * METRICS_BUCKET_MS;
     size_t n = 0;
-    double *all = g_new(double, (size_t)METRICS_BUCKETS * METRICS_BUCKET_SAMPLES);
+    double *all = g_new(double, (size_t)METRICS_BUCKETS * (st->cap ? st->cap : METRICS_BUCKET_SAMPLES));
     for (int i = 0; i < METRICS_BUCKETS; i++) {
         const window_bucket *b = &st->b[i];
         if (b->n == 0 || b->start_ms <= window_start)
@@ -456,18 +545,41 @@ static void render_summary(render_ctx *r, metrics_summary id)
     qsort(all, n, sizeof(double), compare_double);
     static const double qs[] = { 0.5, 0.9, 0.99 };
     static const char *const qnames[] = { "0.5", "0.9", "0.99" };
-    for (int i = 0; i < (summary_defs[id].advanced ? 3 : 1); i++) {
+    for (int i = 0; i < (advanced ? 3 : 1); i++) {
         double v = NAN;
         if (n > 0) {
             /* nearest rank: the smallest value with at least q of the sample at or below it */
             size_t rank = (size_t)ceil(qs[i] * (double)n);
             v = all[rank == 0 ? 0 : rank - 1];
         }
-        sample(r, name, NULL, "quantile", qnames[i], NULL, NULL, v);
+        if (key)
+            sample(r, name, NULL, "key", key, "quantile", qnames[i], v);
+        else
+            sample(r, name, NULL, "quantile", qnames[i], NULL, NULL, v);
     }
     g_free(all);
-    sample(r, name, "_count", NULL, NULL, NULL, NULL, (double)st->count);
-    sample(r, name, "_sum", NULL, NULL, NULL, NULL, st->sum);
+    sample(r, name, "_count", key ? "key" : NULL, key, NULL, NULL, (double)st->count);
+    sample(r, name, "_sum", key ? "key" : NULL, key, NULL, NULL, st->sum);
+}
+
+static void render_summary(render_ctx *r, metrics_summary id)
+{
+    family(r, summary_defs[id].name, "summary", NULL);
+    if (r->on)
+        summary_samples(r, summary_defs[id].name, summary_defs[id].advanced, NULL, &summaries_[id]);
+}
+
+/* A BASIC summary set: no samples until a key has one (as Java's). */
+static void render_summary_set(render_ctx *r, metrics_summary_set id)
+{
+    const char *name = summary_set_names[id];
+    family(r, name, "summary", NULL);
+    if (!r->on || !summary_sets_[id])
+        return;
+    GList *keys = g_list_sort(g_hash_table_get_keys(summary_sets_[id]), (GCompareFunc)strcmp);
+    for (GList *l = keys; l; l = l->next)
+        summary_samples(r, name, false, l->data, g_hash_table_lookup(summary_sets_[id], l->data));
+    g_list_free(keys);
 }
 
 /* ------------------------------------------------------------------ */
@@ -779,6 +891,8 @@ static char *render(zk_server *s, const char *const *only, bool dump)
     render_quota_exceeded(&r);
     for (int i = 0; i < MS_COUNT_; i++)
         render_summary(&r, (metrics_summary)i);
+    for (int i = 0; i < MSS_COUNT_; i++)
+        render_summary_set(&r, (metrics_summary_set)i);
     /* the gauges of a running ZooKeeperServer */
     if (server_is_serving(s)) {
         render_server_gauges(&r, s);

@@ -60,6 +60,18 @@ typedef enum {
 void metrics_count(metrics_counter id, uint64_t delta);
 /* Records one observation of summary id (negative values count as 0). */
 void metrics_observe(metrics_summary id, int64_t value);
+/*
+ * Per-namespace sizes (Apache's DataTree.updateReadStat / updateWriteStat,
+ * the read_per_namespace / write_per_namespace summary sets keyed by the
+ * first path component): a read of path returning bytes (data length, or
+ * the children's name lengths; 0 for exists), a write of path with bytes
+ * of data (0 for a delete).  path is borrowed; "/" counts nothing.  At
+ * most 1024 namespaces are kept per set.
+ */
+void metrics_read_stat(const char *path, int64_t bytes);
+void metrics_write_stat(const char *path, int64_t bytes);
+/* Java's String.length() of a UTF-8 name (for the children's bytes). */
+int64_t metrics_name_length(const char *name);
 /* An event of type (ZK_EVENT_CREATED ... ZK_EVENT_CHILD_CHANGED) fired n
  * watchers of one watch manager: the node_*_watch_count summaries. */
 void metrics_observe_watch_trigger(int type, unsigned n);

@@ -16,6 +16,7 @@
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
+#include "metrics.h"
 
 /* ------------------------------------------------------------------ */
 /* reads                                                               */
@@ -41,6 +42,7 @@ static int read_get_data(zk_server *s, zk_conn *c, const zk_path_watch_request *
     zk_stat st;
     tree_stat(n, &st);
     zk_stat_write(out, &st);
+    metrics_read_stat(n->path, n->data_len > 0 ? n->data_len : 0);   /* DataTree.getData: updateReadStat */
     return ZOK;
 }
 
@@ -57,8 +59,12 @@ static int read_get_children(zk_server *s, zk_conn *c, const zk_path_watch_reque
     if (rc != ZOK)
         return rc;
     jw_int(out, (int32_t)n->children.size);
-    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
+    int64_t names = 0;
+    for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e)) {
         jw_string(out, e->key);
+        names += metrics_name_length(e->key);
+    }
+    metrics_read_stat(n->path, names);   /* DataTree.getChildren: updateReadStat */
     if (with_stat) {
         zk_stat st;
         tree_stat(n, &st);
@@ -294,6 +300,7 @@ int process_read(zk_server *s, zk_request *req, jute_writer *out, const char **o
         zk_stat st;
         tree_stat(n, &st);
         zk_stat_write(out, &st);
+        metrics_read_stat(n->path, 0);   /* DataTree.statNode: updateReadStat */
         return ZOK;
     }
     case ZK_OP_GETDATA:

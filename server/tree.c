@@ -249,6 +249,7 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
     fire(t, t->child_watches, parent_path[0] ? parent_path : "/", ZK_EVENT_CHILD_CHANGED,
          parent->acl, NULL, NULL);
     g_free(parent_path);
+    metrics_write_stat(path, data_len > 0 ? data_len : 0);   /* DataTree.createNode: updateWriteStat */
     return ZOK;
 }
 
@@ -292,6 +293,7 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
          parent->acl, NULL, NULL);
     g_hash_table_destroy(fired);
     acl_unref(t->acls, acl);
+    metrics_write_stat(p, 0);   /* DataTree.deleteNode: updateWriteStat (path may be the freed node's) */
     g_free(p);
     g_free(parent_path);
     return ZOK;
@@ -314,6 +316,7 @@ int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_l
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
     fire(t, t->data_watches, path, ZK_EVENT_DATA_CHANGED, n->acl, NULL, NULL);
+    metrics_write_stat(path, data_len > 0 ? data_len : 0);   /* DataTree.setData: updateWriteStat */
     return ZOK;
 }
 

@@ -326,6 +326,10 @@ def standalone(cport, mport, vector):
         check(value(after, "bytes_received_count") > value(base, "bytes_received_count"), "bytes_received_count moves")
         check(value(after, "response_bytes") > value(base, "response_bytes"), "response_bytes moves")
         check(value(after, "packets_received") >= 12, "packets_received counts the requests")
+        check(value(after, "write_per_namespace", "_count", {"key": "metrics-n3"}) == 1.0,
+              "write_per_namespace{key=metrics-n3} counts its create")
+        check(value(after, "read_per_namespace", "_count", {"key": "metrics-n0"}) == 1.0,
+              "read_per_namespace{key=metrics-n0} counts its getData")
         zk.set("/metrics-n0", b"y")
         wait_for(mport, lambda f: value(f, "watch_bytes") > 0 and value(f, "watch_count") == value(base, "watch_count")
                  and value(f, "node_changed_watch_count", "_count") == value(base, "node_changed_watch_count", "_count") + 1,

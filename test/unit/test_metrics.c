@@ -4,8 +4,8 @@
  * disk): the text format of Apache's simpleclient 0.9.0 (HELP = name,
  * TYPE, labels ending with a comma, Java Double.toString values, NaN for
  * an empty summary window), escaping of label values, summary quantiles,
- * the quota gauge sets read from /zookeeper/quota, the quota hook and the
- * name[] filter.
+ * the quota gauge sets read from /zookeeper/quota, the quota hook, the
+ * per-namespace summary sets, the name[] filter and mntr's provider dump.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -167,6 +167,28 @@ static void test_quota_gauges_and_hook(void **state)
     g_free(all);
 }
 
+/* DataTree.updateReadStat / updateWriteStat: summary sets by namespace. */
+static void test_per_namespace(void **state)
+{
+    (void)state;
+    metrics_write_stat("/", 5);                 /* no namespace: nothing */
+    metrics_write_stat("/ns1/a", 10);           /* 6 + 10 */
+    metrics_write_stat("/ns1", 0);              /* 4 */
+    metrics_read_stat("/ns1/a", 10);            /* 6 + 10 + 68 */
+    metrics_read_stat("/caf\xc3\xa9", 0);       /* 5 UTF-16 units + 68 */
+    char *all = metrics_render(&srv, NULL);
+    char *f = family_text(all, "write_per_namespace");
+    /* the quota test's creates are under "zookeeper" (sorted after ns1) */
+    assert_true(g_str_has_prefix(f, "# HELP write_per_namespace write_per_namespace\n# TYPE write_per_namespace summary\n"
+                           "write_per_namespace{key=\"ns1\",quantile=\"0.5\",} 4.0\n"
+                           "write_per_namespace_count{key=\"ns1\",} 2.0\n"
+                           "write_per_namespace_sum{key=\"ns1\",} 20.0\nwrite_per_namespace{key=\"zookeeper\","));
+    g_free(f);
+    assert_non_null(strstr(all, "\nread_per_namespace_sum{key=\"ns1\",} 84.0\n"));
+    assert_non_null(strstr(all, "\nread_per_namespace_sum{key=\"caf\xc3\xa9\",} 73.0\n"));
+    g_free(all);
+}
+
 static void test_filter(void **state)
 {
     (void)state;
@@ -205,6 +227,7 @@ int main(void)
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_java_doubles_and_quantiles),
         cmocka_unit_test(test_quota_gauges_and_hook),
+        cmocka_unit_test(test_per_namespace),
         cmocka_unit_test(test_filter),
         cmocka_unit_test(test_mntr_dump),
     };
