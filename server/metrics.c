@@ -220,34 +220,41 @@ static int64_t java_length(const char *s)
     return n;
 }
 
-/* PathUtils.getTopNamespace: "app" for /app/x, NULL for "/" (new string). */
-static char *top_namespace(const char *path)
+/* PathUtils.getTopNamespace: the span of "app" in /app/x; false for "/"
+ * (and anything not starting with one component). */
+static bool top_namespace(const char *path, const char **start, size_t *len)
 {
     if (!path || path[0] != '/' || path[1] == '\0' || path[1] == '/')
-        return NULL;
+        return false;
     const char *end = strchr(path + 1, '/');
-    return end ? g_strndup(path + 1, (gsize)(end - path - 1)) : g_strdup(path + 1);
+    *start = path + 1;
+    *len = end ? (size_t)(end - path - 1) : strlen(path + 1);
+    return true;
 }
 
 static void set_add(metrics_summary_set id, const char *path, int64_t value)
 {
-    char *ns = top_namespace(path);
-    if (!ns)
+    const char *start;
+    size_t len;
+    if (!top_namespace(path, &start, &len))
         return;
+    /* the lookup key on the stack: one allocation only for a new key */
+    char small[128];
+    char *ns = len < sizeof small ? small : g_malloc(len + 1);
+    memcpy(ns, start, len);
+    ns[len] = '\0';
     if (!summary_sets_[id])
         summary_sets_[id] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free_summary);
     summary_state *st = g_hash_table_lookup(summary_sets_[id], ns);
-    if (!st) {
-        if (g_hash_table_size(summary_sets_[id]) >= METRICS_SET_MAX_KEYS) {
-            g_free(ns);
-            return;
-        }
+    if (!st && g_hash_table_size(summary_sets_[id]) < METRICS_SET_MAX_KEYS) {
         st = g_new0(summary_state, 1);
         st->cap = METRICS_SET_SAMPLES;
         g_hash_table_insert(summary_sets_[id], g_strdup(ns), st);
     }
-    summary_add(st, value);
-    g_free(ns);
+    if (st)
+        summary_add(st, value);
+    if (ns != small)
+        g_free(ns);
 }
 
 void metrics_read_stat(const char *path, int64_t bytes)
