@@ -137,6 +137,7 @@ static const struct {
     [MS_NODE_CREATED_WATCH_COUNT] = { "node_created_watch_count", false },
     [MS_NODE_DELETED_WATCH_COUNT] = { "node_deleted_watch_count", false },
     [MS_OBSERVER_SYNC_TIME] = { "observer_sync_time", false },
+    [MS_PROPAGATION_LATENCY] = { "propagation_latency", true },
     [MS_READLATENCY] = { "readlatency", true },
     [MS_SNAPSHOTTIME] = { "snapshottime", false },
     [MS_STARTUP_SNAP_LOAD_TIME] = { "startup_snap_load_time", false },

@@ -47,6 +47,7 @@ typedef enum {
     MS_NODE_CREATED_WATCH_COUNT, /* node_created_watch_count */
     MS_NODE_DELETED_WATCH_COUNT, /* node_deleted_watch_count */
     MS_OBSERVER_SYNC_TIME,       /* observer_sync_time: observing until serving */
+    MS_PROPAGATION_LATENCY,      /* propagation_latency: txn time to its application (ADVANCED) */
     MS_READLATENCY,              /* readlatency: requests without a txn (ADVANCED) */
     MS_SNAPSHOTTIME,             /* snapshottime: writing a snapshot */
     MS_STARTUP_SNAP_LOAD_TIME,   /* startup_snap_load_time */

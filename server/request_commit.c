@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jstring.h"
+#include "metrics.h"
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
@@ -142,6 +143,11 @@ void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t le
     jute_reader hr;
     jr_init(&hr, txn, len);
     txn_header_read(&hr, &h);
+    /* FinalRequestProcessor: propagation_latency, from the txn's time
+     * (set where it was proposed) to its application here */
+    int64_t propagation = loop_wall_ms() - h.time;
+    if (h.time > 0 && propagation >= 0)
+        metrics_observe(MS_PROPAGATION_LATENCY, propagation);
     if (!txn_apply(&ctx, txn, len, &res))
         LOG_ERROR("cannot apply transaction 0x%" G_GINT64_MODIFIER "x (corrupt encoding)", zxid);
     s->tree->last_processed_zxid = zxid > s->tree->last_processed_zxid ? zxid : s->tree->last_processed_zxid;

@@ -319,6 +319,8 @@ def standalone(cport, mport, vector):
         check(value(after, "updatelatency", "_count") >= value(base, "updatelatency", "_count") + 10,
               "updatelatency_count +10 or more")
         check(value(after, "fsynctime", "_count") >= 1, "fsynctime observed")
+        check(value(after, "propagation_latency", "_count") >= value(base, "propagation_latency", "_count") + 10,
+              "propagation_latency_count +10 or more")
         check(value(after, "readlatency", "_count") >= 2, "readlatency counts reads")
         q = {value(after, "updatelatency", "", {"quantile": x}) for x in ("0.5", "0.9", "0.99")}
         check(all(not math.isnan(v) and v >= 0 for v in q), "updatelatency quantiles are numbers now")
@@ -408,6 +410,10 @@ def ensemble(vector, members):
     for m in members:
         wait_for(m[1], lambda f, m=m: value(f, "znode_count") == value(base[m], "znode_count") + 10,
                  "member %d: znode_count +10" % m[0])
+    for m in members:
+        _, mf = scrape(m[1])
+        check(value(mf, "propagation_latency", "_count") >= value(base[m], "propagation_latency", "_count") + 10,
+              "member %d: propagation_latency_count +10 or more" % m[0])
     _, lf2 = scrape(leader[1])
     check(value(lf2, "commit_count") >= value(lf, "commit_count") + 10, "leader: commit_count +10 or more")
     check(value(lf2, "proposal_count") >= value(lf, "proposal_count") + 10, "leader: proposal_count +10 or more")
