@@ -121,6 +121,7 @@ static const char *const counter_names[MC_COUNT_] = {
     [MC_PROPOSAL] = "proposal_count",
     [MC_RESPONSE_BYTES] = "response_bytes",
     [MC_SNAP] = "snap_count",
+    [MC_STALE_SESSIONS_EXPIRED] = "stale_sessions_expired",
     [MC_WATCH_BYTES] = "watch_bytes",
 };
 

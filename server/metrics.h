@@ -32,6 +32,7 @@ typedef enum {
     MC_PROPOSAL,                 /* proposal_count: proposals a leader made */
     MC_RESPONSE_BYTES,           /* response_bytes: reply payload bytes */
     MC_SNAP,                     /* snap_count: learner syncs by SNAP (leader) */
+    MC_STALE_SESSIONS_EXPIRED,   /* stale_sessions_expired: sessions the tracker expired */
     MC_WATCH_BYTES,              /* watch_bytes: watch notification payload bytes */
     MC_COUNT_
 } metrics_counter;

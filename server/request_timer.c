@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jstring.h"
+#include "metrics.h"
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
@@ -29,6 +30,7 @@ static void expire_sessions(zk_server *s, int64_t now)
                  ss ? ss->timeout : 0);
         if (ss)
             ss->closing = true;
+        metrics_count(MC_STALE_SESSIONS_EXPIRED, 1);   /* SessionTrackerImpl.run: stale_sessions_expired */
         request_submit_internal(s, id, ZK_OP_CLOSESESSION, NULL, 0);
     }
     g_array_free(expired, TRUE);

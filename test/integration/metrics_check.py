@@ -33,6 +33,7 @@ check passed.
 import math
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -292,8 +293,21 @@ def check_mntr(cport, mport):
     check(re.search(r"\nzk_znode_count\t[0-9]+\.0\n", text) is not None, "mntr: zk_znode_count as a double")
 
 
+def session_then_vanish(cport):
+    """Opens a 4 s session with a raw ConnectRequest and drops the socket
+    without closing the session: the server expires it later."""
+    payload = struct.pack(">iqiqi16s?", 0, 0, 4000, 0, 16, b"\0" * 16, False)
+    s = socket.create_connection(("127.0.0.1", cport), timeout=10)
+    try:
+        s.sendall(struct.pack(">i", len(payload)) + payload)
+        s.recv(64)
+    finally:
+        s.close()
+
+
 def standalone(cport, mport, vector):
     rows = load_vector(vector)
+    session_then_vanish(cport)   # checked at the end: stale_sessions_expired
     text, fams = scrape(mport)
     check_vector(fams, text, rows, "standalone", "standalone")
     check(all(not line.startswith("jvm_") for line in text.split("\n")), "no jvm_* family")
@@ -347,6 +361,8 @@ def standalone(cport, mport, vector):
     wait_for(mport, lambda f: value(f, "num_alive_connections") == 0, "num_alive_connections back to 0")
     check_mntr(cport, mport)
     hostile(mport)
+    wait_for(mport, lambda f: value(f, "stale_sessions_expired") >= 1,
+             "stale_sessions_expired counts the abandoned session's expiry")
     text, fams = scrape(mport)
     check_vector(fams, text, rows, "standalone", "standalone after hostile HTTP")
 
