@@ -29,6 +29,8 @@ typedef enum {
     MC_LEARNER_COMMIT_RECEIVED,  /* learner_commit_received_count */
     MC_LEARNER_PROPOSAL_RECEIVED,/* learner_proposal_received_count (followers) */
     MC_LOOKING,                  /* looking_count: elections entered */
+    MC_OUTSTANDING_CHANGES_QUEUED,  /* outstanding_changes_queued: change records added in prep */
+    MC_OUTSTANDING_CHANGES_REMOVED, /* outstanding_changes_removed: change records retired */
     MC_PROPOSAL,                 /* proposal_count: proposals a leader made */
     MC_RESPONSE_BYTES,           /* response_bytes: reply payload bytes */
     MC_SNAP,                     /* snap_count: learner syncs by SNAP (leader) */

@@ -18,6 +18,7 @@
 #include "quorum.h"
 #include "zk/path.h"
 #include "request_internal.h"
+#include "metrics.h"
 
 /* ------------------------------------------------------------------ */
 /* outstanding change records                                          */
@@ -92,6 +93,7 @@ static void add_change(zk_server *s, int64_t zxid, const char *path, const rec_v
     }
     g_queue_push_tail(&s->changes, cr);
     g_hash_table_replace(s->change_by_path, cr->path, cr);
+    metrics_count(MC_OUTSTANDING_CHANGES_QUEUED, 1);   /* PrepRequestProcessor.addChangeRecord */
 }
 
 void request_change_free(zk_server *s, change_rec *cr)
@@ -111,6 +113,7 @@ void retire_changes(zk_server *s, int64_t zxid)
         if (g_hash_table_lookup(s->change_by_path, cr->path) == cr)
             g_hash_table_remove(s->change_by_path, cr->path);
         request_change_free(s, cr);
+        metrics_count(MC_OUTSTANDING_CHANGES_REMOVED, 1);   /* ZooKeeperServer.processTxn */
     }
 }
 

@@ -341,6 +341,10 @@ def standalone(cport, mport, vector):
         check(value(after, "watch_count") == value(base, "watch_count") + 1, "watch_count +1 with a data watch")
         check(value(after, "bytes_received_count") > value(base, "bytes_received_count"), "bytes_received_count moves")
         check(value(after, "response_bytes") > value(base, "response_bytes"), "response_bytes moves")
+        check(value(after, "outstanding_changes_queued") >= value(base, "outstanding_changes_queued") + 10,
+              "outstanding_changes_queued +10 or more")
+        check(value(after, "outstanding_changes_removed") >= value(base, "outstanding_changes_removed") + 10,
+              "outstanding_changes_removed +10 or more")
         check(value(after, "packets_received") >= 12, "packets_received counts the requests")
         check(value(after, "write_per_namespace", "_count", {"key": "metrics-n3"}) == 1.0,
               "write_per_namespace{key=metrics-n3} counts its create")
