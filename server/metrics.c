@@ -135,6 +135,7 @@ static const struct {
     [MS_ELECTION_TIME] = { "election_time", false },
     [MS_FOLLOWER_SYNC_TIME] = { "follower_sync_time", false },
     [MS_FSYNCTIME] = { "fsynctime", false },
+    [MS_LEADER_UNAVAILABLE_TIME] = { "leader_unavailable_time", false },
     [MS_NODE_CHANGED_WATCH_COUNT] = { "node_changed_watch_count", false },
     [MS_NODE_CHILDREN_WATCH_COUNT] = { "node_children_watch_count", false },
     [MS_NODE_CREATED_WATCH_COUNT] = { "node_created_watch_count", false },
@@ -146,6 +147,7 @@ static const struct {
     [MS_STARTUP_SNAP_LOAD_TIME] = { "startup_snap_load_time", false },
     [MS_STARTUP_TXNS_LOAD_TIME] = { "startup_txns_load_time", false },
     [MS_STARTUP_TXNS_LOADED] = { "startup_txns_loaded", false },
+    [MS_UNAVAILABLE_TIME] = { "unavailable_time", false },
     [MS_UPDATELATENCY] = { "updatelatency", true },
 };
 
@@ -161,6 +163,7 @@ static summary_state summaries_[MS_COUNT_];
 static GHashTable *summary_sets_[MSS_COUNT_];   /* key (owned) -> summary_state* (owned) */
 static GHashTable *quota_exceeded_;   /* namespace (owned) -> uint64_t* (owned) */
 static int64_t election_start_ms_ = -1, sync_start_ms_ = -1, snapshot_start_ms_ = -1;
+static int64_t unavailable_start_ms_ = -1;
 
 void metrics_count(metrics_counter id, uint64_t delta)
 {
@@ -332,6 +335,23 @@ void metrics_sync_finished(bool observer)
         return;
     metrics_observe(observer ? MS_OBSERVER_SYNC_TIME : MS_FOLLOWER_SYNC_TIME, loop_now_ms() - sync_start_ms_);
     sync_start_ms_ = -1;
+}
+
+void metrics_unavailable_started(void)
+{
+    if (unavailable_start_ms_ < 0)
+        unavailable_start_ms_ = loop_now_ms();
+}
+
+void metrics_unavailable_ended(bool leader)
+{
+    if (unavailable_start_ms_ < 0)
+        return;
+    int64_t t = loop_now_ms() - unavailable_start_ms_;
+    metrics_observe(MS_UNAVAILABLE_TIME, t);
+    if (leader)
+        metrics_observe(MS_LEADER_UNAVAILABLE_TIME, t);
+    unavailable_start_ms_ = -1;
 }
 
 void metrics_snapshot_started(void)

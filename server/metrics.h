@@ -45,6 +45,7 @@ typedef enum {
     MS_ELECTION_TIME,            /* election_time: LOOKING until leading/following */
     MS_FOLLOWER_SYNC_TIME,       /* follower_sync_time: following until serving */
     MS_FSYNCTIME,                /* fsynctime: one fdatasync of the txn log */
+    MS_LEADER_UNAVAILABLE_TIME,  /* leader_unavailable_time: unavailable_time of a member that then leads */
     MS_NODE_CHANGED_WATCH_COUNT, /* node_changed_watch_count: watchers one event fired */
     MS_NODE_CHILDREN_WATCH_COUNT,/* node_children_watch_count */
     MS_NODE_CREATED_WATCH_COUNT, /* node_created_watch_count */
@@ -56,6 +57,7 @@ typedef enum {
     MS_STARTUP_SNAP_LOAD_TIME,   /* startup_snap_load_time */
     MS_STARTUP_TXNS_LOAD_TIME,   /* startup_txns_load_time */
     MS_STARTUP_TXNS_LOADED,      /* startup_txns_loaded (a count of txns) */
+    MS_UNAVAILABLE_TIME,         /* unavailable_time: not serving until broadcast */
     MS_UPDATELATENCY,            /* updatelatency: requests with a txn (ADVANCED) */
     MS_COUNT_
 } metrics_summary;
@@ -100,6 +102,12 @@ void metrics_sync_started(void);
  * observer_sync_time instead of follower_sync_time.  No-op without a
  * matching metrics_sync_started. */
 void metrics_sync_finished(bool observer);
+/* QuorumPeer's unavailable time: from the start, or from leaving
+ * broadcast, until serving again (unavailable_time; leader_unavailable_time
+ * too when the member then leads).  A second start before the end is
+ * ignored, as Apache keeps the first start time. */
+void metrics_unavailable_started(void);
+void metrics_unavailable_ended(bool leader);
 /* A snapshot started being written / finished (ok: it was committed). */
 void metrics_snapshot_started(void);
 void metrics_snapshot_finished(bool ok);

@@ -246,11 +246,13 @@ static void set_serving(quorum *q, bool serving)
         }
         g_list_free(conns);
         request_abort_inflight(s);
+        metrics_unavailable_started();
         return;
     }
     /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
     server_reset_stats(s);
     s->start_ms = server_now_ms(s);
+    metrics_unavailable_ended(q->role == ZAB_LEADING);
     if (q->role != ZAB_LEADING) {
         metrics_sync_finished(q->role == ZAB_OBSERVING);
         LOG_INFO("synced with leader %d by %s, serving at zxid 0x%" G_GINT64_MODIFIER "x", q->leader,
@@ -619,6 +621,7 @@ quorum *quorum_new(zk_server *s, char **err)
     }
     s->role = SERVER_LOOKING;
     metrics_election_started();   /* QuorumPeer starts LOOKING */
+    metrics_unavailable_started();
     zab_start(q->z, server_now_ms(q->s));
     flush_deferred(q);
     return q;

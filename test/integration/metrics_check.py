@@ -413,12 +413,15 @@ def ensemble(vector, members):
              "leader: learners 2, synced_followers 2")
     check(value(lf, "quorum_size") == 3, "leader: quorum_size 3")
     check(value(lf, "election_time", "_count") >= 1, "leader: election_time observed")
+    check(value(lf, "unavailable_time", "_count") >= 1 and value(lf, "leader_unavailable_time", "_count") >= 1,
+          "leader: unavailable_time and leader_unavailable_time observed")
     check(value(lf, "looking_count") >= 1, "leader: looking_count >= 1")
     check(value(lf, "diff_count") + value(lf, "snap_count") >= 2, "leader: a DIFF or SNAP per learner")
     for f in followers:
         wait_for(f[1], lambda x: value(x, "follower_sync_time", "_count") >= 1, "follower %d: follower_sync_time observed" % f[0])
         check(value(base[f], "election_time", "_count") >= 1, "follower %d: election_time observed" % f[0])
         check(value(base[f], "quorum_size") == 3, "follower %d: quorum_size 3" % f[0])
+        check(value(base[f], "unavailable_time", "_count") >= 1, "follower %d: unavailable_time observed" % f[0])
     zk = KazooClient(hosts="127.0.0.1:%d" % followers[0][0], timeout=15)
     zk.start(timeout=30)
     try:
