@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Quotas (issue 12 item 3) against Apache ZooKeeper 3.8 and bin/zkserver,
+# side by side: the same steps run against each, and everything they print
+# must be identical (with ZK_IMPL=apache only Apache runs).  zkCli.sh
+# setquota -n/-b/-N/-B (and its refusals), listquota, delquota (-N and
+# whole); the /zookeeper/quota subtree byte for byte (data, version,
+# dataLength, and that the stats znode's Stat never moves) after creates,
+# sets, deletes, an ephemeral's session ending and a multi; enforceQuota=true
+# refusing past hard limits with the raw code -125 (quota_ops.py: kazoo 2.8
+# cannot take that code) while soft limits only log ("Quota exceeded" lines
+# of both logs compared); a stats znode a client overwrote, recomputed from
+# the subtree after a restart (snapshot load), with enforcement then off.
+source "$(dirname "$0")/harness.sh"
+
+ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
+OPS="$HARNESS_DIR/quota_ops.py"
+
+# zkcli NAME < COMMANDS : zkCli.sh batch; stdout+stderr minus banner, SLF4J
+# and watcher noise appended to $OUT.
+zkcli() {
+  local rc=0
+  echo "== zkCli $1" >> "$OUT"
+  timeout 60 "$ZKCLI" -server "$ZK_HOSTS" > "$TEST_TMP/cli.raw" 2>&1 || rc=$?
+  [ "$rc" = 124 ] && fail "zkCli.sh timed out"
+  grep -v -E '^(SLF4J:|Connecting to |Welcome to ZooKeeper!|JLine support is|WATCHER::|WatchedEvent state:|$)' \
+    "$TEST_TMP/cli.raw" >> "$OUT" || true
+}
+
+# ops ARGS... : quota_ops.py against the running server, output to $OUT.
+ops() {
+  echo "== ops $*" >> "$OUT"
+  timeout 60 "$PY" "$OPS" "$ZK_HOSTS" "$@" >> "$OUT" || fail "quota_ops.py $* failed"
+}
+
+# expect_line TEXT : $OUT must hold that exact line.
+expect_line() {
+  grep -q -x -F -- "$1" "$OUT" || { cat "$OUT" >&2; fail "[$KIND] missing line: $1"; }
+}
+
+# The "Quota exceeded" messages of the server log (the text after
+# "Message:", which both servers log the same), appended to $OUT.
+quota_log() {
+  echo "== log" >> "$OUT"
+  grep -o 'Message:Quota exceeded.*' "$ZK_DIR/server.log" >> "$OUT" || true
+}
+
+kinds="apache zkserver"; [ "$ZK_IMPL" = apache ] && kinds=apache
+for KIND in $kinds; do
+  OUT="$TEST_TMP/out.$KIND"; : > "$OUT"
+  start_server "$KIND" "$TEST_TMP/$KIND" enforceQuota=true snapCount=2
+  log "[$KIND] setquota / listquota through zkCli.sh"
+  ops c:/a:xy c:/a/b:123 c:/n c:/n/m c:/e
+  zkcli setquota <<'CMDS'
+setquota -n 3 /a
+setquota -B 10 /a
+setquota -N 5 /n
+setquota -b 4 /n/m
+setquota -n 3 /zookeeper/quota/x
+setquota -n 0 /a
+setquota -b 100 /missing
+listquota /a
+listquota /n
+listquota /e
+CMDS
+  expect_line "Output quota for /a count=3,bytes=-1=;byteHardLimit=10;countHardLimit=-1"
+  expect_line "Output stat for /a count=2,bytes=5"
+  expect_line "Output quota for /n count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=5"
+  ops dump
+
+  log "[$KIND] stats and enforcement (enforceQuota=true)"
+  # /a: soft count 3 (only logs), hard bytes 10; /n: hard count 5
+  ops c:/a/c:4567 c:/a/d:x c:/a/e s:/a/b:1234567890123 s:/a:x c:/a/f:12 d:/a/c \
+      e:/a/eph:zz n:/a/b c:/n/1 c:/n/2 c:/n/3 c:/n/4 m:/n/x:,/n/y: s:/n:1234567
+  expect_line "s:/a/b:1234567890123 -> -125"
+  expect_line "c:/n/4 -> -125"
+  ops dump
+  expect_line "/zookeeper/quota/a/zookeeper_stats b'count=4,bytes=2' v=0 len=15 nc=0 mz==cz=True"
+  zkcli exceeded <<'CMDS'
+create /n/5 x
+set /a/b 0123456789
+listquota /n
+CMDS
+  quota_log
+  expect_line "Message:Quota exceeded: /a [current bytes=20, hardByteLimit=10] Value:null"
+
+  log "[$KIND] a stats znode overwritten by a client, then a restart without enforcement"
+  ops s:/zookeeper/quota/n/zookeeper_stats:count=0,bytes=0 c:/n/4 c:/n/5 c:/n/6 c:/n/7
+  ops dump
+  stop_server
+  grep -v '^enforceQuota=' "$ZK_DIR/zoo.cfg" > "$ZK_DIR/zoo.cfg.new"
+  mv "$ZK_DIR/zoo.cfg.new" "$ZK_DIR/zoo.cfg"
+  restart_server
+  echo "== after restart" >> "$OUT"
+  ops dump
+  expect_line "/zookeeper/quota/n/zookeeper_stats b'count=9,bytes=7' v=1 len=15 nc=0 mz==cz=False"
+  ops c:/n/8 s:/a/b:0123456789abcdef
+  expect_line "s:/a/b:0123456789abcdef -> 0"
+
+  log "[$KIND] delquota"
+  zkcli delquota <<'CMDS'
+delquota -N /n
+listquota /n
+delquota /a
+listquota /a
+delquota /e
+CMDS
+  ops c:/a/after:1 c:/n/9 dump
+  expect_line "quota for /a does not exist."
+  quota_log    # nothing new: without enforceQuota there is no check and no log
+  finish_server
+done
+
+if [ "$kinds" != apache ]; then
+  if ! diff -u "$TEST_TMP/out.apache" "$TEST_TMP/out.zkserver" > "$TEST_TMP/diff"; then
+    cat "$TEST_TMP/diff" >&2
+    fail "zkserver's quota behaviour differs from Apache's (diff above: - Apache, + zkserver)"
+  fi
+fi
+log "all passed ($(wc -l < "$TEST_TMP/out.apache") lines of output; servers: $kinds)"
