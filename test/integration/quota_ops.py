@@ -8,7 +8,7 @@ quota test writes through zkwire and prints the raw error codes.
 Usage: quota_ops.py HOST:PORT CMD...
   c:PATH[:DATA]   create (persistent)      e:PATH[:DATA]  create ephemeral
   s:PATH[:DATA]   setData                  n:PATH         setData with null data
-  d:PATH          delete                   dump           the /zookeeper/quota subtree
+  d:PATH          delete                   dump           sync, then the /zookeeper/quota subtree
   m:PATH:DATA,PATH:DATA  a multi of creates
 Each write prints "OP -> ERR"; dump prints one line per znode in sorted
 order: path, data (repr), version, dataLength, numChildren and whether
@@ -41,6 +41,11 @@ def main():
     c.connect()
     for cmd in sys.argv[2:]:
         if cmd == 'dump':
+            # sync first: on a follower the dump then shows every write
+            # committed before it
+            r = c.call('sync', zw.enc_path('/'))
+            if r.err != 0:
+                raise SystemExit('sync failed: %d' % r.err)
             dump(c, '/zookeeper/quota')
             continue
         kind, rest = cmd.split(':', 1)
