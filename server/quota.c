@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "jset.h"
 #include "log.h"
 #include "zk/proto.h"
 
@@ -720,4 +721,92 @@ void quota_metrics_foreach(const zk_tree *t, quota_ns_fn fn, void *ctx)
     g_ptr_array_free(leaves, TRUE);
     g_ptr_array_free(order, TRUE);
     g_hash_table_destroy(by_ns);
+}
+
+/* ------------------------------------------------------------------ */
+/* mntr                                                                */
+
+typedef struct mntr_ctx {
+    GPtrArray *figs;     /* of quota_ns_figures*, owned copies (ns owned) */
+} mntr_ctx;
+
+static void collect_fig(void *ctx, const quota_ns_figures *f)
+{
+    mntr_ctx *m = ctx;
+    quota_ns_figures *c = g_memdup2(f, sizeof *f);
+    c->ns = g_strdup(f->ns);
+    g_ptr_array_add(m->figs, c);
+}
+
+static void free_fig(gpointer p)
+{
+    quota_ns_figures *f = p;
+    g_free((char *)f->ns);
+    g_free(f);
+}
+
+void quota_mntr_gauge_sets(const zk_tree *t, GString *out)
+{
+    mntr_ctx m = { g_ptr_array_new_with_free_func(free_fig) };
+    quota_metrics_foreach(t, collect_fig, &m);
+    if (m.figs->len == 0) {
+        g_ptr_array_free(m.figs, TRUE);
+        return;
+    }
+    /* a fresh ConcurrentHashMap per gauge set, filled in traversal order:
+     * the order of a java.util.HashMap of the same keys */
+    jset order;
+    jset_init(&order, 16);
+    for (guint i = 0; i < m.figs->len; i++) {
+        quota_ns_figures *f = g_ptr_array_index(m.figs, i);
+        jset_add(&order, f->ns, f);
+    }
+    /* the gauge sets in the order Apache 3.8's mntr prints them */
+    static const char *const names[] = {
+        "quota_bytes_limit_per_namespace", "quota_count_usage_per_namespace",
+        "quota_count_limit_per_namespace", "quota_bytes_usage_per_namespace",
+    };
+    for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+        for (jset_entry *e = jset_first(&order); e; e = jset_next(&order, e)) {
+            const quota_ns_figures *f = e->value;
+            bool limit = k == 0 || k == 2;
+            if (limit ? !f->has_limit : !f->has_usage)
+                continue;
+            int64_t v = k == 0 ? f->bytes_limit : k == 1 ? f->count_usage
+                      : k == 2 ? f->count_limit : f->bytes_usage;
+            g_string_append_printf(out, "zk_%s_%s\t%" G_GINT64_FORMAT "\n", f->ns, names[k], v);
+        }
+    }
+    jset_clear(&order);
+    g_ptr_array_free(m.figs, TRUE);
+}
+
+void quota_mntr_counter_sets(GString *out)
+{
+    if (!exceeded_by_ns || g_hash_table_size(exceeded_by_ns) == 0)
+        return;
+    jset order;
+    jset_init(&order, 16);
+    GHashTableIter it;
+    gpointer k, v;
+    /* SimpleCounterSet's ConcurrentHashMap: insertion order only matters
+     * within a hash bin; the names' hash order is what shows */
+    g_hash_table_iter_init(&it, exceeded_by_ns);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        jset_add(&order, k, v);
+    for (jset_entry *e = jset_first(&order); e; e = jset_next(&order, e))
+        g_string_append_printf(out, "zk_%s_quota_exceeded_error_per_namespace\t%" G_GUINT64_FORMAT "\n",
+                               e->key, *(guint64 *)e->value);
+    jset_clear(&order);
+}
+
+void quota_exceeded_reset(void)
+{
+    if (!exceeded_by_ns)
+        return;
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, exceeded_by_ns);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        *(guint64 *)v = 0;
 }

@@ -121,4 +121,15 @@ void quota_metrics_foreach(const zk_tree *t, quota_ns_fn fn, void *ctx);
  * (borrowed key) -> guint64 count (borrowed pointer as value). */
 GHashTable *quota_exceeded_counts(void);
 
+/* mntr (DefaultMetricsProvider's dump): the four gauge sets, as
+ * "zk_<ns>_quota_bytes_limit_per_namespace\t4" lines in Apache's order
+ * (the sets in ConcurrentHashMap order, namespaces in Java hash order),
+ * appended to out; nothing when there is no quota. */
+void quota_mntr_gauge_sets(const zk_tree *t, GString *out);
+/* mntr: the counter set "zk_<ns>_quota_exceeded_error_per_namespace". */
+void quota_mntr_counter_sets(GString *out);
+/* srst (ServerMetrics.resetAll): every exceeded counter back to 0 (the
+ * namespaces stay listed, as Apache's SimpleCounterSet.reset). */
+void quota_exceeded_reset(void);
+
 #endif

@@ -9,7 +9,8 @@
 # refusing past hard limits with the raw code -125 (quota_ops.py: kazoo 2.8
 # cannot take that code) while soft limits only log ("Quota exceeded" lines
 # of both logs compared); a stats znode a client overwrote, recomputed from
-# the subtree after a restart (snapshot load), with enforcement then off.
+# the subtree after a restart (snapshot load), with enforcement then off;
+# mntr's quota gauge and counter sets (QuotaMetricsUtils).
 source "$(dirname "$0")/harness.sh"
 
 ZKCLI=/usr/share/zookeeper/bin/zkCli.sh
@@ -82,6 +83,10 @@ listquota /n
 CMDS
   quota_log
   expect_line "Message:Quota exceeded: /a [current bytes=20, hardByteLimit=10] Value:null"
+  echo "== mntr quota lines" >> "$OUT"
+  four_letter mntr | grep quota >> "$OUT" || true
+  expect_line "zk_a_quota_bytes_limit_per_namespace	10"
+  expect_line "zk_n_quota_exceeded_error_per_namespace	3"
 
   log "[$KIND] a stats znode overwritten by a client, then a restart without enforcement"
   ops s:/zookeeper/quota/n/zookeeper_stats:count=0,bytes=0 c:/n/4 c:/n/5 c:/n/6 c:/n/7
