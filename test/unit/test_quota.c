@@ -319,6 +319,14 @@ static void test_metrics(void **state)
     assert_int_equal(s.a_bytes_limit, 10);
     assert_int_equal(s.a_count_usage, 2);
     assert_int_equal(s.a_bytes_usage, 5);
+    GString *out = g_string_new(NULL);
+    quota_mntr_gauge_sets(t, out);
+    assert_string_equal(out->str,
+                        "zk_a_quota_bytes_limit_per_namespace\t10\n"
+                        "zk_a_quota_count_usage_per_namespace\t2\n"
+                        "zk_a_quota_count_limit_per_namespace\t3\n"
+                        "zk_a_quota_bytes_usage_per_namespace\t5\n");
+    g_string_free(out, TRUE);
     acl_unref(t->acls, acl);
     tree_free(t);
 }
