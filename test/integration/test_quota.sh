@@ -88,6 +88,28 @@ CMDS
   expect_line "zk_a_quota_bytes_limit_per_namespace	10"
   expect_line "zk_n_quota_exceeded_error_per_namespace	3"
 
+  log "[$KIND] quota corner cases through the raw protocol"
+  # a quota on /zookeeper itself (zkCli allows it) counts the quota znodes
+  # made after it; a nested quota (zkCli refuses it) takes its subtree from
+  # the outer one; extra StatsTrack keys survive updates; limits under
+  # "/zookeeper/quotaX" make "/X" a quota root without stats; limits text
+  # that does not parse makes a checked write (and its whole multi) fail
+  # with MARSHALLINGERROR.  Every limits znode made here is deleted again,
+  # so that the restart below recomputes only /a and /n.
+  ops c:/zookeeper/quota/zookeeper c:/zookeeper/quota/zookeeper/zookeeper_limits:count=100 \
+      c:/zookeeper/quota/zookeeper/zookeeper_stats c:/zookeeper/extra:12 \
+      c:/zookeeper/quota/n/m "c:/zookeeper/quota/n/m/zookeeper_limits:count=-1,bytes=-1=;byteHardLimit=3" \
+      c:/zookeeper/quota/n/m/zookeeper_stats:x c:/n/m/k:1234 c:/n/m/k:12 \
+      "s:/zookeeper/quota/n/m/zookeeper_stats:count=2,bytes=2=;x=9;a=1" c:/n/m/j:1 \
+      c:/zookeeper/quotaX c:/zookeeper/quotaX/zookeeper_limits:count=1 c:/X:1 \
+      s:/zookeeper/quota/a/zookeeper_limits:count= c:/a/g m:/e/h:,/a/i: s:/a:xyz \
+      "s:/zookeeper/quota/a/zookeeper_limits:count=3,bytes=-1=;byteHardLimit=10;countHardLimit=-1" \
+      dump d:/zookeeper/quota/n/m/zookeeper_limits d:/zookeeper/quota/zookeeper/zookeeper_limits \
+      d:/zookeeper/quotaX/zookeeper_limits c:/n/m/after c:/zookeeper/extra2 dump
+  expect_line "c:/n/m/k:1234 -> -125"
+  expect_line "c:/a/g -> -5"
+  expect_line "/zookeeper/quota/n/m/zookeeper_stats b'count=3,bytes=3=;a=1;x=9' v=1 len=24 nc=0 mz==cz=False"
+
   log "[$KIND] a stats znode overwritten by a client, then a restart without enforcement"
   ops s:/zookeeper/quota/n/zookeeper_stats:count=0,bytes=0 c:/n/4 c:/n/5 c:/n/6 c:/n/7
   ops dump
@@ -97,7 +119,7 @@ CMDS
   restart_server
   echo "== after restart" >> "$OUT"
   ops dump
-  expect_line "/zookeeper/quota/n/zookeeper_stats b'count=9,bytes=7' v=1 len=15 nc=0 mz==cz=False"
+  expect_line "/zookeeper/quota/n/zookeeper_stats b'count=11,bytes=10' v=1 len=17 nc=0 mz==cz=False"
   ops c:/n/8 s:/a/b:0123456789abcdef
   expect_line "s:/a/b:0123456789abcdef -> 0"
 
