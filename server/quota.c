@@ -380,6 +380,9 @@ static void update_quota_for_path(zk_tree *t, const char *path)
     g_free(stat_path);
 }
 
+static void quota_node_created(zk_tree *t, const char *path);
+static void quota_node_deleted(zk_tree *t, const char *path);
+
 static void split_path(const char *path, char **parent, const char **child)
 {
     const char *slash = strrchr(path, '/');
@@ -388,6 +391,19 @@ static void split_path(const char *path, char **parent, const char **child)
 }
 
 void quota_on_create(zk_tree *t, const char *path, int32_t data_len)
+{
+    /* (a parent that starts with /zookeeper/quota needs a path that does) */
+    if (g_str_has_prefix(path, ZK_QUOTA_ROOT))
+        quota_node_created(t, path);
+    char *prefix = quota_max_prefix(t->quota, path);
+    if (prefix)
+        update_quota_stat(t, prefix, data_len > 0 ? data_len : 0, 1);
+    g_free(prefix);
+}
+
+/* DataTree.createNode's check of a child of /zookeeper/quota*: a limits
+ * znode makes a quota root, a stats znode gets the subtree's usage. */
+static void quota_node_created(zk_tree *t, const char *path)
 {
     char *parent;
     const char *child;
@@ -404,10 +420,6 @@ void quota_on_create(zk_tree *t, const char *path, int32_t data_len)
             update_quota_for_path(t, real);
     }
     g_free(parent);
-    char *prefix = quota_max_prefix(t->quota, path);
-    if (prefix)
-        update_quota_stat(t, prefix, data_len > 0 ? data_len : 0, 1);
-    g_free(prefix);
 }
 
 /* Quotas.trimQuotaPath(parent) = parent.substring(16) (UTF-16 units):
@@ -429,6 +441,18 @@ static gssize trim_offset(const char *parent)
 
 void quota_on_delete(zk_tree *t, const char *path, int32_t old_len)
 {
+    if (g_str_has_prefix(path, "/zookeeper"))
+        quota_node_deleted(t, path);
+    char *prefix = quota_max_prefix(t->quota, path);
+    if (prefix)
+        update_quota_stat(t, prefix, -(int64_t)(old_len > 0 ? old_len : 0), -1);
+    g_free(prefix);
+}
+
+/* DataTree.deleteNode's check: a limits znode deleted under /zookeeper*
+ * ends its quota root. */
+static void quota_node_deleted(zk_tree *t, const char *path)
+{
     char *parent;
     const char *child;
     split_path(path, &parent, &child);
@@ -440,10 +464,6 @@ void quota_on_delete(zk_tree *t, const char *path, int32_t old_len)
             LOG_ERROR("quota: %s names no quota root; ignored", path);
     }
     g_free(parent);
-    char *prefix = quota_max_prefix(t->quota, path);
-    if (prefix)
-        update_quota_stat(t, prefix, -(int64_t)(old_len > 0 ? old_len : 0), -1);
-    g_free(prefix);
 }
 
 void quota_on_set_data(zk_tree *t, const char *path, int32_t old_len, int32_t new_len)
