@@ -147,5 +147,24 @@ if [ "$kinds" != apache ]; then
     cat "$TEST_TMP/diff" >&2
     fail "zkserver's quota behaviour differs from Apache's (diff above: - Apache, + zkserver)"
   fi
+  # The differential test's random operations (diff_test.py, as test_diff.sh
+  # runs it) under a quota with hard limits that they often hit: replies,
+  # events and the stats znode after every op must be the same.
+  log "random operations under a quota (diff_test.py --quota), Apache vs zkserver"
+  SERVER_JVMFLAGS="-Dzookeeper.extendedTypesEnabled=true -Dznode.container.checkIntervalMs=86400000" \
+    start_server apache "$TEST_TMP/da" enforceQuota=true extendedTypesEnabled=true
+  A_PID=$ZK_PID A_PORT=$ZK_PORT A_DIR=$ZK_DIR
+  start_server zkserver "$TEST_TMP/db" enforceQuota=true extendedTypesEnabled=true \
+    znode.container.checkIntervalMs=86400000
+  rc=0
+  timeout 300 "$PY" "$HARNESS_DIR/diff_test.py" --a "127.0.0.1:$A_PORT" --b "$ZK_HOSTS" --seed 7 \
+    --ops "${QUOTA_DIFF_OPS:-400}" --sessions 3 \
+    --quota "count=5,bytes=-1=;byteHardLimit=300;countHardLimit=25" > "$TEST_TMP/qdiff.out" 2>&1 || rc=$?
+  cat "$TEST_TMP/qdiff.out"
+  finish_server
+  ZK_PID=$A_PID ZK_PORT=$A_PORT ZK_DIR=$A_DIR ZK_KIND=apache
+  finish_server
+  [ "$rc" = 0 ] || fail "random operations under a quota: zkserver differs from Apache (above)"
+  grep -q -- '-125=' "$TEST_TMP/qdiff.out" || fail "the random operations never hit a hard limit"
 fi
 log "all passed ($(wc -l < "$TEST_TMP/out.apache") lines of output; servers: $kinds)"
