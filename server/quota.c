@@ -1,6 +1,7 @@
 /* quota.c — quota roots, stats znodes and enforcement (see quota.h). */
 #include "quota.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "jset.h"
@@ -304,6 +305,27 @@ char *quota_max_prefix(const quota_trie *q, const char *path)
 /* ------------------------------------------------------------------ */
 /* stats znodes                                                        */
 
+/* The ERROR/WARN lines about broken quota znodes: a client that may write
+ * under /zookeeper/quota can make one fire on every write, so at most one
+ * line a second (with the count of the lines skipped meanwhile). */
+static log_limiter quota_log_limit;
+
+static void G_GNUC_PRINTF(2, 3) quota_log(const char *level, const char *fmt, ...)
+{
+    uint64_t skipped;
+    if (!log_limiter_allow(&quota_log_limit, 1000, &skipped))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    if (skipped > 0)
+        zk_log(level, "%s (%" G_GUINT64_FORMAT " more quota lines skipped)", msg, skipped);
+    else
+        zk_log(level, "%s", msg);
+    g_free(msg);
+}
+
 static void node_set_data(zk_node *n, const char *text)
 {
     /* The data changes and nothing else: no Stat change, no watch, and
@@ -319,7 +341,7 @@ static void update_quota_stat(zk_tree *t, const char *prefix, int64_t bytes_diff
     char *stat_path = g_strconcat(ZK_QUOTA_ROOT, prefix, "/" ZK_QUOTA_STATS, NULL);
     zk_node *n = tree_get(t, stat_path);
     if (!n) {
-        LOG_ERROR("Missing node for stat %s", stat_path);
+        quota_log("ERROR", "Missing node for stat %s", stat_path);
         g_free(stat_path);
         return;
     }
@@ -336,7 +358,7 @@ static void update_quota_stat(zk_tree *t, const char *prefix, int64_t bytes_diff
     } else {
         /* Apache's StatsTrack throws here (the commit thread dies); the
          * stats are left as they are, the same on every replica. */
-        LOG_ERROR("quota: %s does not parse as quota stats; not updated", stat_path);
+        quota_log("ERROR", "quota: %s does not parse as quota stats; not updated", stat_path);
     }
     quota_stats_clear(&st);
     g_free(stat_path);
@@ -365,7 +387,7 @@ static void update_quota_for_path(zk_tree *t, const char *path)
     char *stat_path = g_strconcat(ZK_QUOTA_ROOT, path, "/" ZK_QUOTA_STATS, NULL);
     zk_node *n = tree_get(t, stat_path);
     if (!n) {
-        LOG_WARN("Missing quota stat node %s", stat_path);
+        quota_log("WARN", "Missing quota stat node %s", stat_path);
         g_free(stat_path);
         return;
     }
@@ -414,7 +436,7 @@ static void quota_node_created(zk_tree *t, const char *path)
             if (real[0])
                 quota_trie_add(t->quota, real);
             else    /* PathTrie.addPath("") throws in Apache */
-                LOG_ERROR("quota: %s names no quota root; ignored", path);
+                quota_log("ERROR", "quota: %s names no quota root; ignored", path);
         }
         if (strcmp(child, ZK_QUOTA_STATS) == 0)
             update_quota_for_path(t, real);
@@ -461,7 +483,7 @@ static void quota_node_deleted(zk_tree *t, const char *path)
         if (off >= 0 && parent[off])
             quota_trie_delete(t->quota, parent + off);
         else    /* Apache throws (substring or PathTrie.deletePath) */
-            LOG_ERROR("quota: %s names no quota root; ignored", path);
+            quota_log("ERROR", "quota: %s names no quota root; ignored", path);
     }
     g_free(parent);
 }
@@ -509,7 +531,7 @@ void quota_setup(zk_tree *t)
         if (real[0])
             quota_trie_add(t->quota, real);
         else
-            LOG_ERROR("quota: %s names no quota root; ignored", p);
+            quota_log("ERROR", "quota: %s names no quota root; ignored", p);
         g_free(real);
     }
     g_ptr_array_free(leaves, TRUE);
@@ -620,7 +642,7 @@ int quota_check(const zk_tree *t, const char *path, int64_t bytes_diff, int64_t 
     char *stat_path = g_strconcat(ZK_QUOTA_ROOT, prefix, "/" ZK_QUOTA_STATS, NULL);
     zk_node *ln = tree_get(t, limit_path);
     if (!ln) {
-        LOG_ERROR("Missing limit node for quota %s", limit_path);
+        quota_log("ERROR", "Missing limit node for quota %s", limit_path);
         goto out;
     }
     if (!quota_stats_parse(&lim, ln->data, ln->data_len)) {
@@ -635,7 +657,7 @@ int quota_check(const zk_tree *t, const char *path, int64_t bytes_diff, int64_t 
         goto out;
     zk_node *sn = tree_get(t, stat_path);
     if (!sn) {
-        LOG_ERROR("Missing node for stat %s", stat_path);
+        quota_log("ERROR", "Missing node for stat %s", stat_path);
         goto out;
     }
     if (!quota_stats_parse(&cur, sn->data, sn->data_len)) {
