@@ -1124,6 +1124,15 @@ zkc *zkc_open(const zkc_options *opts, char **err)
     return zk;
 }
 
+bool zkc_options_check(const zkc_options *opts, char **err)
+{
+    zkc *zk = handle_new(opts, err);
+    if (!zk)
+        return false;
+    handle_free(zk);
+    return true;
+}
+
 int zkc_wait_connected(zkc *zk, int timeout_ms)
 {
     if (timeout_ms < 0)

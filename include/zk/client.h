@@ -211,6 +211,13 @@ void zkc_options_init(zkc_options *o);
  */
 zkc *zkc_open(const zkc_options *opts, char **err);
 
+/*
+ * Checks opts as zkc_open would (connect string, TLS files and keys)
+ * without opening anything.  Returns false with a g_malloc'd message in
+ * *err (if err is not NULL; caller g_free's it).
+ */
+bool zkc_options_check(const zkc_options *opts, char **err);
+
 /* Waits up to timeout_ms (>= 0) for the session to be connected.  Returns ZOK,
  * ZOPERATIONTIMEOUT, ZAUTHFAILED, ZSESSIONEXPIRED (no auto_new_session) or
  * ZCLOSING. */

@@ -61,11 +61,11 @@ static int check(zkc *zk, const char *dn)
         bool found = false;
         for (size_t i = 0; i < ids->count; i++) {
             printf("tls_client: whoAmI %s:%s\n", ids->entries[i].scheme, ids->entries[i].id);
-            found |= strcmp(ids->entries[i].scheme, "x509") == 0;
+            found |= strcmp(ids->entries[i].scheme, "x509") == 0 && strcmp(ids->entries[i].id, dn) == 0;
         }
         g_free(ids);
         if (!found)
-            return fail("whoAmI shows no x509 identity", 0);
+            return fail("whoAmI does not show the certificate's x509 id", 0);
         zkc_acl_entry e = { ZK_PERM_ALL, "x509", dn };
         zkc_acl acl = { 1, &e };
         if ((rc = zkc_create(zk, xpath, "secret", 6, ZK_CREATE_PERSISTENT, &acl, 0, NULL, NULL)) != ZOK)
