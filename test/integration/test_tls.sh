@@ -79,6 +79,20 @@ z = K(hosts=sys.argv[1]); z.start(timeout=15); print(z.get("/zkfs-tls")[0].decod
   grep -q "zkfs over tls" "$TEST_TMP/zkfs-tls.out" || { cat "$TEST_TMP/zkfs-tls.out" >&2; fail "$label: the TLS mount's write not on the plain port"; }
   t rm "$MNT/zkfs-tls" || fail "$label: rm through the TLS mount"
   zkfs_unmount "tls-$label"
+  # mount(8)'s helper (as an fstab line runs it) passes the TLS options on;
+  # zkfs daemonizes, the cleanup unmounts the directory if the test fails
+  local dir=$TEST_TMP/helper-$label i
+  mkdir -p "$dir"
+  _ZKFS_PIDS[$dir]=""
+  ZKFS=$ZKFS_BIN timeout 30 sh "$REPO_ROOT/zkfs/mount.zkfs" "$shosts" "$dir" \
+    -o "_netdev,tls,cafile=$C/ca.pem,cert=$C/client.pem,key=$C/client.key,timeout=20000" ||
+    fail "$label: mount.zkfs over TLS"
+  for i in $(seq 100); do grep -q " $dir fuse" /proc/mounts && break; sleep 0.1; done
+  t sh -c "echo helper > '$dir/zkfs-helper'" || fail "$label: write through mount.zkfs's TLS mount"
+  expect_eq "$label: mount.zkfs over TLS read back" "$(t cat "$dir/zkfs-helper")" helper
+  t rm "$dir/zkfs-helper" || fail "$label: rm through mount.zkfs's TLS mount"
+  fusermount3 -u "$dir" || fail "$label: fusermount3 -u of mount.zkfs's TLS mount"
+  for i in $(seq 50); do grep -q " $dir fuse" /proc/mounts || break; sleep 0.1; done
 }
 
 # The client library's refusals, each with its message.
