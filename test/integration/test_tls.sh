@@ -12,7 +12,7 @@
 source "$(dirname "$0")/harness.sh"
 export ZKFS_CLUSTER=0
 source "$(dirname "$0")/zkfs_lib.sh"
-TLS_CLIENT=$REPO_ROOT/build/itest/tls_client
+TLS_CLIENT=${TLS_CLIENT:-$REPO_ROOT/build/itest/tls_client}   # TLS_CLIENT= another build (ASan)
 [ -x "$TLS_CLIENT" ] || fail "$TLS_CLIENT not built (make build/itest/tls_client)"
 # Apache serves TLS only with the Netty connection factory: netty on its classpath.
 NETTY_CP=
