@@ -15,6 +15,7 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -155,14 +156,17 @@ static bool set_ciphers(SSL_CTX *ctx, const char *list, char **err)
     return ok;
 }
 
-SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
+/*
+ * A context of method m holding the key store's key and chain and the
+ * trust store's certificates (the system's CAs without a trust store);
+ * what_ks / what_ts name the settings ("keyStore", "quorum.trustStore")
+ * in messages.  NULL with *err on failure.
+ */
+static SSL_CTX *ctx_with_stores(const SSL_METHOD *m, const char *what_ks, const char *ks_loc, const char *ks_pw,
+                                const char *ks_type, const char *what_ts, const char *ts_loc, const char *ts_pw,
+                                const char *ts_type, char **err)
 {
-    *err = NULL;
-    if (!cfg->ssl_keystore_location) {
-        *err = g_strdup("secureClientPort needs ssl.keyStore.location (zookeeper.ssl.keyStore.location)");
-        return NULL;
-    }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    SSL_CTX *ctx = SSL_CTX_new(m);
     if (!ctx) {
         *err = g_strdup_printf("SSL_CTX_new: %s", ssl_error_text());
         return NULL;
@@ -170,17 +174,15 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
     zk_store st = { 0 };
-    if (!load_store("keyStore", cfg->ssl_keystore_location, cfg->ssl_keystore_password, cfg->ssl_keystore_type,
-                    &st, err))
+    if (!load_store(what_ks, ks_loc, ks_pw, ks_type, &st, err))
         goto fail;
     if (!st.key || sk_X509_num(st.chain) == 0) {
-        *err = g_strdup_printf("%s: no private key with a certificate in the key store", cfg->ssl_keystore_location);
+        *err = g_strdup_printf("%s: no private key with a certificate in the key store", ks_loc);
         goto fail;
     }
     if (SSL_CTX_use_certificate(ctx, sk_X509_value(st.chain, 0)) != 1 || SSL_CTX_use_PrivateKey(ctx, st.key) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {
-        *err = g_strdup_printf("%s: the key does not fit the certificate (%s)", cfg->ssl_keystore_location,
-                               ssl_error_text());
+        *err = g_strdup_printf("%s: the key does not fit the certificate (%s)", ks_loc, ssl_error_text());
         goto fail;
     }
     for (int i = 1; i < sk_X509_num(st.chain); i++)
@@ -188,9 +190,8 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
     zk_store_clear(&st);
 
     X509_STORE *trust = SSL_CTX_get_cert_store(ctx);
-    if (cfg->ssl_truststore_location) {
-        if (!load_store("trustStore", cfg->ssl_truststore_location, cfg->ssl_truststore_password,
-                        cfg->ssl_truststore_type, &st, err))
+    if (ts_loc) {
+        if (!load_store(what_ts, ts_loc, ts_pw, ts_type, &st, err))
             goto fail;
         for (int i = 0; i < sk_X509_num(st.certs); i++)
             X509_STORE_add_cert(trust, sk_X509_value(st.certs, i));
@@ -198,6 +199,26 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
     } else {
         SSL_CTX_set_default_verify_paths(ctx);   /* Java: the JDK's cacerts */
     }
+    return ctx;
+fail:
+    zk_store_clear(&st);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
+{
+    *err = NULL;
+    if (!cfg->ssl_keystore_location) {
+        *err = g_strdup("secureClientPort needs ssl.keyStore.location (zookeeper.ssl.keyStore.location)");
+        return NULL;
+    }
+    SSL_CTX *ctx = ctx_with_stores(TLS_server_method(), "keyStore", cfg->ssl_keystore_location,
+                                   cfg->ssl_keystore_password, cfg->ssl_keystore_type, "trustStore",
+                                   cfg->ssl_truststore_location, cfg->ssl_truststore_password,
+                                   cfg->ssl_truststore_type, err);
+    if (!ctx)
+        return NULL;
     const char *ca = cfg->ssl_client_auth ? cfg->ssl_client_auth : "need";
     int mode;
     if (g_ascii_strcasecmp(ca, "need") == 0)
@@ -215,7 +236,6 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
         goto fail;
     return ctx;
 fail:
-    zk_store_clear(&st);
     SSL_CTX_free(ctx);
     return NULL;
 }
@@ -339,4 +359,168 @@ void tls_conn_free(zk_conn *c)
     SSL_free(c->tls->ssl);
     g_free(c->tls);
     c->tls = NULL;
+}
+
+/* ---- quorum TLS (sslQuorum): links between replicas ---------------------------- */
+
+struct tls_peer {
+    SSL *ssl;                /* owned */
+    bool want_write;
+    bool write_wants_read;   /* the last send waits for input (a handshake) */
+    char err[200];           /* why the last operation failed */
+};
+
+SSL_CTX *tls_quorum_ctx_new(const zk_config *cfg, char **err)
+{
+    *err = NULL;
+    if (!cfg->ssl_quorum_keystore_location) {
+        *err = g_strdup("sslQuorum=true needs ssl.quorum.keyStore.location (zookeeper.ssl.quorum.keyStore.location)");
+        return NULL;
+    }
+    SSL_CTX *ctx = ctx_with_stores(TLS_method(), "quorum.keyStore", cfg->ssl_quorum_keystore_location,
+                                   cfg->ssl_quorum_keystore_password, cfg->ssl_quorum_keystore_type,
+                                   "quorum.trustStore", cfg->ssl_quorum_truststore_location,
+                                   cfg->ssl_quorum_truststore_password, cfg->ssl_quorum_truststore_type, err);
+    if (!ctx)
+        return NULL;
+    /* Both ends present a certificate and verify the other's (Apache:
+     * ssl.quorum.clientAuth need). */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    return ctx;
+}
+
+tls_peer *tls_peer_new(SSL_CTX *ctx, int fd, bool accept)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    if (SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    if (accept)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    tls_peer *t = g_new0(tls_peer, 1);
+    t->ssl = ssl;
+    return t;
+}
+
+/* 0: wait for the socket (errno EAGAIN); -1: failed (errno, t->err). */
+static ssize_t peer_failure(tls_peer *t, int r)
+{
+    int saved = errno;
+    int e = SSL_get_error(t->ssl, r);
+    t->want_write = false;
+    t->err[0] = '\0';
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        t->want_write = true;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (ERR_peek_error())
+            g_snprintf(t->err, sizeof t->err, "%s", ssl_error_text());
+        else
+            g_snprintf(t->err, sizeof t->err, "%s", saved ? g_strerror(saved) : "closed during the TLS handshake");
+        errno = saved && saved != EAGAIN ? saved : ECONNRESET;
+        break;
+    default: {
+        long v = SSL_get_verify_result(t->ssl);
+        if (v != X509_V_OK)
+            g_snprintf(t->err, sizeof t->err, "certificate not accepted: %s", X509_verify_cert_error_string(v));
+        else
+            g_snprintf(t->err, sizeof t->err, "%s", ssl_error_text());
+        errno = EPROTO;
+        break;
+    }
+    }
+    ERR_clear_error();
+    return -1;
+}
+
+ssize_t tls_peer_recv(tls_peer *t, void *buf, size_t len)
+{
+    t->write_wants_read = false;   /* reading may unblock the pending send */
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(t->ssl, buf, (int)MIN(len, (size_t)INT_MAX));
+    if (r > 0) {
+        t->want_write = false;
+        return r;
+    }
+    ssize_t m = peer_failure(t, r);
+    return m == 0 && SSL_get_error(t->ssl, r) != SSL_ERROR_ZERO_RETURN ? -1 : m;
+}
+
+ssize_t tls_peer_send(tls_peer *t, const void *buf, size_t len)
+{
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(t->ssl, buf, (int)MIN(len, (size_t)INT_MAX));
+    t->write_wants_read = false;
+    if (r > 0) {
+        t->want_write = false;
+        return r;
+    }
+    t->write_wants_read = SSL_get_error(t->ssl, r) == SSL_ERROR_WANT_READ;
+    ssize_t m = peer_failure(t, r);
+    if (m == 0) {            /* the peer closed: no more writing */
+        errno = EPIPE;
+        return -1;
+    }
+    return m;
+}
+
+bool tls_peer_wants_write(const tls_peer *t)
+{
+    return t && t->want_write;
+}
+
+bool tls_peer_send_waits_for_input(const tls_peer *t)
+{
+    return t && t->write_wants_read;
+}
+
+bool tls_peer_pending(const tls_peer *t)
+{
+    return t && SSL_pending(t->ssl) > 0;
+}
+
+const char *tls_peer_error(const tls_peer *t)
+{
+    return t && t->err[0] ? t->err : "connection closed";
+}
+
+bool tls_peer_names_host(tls_peer *t, const char *host, const char *addr)
+{
+    X509 *cert = SSL_get0_peer_certificate(t->ssl);
+    if (!cert)
+        return false;
+    if (addr && *addr && X509_check_ip_asc(cert, addr, 0) == 1)
+        return true;
+    if (!host || !*host)
+        return false;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
+        return X509_check_ip_asc(cert, host, 0) == 1;
+    return X509_check_host(cert, host, 0, 0, NULL) == 1;
+}
+
+void tls_peer_free(tls_peer *t)
+{
+    if (!t)
+        return;
+    if (SSL_is_init_finished(t->ssl))
+        SSL_shutdown(t->ssl);   /* close_notify, not waiting for the peer's */
+    ERR_clear_error();
+    SSL_free(t->ssl);
+    g_free(t);
 }
