@@ -611,7 +611,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
         k->inbound = true;
         k->opened_ms = loop_now_ms();
         format_addr(&ss, k->addr, sizeof k->addr);
-    format_ip(&ss, k->ip);
+        format_ip(&ss, k->ip);
         jw_init(&k->out, 4096);
         if (pending_on(n, channel) >= PEER_MAX_PENDING) {
             for (guint i = 0; i < n->pending->len; i++) {
