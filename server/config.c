@@ -173,7 +173,7 @@ static const char *const harmless_prefixes[] = {
 
 /* Keys that would change behaviour in Apache but that zkserver does not implement. */
 static const char *const unsupported_prefixes[] = {
-    "secureClientPortAddress", "ssl.quorum", "ssl.", "observerMasterPort", "skipACL",
+    "secureClientPortAddress", "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort", "skipACL",
     "group.", "weight.", "oraclePath", "client.portUnification",
 };
 
