@@ -242,6 +242,10 @@ build/chaos/nfq-delay: test/chaos/nfq_delay.c
 build/itest/tls_client: $(OBJ)/test/integration/tls_client.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
+# Its ASan+UBSan build: TLS_CLIENT=build/itest-san/tls_client SAN=1 ./test/run-integration.sh test_tls
+build/itest-san/tls_client: $(SANOBJ)/test/integration/tls_client.o $(LIB_SANOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 build/chaos/chaos-client: $(OBJ)/test/chaos/chaos_client.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)
