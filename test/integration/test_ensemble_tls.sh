@@ -7,7 +7,9 @@
 # forms, replicates a write, elects again over TLS after its leader is
 # killed; a member whose certificate comes from another CA is refused (a
 # TLS log line) and never follows; back with the right certificate it
-# joins again.  docs/zab.md, "Quorum TLS".
+# joins again.  The members also serve secureClientPort: the client
+# library's TLS session moves from one member to the next.  docs/zab.md,
+# "Quorum TLS".
 source "$(dirname "$0")/cluster.sh"
 C=$TEST_TMP/certs
 mkdir -p "$C"
@@ -37,6 +39,14 @@ sed -i -e "s|^ssl.quorum.keyStore.location=.*|ssl.quorum.keyStore.location=$C/me
   "${CL_DIR[2]}/zoo.cfg"
 echo "ssl.quorum.keyStore.password=$PW" >> "${CL_DIR[2]}/zoo.cfg"
 echo "portUnification=true" >> "${CL_DIR[2]}/zoo.cfg"   # plain links accepted too
+# every member also serves clients on a secureClientPort (ssl.*, the same CA)
+SHOSTS=""
+for i in 1 2 3; do
+  sp=$(free_port)
+  SHOSTS="${SHOSTS:+$SHOSTS,}127.0.0.1:$sp"
+  printf '%s\n' "secureClientPort=$sp" "ssl.keyStore.location=$C/member-combined.pem" \
+    "ssl.trustStore.location=$C/ca.pem" >> "${CL_DIR[$i]}/zoo.cfg"
+done
 for i in 1 2 3; do start_member "$i"; done
 wait_cluster_ready 60 || cfail "the TLS ensemble did not form: $(cluster_modes)"
 grep -q "quorum TLS (sslQuorum)" "$(member_log 1)" || cfail "member 1 does not say it runs quorum TLS"
@@ -74,6 +84,10 @@ if sys.argv[2] == "create": z.create(sys.argv[3], sys.argv[4].encode()); z.sync(
 else: z.sync(sys.argv[3]); print(z.get(sys.argv[3])[0].decode())
 z.stop()' "$@"
 }
+# the client library over TLS to the ensemble: it reconnects to the next
+# member of the list (another server) keeping its session
+timeout -k 5 90 "${TLS_CLIENT:-$REPO_ROOT/build/itest/tls_client}" --ca "$C/ca.pem" --cert "$C/member.pem" \
+  --key "$C/member.key" "$SHOSTS" check "CN=member,O=zkfs" || cfail "the client library over TLS to the ensemble"
 L=$(leader_of) || cfail "no leader"
 kz "$(member_hosts "$L")" create /tls-q1 one || cfail "write on the leader"
 for i in 1 2 3; do
