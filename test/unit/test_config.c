@@ -729,16 +729,16 @@ static void test_unknown_keys_warn(void **state)
              "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
              "quorumListenOnAllIPs=true\n"
              "zookeeper.admin.enableServer=false\n"
-             "sslQuorum=true\n"
-             "ssl.quorum.keyStore.location=/k\n"
+             "secureClientPortAddress=0.0.0.0\n"
+             "ssl.quorum.enabledProtocols=TLSv1.2\n"
              "baz.qux=2\n"
              "autopurge.snapRetainCount=1\n",
              NULL, &cfg, warnings);
     assert_int_equal(warnings->len, 5);
     assert_true(warned(warnings, "zoo.cfg:2: unknown key 'fooBar' (ignored)"));
     assert_true(warned(warnings, "zoo.cfg:12: unknown key 'baz.qux' (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:10: sslQuorum is not supported by zkserver (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.keyStore.location is not supported"));
+    assert_true(warned(warnings, "zoo.cfg:10: secureClientPortAddress is not supported by zkserver (ignored)"));
+    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.enabledProtocols is not supported"));
     assert_true(warned(warnings, "zoo.cfg:13: autopurge.snapRetainCount 1 is below the minimum; using 3"));
     assert_int_equal(cfg.autopurge_snap_retain_count, 3);
     /* Everything is in raw, known or not. */
@@ -757,6 +757,19 @@ static void test_unknown_keys_warn(void **state)
     assert_string_equal(cfg.ssl_keystore_password, "pw");
     assert_string_equal(cfg.ssl_client_auth, "want");
     assert_string_equal(cfg.ssl_truststore_type, "PEM");
+    assert_false(cfg.ssl_quorum);
+    assert_true(cfg.ssl_quorum_hostname_verification);
+    zk_config_free(&cfg);
+
+    /* Quorum TLS: sslQuorum and portUnification from the file, ssl.quorum.* from either. */
+    parse_ok("dataDir=/d\nsslQuorum=true\nportUnification=true\nssl.quorum.keyStore.location=/q.jks\n",
+             "-Dzookeeper.ssl.quorum.trustStore.location=/t.pem -Dzookeeper.ssl.quorum.hostnameVerification=false",
+             &cfg, NULL);
+    assert_true(cfg.ssl_quorum);
+    assert_true(cfg.port_unification);
+    assert_string_equal(cfg.ssl_quorum_keystore_location, "/q.jks");
+    assert_string_equal(cfg.ssl_quorum_truststore_location, "/t.pem");
+    assert_false(cfg.ssl_quorum_hostname_verification);
     assert_null(cfg.ssl_protocol);
     zk_config_free(&cfg);
 
