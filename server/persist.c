@@ -215,6 +215,7 @@ void persist_stop_on_log_failure(zk_server *s, const char *err)
               s->repl->fatal_why, s->repl->fatal_recovery);
     s->log_fatal = true;
     s->serving = false;
+    s->repl->log_failed(s);   /* the Zab core fail-stops: no ACK over the gap */
     request_abort_inflight(s);
     loop_stop(s->loop);
 }

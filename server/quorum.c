@@ -88,28 +88,54 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Writes a small file durably: temp file, fsync, rename, fsync the dir. */
-static void write_durably(zk_server *s, const char *name, const char *content)
+/* Writes a small file durably: temp file, fsync, rename, fsync the dir.
+ * Returns 0, or -1 after logging at ERROR what failed (the caller's Zab
+ * core then fail-stops: an epoch it cannot persist would break Zab's
+ * guarantees). */
+static int write_durably(zk_server *s, const char *name, const char *content)
 {
     char *p = epoch_path(s, name);
     char *tmp = g_strconcat(p, ".tmp", NULL);
+    int rc = -1;
+    const char *step = "open";
+    const char *what = tmp;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
-        LOG_ERROR("cannot write %s: %s", tmp, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        abort();   /* an epoch we cannot persist would break Zab's guarantees */
+    if (fd >= 0) {
+        step = "write";
+        if (write_all(fd, content, strlen(content)) == 0) {
+            step = "fsync";
+            if (fsync(fd) == 0)
+                rc = 0;
+        }
     }
-    close(fd);
-    if (rename(tmp, p) < 0)
-        abort();
-    int dfd = open(s->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    int saved = errno;
+    if (fd >= 0 && close(fd) < 0 && rc == 0) {
+        saved = errno;
+        step = "close";
+        rc = -1;
     }
+    if (rc == 0 && rename(tmp, p) < 0) {
+        saved = errno;
+        step = "rename to";
+        what = p;
+        rc = -1;
+    }
+    if (rc == 0) {
+        int dfd = open(s->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0) {
+            saved = errno;
+            step = "fsync the directory";
+            what = s->data_dir;
+            rc = -1;
+        }
+        if (dfd >= 0)
+            close(dfd);
+    }
+    if (rc < 0)
+        LOG_ERROR("cannot %s %s: %s", step, what, g_strerror(saved));
     g_free(tmp);
     g_free(p);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -125,21 +151,25 @@ static void io_send(void *ctx, int to_sid, const zab_msg *m)
     jw_free(&w);
 }
 
-static void io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
+static int io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
 {
     quorum *q = ctx;
     char buf[32];
     snprintf(buf, sizeof buf, "%u", accepted);
-    write_durably(q->s, "acceptedEpoch", buf);
+    if (write_durably(q->s, "acceptedEpoch", buf) < 0)
+        return -1;
     snprintf(buf, sizeof buf, "%u", current);
-    write_durably(q->s, "currentEpoch", buf);
+    return write_durably(q->s, "currentEpoch", buf);
 }
 
-static void io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
+    if (q->s->log_fatal)
+        return -1;          /* the log failed for good: nothing is queued any more */
     txnlog_append(q->s->log, zxid, txn, len);
     q->s->txns_logged++;
+    return 0;
 }
 
 /* Waits for an in-flight log batch to finish.  Its durability cannot be
@@ -163,15 +193,17 @@ static void wait_log_idle(quorum *q)
     }
 }
 
-static void io_log_truncate(void *ctx, int64_t after_zxid)
+static int io_log_truncate(void *ctx, int64_t after_zxid)
 {
     quorum *q = ctx;
     zk_server *s = q->s;
     wait_log_idle(q);
     char *err = NULL;
-    if (txnlog_truncate_after(s->log, after_zxid, &err) < 0) {
-        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after_zxid, err);
-        abort();
+    if (s->log_fatal || txnlog_truncate_after(s->log, after_zxid, &err) < 0) {
+        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after_zxid,
+                  err ? err : "the log failed");
+        g_free(err);
+        return -1;
     }
     LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after_zxid);
     q->synced_by = "TRUNC";
@@ -180,16 +212,18 @@ static void io_log_truncate(void *ctx, int64_t after_zxid)
         /* The tree holds truncated transactions: rebuild it from disk. */
         if (persist_reload(s, &err) < 0) {
             LOG_ERROR("cannot reload the database after truncation: %s", err);
-            abort();
+            g_free(err);
+            return -1;
         }
     }
     s->last_zxid = after_zxid;
+    return 0;
 }
 
-static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
-    request_on_commit(q->s, zxid, txn, len);
+    return request_on_commit(q->s, zxid, txn, len);
 }
 
 static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len)
@@ -203,26 +237,28 @@ static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = w.len;
 }
 
-static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
+static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     quorum *q = ctx;
     zk_server *s = q->s;
     char *err = NULL;
     wait_log_idle(q);
     if (persist_install(s, zxid, blob, len, &err) < 0) {
-        /* A snapshot that does not load (or cannot be written): as Apache's
-         * learner, leave this leader and rebuild the state from disk; the
-         * core cannot be told from inside its callback (see rejoin()). */
+        /* A snapshot that does not load (or cannot be written): the core
+         * fail-stops; as Apache's learner, this host then leaves the
+         * leader and rebuilds the state from disk with a fresh core
+         * (rejoin(), once the core returned). */
         if (!q->rejoin_why)
             q->rejoin_why = g_strdup_printf("cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER
                                             "x: %s", zxid, err ? err : "?");
         g_free(err);
-        return;
+        return -1;
     }
     s->last_zxid = zxid;
     q->synced_by = "SNAP";
     LOG_INFO("installed the leader's snapshot at 0x%" G_GINT64_MODIFIER "x (%u znodes)", zxid,
              tree_node_count(s->tree));
+    return 0;
 }
 
 static void set_serving(quorum *q, bool serving)
@@ -319,9 +355,10 @@ static void rejoin(quorum *q)
     char *err = NULL;
     zab *fresh = NULL;
     if (persist_reload(s, &err) < 0 || !(fresh = core_new(q, &err))) {
-        LOG_ERROR("cannot rebuild the state from disk: %s; stopping", err ? err : "?");
+        char *why = g_strdup_printf("cannot rebuild the state from disk: %s", err ? err : "?");
+        server_fail_stop(s, why);
+        g_free(why);
         g_free(err);
-        loop_stop(s->loop);
         return;
     }
     zab_free(q->z);
@@ -331,11 +368,26 @@ static void rejoin(quorum *q)
     zab_start(q->z, server_now_ms(q->s));
 }
 
+/* The core fail-stopped (an I/O request or an apply failed): going on
+ * could acknowledge what is not durable or serve a diverged state, so the
+ * server stops (exit status 3) and recovers from its disk at the next start. */
+static void fail_stop(quorum *q)
+{
+    zk_server *s = q->s;
+    char *why = g_strdup_printf("Zab: %s", zab_failure(q->z));
+    server_fail_stop(s, why);
+    g_free(why);
+}
+
 /* Work that must not run inside a core callback. */
 static void flush_deferred(quorum *q)
 {
     if (q->rejoin_why)
         rejoin(q);
+    else if (zab_failed(q->z))
+        fail_stop(q);
+    if (zab_failed(q->z))
+        return;
     int64_t now = server_now_ms(q->s);
     while (q->deferred_durable > 0) {
         int64_t d = q->deferred_durable;
@@ -658,6 +710,11 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
     }
     flush_deferred(q);
     return rc;
+}
+
+void quorum_on_log_failed(quorum *q)
+{
+    zab_log_failed(q->z, server_now_ms(q->s));
 }
 
 void quorum_on_log_durable(quorum *q, int64_t zxid)

@@ -38,6 +38,10 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len);
 void quorum_forward(quorum *q, const struct zk_request *req);
 /* The log made everything up to zxid durable. */
 void quorum_on_log_durable(quorum *q, int64_t zxid);
+/* A log batch failed (write or fsync error): the Zab core fail-stops, so
+ * nothing after the last durable zxid is ever acknowledged.  The caller
+ * stops the server (persist_stop_on_log_failure). */
+void quorum_on_log_failed(quorum *q);
 /* Periodic work (every loop tick). */
 void quorum_tick(quorum *q);
 /* Statistics for the four-letter words (Apache's leader/learner gauges). */

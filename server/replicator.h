@@ -20,6 +20,9 @@ typedef struct zk_server zk_server;
 typedef struct zk_replicator {
     /* The log made every record up to zxid durable. */
     void (*log_durable)(zk_server *s, int64_t zxid);
+    /* A log batch failed (the server is stopping): nothing after the last
+     * durable zxid may be acknowledged. */
+    void (*log_failed)(zk_server *s);
     /* Periodic work of the replication layer (once per server tick). */
     void (*tick)(zk_server *s);
     /* True if any failed log batch must stop the server: the replicated

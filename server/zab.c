@@ -6,6 +6,8 @@
  */
 #include "zab_internal.h"
 
+#include <stdarg.h>
+
 #include <string.h>
 
 /* ---- names -------------------------------------------------------------- */
@@ -65,12 +67,44 @@ int64_t zab_tick_ms(const zab *z, int ticks)
 
 void zab_send(zab *z, int to_sid, const zab_msg *m)
 {
+    if (z->failed)
+        return;     /* a stopped core says nothing (no ACK of what it could not log) */
     if (to_sid != z->cfg.my_sid && z->io.send)
         z->io.send(z->io.ctx, to_sid, m);
 }
 
+void zab_fail(zab *z, const char *fmt, ...)
+{
+    if (z->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_vsnprintf(z->failure, sizeof z->failure, fmt, ap);
+    va_end(ap);
+    if (z->role == ZAB_LEADING)
+        zab_leader_stop(z);
+    else if (z->role != ZAB_LOOKING)
+        zab_learner_stop(z);
+    z->role = ZAB_LOOKING;
+    z->leader_sid = -1;
+    z->finalize_at = -1;
+    zab_report_role(z);     /* the last thing it tells the host */
+    z->failed = true;
+}
+
+bool zab_persist_epochs(zab *z)
+{
+    if (z->failed)
+        return false;
+    if (z->io.persist_epochs && z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch) != 0)
+        zab_fail(z, "cannot persist epochs %u/%u", z->accepted_epoch, z->current_epoch);
+    return !z->failed;
+}
+
 void zab_report_role(zab *z)
 {
+    if (z->failed)
+        return;
     uint32_t epoch = z->current_epoch;
     if (z->role == ZAB_LEADING)
         epoch = z->ldphase >= LD_SYNC ? z->new_epoch : 0;
@@ -213,19 +247,26 @@ void zab_deliver_upto(zab *z, int64_t upto)
         zab_entry *e = zab_hist_at(z, i);
         if (e->zxid > limit)
             break;
+        if (z->failed)
+            return;
         z->last_delivered = e->zxid;
-        if (z->io.deliver)
-            z->io.deliver(z->io.ctx, e->zxid, e->txn, e->len);
+        if (z->io.deliver && z->io.deliver(z->io.ctx, e->zxid, e->txn, e->len) != 0) {
+            zab_fail(z, "cannot apply committed transaction 0x%" G_GINT64_MODIFIER "x", e->zxid);
+            return;
+        }
     }
     zab_hist_trim(z);
 }
 
-void zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
+bool zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
 {
+    if (z->failed)
+        return false;
     zab_hist_append(z, zxid, txn, len);
     z->last_logged = zxid;
-    if (z->io.log_append)
-        z->io.log_append(z->io.ctx, zxid, txn, len);
+    if (z->io.log_append && z->io.log_append(z->io.ctx, zxid, txn, len) != 0)
+        zab_fail(z, "cannot append 0x%" G_GINT64_MODIFIER "x to the log", zxid);
+    return !z->failed;
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -289,6 +330,8 @@ void zab_load_history(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
 
 void zab_start(zab *z, int64_t now_ms)
 {
+    if (z->failed)
+        return;
     /* sessions of this incarnation differ from those of earlier ones */
     z->session_counter = (uint64_t)now_ms << 20;
     z->role = ZAB_LOOKING;
@@ -298,6 +341,8 @@ void zab_start(zab *z, int64_t now_ms)
 
 void zab_tick(zab *z, int64_t now_ms)
 {
+    if (z->failed)
+        return;
     switch (z->role) {
     case ZAB_LOOKING: zab_election_tick(z, now_ms); break;
     case ZAB_LEADING: zab_leader_tick(z, now_ms); break;
@@ -308,7 +353,7 @@ void zab_tick(zab *z, int64_t now_ms)
 void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms)
 {
     int idx = zab_peer_index(z, from_sid);
-    if (idx < 0 || idx == z->me)
+    if (idx < 0 || idx == z->me || z->failed)
         return;
     if (m->type == ZAB_MSG_NOTIFICATION) {
         zab_election_recv(z, idx, m, now_ms);
@@ -323,7 +368,7 @@ void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms)
 void zab_peer_lost(zab *z, int sid, int64_t now_ms)
 {
     int idx = zab_peer_index(z, sid);
-    if (idx < 0 || idx == z->me)
+    if (idx < 0 || idx == z->me || z->failed)
         return;
     if (z->role == ZAB_LEADING)
         zab_leader_peer_lost(z, idx, now_ms);
@@ -333,7 +378,7 @@ void zab_peer_lost(zab *z, int sid, int64_t now_ms)
 
 void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms)
 {
-    if (zxid <= z->durable)
+    if (z->failed || zxid <= z->durable)
         return;
     z->durable = zxid;
     if (z->role == ZAB_LEADING)
@@ -342,8 +387,16 @@ void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms)
         zab_learner_durable(z, now_ms);
 }
 
+void zab_log_failed(zab *z, int64_t now_ms)
+{
+    (void)now_ms;
+    zab_fail(z, "the log could not make entries after 0x%" G_GINT64_MODIFIER "x durable", z->durable);
+}
+
 int64_t zab_next_zxid(zab *z)
 {
+    if (z->failed)
+        return -1;
     if (z->role != ZAB_LEADING || z->ldphase != LD_BROADCAST || z->next_counter > ZAB_LAST_COUNTER)
         return -1;
     return (int64_t)((uint64_t)z->new_epoch << 32 | z->next_counter);
@@ -381,6 +434,8 @@ int64_t zab_last_committed(const zab *z) { return z->last_delivered; }
 int64_t zab_last_logged(const zab *z) { return z->last_logged; }
 uint64_t zab_protocol_errors(const zab *z) { return z->protocol_errors; }
 uint64_t zab_counter_rollovers(const zab *z) { return z->counter_rollovers; }
+bool zab_failed(const zab *z) { return z->failed; }
+const char *zab_failure(const zab *z) { return z->failure; }
 
 void zab_free(zab *z)
 {

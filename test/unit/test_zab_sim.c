@@ -348,7 +348,7 @@ static void cb_send(void *ctx, int to_sid, const zab_msg *m)
     heap_push(s, e);
 }
 
-static void cb_persist(void *ctx, uint32_t accepted, uint32_t current)
+static int cb_persist(void *ctx, uint32_t accepted, uint32_t current)
 {
     sim_node *nd = ctx;
     /* currentEpoch may fall (a sync that drops entries lowers it first) */
@@ -357,6 +357,7 @@ static void cb_persist(void *ctx, uint32_t accepted, uint32_t current)
              nd->accepted, nd->current);
     nd->accepted = accepted;
     nd->current = current;
+    return 0;
 }
 
 static void schedule_fsync(sim_node *nd)
@@ -370,7 +371,7 @@ static void schedule_fsync(sim_node *nd)
                         nd->idx));
 }
 
-static void cb_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int cb_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     sim_node *nd = ctx;
     char b[32], c[32];
@@ -381,9 +382,10 @@ static void cb_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t le
     sim_entry e = { zxid, len ? g_memdup2(txn, len) : NULL, len };
     g_array_append_val(nd->log, e);
     schedule_fsync(nd);
+    return 0;
 }
 
-static void cb_log_truncate(void *ctx, int64_t after)
+static int cb_log_truncate(void *ctx, int64_t after)
 {
     sim_node *nd = ctx;
     sim *s = nd->s;
@@ -401,9 +403,10 @@ static void cb_log_truncate(void *ctx, int64_t after)
         nd->durable_len = nd->log->len;
     if (nd->fsync_target > nd->log->len)
         nd->fsync_target = nd->log->len;
+    return 0;
 }
 
-static void cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     sim_node *nd = ctx;
     sim *s = nd->s;
@@ -424,6 +427,7 @@ static void cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
     }
     nd->delivered_count++;
     nd->delivered_zxid = zxid;
+    return 0;
 }
 
 typedef struct snap_blob {
@@ -440,7 +444,7 @@ static void cb_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = sizeof b;
 }
 
-static void cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
+static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     sim_node *nd = ctx;
     sim *s = nd->s;
@@ -450,13 +454,13 @@ static void cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
     nd->sync_msgs[ZAB_MSG_SNAP]++;
     if (len != sizeof sb) {
         violation(s, "server %d got a bad snapshot blob", nd->sid);
-        return;
+        return 0;
     }
     memcpy(&sb, blob, sizeof sb);
     if (sb.zxid != zxid || sb.count > s->global->len ||
         (sb.count > 0 && g_array_index(s->global, sim_entry, sb.count - 1).zxid != zxid)) {
         violation(s, "server %d got a snapshot that is not a committed prefix", nd->sid);
-        return;
+        return 0;
     }
     for (guint i = 0; i < nd->log->len; i++) {
         sim_entry *e = &g_array_index(nd->log, sim_entry, i);
@@ -469,6 +473,7 @@ static void cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
     nd->snap_count = sb.count;
     nd->delivered_count = sb.count;
     nd->delivered_zxid = zxid;
+    return 0;
 }
 
 static void cb_role(void *ctx, zab_role role, int leader, uint32_t epoch)
