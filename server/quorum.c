@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,7 +39,7 @@ struct quorum {
     bool serving;
     int64_t last_proposed;
     int64_t last_touch_ms;
-    int64_t deferred_durable;  /* durability seen inside a callback */
+    GQueue held;               /* of held_op*, owned: log work behind a cut that waits for the log */
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
     uint64_t rollovers;        /* zab_counter_rollovers() already logged */
@@ -162,62 +161,143 @@ static int io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
     return write_durably(q->s, "currentEpoch", buf);
 }
 
+/* A log operation held back behind a cut that waits for the log to go
+ * idle (txnlog_truncate_after needs it: no blocking wait on the loop). */
+typedef struct held_op {
+    bool cut;           /* true: drop every entry > zxid; false: append */
+    bool snap;          /* cut: the log reset after an installed snapshot at zxid */
+    int64_t zxid;
+    uint8_t *txn;       /* append: owned copy */
+    size_t len;
+} held_op;
+
+static void held_op_free(gpointer p)
+{
+    held_op *op = p;
+    g_free(op->txn);
+    g_free(op);
+}
+
+static void drop_held(quorum *q)
+{
+    held_op *op;
+    while ((op = g_queue_pop_head(&q->held)))
+        held_op_free(op);
+}
+
+static bool log_busy(const quorum *q)
+{
+    return txnlog_flush_in_flight(q->s->log);
+}
+
 static int io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
     if (q->s->log_fatal)
         return -1;          /* the log failed for good: nothing is queued any more */
-    txnlog_append(q->s->log, zxid, txn, len);
     q->s->txns_logged++;
+    if (!g_queue_is_empty(&q->held)) {
+        /* behind a cut not carried out yet: it goes to the log after it */
+        held_op *op = g_new0(held_op, 1);
+        op->zxid = zxid;
+        op->txn = g_memdup2(txn, len);
+        op->len = len;
+        g_queue_push_tail(&q->held, op);
+        return 0;
+    }
+    txnlog_append(q->s->log, zxid, txn, len);
     return 0;
 }
 
-/* Waits for an in-flight log batch to finish.  Its durability cannot be
- * reported to the core from inside a callback, so it is remembered and
- * reported after the core returns (flush_deferred). */
-static void wait_log_idle(quorum *q)
+/* Drops every logged entry > after now (the log is idle); the log restarts
+ * in a new file after a snapshot's cut.  0, or -1 after logging why. */
+static int do_cut(quorum *q, int64_t after, bool snap)
 {
     zk_server *s = q->s;
-    while (txnlog_flush_in_flight(s->log)) {
-        struct pollfd pfd = { txnlog_event_fd(s->log), POLLIN, 0 };
-        poll(&pfd, 1, 100);
-        int64_t durable = 0;
-        char *err = NULL;
-        if (txnlog_flush_complete(s->log, &durable, &err) == 0) {
-            if (durable > q->deferred_durable)
-                q->deferred_durable = durable;
-        } else {
-            persist_stop_on_log_failure(s, err);
-        }
+    char *err = NULL;
+    if (s->log_fatal || txnlog_truncate_after(s->log, after, &err) < 0) {
+        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after,
+                  err ? err : "the log failed");
         g_free(err);
+        return -1;
     }
+    if (snap)
+        txnlog_roll(s->log);
+    else
+        LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after);
+    return 0;
+}
+
+/* A cut now if the log is idle (0 or -1), else held until the log thread
+ * reports its batch (ZAB_IO_PENDING: run_held carries it out and reports
+ * its durability to the core). */
+static int request_cut(quorum *q, int64_t after, bool snap)
+{
+    if (!log_busy(q) && g_queue_is_empty(&q->held))
+        return do_cut(q, after, snap);
+    held_op *op = g_new0(held_op, 1);
+    op->cut = true;
+    op->snap = snap;
+    op->zxid = after;
+    g_queue_push_tail(&q->held, op);
+    return ZAB_IO_PENDING;
+}
+
+/* The log is idle: carries out the held cuts and appends in order and
+ * tells the core what is durable after them (or that the log failed).
+ * Not from inside a core callback. */
+static void run_held(quorum *q)
+{
+    zk_server *s = q->s;
+    if (g_queue_is_empty(&q->held) || log_busy(q))
+        return;
+    int64_t report = -1;
+    bool failed = false;
+    held_op *op;
+    while ((op = g_queue_pop_head(&q->held))) {
+        if (failed) {
+            held_op_free(op);
+            continue;
+        }
+        if (!op->cut) {
+            txnlog_append(s->log, op->zxid, op->txn, op->len);
+        } else if (do_cut(q, op->zxid, op->snap) < 0) {
+            failed = true;
+        } else if (op->snap || txnlog_last_zxid(s->log) == txnlog_durable_zxid(s->log)) {
+            /* Every entry <= the cut is durable: in the log (nothing of
+             * it is still queued) or in the installed snapshot. */
+            report = op->zxid;
+        } else {
+            report = txnlog_durable_zxid(s->log);   /* the rest is reported when flushed */
+        }
+        held_op_free(op);
+    }
+    if (failed)
+        zab_log_failed(q->z, server_now_ms(s));
+    else if (report >= 0)
+        zab_log_durable(q->z, report, server_now_ms(s));
 }
 
 static int io_log_truncate(void *ctx, int64_t after_zxid)
 {
     quorum *q = ctx;
     zk_server *s = q->s;
-    wait_log_idle(q);
-    char *err = NULL;
-    if (s->log_fatal || txnlog_truncate_after(s->log, after_zxid, &err) < 0) {
-        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after_zxid,
-                  err ? err : "the log failed");
-        g_free(err);
+    if (s->log_fatal)
+        return -1;
+    if (s->tree->last_processed_zxid > after_zxid) {
+        /* The core never truncates what it delivered (docs/zab.md): the
+         * tree and the core disagree, this replica cannot go on. */
+        LOG_ERROR("asked to truncate the log after 0x%" G_GINT64_MODIFIER "x below the applied "
+                  "0x%" G_GINT64_MODIFIER "x", after_zxid, s->tree->last_processed_zxid);
         return -1;
     }
-    LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after_zxid);
-    q->synced_by = "TRUNC";
     snapfile_drop_after(s->data_dir, after_zxid);   /* they hold truncated txns */
-    if (s->tree->last_processed_zxid > after_zxid) {
-        /* The tree holds truncated transactions: rebuild it from disk. */
-        if (persist_reload(s, &err) < 0) {
-            LOG_ERROR("cannot reload the database after truncation: %s", err);
-            g_free(err);
-            return -1;
-        }
-    }
+    int rc = request_cut(q, after_zxid, false);
+    if (rc < 0)
+        return -1;
+    q->synced_by = "TRUNC";
     s->last_zxid = after_zxid;
-    return 0;
+    return rc;
 }
 
 static int io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
@@ -242,7 +322,6 @@ static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
     quorum *q = ctx;
     zk_server *s = q->s;
     char *err = NULL;
-    wait_log_idle(q);
     if (persist_install(s, zxid, blob, len, &err) < 0) {
         /* A snapshot that does not load (or cannot be written): the core
          * fail-stops; as Apache's learner, this host then leaves the
@@ -254,11 +333,15 @@ static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
         g_free(err);
         return -1;
     }
+    int rc = request_cut(q, zxid, true);   /* the log restarts after the snapshot */
+    if (rc < 0)
+        return -1;
+    s->snap_zxid = zxid;
     s->last_zxid = zxid;
     q->synced_by = "SNAP";
     LOG_INFO("installed the leader's snapshot at 0x%" G_GINT64_MODIFIER "x (%u znodes)", zxid,
              tree_node_count(s->tree));
-    return 0;
+    return rc;
 }
 
 static void set_serving(quorum *q, bool serving)
@@ -350,8 +433,7 @@ static void rejoin(quorum *q)
     LOG_ERROR("%s; leaving leader %d and rejoining from the state on disk", q->rejoin_why, q->leader);
     g_free(q->rejoin_why);
     q->rejoin_why = NULL;
-    wait_log_idle(q);
-    q->deferred_durable = 0;
+    drop_held(q);   /* the failed core's cut and appends: the disk state is rebuilt as it is */
     char *err = NULL;
     zab *fresh = NULL;
     if (persist_reload(s, &err) < 0 || !(fresh = core_new(q, &err))) {
@@ -382,18 +464,20 @@ static void fail_stop(quorum *q)
 /* Work that must not run inside a core callback. */
 static void flush_deferred(quorum *q)
 {
-    if (q->rejoin_why)
+    if (q->rejoin_why) {
+        if (log_busy(q)) {
+            /* The reload replays the log: once the log thread reports
+             * its batch (quorum_on_log_durable).  Meanwhile the failed
+             * core ignores everything and nobody is served. */
+            set_serving(q, false);
+            return;
+        }
         rejoin(q);
-    else if (zab_failed(q->z))
+    } else if (zab_failed(q->z)) {
         fail_stop(q);
+    }
     if (zab_failed(q->z))
         return;
-    int64_t now = server_now_ms(q->s);
-    while (q->deferred_durable > 0) {
-        int64_t d = q->deferred_durable;
-        q->deferred_durable = 0;
-        zab_log_durable(q->z, d, now);
-    }
     if (q->deferred_serving) {
         q->deferred_serving = false;
         set_serving(q, zab_serving(q->z));
@@ -657,6 +741,7 @@ void quorum_free(quorum *q)
     if (!q)
         return;
     peer_net_free(q->net);
+    drop_held(q);
     zab_free(q->z);
     g_free(q->rejoin_why);
     g_free(q->peers);
@@ -714,12 +799,19 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 
 void quorum_on_log_failed(quorum *q)
 {
+    drop_held(q);
     zab_log_failed(q->z, server_now_ms(q->s));
 }
 
 void quorum_on_log_durable(quorum *q, int64_t zxid)
 {
-    zab_log_durable(q->z, zxid, server_now_ms(q->s));
+    /* While a cut is held the batch that just finished was started before
+     * it: its zxid may lie beyond the cut, and the core waits for the cut's
+     * own report (run_held) before it acknowledges anything. */
+    if (g_queue_is_empty(&q->held))
+        zab_log_durable(q->z, zxid, server_now_ms(q->s));
+    else
+        run_held(q);
     flush_deferred(q);
 }
 

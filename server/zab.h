@@ -114,6 +114,10 @@ const char *zab_msg_type_name(int type);
  * int-returning ones are I/O requests: 0 = done (ordered before every later
  * request), non-zero = failed, which fail-stops the core (see above).
  */
+/* What log_truncate / snapshot_install return when the host accepted the
+ * request but completes it later (see zab_io). */
+#define ZAB_IO_PENDING 1
+
 typedef struct zab_io {
     void *ctx; /* passed back to every callback; owned by the host */
     /* Best effort: may be lost; FIFO per peer while the link stays up. */
@@ -123,9 +127,12 @@ typedef struct zab_io {
     /* Queues an append to the log; 0 = queued (its durability is reported
      * later by zab_log_durable(), its failure by zab_log_failed()). */
     int (*log_append)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
-    /* Drops every logged entry > after_zxid.  0 = done: no entry > after_zxid
-     * can come back after a crash, and every later log_append lands after
-     * the cut (the host may carry the cut out later, but in that order). */
+    /* Drops every logged entry > after_zxid.  0 = done and durable: no
+     * entry > after_zxid can come back after a crash.  ZAB_IO_PENDING =
+     * accepted but not carried out yet (the host's log is busy): the host
+     * carries it out before every later log_append, and reports its
+     * durability with zab_log_durable() (the core acknowledges nothing
+     * until then).  Anything else: failed. */
     int (*log_truncate)(void *ctx, int64_t after_zxid);
     /* Committed: apply to the state machine (called strictly in zxid order).
      * Non-zero: it could not be applied; the replica would diverge. */
@@ -134,8 +141,9 @@ typedef struct zab_io {
      * the host and g_free'd by the core.  In memory only: cannot fail. */
     void (*snapshot_take)(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len);
     /* Learner: replace the state with blob (as of zxid) and reset the log to
-     * start after zxid; 0 = the state as of zxid is durable (the log reset
-     * is ordered as log_truncate's). */
+     * start after zxid; 0 = done and durable; ZAB_IO_PENDING = the state is
+     * replaced but the log reset waits as for log_truncate (durability,
+     * at least zxid, comes with zab_log_durable()); anything else: failed. */
     int (*snapshot_install)(void *ctx, int64_t zxid, const uint8_t *blob, size_t len);
     /* Called whenever role, leader, epoch or serving (zab_serving()) changes.
      * epoch is 0 while the new epoch is not agreed yet (just elected); a

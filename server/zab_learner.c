@@ -130,7 +130,8 @@ static void on_trunc(zab *z, int64_t after, int64_t now)
     lower_current_epoch(z, after);
     if (z->failed)
         return;
-    if (z->io.log_truncate && z->io.log_truncate(z->io.ctx, after) != 0) {
+    int rc = z->io.log_truncate ? z->io.log_truncate(z->io.ctx, after) : 0;
+    if (rc != 0 && rc != ZAB_IO_PENDING) {
         zab_fail(z, "cannot truncate the log after 0x%" G_GINT64_MODIFIER "x", after);
         return;
     }
@@ -138,6 +139,8 @@ static void on_trunc(zab *z, int64_t after, int64_t now)
     z->last_logged = after;
     if (z->durable > after)
         z->durable = after;
+    if (rc == ZAB_IO_PENDING)
+        z->durable = -1;    /* nothing is acknowledged before the host reports the cut durable */
 }
 
 static void on_snap(zab *z, const zab_msg *m)
@@ -145,12 +148,15 @@ static void on_snap(zab *z, const zab_msg *m)
     lower_current_epoch(z, m->zxid);
     if (z->failed)
         return;
-    if (z->io.snapshot_install && z->io.snapshot_install(z->io.ctx, m->zxid, m->data, m->len) != 0) {
+    int rc = z->io.snapshot_install ? z->io.snapshot_install(z->io.ctx, m->zxid, m->data, m->len) : 0;
+    if (rc != 0 && rc != ZAB_IO_PENDING) {
         zab_fail(z, "cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER "x", m->zxid);
         return;
     }
     zab_hist_reset(z, m->zxid);
     z->last_logged = z->last_delivered = z->durable = z->commit_point = m->zxid;
+    if (rc == ZAB_IO_PENDING)
+        z->durable = -1;    /* as in on_trunc */
 }
 
 /* A PROPOSAL (sync or broadcast) or an observer's INFORM. */

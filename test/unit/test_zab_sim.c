@@ -101,6 +101,12 @@ typedef struct sim_node {
     int64_t delivered_zxid;
     int fsync_min, fsync_max;
     int sync_msgs[ZAB_MSG_TYPE_MAX + 1]; /* DIFF/TRUNC/SNAP received */
+    /* A cut requested while an fsync is in flight may be held (the host
+     * returns ZAB_IO_PENDING, as quorum.c does while its log thread
+     * writes): it and every later append wait for that fsync (volatile:
+     * a crash loses them). */
+    GArray *held;            /* of sim_entry (payload owned); zxid < 0: a cut after -zxid-1,
+                              * len 1 if it is a snapshot's log reset */
 } sim_node;
 
 enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL };
@@ -377,6 +383,11 @@ static int cb_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len
     char b[32], c[32];
     int64_t last = nd->log->len ? g_array_index(nd->log, sim_entry, nd->log->len - 1).zxid
                                 : nd->snap_zxid;
+    if (nd->held->len) {
+        sim_entry e = { zxid, len ? g_memdup2(txn, len) : NULL, len };
+        g_array_append_val(nd->held, e);
+        return 0;
+    }
     if (zxid <= last)
         violation(nd->s, "server %d appended %s after %s", nd->sid, zx(zxid, b), zx(last, c));
     sim_entry e = { zxid, len ? g_memdup2(txn, len) : NULL, len };
@@ -385,9 +396,8 @@ static int cb_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len
     return 0;
 }
 
-static int cb_log_truncate(void *ctx, int64_t after)
+static void do_cut(sim_node *nd, int64_t after)
 {
-    sim_node *nd = ctx;
     sim *s = nd->s;
     char b[32];
     trace(s, "s%d truncates log after %s", nd->sid, zx(after, b));
@@ -403,6 +413,35 @@ static int cb_log_truncate(void *ctx, int64_t after)
         nd->durable_len = nd->log->len;
     if (nd->fsync_target > nd->log->len)
         nd->fsync_target = nd->log->len;
+}
+
+/* Holds a cut (ZAB_IO_PENDING) half the time, until the fsync in flight
+ * (or one started for it) returns. */
+static bool hold_cut(sim_node *nd, int64_t after, bool snap)
+{
+    if (!nd->held->len && !rng_chance(&nd->s->rng, 50))
+        return false;
+    if (!nd->fsync_pending) {
+        /* as if a batch were in flight: the cut waits for its return */
+        sim *s = nd->s;
+        nd->fsync_pending = true;
+        nd->fsync_target = nd->log->len;
+        heap_push(s, ev_new(s, EV_FSYNC, s->now + rng_range(&s->rng, nd->fsync_min, nd->fsync_max),
+                            nd->idx));
+    }
+    char b[32];
+    trace(nd->s, "s%d holds a cut after %s until its fsync returns", nd->sid, zx(after, b));
+    sim_entry e = { -after - 1, NULL, snap ? 1 : 0 };
+    g_array_append_val(nd->held, e);
+    return true;
+}
+
+static int cb_log_truncate(void *ctx, int64_t after)
+{
+    sim_node *nd = ctx;
+    if (hold_cut(nd, after, false))
+        return ZAB_IO_PENDING;
+    do_cut(nd, after);
     return 0;
 }
 
@@ -444,6 +483,18 @@ static void cb_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = sizeof b;
 }
 
+/* A snapshot's log reset: every entry goes (those <= the snapshot are in it). */
+static void clear_log(sim_node *nd)
+{
+    for (guint i = 0; i < nd->log->len; i++) {
+        sim_entry *e = &g_array_index(nd->log, sim_entry, i);
+        note_dropped(nd->s, nd, e, false);
+        g_free(e->payload);
+    }
+    g_array_set_size(nd->log, 0);
+    nd->durable_len = nd->fsync_target = 0;
+}
+
 static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     sim_node *nd = ctx;
@@ -462,17 +513,13 @@ static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
         violation(s, "server %d got a snapshot that is not a committed prefix", nd->sid);
         return 0;
     }
-    for (guint i = 0; i < nd->log->len; i++) {
-        sim_entry *e = &g_array_index(nd->log, sim_entry, i);
-        note_dropped(s, nd, e, false);
-        g_free(e->payload);
-    }
-    g_array_set_size(nd->log, 0);
-    nd->durable_len = nd->fsync_target = 0;
     nd->snap_zxid = zxid;
     nd->snap_count = sb.count;
     nd->delivered_count = sb.count;
     nd->delivered_zxid = zxid;
+    if (hold_cut(nd, zxid, true))
+        return ZAB_IO_PENDING;   /* the snapshot is durable; the old log waits */
+    clear_log(nd);
     return 0;
 }
 
@@ -493,6 +540,39 @@ static void cb_role(void *ctx, zab_role role, int leader, uint32_t epoch)
                                 GINT_TO_POINTER(nd->sid));
         }
     }
+}
+
+/* The fsync returned: the held cut, then the appends behind it, and the
+ * cut's durability to the core (as quorum.c's run_held). */
+static void run_held(sim_node *nd)
+{
+    GArray *ops = nd->held;
+    nd->held = g_array_new(FALSE, FALSE, sizeof(sim_entry));
+    int64_t report = -1;
+    for (guint i = 0; i < ops->len; i++) {
+        sim_entry *op = &g_array_index(ops, sim_entry, i);
+        if (op->zxid < 0) {
+            int64_t after = -op->zxid - 1;
+            bool snap = op->len == 1;
+            if (snap)
+                clear_log(nd);
+            else
+                do_cut(nd, after);
+            if (snap || nd->durable_len == nd->log->len)
+                report = after;    /* every entry <= after is synced (or in the snapshot) */
+            else if (nd->durable_len > 0)
+                report = g_array_index(nd->log, sim_entry, nd->durable_len - 1).zxid;
+            else
+                report = nd->snap_zxid;
+            op->len = 0;
+        } else {
+            cb_log_append(nd, op->zxid, op->payload, op->len);
+        }
+        g_free(op->payload);
+    }
+    g_array_free(ops, TRUE);
+    if (report >= 0)
+        zab_log_durable(nd->z, report, nd->s->now);
 }
 
 /* ---- nodes: start, crash, restart ---------------------------------------- */
@@ -570,6 +650,9 @@ static void node_crash(sim *s, int i, bool keep_some_unsynced)
     g_array_set_size(nd->log, keep);
     nd->durable_len = keep;
     nd->fsync_pending = false;
+    for (guint k = 0; k < nd->held->len; k++)   /* held cuts and appends were volatile */
+        g_free(g_array_index(nd->held, sim_entry, k).payload);
+    g_array_set_size(nd->held, 0);
     for (int j = 0; j < s->n; j++)
         if (j != i)
             break_link(s, i, j);
@@ -579,7 +662,9 @@ static void node_crash(sim *s, int i, bool keep_some_unsynced)
 static void node_snapshot(sim *s, int i)
 {
     sim_node *nd = &s->nodes[i];
-    if (!nd->up || nd->delivered_count == nd->snap_count)
+    /* (not while a cut is held: the model's log would then start after
+     * entries that are still to be appended) */
+    if (!nd->up || nd->delivered_count == nd->snap_count || nd->held->len)
         return;
     nd->snap_count = nd->delivered_count;
     nd->snap_zxid = nd->delivered_zxid;
@@ -764,7 +849,9 @@ static void handle(sim *s, sim_event *e)
         nd->fsync_pending = false;
         if (nd->fsync_target > nd->durable_len)
             nd->durable_len = nd->fsync_target;
-        if (nd->durable_len > 0)
+        if (nd->held->len)
+            run_held(nd);
+        else if (nd->durable_len > 0)
             zab_log_durable(nd->z, g_array_index(nd->log, sim_entry, nd->durable_len - 1).zxid,
                             s->now);
         schedule_fsync(nd);
@@ -845,6 +932,7 @@ static sim *sim_new(uint64_t seed, const sim_params *p, bool verbose)
         nd->sid = i + 1;
         nd->observer = i >= p->nvoters;
         nd->log = g_array_new(FALSE, FALSE, sizeof(sim_entry));
+        nd->held = g_array_new(FALSE, FALSE, sizeof(sim_entry));
         nd->delivered_zxid = 0;
         nd->fsync_min = p->fsync_min;
         nd->fsync_max = p->fsync_max;
@@ -866,6 +954,7 @@ static void sim_free(sim *s)
     for (int i = 0; i < s->n; i++) {
         zab_free(s->nodes[i].z);
         free_entries(s->nodes[i].log);
+        free_entries(s->nodes[i].held);
     }
     sim_event *e;
     while ((e = heap_pop(s)))
