@@ -40,6 +40,9 @@ struct quorum {
     int64_t last_proposed;
     int64_t last_touch_ms;
     GQueue held;               /* of held_op*, owned: log work behind a cut that waits for the log */
+    int in_core;               /* > 0 while a call into the Zab core runs (its callbacks included) */
+    bool flushing;             /* flush_deferred is running */
+    GQueue work;               /* of host_work*, owned: what callbacks asked for, run after the core returned */
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
     uint64_t rollovers;        /* zab_counter_rollovers() already logged */
@@ -51,6 +54,40 @@ struct quorum {
     zab_peer *peers;
     int npeers;
 };
+
+/* Every call into the core goes through CORE: while it runs, the host's
+ * own reactions to the core's callbacks (a write that a delivered commit
+ * lets through, a link dropped on a role change) are queued as host_work
+ * and run by flush_deferred once the core returned, so the core is never
+ * re-entered (zab.h; the core asserts it, zab_reentries). */
+#define CORE(q, call) do { (q)->in_core++; call; (q)->in_core--; } while (0)
+
+typedef enum { WORK_PEER_LOST, WORK_RESUME_CONN } host_work_kind;
+
+typedef struct host_work {
+    host_work_kind kind;
+    int sid;            /* WORK_PEER_LOST: the quorum link that broke */
+    zk_conn *conn;      /* WORK_RESUME_CONN: a reference (conn_ref) */
+} host_work;
+
+static void queue_work(quorum *q, host_work_kind kind, int sid, zk_conn *c)
+{
+    host_work *w = g_new0(host_work, 1);
+    w->kind = kind;
+    w->sid = sid;
+    if (c) {
+        conn_ref(c);
+        w->conn = c;
+    }
+    g_queue_push_tail(&q->work, w);
+}
+
+static void host_work_free(host_work *w)
+{
+    if (w->conn)
+        conn_unref(w->conn);
+    g_free(w);
+}
 
 /* ------------------------------------------------------------------ */
 /* epochs                                                              */
@@ -273,9 +310,9 @@ static void run_held(quorum *q)
         held_op_free(op);
     }
     if (failed)
-        zab_log_failed(q->z, server_now_ms(s));
+        CORE(q, zab_log_failed(q->z, server_now_ms(s)));
     else if (report >= 0)
-        zab_log_durable(q->z, report, server_now_ms(s));
+        CORE(q, zab_log_durable(q->z, report, server_now_ms(s)));
 }
 
 static int io_log_truncate(void *ctx, int64_t after_zxid)
@@ -447,7 +484,7 @@ static void rejoin(quorum *q)
     q->z = fresh;
     q->rollovers = 0;
     s->last_zxid = zab_last_logged(q->z);
-    zab_start(q->z, server_now_ms(q->s));
+    CORE(q, zab_start(q->z, server_now_ms(q->s)));
 }
 
 /* The core fail-stopped (an I/O request or an apply failed): going on
@@ -461,8 +498,9 @@ static void fail_stop(quorum *q)
     g_free(why);
 }
 
-/* Work that must not run inside a core callback. */
-static void flush_deferred(quorum *q)
+/* After the core returned: a failure or rejoin, then serving, then the
+ * queued host work, until nothing is left. */
+static void settle(quorum *q)
 {
     if (q->rejoin_why) {
         if (log_busy(q)) {
@@ -482,6 +520,38 @@ static void flush_deferred(quorum *q)
         q->deferred_serving = false;
         set_serving(q, zab_serving(q->z));
     }
+}
+
+/* Work that must not run inside a core callback: called by every host
+ * path after its call into the core; does nothing while a core call is
+ * still running (the outermost caller flushes) or a flush is (work a
+ * flush produces is taken by its own loop). */
+static void flush_deferred(quorum *q)
+{
+    if (q->in_core > 0 || q->flushing)
+        return;
+    q->flushing = true;
+    for (;;) {
+        settle(q);
+        host_work *w = g_queue_pop_head(&q->work);
+        if (!w)
+            break;
+        if (w->kind == WORK_PEER_LOST)
+            CORE(q, zab_peer_lost(q->z, w->sid, server_now_ms(q->s)));
+        else if (!w->conn->closed)
+            request_resume_conn(w->conn);   /* may propose: the core is not running now */
+        host_work_free(w);
+    }
+    q->flushing = false;
+}
+
+void quorum_resume_conn(quorum *q, zk_conn *c)
+{
+    if (q->in_core > 0) {
+        queue_work(q, WORK_RESUME_CONN, 0, c);
+        return;
+    }
+    request_resume_conn(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -623,7 +693,7 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
     }
     switch (m.kind) {
     case QMSG_ZAB:
-        zab_recv(q->z, sid, &m.zab, server_now_ms(q->s));
+        CORE(q, zab_recv(q->z, sid, &m.zab, server_now_ms(q->s)));
         break;
     case QMSG_FORWARD:
         on_forward(q, sid, &m);
@@ -644,10 +714,16 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
 static void on_peer_lost(void *ctx, int sid, int channel)
 {
     quorum *q = ctx;
-    if (channel == PEER_QUORUM) {
-        zab_peer_lost(q->z, sid, server_now_ms(q->s));
-        flush_deferred(q);
+    if (channel != PEER_QUORUM)
+        return;
+    if (q->in_core > 0) {
+        /* the link went inside a callback (peer_set_leader on a role
+         * change): the core hears of it once it returned */
+        queue_work(q, WORK_PEER_LOST, sid, NULL);
+        return;
     }
+    CORE(q, zab_peer_lost(q->z, sid, server_now_ms(q->s)));
+    flush_deferred(q);
 }
 
 static void on_peer_up(void *ctx, int sid, int channel)
@@ -731,7 +807,7 @@ quorum *quorum_new(zk_server *s, char **err)
         return NULL;
     }
     s->role = SERVER_LOOKING;
-    zab_start(q->z, server_now_ms(q->s));
+    CORE(q, zab_start(q->z, server_now_ms(q->s)));
     flush_deferred(q);
     return q;
 }
@@ -742,6 +818,9 @@ void quorum_free(quorum *q)
         return;
     peer_net_free(q->net);
     drop_held(q);
+    host_work *w;
+    while ((w = g_queue_pop_head(&q->work)))
+        host_work_free(w);
     zab_free(q->z);
     g_free(q->rejoin_why);
     g_free(q->peers);
@@ -780,7 +859,8 @@ int64_t quorum_next_zxid(quorum *q)
 
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
-    int rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s));
+    int rc;
+    CORE(q, rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s)));
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;
@@ -800,7 +880,7 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 void quorum_on_log_failed(quorum *q)
 {
     drop_held(q);
-    zab_log_failed(q->z, server_now_ms(q->s));
+    CORE(q, zab_log_failed(q->z, server_now_ms(q->s)));
 }
 
 void quorum_on_log_durable(quorum *q, int64_t zxid)
@@ -809,7 +889,7 @@ void quorum_on_log_durable(quorum *q, int64_t zxid)
      * it: its zxid may lie beyond the cut, and the core waits for the cut's
      * own report (run_held) before it acknowledges anything. */
     if (g_queue_is_empty(&q->held))
-        zab_log_durable(q->z, zxid, server_now_ms(q->s));
+        CORE(q, zab_log_durable(q->z, zxid, server_now_ms(q->s)));
     else
         run_held(q);
     flush_deferred(q);
@@ -818,7 +898,7 @@ void quorum_on_log_durable(quorum *q, int64_t zxid)
 void quorum_tick(quorum *q)
 {
     int64_t now = server_now_ms(q->s);
-    zab_tick(q->z, now);
+    CORE(q, zab_tick(q->z, now));
     if (now - q->last_peer_tick_ms >= 200) {
         q->last_peer_tick_ms = now;
         peer_tick(q->net);

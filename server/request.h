@@ -75,6 +75,10 @@ void request_on_durable(zk_server *s, int64_t zxid);
  * server fail-stops (server_fail_stop, naming the zxid), since a replica
  * that skipped a committed transaction would silently diverge. */
 int request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len);
+/* Processes c's requests that waited behind its writes, as far as they
+ * may go now (drain_waiting).  Called through the replicator once a write
+ * of c committed (replicator.h resume_conn). */
+void request_resume_conn(zk_conn *c);
 /* A connection went away: drop its watches and waiting requests. */
 void request_on_conn_closed(zk_conn *c);
 /* Periodic work: session expiry, container and TTL reaping. */

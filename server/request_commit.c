@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "persist.h"
+#include "replicator.h"
 #include "request.h"
 #include "server.h"
 #include "txn.h"
@@ -180,7 +181,7 @@ int request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len
     txn_result_clear(&res);
     s->txns_since_snap++;
     if (c && !c->closed)
-        drain_waiting(c);
+        s->repl->resume_conn(s, c);   /* Zab: after the core returned (no re-entry) */
     if (req)
         request_free(req);
     if (s->quorum)

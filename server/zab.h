@@ -214,6 +214,12 @@ int64_t zab_last_logged(const zab *z);
  * LOOKING.  The simulation asserts it stays 0. */
 uint64_t zab_protocol_errors(const zab *z);
 
+/* Entry points (zab_start, zab_tick, zab_recv, zab_peer_lost,
+ * zab_log_durable, zab_log_failed, zab_propose, zab_free) called from
+ * inside one of this core's callbacks: each was refused (zab_propose
+ * returned -1) and, in a build without NDEBUG, failed an assert().  The
+ * host must queue such work and run it once the core returned. */
+uint64_t zab_reentries(const zab *z);
 /* True once an I/O request failed: the core is stopped for good (see the
  * header comment); the host must stop or replace it. */
 bool zab_failed(const zab *z);

@@ -127,6 +127,11 @@ struct zab {
 
     uint64_t protocol_errors;
 
+    /* re-entry guard: an entry point is running (a callback must not call
+     * back in); reentries counts refused calls */
+    bool busy;
+    uint64_t reentries;
+
     /* fail-stop: an I/O request failed (see zab.h) */
     bool failed;
     char failure[128];
