@@ -21,8 +21,9 @@
  * then stops (or rebuilds a fresh core from what is on disk).
  *
  * The same code runs in the real server (TCP links, the transaction log)
- * and in the deterministic simulation (test/unit/zab_fixture.h, run by test_zab_sim.c).  The
- * protocol, the message set and the invariants are described in docs/zab.md.
+ * and in the deterministic simulation (test/unit/zab_fixture.h, run by
+ * test/unit/test_zab_sim.c).  The protocol, the message set and the
+ * invariants are described in docs/zab.md.
  */
 #ifndef ZK_ZAB_H
 #define ZK_ZAB_H
