@@ -264,6 +264,17 @@ static void set_add(metrics_summary_set id, const char *path, int64_t value)
         g_free(ns);
 }
 
+void metrics_quota_exceeded_path(const char *path)
+{
+    const char *start;
+    size_t len;
+    if (!top_namespace(path, &start, &len))
+        return;
+    char *ns = g_strndup(start, len);
+    metrics_quota_exceeded(ns);
+    g_free(ns);
+}
+
 void metrics_read_stat(const char *path, int64_t bytes)
 {
     /* DataTree.updateReadStat: path + bytes + STAT_OVERHEAD_BYTES (6 longs, 5 ints) */

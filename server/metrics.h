@@ -90,6 +90,9 @@ void metrics_observe_watch_trigger(int type, unsigned n);
  * ignored.  At most 1024 distinct namespaces are kept (more are dropped).
  */
 void metrics_quota_exceeded(const char *namespace_);
+/* The same for a refused request on path (its top namespace: "app" for
+ * /app/x, as Apache's checkQuota takes it); path is borrowed. */
+void metrics_quota_exceeded_path(const char *path);
 
 /* Election / sync timing, called on role changes (quorum.c). */
 void metrics_election_started(void);

@@ -182,6 +182,7 @@ static int prep_quota(zk_server *s, const char *path, int64_t bytes_diff, int64_
         return ZOK;
     switch (quota_check(s->tree, path, bytes_diff, count_diff)) {
     case QUOTA_CHECK_EXCEEDED:
+        metrics_quota_exceeded_path(path);   /* updateQuotaExceededMetrics */
         return ZQUOTAEXCEEDED;
     case QUOTA_CHECK_BROKEN:
         return PREP_RUNTIME_ERROR;

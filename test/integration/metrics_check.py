@@ -31,9 +31,11 @@ assertion depends on how long anything took.  Exit status 0 when every
 check passed.
 """
 import math
+import os
 import re
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -305,6 +307,23 @@ def session_then_vanish(cport):
         s.close()
 
 
+def quota(cport, mport):
+    """enforceQuota=true: a count hard limit of 2 on /qz; the creates past it
+    are refused (-125) and counted in quota_exceeded_error_per_namespace.
+    Through quota_ops.py (raw protocol): kazoo 2.8 dies on the code -125."""
+    ops = ["c:/qz:ab", "c:/zookeeper/quota/qz", "c:/zookeeper/quota/qz/zookeeper_limits:count=-1,bytes=-1,countHardLimit=2",
+           "c:/zookeeper/quota/qz/zookeeper_stats:count=0,bytes=0"] + ["c:/qz/c%d:x" % i for i in range(5)]
+    out = subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "quota_ops.py"),
+                          "127.0.0.1:%d" % cport] + ops, capture_output=True, text=True, timeout=60).stdout
+    refused = out.count("-> -125")
+    check(refused >= 1, "quota: creates past the hard limit refused (%d)" % refused)
+    f = wait_for(mport, lambda f: value(f, "quota_exceeded_error_per_namespace", "", {"key": "qz"}) == refused,
+                 "quota_exceeded_error_per_namespace{key=qz} counts the refusals")
+    check(value(f, "quota_count_limit_per_namespace", "", {"key": "qz"}) == 2.0, "quota_count_limit_per_namespace{key=qz} 2")
+    check(value(f, "quota_bytes_limit_per_namespace", "", {"key": "qz"}) == -1.0, "quota_bytes_limit_per_namespace{key=qz} -1")
+    check((value(f, "quota_count_usage_per_namespace", "", {"key": "qz"}) or 0) >= 1, "quota_count_usage_per_namespace{key=qz} counts")
+
+
 def standalone(cport, mport, vector):
     rows = load_vector(vector)
     session_then_vanish(cport)   # checked at the end: stale_sessions_expired
@@ -364,6 +383,7 @@ def standalone(cport, mport, vector):
         zk.close()
     wait_for(mport, lambda f: value(f, "num_alive_connections") == 0, "num_alive_connections back to 0")
     check_mntr(cport, mport)
+    quota(cport, mport)
     hostile(mport)
     wait_for(mport, lambda f: value(f, "stale_sessions_expired") >= 1,
              "stale_sessions_expired counts the abandoned session's expiry")

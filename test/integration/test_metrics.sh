@@ -4,7 +4,8 @@
 # against test/vectors/metrics/apache-3.8-metrics.tsv (Apache 3.8's
 # families, types, labels and HELP texts):
 #   1. standalone: the vector, values that move (connections, znode_count,
-#      latency summaries, fsynctime, watch_count...), hostile HTTP;
+#      latency summaries, fsynctime, watch_count...), quota gauges and
+#      quota_exceeded_error_per_namespace (enforceQuota=true), hostile HTTP;
 #   2. without metricsProvider.className nothing listens on the port; a
 #      busy port or an unknown provider class stops the server (exit 1),
 #      as Apache's "Cannot boot MetricsProvider";
@@ -32,7 +33,7 @@ T=$TEST_TMP
 # 1. standalone
 MPORT=$(free_port)
 start_server zkserver "$T/s1" "metricsProvider.className=$PROVIDER" \
-  "metricsProvider.httpHost=127.0.0.1" "metricsProvider.httpPort=$MPORT"
+  "metricsProvider.httpHost=127.0.0.1" "metricsProvider.httpPort=$MPORT" "enforceQuota=true"
 grep -q "Starting /metrics HTTP endpoint at host: 127.0.0.1, port: $MPORT" "$ZK_DIR/server.log" \
   || fail "no /metrics start line in the log"
 # 4. a real Prometheus server scrapes it (when installed); started now so
