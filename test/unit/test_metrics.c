@@ -149,6 +149,12 @@ static void test_quota_gauges_and_hook(void **state)
     add_node("/zookeeper/quota/b", NULL);
     add_node("/zookeeper/quota/b/zookeeper_limits", "count=4,bytes=8");
     add_node("/zookeeper/quota/b/zookeeper_stats", "garbage");
+    /* the quota code (server/quota.c) recomputes a stats node when it is
+     * created (nothing under /app yet: 0); overwrite them as a restore of
+     * other figures would */
+    assert_int_equal(tree_set_data(srv.tree, "/zookeeper/quota/app/zookeeper_stats", "count=2,bytes=5", 15, 1, 2, 2, NULL), ZOK);
+    assert_int_equal(tree_set_data(srv.tree, "/zookeeper/quota/app/sub/zookeeper_stats", "count=1,bytes=3", 15, 1, 2, 2, NULL), ZOK);
+    assert_int_equal(tree_set_data(srv.tree, "/zookeeper/quota/b/zookeeper_stats", "garbage", 7, 1, 2, 2, NULL), ZOK);
     metrics_quota_exceeded("app");
     metrics_quota_exceeded("app");
     metrics_quota_exceeded("we\"ird\\ns\n");
