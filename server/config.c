@@ -85,6 +85,7 @@ static const setting settings[] = {
     {{"DigestAuthenticationProvider.superDigest", "superDigest"}, KIND_DIGEST, FIELD(super_digest), 0, 0,
      true, false, "super:BASE64-SHA1-DIGEST"},
     {{"extendedTypesEnabled"}, KIND_BOOL, FIELD(extended_types_enabled), 0, 0, true, false, "true or false"},
+    {{"enforceQuota"}, KIND_BOOL, FIELD(enforce_quota), 0, 0, true, false, "true or false"},
     {{"znode.container.checkIntervalMs"}, KIND_INT, FIELD(container_check_interval_ms), 1, INT_MAX, true,
      true, "a positive number of ms"},
     {{"jute.maxbuffer"}, KIND_INT, FIELD(jute_maxbuffer), 1, INT_MAX, true, true, "a positive number of bytes"},
@@ -162,7 +163,7 @@ static const char *const harmless_keys[] = {
     "clientTcpKeepAlive", "fsync.warningthresholdms", "digest.enabled",
     "commitLogCount", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxBatchSize",
     "learner.asyncSending", "leaderServes", "observer.reconnectDelayMs",
-    "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
+    "request_throttle_stall_time", "request_throttle_drop_stale",
 };
 
 static const char *const harmless_prefixes[] = {

@@ -46,6 +46,7 @@ typedef struct zk_config {
     GHashTable *fourlw_whitelist;/* owned; set of enabled words (owned char* keys) */
     char *super_digest;          /* owned; "super:BASE64" or NULL */
     bool extended_types_enabled; /* zookeeper.extendedTypesEnabled, default false */
+    bool enforce_quota;          /* zookeeper.enforceQuota, default false (quota.h) */
     int container_check_interval_ms; /* znode.container.checkIntervalMs, default 60000 */
     int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
     bool readonly_mode_enabled;  /* readonlymode.enabled, default false */

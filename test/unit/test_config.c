@@ -255,9 +255,11 @@ static void test_aliases(void **state)
              "zookeeper.globalOutstandingLimit=5\n"
              "zookeeper.preAllocSize=64\n"
              "zookeeper.forceSync=false\n"
-             "zookeeper.4lw.commands.whitelist=*\n",
+             "zookeeper.4lw.commands.whitelist=*\n"
+             "enforceQuota=true\n",
              NULL, &cfg, NULL);
     assert_true(cfg.extended_types_enabled);
+    assert_true(cfg.enforce_quota);
     assert_int_equal(cfg.jute_maxbuffer, 0x200000);
     assert_int_equal(cfg.container_check_interval_ms, 16);
     assert_true(cfg.readonly_mode_enabled);
@@ -285,11 +287,12 @@ static void test_jvmflags(void **state)
                         "-Dznode.container.checkIntervalMs=250 -Djute.maxbuffer=2000000 "
                         "-Dreadonlymode.enabled=true -DmaxSessionTimeout=90000 -Dzookeeper.minSessionTimeout=1000 "
                         "-Dzookeeper.4lw.commands.whitelist=ruok -DtickTime=1 -Dzookeeper.snapCount=77 "
-                        "-Dfoo=bar -D -Dzookeeper.forceSync=no";
+                        "-Dfoo=bar -D -Dzookeeper.forceSync=no -Dzookeeper.enforceQuota=true";
     GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
     parse_ok("dataDir=/d\n", flags, &cfg, warnings);
     assert_int_equal(warnings->len, 0); /* other -D words are ignored silently */
     assert_true(cfg.extended_types_enabled);
+    assert_true(cfg.enforce_quota);
     assert_string_equal(cfg.super_digest, "super:xyz=");
     assert_int_equal(cfg.container_check_interval_ms, 250);
     assert_int_equal(cfg.jute_maxbuffer, 2000000);
