@@ -176,6 +176,8 @@ static bool field_is(const GByteArray *v, const char *s)
 /* A NUL-terminated UTF-8 copy of v, or NULL if v is not valid UTF-8 or has a NUL. */
 static char *field_text(const GByteArray *v)
 {
+    if (v->len == 0)
+        return g_strdup("");
     if (memchr(v->data, '\0', v->len) || !g_utf8_validate((const char *)v->data, (gssize)v->len, NULL))
         return NULL;
     return g_strndup((const char *)v->data, v->len);
