@@ -213,6 +213,11 @@ void acl_configure_sasl(bool enabled, const char *let_any_user)
     sasl_let_any_user = let_any_user ? g_strdup(let_any_user) : NULL;
 }
 
+bool acl_sasl_enabled(void)
+{
+    return sasl_scheme;
+}
+
 bool acl_kerberos_name_valid(const char *name)
 {
     /* KerberosName: NAME[/HOST]@REALM (no '/' or '@' inside the parts), or any name without '@'. */

@@ -95,6 +95,8 @@ bool acl_id_valid(const char *scheme, const char *id);
  * Process-wide: the server calls it once at start.
  */
 void acl_configure_sasl(bool enabled, const char *let_any_user);
+/* Is the sasl scheme registered (acl_configure_sasl)? */
+bool acl_sasl_enabled(void);
 /* Is name a valid Kerberos-style name (no '@', or NAME[/HOST]@REALM)? */
 bool acl_kerberos_name_valid(const char *name);
 

@@ -194,6 +194,28 @@ def sasl(s, xid, token):
     return "xid=%d zxid=%d err=%d len=%s" % (rxid, zxid, err, n), tok
 
 
+def whoami(s):
+    """The identities whoAmI (opcode 107) lists: [(scheme, user)...], or "closed"."""
+    s.sendall(frame(struct.pack(">ii", 9, 107)))
+    r = read_frame(s)
+    if r is None:
+        return "closed"
+    xid, zxid, err = struct.unpack(">iqi", r[:16])
+    if err != 0:
+        return "err=%d" % err
+    n = struct.unpack(">i", r[16:20])[0]
+    pos, ids = 20, []
+    for _ in range(n):
+        pair = []
+        for _f in range(2):
+            ln = struct.unpack(">i", r[pos:pos + 4])[0]
+            pos += 4
+            pair.append(r[pos:pos + max(ln, 0)].decode())
+            pos += max(ln, 0)
+        ids.append(tuple(pair))
+    return sorted(ids)
+
+
 def after(s):
     """What a ping gets after the exchange: a reply or a closed connection."""
     try:
@@ -251,6 +273,7 @@ def raw_checks(hosts):
         shown = None if tok is None else re.sub(rb"[0-9a-f]{32}", b"<hex>", tok).decode("ascii", "replace")
         note("raw", name, "response", head, shown)
         if head.startswith("xid=2") and "err=0" in head:
+            note("raw", name, "whoami", whoami(s))
             head, tok = sasl(s, 3, b"")
             note("raw", name, "again", head, tok)
         note("raw", name, "then", after(s))
