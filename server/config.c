@@ -629,6 +629,10 @@ static void apply_file_key(parse_state *st, const char *key, const char *value, 
         apply_auth_provider(st, key, value, line);
         return;
     }
+    if (g_str_has_prefix(bare, "superUser.")) {   /* ZooKeeperServer.isSaslSuperUser: superUser[.*] */
+        g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
+        return;
+    }
     if (in_list(harmless_keys, G_N_ELEMENTS(harmless_keys), bare, false) ||
         in_list(harmless_prefixes, G_N_ELEMENTS(harmless_prefixes), bare, true))
         return;
@@ -665,6 +669,8 @@ static void apply_jvmflags(parse_state *st, const char *flags)
             st->cfg->jaas_config = *value ? g_strdup(value) : NULL;
         } else if (g_str_has_prefix(key, "zookeeper.authProvider.")) {
             apply_auth_provider(st, key, value, ORIGIN_JVMFLAGS);
+        } else if (g_str_has_prefix(key, "zookeeper.superUser.")) {
+            g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
         } else if (idx >= 0 && settings[idx].sysprop) {
             char *trimmed = g_strstrip(g_strdup(value));
             char *shown = g_strconcat("-D", key, NULL);
@@ -1080,6 +1086,7 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->admin_command_url = g_strdup("/commands");
     cfg->admin_idle_timeout = 30000;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    cfg->sasl_super_users = g_ptr_array_new_with_free_func(g_free);
 }
 
 int zk_config_parse_string(const char *text, const char *name, const char *env_jvmflags, zk_config *cfg,
@@ -1161,6 +1168,8 @@ void zk_config_free(zk_config *cfg)
         g_hash_table_destroy(cfg->fourlw_whitelist);
     if (cfg->raw)
         g_hash_table_destroy(cfg->raw);
+    if (cfg->sasl_super_users)
+        g_ptr_array_free(cfg->sasl_super_users, TRUE);
     memset(cfg, 0, sizeof *cfg);
 }
 

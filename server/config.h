@@ -79,6 +79,7 @@ typedef struct zk_config {
     char *sasl_server_section;   /* zookeeper.sasl.serverconfig: its section, NULL = "Server" */
     bool sasl_provider;          /* an authProvider.N names SASLAuthenticationProvider: the sasl ACL scheme exists */
     char *sasl_super_user;       /* zookeeper.superUser: this sasl identity is also super */
+    GPtrArray *sasl_super_users; /* owned (char*); the values of zookeeper.superUser.<anything>, also super */
     char *sasl_super_password;   /* zookeeper.SASLAuthenticationProvider.superPassword: user super's password */
     char *sasl_let_any_user;     /* zookeeper.letAnySaslUserDoX: a sasl ACL id every sasl identity matches */
     bool allow_sasl_failed_clients; /* zookeeper.allowSaslFailedClients, default false */

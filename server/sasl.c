@@ -110,6 +110,20 @@ static const char *lookup_password(void *ctx, const char *user)
     return pw;
 }
 
+/* ZooKeeperServer.isSaslSuperUser: zookeeper.superUser or any
+ * zookeeper.superUser.<suffix> names id (a non-empty id). */
+static bool is_super_user(const zk_config *cfg, const char *id)
+{
+    if (!*id)
+        return false;
+    if (cfg->sasl_super_user && strcmp(cfg->sasl_super_user, id) == 0)
+        return true;
+    for (guint i = 0; cfg->sasl_super_users && i < cfg->sasl_super_users->len; i++)
+        if (strcmp(g_ptr_array_index(cfg->sasl_super_users, i), id) == 0)
+            return true;
+    return false;
+}
+
 /* Is SASL required of every connection (AuthenticationHelper.isSaslAuthRequired)? */
 static bool sasl_required(const zk_config *cfg)
 {
@@ -157,8 +171,7 @@ void sasl_handle_request(zk_server *s, zk_conn *c, int32_t xid, jute_view token)
         bool added = auth_add(c->auth, "sasl", id);
         LOG_INFO("Session 0x%" G_GINT64_MODIFIER "x: adding SASL authorization for authorizationID: %s",
                  c->session_id, id);
-        const char *su = s->cfg->sasl_super_user;
-        if (added && su && *id && strcmp(su, id) == 0) {
+        if (added && is_super_user(s->cfg, id)) {
             added = auth_add(c->auth, "super", "");
             LOG_INFO("Session 0x%" G_GINT64_MODIFIER "x: Authenticated Id '%s' as super user", c->session_id, id);
         }

@@ -295,15 +295,19 @@ static void test_config_sasl_keys(void **state)
     zk_config cfg;
     char *err = NULL;
     const char *text = "dataDir=/tmp/x\nauthProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
-                       "superUser=admin\nsessionRequireClientSASLAuth=true\n";
+                       "superUser=admin\nsuperUser.2=dave\nsessionRequireClientSASLAuth=true\n";
     assert_int_equal(zk_config_parse_string(text, "zoo.cfg",
                                             "-Djava.security.auth.login.config=/etc/jaas.conf "
-                                            "-Dzookeeper.sasl.serverconfig=ZkServer -Dzookeeper.allowSaslFailedClients=true",
+                                            "-Dzookeeper.sasl.serverconfig=ZkServer -Dzookeeper.allowSaslFailedClients=true "
+                                            "-Dzookeeper.superUser.ops=carol",
                                             &cfg, NULL, NULL, &err), 0);
     assert_true(cfg.sasl_provider);
     assert_string_equal(cfg.jaas_config, "/etc/jaas.conf");
     assert_string_equal(cfg.sasl_server_section, "ZkServer");
     assert_string_equal(cfg.sasl_super_user, "admin");
+    assert_int_equal(cfg.sasl_super_users->len, 2);
+    assert_string_equal(g_ptr_array_index(cfg.sasl_super_users, 0), "carol");
+    assert_string_equal(g_ptr_array_index(cfg.sasl_super_users, 1), "dave");
     assert_true(cfg.allow_sasl_failed_clients);
     assert_true(cfg.enforce_auth_enabled);
     assert_string_equal(cfg.enforce_auth_schemes, "sasl");
