@@ -8,7 +8,7 @@
 # zkCli.sh authenticates with a JAAS Client section.  Then zkserver alone:
 # JAAS files it must refuse with a clear message (Apache refuses them too),
 # a file without a Server section and no authProvider (SASL off, the sasl
-# scheme unknown), and sessionRequireClientSASLAuth.
+# scheme unknown), sessionRequireClientSASLAuth and allowSaslFailedClients.
 source "$(dirname "$0")/harness.sh"
 
 J=$TEST_TMP/jaas.conf
@@ -137,4 +137,21 @@ assert S.after(s) == "ping err=0"
 ' "$ZK_HOSTS" "$HARNESS_DIR" || fail "sessionRequireClientSASLAuth: unexpected answers"
 finish_server
 log "sessionRequireClientSASLAuth: unauthenticated requests and failed SASL answered -124 and closed"
+# ---- allowSaslFailedClients=true: a failed exchange keeps the connection -----
+SERVER_JVMFLAGS="$FLAGS -Dzookeeper.allowSaslFailedClients=true" start_server zkserver "$TEST_TMP/allow" "$PROVIDER"
+timeout 60 "$PY" -c '
+import re, sys
+sys.path.insert(0, sys.argv[2])
+import sasl_check as S
+host, port = sys.argv[1].rsplit(":", 1)
+s = S.connect(host, int(port))
+head, tok = S.sasl(s, 1, b"")
+nonce = re.search(rb"nonce=\"([^\"]+)\"", tok).group(1).decode()
+head, tok = S.sasl(s, 2, S.response("jaasuser", "wrong", nonce))
+assert head == "xid=2 zxid=0 err=0 len=-1" and tok is None, (head, tok)   # OK, no token
+assert S.whoami(s) == [("ip", "127.0.0.1")], S.whoami(s)
+assert S.after(s) == "ping err=0"
+' "$ZK_HOSTS" "$HARNESS_DIR" || fail "allowSaslFailedClients: unexpected answers"
+finish_server
+log "allowSaslFailedClients: a failed exchange answered OK without a token, connection kept, no identity"
 log "all passed"
