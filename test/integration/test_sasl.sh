@@ -32,13 +32,16 @@ PROVIDER=authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvi
 
 printf '%s\n' 'create /zkcli-sasl hello sasl:jaasuser:cdrwa' 'get /zkcli-sasl' 'getAcl /zkcli-sasl' \
   'delete /zkcli-sasl' > "$TEST_TMP/zkcli.cmds"
-zkcli_sasl() {   # zkcli_sasl HOSTS : create and read a sasl-ACL node as the JAAS Client user
+# the same Client user with a wrong password
+sed 's/password="jaas_password"/password="wrong"/' "$J" > "$TEST_TMP/jaas-wrong.conf"
+zkcli_sasl() {   # zkcli_sasl HOSTS [JAAS] : create and read a sasl-ACL node as the JAAS Client user
   # the Java client holds requests back until its SASL exchange is done
   timeout 60 java -Xmx128m -XX:TieredStopAtLevel=1 -cp "$APACHE_CP" \
-    -Djava.security.auth.login.config="$J" -Dzookeeper.sasl.client=true \
+    -Djava.security.auth.login.config="${2:-$J}" -Dzookeeper.sasl.client=true \
     -Dlog4j.configuration=file:/dev/null \
     org.apache.zookeeper.ZooKeeperMain -server "$1" < "$TEST_TMP/zkcli.cmds" 2>&1 |
-    grep -E "^(Created |hello$|'sasl|: cdrwa|WatchedEvent state:SaslAuthenticated|Authentication|Insufficient|KeeperErrorCode)" || true
+    grep -E "^(Created |hello$|'sasl|: cdrwa|WatchedEvent state:(SaslAuthenticated|AuthFailed)|Authentication|Insufficient|KeeperErrorCode)" |
+    sort -u || true
 }
 
 run_pair() {   # run_pair KIND : the transcript of sasl_check.py and zkCli against KIND
@@ -46,7 +49,10 @@ run_pair() {   # run_pair KIND : the transcript of sasl_check.py and zkCli again
   SERVER_JVMFLAGS=$FLAGS start_server "$kind" "$TEST_TMP/$kind" "$PROVIDER"
   timeout 150 "$PY" "$HARNESS_DIR/sasl_check.py" "$ZK_HOSTS" > "$TEST_TMP/$kind.out" 2> "$TEST_TMP/$kind.err" ||
     { tail -20 "$TEST_TMP/$kind.err" >&2; tail -20 "$ZK_DIR/server.log" >&2; fail "$kind: sasl_check.py failed"; }
+  # the two Java clients at once (each is a JVM start)
+  bg zkcli_sasl "$ZK_HOSTS" "$TEST_TMP/jaas-wrong.conf" > "$TEST_TMP/$kind.zkcli-wrong"
   zkcli_sasl "$ZK_HOSTS" > "$TEST_TMP/$kind.zkcli"
+  wait "$BG_PID" || true
   finish_server
   log "$kind: $(wc -l < "$TEST_TMP/$kind.out") checks, zkCli $(wc -l < "$TEST_TMP/$kind.zkcli") lines"
 }
@@ -55,6 +61,10 @@ run_pair zkserver
 run_pair apache
 diff -u "$TEST_TMP/apache.out" "$TEST_TMP/zkserver.out" >&2 || fail "zkserver's SASL transcript differs from Apache's"
 diff -u "$TEST_TMP/apache.zkcli" "$TEST_TMP/zkserver.zkcli" >&2 || fail "zkCli over SASL differs from Apache"
+diff -u "$TEST_TMP/apache.zkcli-wrong" "$TEST_TMP/zkserver.zkcli-wrong" >&2 ||
+  fail "zkCli with a wrong SASL password differs from Apache"
+grep -q 'state:AuthFailed' "$TEST_TMP/zkserver.zkcli-wrong" ||
+  { cat "$TEST_TMP/zkserver.zkcli-wrong" >&2; fail "zkCli with a wrong password saw no AuthFailed"; }
 grep -q '^hello$' "$TEST_TMP/zkserver.zkcli" || { cat "$TEST_TMP/zkserver.zkcli" >&2; fail "zkCli could not read its sasl node"; }
 grep -q "^legacy owner get b'secret'$" "$TEST_TMP/zkserver.out" || fail "transcript lacks the legacy owner read"
 grep -q "^current plain get NoAuthError$" "$TEST_TMP/zkserver.out" || fail "transcript lacks the NoAuth read"
