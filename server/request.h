@@ -60,6 +60,7 @@ typedef struct change_rec {
     int32_t version, cversion, aversion;
     int64_t ephemeral_owner;
     int32_t child_count;
+    int32_t data_len;        /* the node's data length (-1: null), for checkQuota */
     zk_acl_list *acl;        /* reference, NULL when !exists */
 } change_rec;
 

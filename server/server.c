@@ -215,6 +215,8 @@ void server_init(zk_server *s, zk_config *cfg)
     s->start_ms = loop_now_ms();
     s->min_latency = -1;
     zk_extended_types_enabled = cfg->extended_types_enabled;
+    if (cfg->enforce_quota)
+        LOG_INFO("zookeeper.enforceQuota = true, Quota Enforce enables");
     s->loop = loop_new();
     s->tree = tree_new();
     /* Session ids carry the creating server's id in their top byte; Apache's
