@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# test_zkfs_sessloss.sh — a zkfs mount loses its session (docs/filesystem.md
+# section 9, "Session loss"): zkfs is frozen with SIGSTOP past its 4 s
+# session timeout on a three-replica ensemble.
+#   1. The servers expire the frozen client's session: its ephemeral file
+#      and its flock's lock node vanish (seen through kazoo, with a watch,
+#      never through the frozen mount).
+#   2. Meanwhile another client creates, modifies and deletes znodes.
+#   3. Thawed, zkfs notices the expiry (logged), starts a new session and
+#      raises inotify events for exactly what changed (IN_CREATE, IN_MODIFY,
+#      IN_DELETE, none for the unchanged file); the mount shows the server's
+#      state.
+#   4. The descriptors of the lost ephemeral and of the lost lock fail with
+#      EIO; a new descriptor locks again; the mount works.
+# A process holding a descriptor on a frozen FUSE mount hangs in the kernel
+# when it closes it, so only the holder helper has descriptors on the mount
+# while zkfs is frozen, and the cleanup thaws zkfs first.
+source "$(dirname "$0")/harness.sh"
+source "$(dirname "$0")/zkfs_lib.sh"
+
+SL() { "$PY" "$HARNESS_DIR/zkfs_sessloss.py" "$@"; }
+
+zkfs_start_replicas
+zkfs_mount a "${REPLICA_HOSTS[0]}" -o session_timeout=4000,timeout=3000; A=$MNT
+ZPID=${_ZKFS_PIDS[$A]}
+# Thaw zkfs before anything else in the cleanup (a frozen zkfs would hang
+# every process with a descriptor on the mount).
+trap 'rc=$?; kill -CONT "$ZPID" 2>/dev/null || true; (exit $rc); _zkfs_cleanup' EXIT
+
+t mkdir "$A/s" "$A/s/olddir"
+t sh -c "echo v1 > '$A/s/keep'; echo bye > '$A/s/gone'; echo same > '$A/s/same'; echo l > '$A/s/lk'; echo o > '$A/s/olddir/x'"
+H=$TEST_TMP/holder; mkdir -p "$H"
+bg "$PY" "$HARNESS_DIR/zkfs_sessloss.py" holder "$A/.zk/ephemeral/s/eph" "$A/s/lk" "$H"
+HOLDER=$BG_PID
+for i in $(seq 100); do [ -e "$H/ready" ] && break; sleep 0.1; done
+[ -e "$H/ready" ] || fail "the holder did not get its ephemeral and lock"
+# The kernel knows every name in /s (what a watcher would have looked at).
+t ls -l "$A/s" >/dev/null
+t cat "$A/s/keep" "$A/s/gone" "$A/s/same" "$A/s/eph" >/dev/null || fail "cannot read /s"
+EV=$TEST_TMP/events.log
+bg inotifywait -m -q --format '%f %e' "$A/s" -o "$EV"; IW=$BG_PID
+sleep 1   # inotifywait sets its watch
+
+log "zkfs frozen (SIGSTOP) past its 4 s session timeout"
+kill -STOP "$ZPID"
+out=$(SL wait-expired "$ZK_HOSTS" /s/eph /s/lk 40) || fail "the frozen mount's session was not expired: $out"
+log "the servers expired the frozen session: $out"
+SL changes "$ZK_HOSTS" || fail "changes through kazoo"
+
+log "zkfs thawed"
+kill -CONT "$ZPID"
+want=("^new CREATE" "^keep MODIFY" "^gone DELETE" "^eph DELETE" "^newdir CREATE,ISDIR" "^olddir DELETE,ISDIR")
+for i in $(seq 300); do
+  ok=1; for w in "${want[@]}"; do grep -q "$w" "$EV" || { ok=0; break; }; done
+  [ "$ok" = 1 ] && break
+  sleep 0.1
+done
+for w in "${want[@]}"; do
+  grep -q "$w" "$EV" || { cat "$EV" >&2; fail "no event matching '$w' after the session loss"; }
+done
+sleep 1   # a spurious event would come with the others
+grep -q "^same " "$EV" && { cat "$EV" >&2; fail "an event for the unchanged file"; }
+grep -q "^lk " "$EV" && { cat "$EV" >&2; fail "an event for the lock file (its contenders are hidden)"; }
+
+grep -q "zkfs: session 0x[0-9a-f]* expired" "$TEST_TMP/a.log" || fail "the expiry is not logged"
+grep -q "1 lock(s) lost" "$TEST_TMP/a.log" || fail "the lost lock is not counted in the log"
+expect_eq "mount view of /s" "$(t ls "$A/s" | tr '\n' ' ')" "$(SL children "$ZK_HOSTS" /s | tr '\n' ' ')"
+expect_eq "new data" "$(t cat "$A/s/new")" "born"
+expect_eq "modified data" "$(t cat "$A/s/keep")" "v2"
+expect_eq "new directory" "$(t ls "$A/s/newdir")" "kid"
+
+log "the lost ephemeral's and lock's descriptors fail; a new lock works"
+touch "$H/go"
+for i in $(seq 200); do [ -e "$H/result" ] && break; sleep 0.1; done
+[ -e "$H/result" ] || fail "the holder did not report"
+res=$(cat "$H/result")
+expect_eq "holder's descriptors after the session loss" "$res" \
+  "eph_close=EIO eph_write=EIO lock_close=ok lock_un=EIO relock=ok"
+grep -q "ephemeral znode lost with session" "$TEST_TMP/a.log" || fail "the lost ephemeral is not logged"
+t sh -c "echo after > '$A/s/after'" || fail "write after the session loss"
+expect_eq "written after" "$(t "$PY" -c 'import sys; from kazoo.client import KazooClient as K
+z=K(hosts=sys.argv[1]); z.start(timeout=20); print(z.get("/s/after")[0].decode().strip()); z.stop()' "$ZK_HOSTS")" "after"
+
+kill "$IW" 2>/dev/null || true
+zkfs_unmount a
+zkfs_finish_servers
+log "ok"
