@@ -11,6 +11,14 @@ session expires while the zkfs process is frozen with SIGSTOP); run with
                            (errno names or "ok"), and whether a new
                            descriptor of LOCK can be locked again (LOCK_NB).
                            Exits 0 when the report is written.
+  kazoo-holder HOSTS PATH DIR
+                           a plain kazoo client with a 4 s session creates
+                           the ephemeral PATH and writes DIR/kready; it is
+                           frozen and thawed by the test; it waits
+                           (bounded, 120 s) for DIR/go, then up to 30 s for
+                           its session to be reported expired (kazoo's LOST
+                           state) and writes "lost" or "not-lost" in
+                           DIR/kresult
   wait-expired HOSTS EPH LOCKZ SECONDS
                            through kazoo (not the mount): wait until the
                            znode EPH is gone and LOCKZ has no children,
@@ -76,6 +84,30 @@ def holder(eph, lock, d):
     return 0
 
 
+def kazoo_holder(hosts, path, d):
+    import threading
+    from kazoo.client import KazooClient
+    import logging
+    from kazoo.protocol.states import KazooState
+    logging.getLogger("kazoo").setLevel(logging.ERROR)   # its reconnection is expected
+    lost = threading.Event()
+    zk = KazooClient(hosts=hosts, timeout=4.0)
+    zk.add_listener(lambda state: lost.set() if state == KazooState.LOST else None)
+    zk.start(timeout=20)
+    zk.create(path, b"k", ephemeral=True)
+    open(os.path.join(d, "kready"), "w").close()
+    deadline = time.monotonic() + 120
+    while not os.path.exists(os.path.join(d, "go")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    got = lost.wait(30)
+    with open(os.path.join(d, "kresult.tmp"), "w") as f:
+        f.write("lost\n" if got else "not-lost\n")
+    os.rename(os.path.join(d, "kresult.tmp"), os.path.join(d, "kresult"))
+    zk.stop()
+    zk.close()
+    return 0
+
+
 def _kazoo(hosts):
     from kazoo.client import KazooClient
     zk = KazooClient(hosts=hosts, timeout=10)
@@ -129,6 +161,6 @@ def children(hosts, path):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    fn = {"holder": holder, "wait-expired": wait_expired, "changes": changes,
+    fn = {"holder": holder, "kazoo-holder": kazoo_holder, "wait-expired": wait_expired, "changes": changes,
           "children": children}[cmd]
     sys.exit(fn(*args))
