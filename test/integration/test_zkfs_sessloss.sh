@@ -89,7 +89,7 @@ for i in $(seq 200); do [ -e "$H/result" ] && break; sleep 0.1; done
 [ -e "$H/result" ] || fail "the holder did not report"
 res=$(cat "$H/result")
 expect_eq "holder's descriptors after the session loss" "$res" \
-  "eph_close=EIO eph_write=EIO lock_close=ok lock_un=EIO relock=ok"
+  "eph_close=EIO eph_write=EIO lock_close=ok lock_read=EIO lock_un=EIO relock=ok"
 grep -q "ephemeral znode lost with session" "$TEST_TMP/a.log" || fail "the lost ephemeral is not logged"
 for i in $(seq 400); do [ -e "$H/kresult" ] && break; sleep 0.1; done
 expect_eq "the thawed kazoo client's session" "$(cat "$H/kresult" 2>/dev/null)" "lost"

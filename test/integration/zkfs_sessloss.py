@@ -7,7 +7,8 @@ session expires while the zkfs process is frozen with SIGSTOP); run with
                            exclusive flock on LOCK, write DIR/ready; wait
                            (bounded, 120 s) for DIR/go, then report in
                            DIR/result what the old descriptors answer now:
-                           a write on EPH, LOCK_UN on LOCK, close of both
+                           a write on EPH, a read and LOCK_UN on LOCK (a
+                           read-only descriptor), close of both
                            (errno names or "ok"), and whether a new
                            descriptor of LOCK can be locked again (LOCK_NB).
                            Exits 0 when the report is written.
@@ -66,6 +67,7 @@ def holder(eph, lock, d):
         time.sleep(0.1)
     res = {}
     res["eph_write"] = _errname(lambda: os.write(efd, b"again"))
+    res["lock_read"] = _errname(lambda: os.pread(lfd, 16, 0))
     res["lock_un"] = _errname(lambda: fcntl.flock(lfd, fcntl.LOCK_UN))
     res["eph_close"] = _errname(lambda: os.close(efd))
     res["lock_close"] = _errname(lambda: os.close(lfd))
