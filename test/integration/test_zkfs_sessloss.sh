@@ -35,7 +35,7 @@ t sh -c "echo v1 > '$A/s/keep'; echo bye > '$A/s/gone'; echo same > '$A/s/same';
 H=$TEST_TMP/holder; mkdir -p "$H"
 bg "$PY" "$HARNESS_DIR/zkfs_sessloss.py" holder "$A/.zk/ephemeral/s/eph" "$A/s/lk" "$H"
 HOLDER=$BG_PID
-for i in $(seq 100); do [ -e "$H/ready" ] && break; sleep 0.1; done
+for i in $(seq 300); do [ -e "$H/ready" ] && break; sleep 0.1; done
 [ -e "$H/ready" ] || fail "the holder did not get its ephemeral and lock"
 # A plain kazoo client, connected to the leader only (the expiry of a
 # frozen client on a follower is test_ensemble_sessions.sh's), is frozen
@@ -43,11 +43,11 @@ for i in $(seq 100); do [ -e "$H/ready" ] && break; sleep 0.1; done
 if [ "$ZKFS_CLUSTER" = 1 ]; then L=$(leader_of) || fail "no leader"; KH=$(member_hosts "$L"); else KH=$ZK_HOSTS; fi
 bg "$PY" "$HARNESS_DIR/zkfs_sessloss.py" kazoo-holder "$KH" /s/keh "$H"
 KHOLDER=$BG_PID
-for i in $(seq 200); do [ -e "$H/kready" ] && break; sleep 0.1; done
+for i in $(seq 300); do [ -e "$H/kready" ] && break; sleep 0.1; done
 [ -e "$H/kready" ] || fail "the kazoo holder did not create its ephemeral"
 # The kernel knows every name in /s (what a watcher would have looked at).
 t ls -l "$A/s" >/dev/null
-for i in $(seq 100); do [ -e "$A/s/keh" ] && break; sleep 0.1; done
+for i in $(seq 300); do [ -e "$A/s/keh" ] && break; sleep 0.1; done
 t cat "$A/s/keep" "$A/s/gone" "$A/s/same" "$A/s/eph" "$A/s/keh" >/dev/null || fail "cannot read /s"
 EV=$TEST_TMP/events.log
 bg inotifywait -m -q --format '%f %e' "$A/s" -o "$EV"; IW=$BG_PID
@@ -64,7 +64,7 @@ SL changes "$ZK_HOSTS" || fail "changes through kazoo"
 log "zkfs and the kazoo client thawed"
 kill -CONT "$ZPID" "$KHOLDER"
 want=("^keh DELETE" "^new CREATE" "^keep MODIFY" "^gone DELETE" "^eph DELETE" "^newdir CREATE,ISDIR" "^olddir DELETE,ISDIR")
-for i in $(seq 300); do
+for i in $(seq 600); do
   ok=1; for w in "${want[@]}"; do grep -q "$w" "$EV" || { ok=0; break; }; done
   [ "$ok" = 1 ] && break
   sleep 0.1
@@ -85,7 +85,7 @@ expect_eq "new directory" "$(t ls "$A/s/newdir")" "kid"
 
 log "the lost ephemeral's and lock's descriptors fail; a new lock works"
 touch "$H/go"
-for i in $(seq 200); do [ -e "$H/result" ] && break; sleep 0.1; done
+for i in $(seq 300); do [ -e "$H/result" ] && break; sleep 0.1; done
 [ -e "$H/result" ] || fail "the holder did not report"
 res=$(cat "$H/result")
 expect_eq "holder's descriptors after the session loss" "$res" \
