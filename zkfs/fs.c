@@ -1084,7 +1084,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         h->immediate = true;
         h->trunc = true;
         h->ephemeral = create_mode == ZK_CREATE_EPHEMERAL || create_mode == ZK_CREATE_EPHEMERAL_SEQUENTIAL;
-        h->eph_session = st.ephemeral_owner;
+        h->eph_session = st.ephemeral_owner ? st.ephemeral_owner : zkc_session_id(fs->zk);
         h->base_version = st.version;
         g_free(created);
     } else {

@@ -7,7 +7,8 @@
 #      never through the frozen mount); so does the ephemeral of a plain
 #      kazoo client frozen with it (connected to the leader), which is told
 #      its session expired once thawed.
-#   2. Meanwhile another client creates, modifies and deletes znodes.
+#   2. Meanwhile another client creates, modifies and deletes znodes, some
+#      before the expiry (their events wait in zkfs's socket), most after.
 #   3. Thawed, zkfs notices the expiry (logged), starts a new session and
 #      raises inotify events for exactly what changed (IN_CREATE, IN_MODIFY,
 #      IN_DELETE, none for the unchanged file); the mount shows the server's
@@ -26,12 +27,13 @@ zkfs_start_replicas
 zkfs_mount a "${REPLICA_HOSTS[0]}" -o session_timeout=4000,timeout=3000; A=$MNT
 ZPID=${_ZKFS_PIDS[$A]}
 # Thaw zkfs before anything else in the cleanup (a frozen zkfs would hang
-# every process with a descriptor on the mount).
+# every process with a descriptor on the mount).  errexit off first: the
+# trap must reach the cleanup whatever the status.
 KHOLDER=
-trap 'rc=$?; kill -CONT "$ZPID" $KHOLDER 2>/dev/null || true; (exit $rc); _zkfs_cleanup' EXIT
+trap 'rc=$?; set +e; kill -CONT "$ZPID" $KHOLDER 2>/dev/null || true; (exit $rc); _zkfs_cleanup' EXIT
 
 t mkdir "$A/s" "$A/s/olddir"
-t sh -c "echo v1 > '$A/s/keep'; echo bye > '$A/s/gone'; echo same > '$A/s/same'; echo l > '$A/s/lk'; echo o > '$A/s/olddir/x'"
+t sh -c "echo v1 > '$A/s/keep'; echo bye > '$A/s/gone'; echo same > '$A/s/same'; echo l > '$A/s/lk'; echo o > '$A/s/olddir/x'; echo e > '$A/s/early'"
 H=$TEST_TMP/holder; mkdir -p "$H"
 bg "$PY" "$HARNESS_DIR/zkfs_sessloss.py" holder "$A/.zk/ephemeral/s/eph" "$A/s/lk" "$H"
 HOLDER=$BG_PID
@@ -48,13 +50,17 @@ for i in $(seq 300); do [ -e "$H/kready" ] && break; sleep 0.1; done
 # The kernel knows every name in /s (what a watcher would have looked at).
 t ls -l "$A/s" >/dev/null
 for i in $(seq 300); do [ -e "$A/s/keh" ] && break; sleep 0.1; done
-t cat "$A/s/keep" "$A/s/gone" "$A/s/same" "$A/s/eph" "$A/s/keh" >/dev/null || fail "cannot read /s"
+t cat "$A/s/keep" "$A/s/gone" "$A/s/same" "$A/s/eph" "$A/s/keh" "$A/s/early" >/dev/null || fail "cannot read /s"
 EV=$TEST_TMP/events.log
 bg inotifywait -m -q --format '%f %e' "$A/s" -o "$EV"; IW=$BG_PID
 sleep 1   # inotifywait sets its watch
 
 log "zkfs and the kazoo client frozen (SIGSTOP) past their 4 s session timeout"
 kill -STOP "$ZPID" "$KHOLDER"
+# Changed before the session expires: their events wait in zkfs's socket
+# and are read after the thaw, when no server answers any more.
+check kazoo "$ZK_HOSTS" delete /s/early || fail "kazoo delete"
+check kazoo "$ZK_HOSTS" create /s/early_new x || fail "kazoo create"
 out=$(SL wait-expired "$ZK_HOSTS" /s/eph /s/lk 40) || fail "the frozen mount's session was not expired: $out"
 log "the servers expired the frozen mount's session: $out"
 out=$(SL wait-expired "$ZK_HOSTS" /s/keh /s/lk 40) || fail "the frozen kazoo client's session was not expired: $out"
@@ -63,7 +69,7 @@ SL changes "$ZK_HOSTS" || fail "changes through kazoo"
 
 log "zkfs and the kazoo client thawed"
 kill -CONT "$ZPID" "$KHOLDER"
-want=("^keh DELETE" "^new CREATE" "^keep MODIFY" "^gone DELETE" "^eph DELETE" "^newdir CREATE,ISDIR" "^olddir DELETE,ISDIR")
+want=("^early DELETE" "^early_new CREATE" "^keh DELETE" "^new CREATE" "^keep MODIFY" "^gone DELETE" "^eph DELETE" "^newdir CREATE,ISDIR" "^olddir DELETE,ISDIR")
 for i in $(seq 600); do
   ok=1; for w in "${want[@]}"; do grep -q "$w" "$EV" || { ok=0; break; }; done
   [ "$ok" = 1 ] && break
