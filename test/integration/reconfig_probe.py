@@ -12,7 +12,7 @@ import time
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
-from kazoo.security import make_digest_acl
+from kazoo.security import ACL, ANYONE_ID_UNSAFE, Permissions, make_digest_acl
 
 hosts = sys.argv[1]
 ports = [int(p) for p in sys.argv[2:]]
@@ -114,6 +114,8 @@ run("acl-user-leave", bob, leaving="100")
 run("acl-plain", plain, joining=obs)
 d, st = current(su)
 print("final: %s [%s]" % (norm(d), stat_line(st)))
+su.set_acls("/zookeeper/config", [ACL(Permissions.READ, ANYONE_ID_UNSAFE)])
+print("acl-restored: %s" % (plain.get_acls("/zookeeper/config")[0],))
 for zk in (plain, su, bob):
     zk.stop()
     zk.close()
