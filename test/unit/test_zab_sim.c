@@ -25,12 +25,21 @@
  *   - no core reports a protocol error;
  *   - liveness at the end of each seed: heal everything, restart everyone;
  *     a leader emerges, every server delivers the whole global sequence and
- *     one more write.
+ *     one more write (every member of the final configuration, once a
+ *     reconfig changed it).
+ *
+ * Reconfig: a proposal whose payload starts with "RCFG" carries a member
+ * list; each node's host activates it when it delivers it (after the core
+ * returns, as server/quorum.c does), keeps it on its "disk" (the dynamic
+ * config file) for its next boot, and breaks its links to servers that
+ * left or changed role.  A snapshot install activates the configuration
+ * of the prefix it holds.
  *
  *   build/test/test_zab_sim                   default seed count
  *   ZAB_SIM_SEEDS=5000 build/test/test_zab_sim
  *   ZAB_SIM_SEED=1234 build/test/test_zab_sim  replay one seed, verbose
  *   ZAB_SIM_FIRST=10000                        first seed of the range
+ *   ZAB_SIM_RECONFIG_SEEDS=5000                seeds of the reconfig crash test (300)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +110,11 @@ typedef struct sim_node {
     int64_t delivered_zxid;
     int fsync_min, fsync_max;
     int sync_msgs[ZAB_MSG_TYPE_MAX + 1]; /* DIFF/TRUNC/SNAP received */
+    /* reconfig: the node's configuration (durable, like the dynamic file) */
+    zab_peer members[MAX_NODES];
+    int nmembers;
+    bool reconfig_due;       /* delivered a new one: activate after the core returns */
+    int prev_role[MAX_NODES];/* per node in the core's view: -1 absent, 0 voter, 1 observer */
 } sim_node;
 
 enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL };
@@ -159,6 +173,8 @@ struct sim {
     bool generate;           /* faults and proposals on */
     bool verbose;
     GQueue *trace;           /* recent lines, owned */
+    zab_peer initial[MAX_NODES]; /* the configuration before any reconfig */
+    int ninitial;
 };
 
 static void trace(sim *s, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -403,6 +419,25 @@ static void cb_log_truncate(void *ctx, int64_t after)
         nd->fsync_target = nd->log->len;
 }
 
+/* A reconfig payload: "RCFG" then one (sid, observer) byte pair per member.
+ * Returns the member count (0 if txn is no reconfig). */
+static int parse_reconfig(const uint8_t *txn, size_t len, zab_peer *out)
+{
+    if (len < 4 || memcmp(txn, "RCFG", 4) != 0 || (len - 4) % 2 != 0 || (len - 4) / 2 > MAX_NODES)
+        return 0;
+    int n = (int)(len - 4) / 2;
+    for (int i = 0; i < n; i++) {
+        out[i].sid = txn[4 + 2 * i];
+        out[i].observer = txn[5 + 2 * i] != 0;
+    }
+    return n;
+}
+
+/* The configuration after the first count entries of the global sequence
+ * (the initial one, s->peers minus the nodes started outside it, if no
+ * reconfig is among them).  Returns the member count. */
+static int config_at(sim *s, guint count, zab_peer *out);
+
 static void cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     sim_node *nd = ctx;
@@ -424,6 +459,14 @@ static void cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
     }
     nd->delivered_count++;
     nd->delivered_zxid = zxid;
+    zab_peer m[MAX_NODES];
+    int n = parse_reconfig(txn, len, m);
+    if (n > 0) {
+        memcpy(nd->members, m, sizeof m);
+        nd->nmembers = n;
+        nd->reconfig_due = true;
+        trace(s, "s%d activates a %d-member config at %s", nd->sid, n, zx(zxid, b));
+    }
 }
 
 typedef struct snap_blob {
@@ -469,6 +512,13 @@ static void cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
     nd->snap_count = sb.count;
     nd->delivered_count = sb.count;
     nd->delivered_zxid = zxid;
+    zab_peer m[MAX_NODES];
+    int n = config_at(s, sb.count, m);
+    if (n > 0 && (n != nd->nmembers || memcmp(m, nd->members, sizeof(zab_peer) * (size_t)n))) {
+        memcpy(nd->members, m, sizeof(zab_peer) * (size_t)n);
+        nd->nmembers = n;
+        nd->reconfig_due = true;
+    }
 }
 
 static void cb_role(void *ctx, zab_role role, int leader, uint32_t epoch)
@@ -501,10 +551,35 @@ static zab_io node_io(sim_node *nd)
     return io;
 }
 
+static int member_role(const zab_peer *m, int n, int sid)
+{
+    for (int k = 0; k < n; k++)
+        if (m[k].sid == sid)
+            return m[k].observer ? 1 : 0;
+    return -1;
+}
+
+/* What the node's host hands its core: its configuration, plus itself as
+ * an observer nobody accepts if it was removed (server/quorum.c). */
+static int node_view(const sim_node *nd, zab_peer *view)
+{
+    int n = 0;
+    bool me = false;
+    for (int k = 0; k < nd->nmembers; k++) {
+        view[n++] = nd->members[k];
+        me = me || nd->members[k].sid == nd->sid;
+    }
+    if (!me)
+        view[n++] = (zab_peer){ nd->sid, true };
+    return n;
+}
+
 static void node_boot(sim *s, int i)
 {
     sim_node *nd = &s->nodes[i];
-    zab_config cfg = { .my_sid = nd->sid, .peers = s->peers, .npeers = s->n, .tick_ms = 100,
+    zab_peer view[MAX_NODES + 1];
+    int nview = node_view(nd, view);
+    zab_config cfg = { .my_sid = nd->sid, .peers = view, .npeers = nview, .tick_ms = 100,
                        .init_limit = 10, .sync_limit = 5, .history_limit = s->p.history_limit,
                        .first_counter = s->p.first_counter };
     zab_io io = node_io(nd);
@@ -519,6 +594,9 @@ static void node_boot(sim *s, int i)
         zab_load_history(nd->z, e->zxid, e->payload, e->len);
     }
     nd->durable_len = nd->log->len;   /* what survived is on disk */
+    nd->reconfig_due = false;
+    for (int j = 0; j < s->n; j++)
+        nd->prev_role[j] = member_role(view, nview, s->nodes[j].sid);
     nd->fsync_pending = false;
     nd->up = true;
     nd->incarnation++;
@@ -798,6 +876,31 @@ static void handle(sim *s, sim_event *e)
     }
 }
 
+/* Hosts activate delivered configurations once the core has returned:
+ * the core gets the new view, links to servers that left or changed role
+ * break (their sessions restart, or never again). */
+static void apply_reconfigs(sim *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        sim_node *nd = &s->nodes[i];
+        if (!nd->up || !nd->reconfig_due)
+            continue;
+        nd->reconfig_due = false;
+        zab_peer view[MAX_NODES + 1];
+        int nview = node_view(nd, view);
+        if (zab_reconfigure(nd->z, view, nview, s->now) != 0)
+            violation(s, "server %d: zab_reconfigure refused its own view", nd->sid);
+        for (int j = 0; j < s->n; j++) {
+            if (j == i)
+                continue;
+            int was = nd->prev_role[j], now = member_role(view, nview, s->nodes[j].sid);
+            if (was != now)
+                break_link(s, i, j);
+            nd->prev_role[j] = now;
+        }
+    }
+}
+
 /* Runs events until virtual time t (or a violation). */
 static void run_until(sim *s, int64_t t)
 {
@@ -813,6 +916,7 @@ static void run_until(sim *s, int64_t t)
         }
         handle(s, e);
         ev_free(e);
+        apply_reconfigs(s);
         check_step(s);
     }
     if (s->now < t)
@@ -846,7 +950,33 @@ static sim *sim_new(uint64_t seed, const sim_params *p, bool verbose)
         s->peers[i].sid = nd->sid;
         s->peers[i].observer = nd->observer;
     }
+    for (int i = 0; i < s->n; i++) {
+        memcpy(s->nodes[i].members, s->peers, sizeof(zab_peer) * (size_t)s->n);
+        s->nodes[i].nmembers = s->n;
+    }
+    s->ninitial = s->n;
+    memcpy(s->initial, s->peers, sizeof(zab_peer) * (size_t)s->n);
     return s;
+}
+
+static int config_at(sim *s, guint count, zab_peer *out)
+{
+    for (guint i = count; i > 0; i--) {
+        const sim_entry *e = &g_array_index(s->global, sim_entry, i - 1);
+        int n = parse_reconfig(e->payload, e->len, out);
+        if (n > 0)
+            return n;
+    }
+    memcpy(out, s->initial, sizeof(zab_peer) * (size_t)s->ninitial);
+    return s->ninitial;
+}
+
+/* True if sid is a member of the configuration the global sequence ends in. */
+static bool final_member(sim *s, int sid)
+{
+    zab_peer m[MAX_NODES];
+    int n = config_at(s, s->global->len, m);
+    return member_role(m, n, sid) >= 0;
 }
 
 static void free_entries(GArray *a)
@@ -895,6 +1025,8 @@ static bool converged(sim *s)
     int64_t last = zab_last_logged(s->nodes[leader].z);
     for (int i = 0; i < s->n; i++) {
         sim_node *nd = &s->nodes[i];
+        if (!final_member(s, nd->sid))
+            continue;   /* removed by a reconfig: never serves again */
         if (!nd->up || !zab_serving(nd->z) || nd->delivered_count != s->global->len ||
             nd->delivered_zxid != last)
             return false;
@@ -939,8 +1071,9 @@ static void liveness(sim *s)
         run_until(s, s->now + 100);
         bool all = true;
         for (int i = 0; i < s->n; i++)
-            all = all && s->nodes[i].delivered_zxid == want &&
-                  s->nodes[i].delivered_count == s->global->len;
+            all = all && (!final_member(s, s->nodes[i].sid) ||
+                          (s->nodes[i].delivered_zxid == want &&
+                           s->nodes[i].delivered_count == s->global->len));
         if (all)
             return;
     }
@@ -1314,6 +1447,216 @@ static void test_counter_rollover(void **state)
     sim_free(s);
 }
 
+/* ---- reconfig ------------------------------------------------------------- */
+
+/* "1v2v3o": sids with v (voter) or o (observer). */
+static int parse_spec(const char *spec, zab_peer *out)
+{
+    int n = 0;
+    for (const char *c = spec; c[0] && c[1]; c += 2) {
+        out[n].sid = c[0] - '0';
+        out[n].observer = c[1] == 'o';
+        n++;
+    }
+    return n;
+}
+
+/* The initial configuration of every node (and of the global sequence). */
+static void set_initial(sim *s, const char *spec)
+{
+    s->ninitial = parse_spec(spec, s->initial);
+    for (int i = 0; i < s->n; i++) {
+        memcpy(s->nodes[i].members, s->initial, sizeof s->initial);
+        s->nodes[i].nmembers = s->ninitial;
+    }
+}
+
+/* A joiner's own configuration (the old one plus itself, as in Apache). */
+static void set_members(sim *s, int sid, const char *spec)
+{
+    s->nodes[sid - 1].nmembers = parse_spec(spec, s->nodes[sid - 1].members);
+}
+
+/* The serving leader proposes the configuration spec; runs until it commits. */
+static void reconfig(sim *s, const char *spec)
+{
+    zab_peer m[MAX_NODES];
+    int n = parse_spec(spec, m);
+    uint8_t payload[4 + 2 * MAX_NODES];
+    memcpy(payload, "RCFG", 4);
+    for (int k = 0; k < n; k++) {
+        payload[4 + 2 * k] = (uint8_t)m[k].sid;
+        payload[5 + 2 * k] = m[k].observer ? 1 : 0;
+    }
+    int l = leader_index(s);
+    assert_true(l >= 0);
+    int64_t zxid = zab_next_zxid(s->nodes[l].z);
+    trace(s, "s%d proposes reconfig %s", s->nodes[l].sid, spec);
+    assert_int_equal(zab_propose(s->nodes[l].z, zxid, payload, 4 + 2 * (size_t)n, s->now), 0);
+    run_until(s, s->now + 1000);
+}
+
+static bool serving(sim *s, int sid)
+{
+    return s->nodes[sid - 1].up && zab_serving(s->nodes[sid - 1].z);
+}
+
+/* Remove a follower, then the leader; add a voter that waits with the
+ * new configuration; add and remove an observer. */
+static void test_reconfig_scenarios(void **state)
+{
+    (void)state;
+    /* a follower removed: it stops serving, the other two are the quorum */
+    sim *s = scenario_sim(3, 0, 0);
+    three_with_leader_2(s);
+    write_n(s, 2);
+    reconfig(s, "1v2v");
+    write_n(s, 3);
+    assert_false(serving(s, 3));
+    assert_true(serving(s, 1) && serving(s, 2));
+    assert_int_equal(s->nodes[0].delivered_count, s->global->len);
+    crash(s, 1);               /* 1 of 2 voters is no quorum */
+    run_until(s, s->now + 3000);
+    assert_false(serving(s, 2));
+    boot(s, 1);
+    run_until(s, s->now + 3000);
+    assert_true(leader_index(s) >= 0 && leader_index(s) <= 1);
+    write_n(s, 1);
+    assert_int_equal(s->nodes[1].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+
+    /* the leader removed: it steps down, one of the others leads */
+    s = scenario_sim(3, 0, 0);
+    three_with_leader_2(s);
+    write_n(s, 2);
+    reconfig(s, "1v3v");
+    run_until(s, s->now + 3000);
+    assert_false(serving(s, 2));
+    int l = leader_index(s);
+    assert_true(l == 0 || l == 2);
+    write_n(s, 3);
+    assert_int_equal(s->nodes[0].delivered_count, s->global->len);
+    assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+
+    /* a voter added: 4 runs with the new config, joins at activation and
+     * then counts: 3 of the 4 keep serving without 1 */
+    s = scenario_sim(4, 0, 0);
+    set_initial(s, "1v2v3v");
+    set_members(s, 4, "1v2v3v4v");
+    three_with_leader_2(s);
+    boot(s, 4);
+    write_n(s, 2);
+    run_until(s, s->now + 1000);
+    assert_false(serving(s, 4));
+    reconfig(s, "1v2v3v4v");
+    run_until(s, s->now + 3000);
+    assert_true(serving(s, 4));
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    crash(s, 1);
+    run_until(s, s->now + 3000);
+    write_n(s, 3);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    crash(s, 3);               /* 2 of 4 voters: no quorum */
+    run_until(s, s->now + 3000);
+    assert_true(leader_index(s) < 0);
+    expect_ok(s);
+    sim_free(s);
+
+    /* an observer added, then removed */
+    s = scenario_sim(3, 1, 0);
+    set_initial(s, "1v2v3v");
+    set_members(s, 4, "1v2v3v4o");
+    three_with_leader_2(s);
+    boot(s, 4);
+    write_n(s, 1);
+    assert_false(serving(s, 4));
+    reconfig(s, "1v2v3v4o");
+    run_until(s, s->now + 3000);
+    assert_int_equal(role_of(s, 4), ZAB_OBSERVING);
+    assert_true(serving(s, 4));
+    write_n(s, 2);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    reconfig(s, "1v2v3v");
+    run_until(s, s->now + 2000);
+    assert_false(serving(s, 4));
+    write_n(s, 1);
+    assert_true(s->nodes[3].delivered_count < s->global->len);
+    expect_ok(s);
+    sim_free(s);
+}
+
+/* Many seeds: random delays, a reconfig (remove a voter, the leader, or
+ * add server 4 as a voter or observer), and a crash of a random server
+ * at a random moment around it; then everyone restarts and the members of
+ * the final configuration converge with every invariant held. */
+static void test_reconfig_crash_seeds(void **state)
+{
+    (void)state;
+    const char *env = getenv("ZAB_SIM_RECONFIG_SEEDS");
+    int seeds = env ? atoi(env) : 300;
+    static const char *const changes[] = { "1v2v", "1v3v", "2v3v", "1v2v3v4v", "1v2v3v4o" };
+    int failures = 0, committed = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull;
+        sim_params p = { .nvoters = 4, .nobservers = 0, .history_limit = (int)rng_range(&r, 2, 50) };
+        p.delay_min = (int)rng_range(&r, 0, 5);
+        p.delay_max = p.delay_min + (int)rng_range(&r, 0, 30);
+        p.fsync_min = (int)rng_range(&r, 0, 3);
+        p.fsync_max = p.fsync_min + (int)rng_range(&r, 0, 20);
+        sim *s = sim_new((uint64_t)seed, &p, false);
+        s->generate = false;
+        const char *change = changes[rng_range(&r, 0, 4)];
+        set_initial(s, "1v2v3v");
+        set_members(s, 4, strlen(change) == 8 ? change : "1v2v3v4v");
+        for (int sid = 1; sid <= 4; sid++)
+            boot(s, sid);
+        run_until(s, 5000);
+        int l = leader_index(s);
+        if (l < 0) {
+            violation(s, "no leader before the reconfig");
+        } else {
+            for (int k = 0; k < 3; k++)
+                propose_at(s, l);
+            run_until(s, s->now + (int64_t)rng_range(&r, 0, 30));
+            l = leader_index(s);
+            if (l >= 0) {
+                zab_peer m[MAX_NODES];
+                int n = parse_spec(change, m);
+                uint8_t payload[4 + 2 * MAX_NODES];
+                memcpy(payload, "RCFG", 4);
+                for (int k = 0; k < n; k++) {
+                    payload[4 + 2 * k] = (uint8_t)m[k].sid;
+                    payload[5 + 2 * k] = m[k].observer ? 1 : 0;
+                }
+                trace(s, "s%d proposes reconfig %s", s->nodes[l].sid, change);
+                zab_propose(s->nodes[l].z, zab_next_zxid(s->nodes[l].z), payload, 4 + 2 * (size_t)n,
+                            s->now);
+                propose_at(s, l);
+            }
+            run_until(s, s->now + (int64_t)rng_range(&r, 0, 40));
+            node_crash(s, (int)rng_range(&r, 0, 3), rng_chance(&r, 50));
+            run_until(s, s->now + (int64_t)rng_range(&r, 0, 3000));
+            if (!s->failure)
+                liveness(s);
+        }
+        zab_peer fin[MAX_NODES];
+        if (config_at(s, s->global->len, fin) != s->ninitial ||
+            memcmp(fin, s->initial, sizeof(zab_peer) * (size_t)s->ninitial) != 0)
+            committed++;
+        if (s->failure) {
+            print_failure(s);
+            failures++;
+        }
+        sim_free(s);
+    }
+    printf("zab sim reconfig: %d seeds, reconfig committed in %d, %d failed\n", seeds, committed,
+           failures);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1323,6 +1666,8 @@ int main(void)
         cmocka_unit_test(test_diff_and_snap),
         cmocka_unit_test(test_trunc_uncommitted_tail),
         cmocka_unit_test(test_counter_rollover),
+        cmocka_unit_test(test_reconfig_scenarios),
+        cmocka_unit_test(test_reconfig_crash_seeds),
         cmocka_unit_test(test_random_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
