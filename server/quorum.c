@@ -750,8 +750,9 @@ static int peer_role(const zab_peer *peers, int n, int sid)
 
 /* The new member list to the core (a removed server keeps itself as an
  * observer that nobody accepts, so it stops serving), then the links to
- * servers that left or changed role are closed: their sessions restart in
- * their new role, or never again. */
+ * servers that left are closed.  A server whose role changed keeps its
+ * links: it must still get the reconfig's COMMIT (or INFORM) to re-join in
+ * its new role. */
 static void apply_reconfig(quorum *q)
 {
     const zk_config *cfg = q->s->cfg;
@@ -778,8 +779,7 @@ static void apply_reconfig(quorum *q)
         int sid = old[i].sid;
         if (sid == cfg->myid)
             continue;
-        int now_role = peer_role(np, nn, sid);
-        if (now_role < 0 || now_role != (old[i].observer ? 1 : 0)) {
+        if (peer_role(np, nn, sid) < 0) {
             peer_drop(q->net, sid, PEER_QUORUM);
             peer_drop(q->net, sid, PEER_ELECTION);
         }

@@ -58,6 +58,11 @@ bool zab_is_voter_index(const zab *z, int idx)
     return idx >= 0 && idx < z->cfg.npeers && !z->peers[idx].observer;
 }
 
+bool zab_counts_index(const zab *z, int idx)
+{
+    return zab_is_voter_index(z, idx) && (idx == z->me || !z->learners[idx].as_observer);
+}
+
 int64_t zab_tick_ms(const zab *z, int ticks)
 {
     return (int64_t)z->cfg.tick_ms * ticks;

@@ -192,8 +192,9 @@ uint64_t zab_counter_rollovers(const zab *z);
  * Dynamic reconfiguration (zab_reconfig.c): once a reconfig transaction is
  * delivered, the host installs the new member list (peers copied; it must
  * include me: a removed server passes itself as an observer).  Each
- * surviving peer keeps its state; a peer whose role changed loses its
- * learner session; the quorum becomes a majority of the new voters.  A
+ * surviving peer keeps its state, a learner its session in the role it
+ * registered with (counting only as a follower that is a voter now) until
+ * it re-joins; the quorum becomes a majority of the new voters.  A
  * leader that is no longer a voter, or no longer has a synced quorum of
  * the new voters, steps down; a learner whose leader is no longer a voter,
  * or whose own role changed, goes LOOKING.  Must not be called from inside

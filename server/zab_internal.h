@@ -54,6 +54,8 @@ typedef struct zab_learner {
     int64_t acked;           /* highest ACK in this session */
     bool uptodate_sent;
     int64_t last_heard_ms;
+    bool as_observer;        /* registered with OBSERVERINFO (its own view; after a
+                              * reconfig it may differ from mine until it re-joins) */
 } zab_learner;
 
 /* Learner side: where I am in my session with the leader. */
@@ -131,6 +133,9 @@ struct zab {
 /* ---- zab.c -------------------------------------------------------------- */
 int zab_peer_index(const zab *z, int sid);
 bool zab_is_voter_index(const zab *z, int idx);
+/* Leader: idx counts for quorums: a voter in my view that (unless it is me)
+ * registered as a follower. */
+bool zab_counts_index(const zab *z, int idx);
 int64_t zab_tick_ms(const zab *z, int ticks);
 void zab_send(zab *z, int to_sid, const zab_msg *m);
 /* Goes (back) to LOOKING and starts a new election round. */

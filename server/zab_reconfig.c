@@ -3,8 +3,10 @@
  * hands the core a new member list once a reconfig transaction is
  * committed (activation at commit, on every replica, in zxid order), and
  * the core carries each surviving peer's election and learner state over
- * by sid, recomputes the voters and the quorum, and changes role where the
- * new configuration demands it (a removed or demoted leader steps down, a
+ * by sid (a learner whose role changed stays in the role it registered
+ * with, without counting as a voter unless it registered as a follower,
+ * until it re-joins), recomputes the voters and the quorum, and changes
+ * role where the new configuration demands it (a removed or demoted leader steps down, a
  * learner whose leader left looks for a new one, a member whose own role
  * changed re-joins in its new role).  docs/zab.md describes the rules.
  * Pure like the rest of the core: no I/O, no clock.
@@ -18,7 +20,7 @@ bool zab_learner_synced(const zab *z, int sid)
     if (z->role != ZAB_LEADING)
         return false;
     int idx = zab_peer_index(z, sid);
-    return idx >= 0 && idx != z->me && zab_is_voter_index(z, idx) &&
+    return idx >= 0 && idx != z->me && zab_counts_index(z, idx) &&
            z->learners[idx].phase == LRN_SYNCED;
 }
 
@@ -27,7 +29,7 @@ static int synced_voters(const zab *z)
 {
     int n = zab_is_voter_index(z, z->me) ? 1 : 0;
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (i != z->me && zab_is_voter_index(z, i) && z->learners[i].phase == LRN_SYNCED)
+        if (i != z->me && zab_counts_index(z, i) && z->learners[i].phase == LRN_SYNCED)
             n++;
     return n;
 }
@@ -52,10 +54,11 @@ int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
         rs[i] = z->recvset[old];
         oe[i] = z->outofelection[old];
         ea[i] = z->epoch_acked[old];
-        /* A peer whose role changed starts a new session in its new role
-         * (the host closes its link); any other keeps its session. */
-        if (i == new_me || z->peers[old].observer == np[i].observer)
-            ln[i] = z->learners[old];
+        /* Every surviving peer keeps its session, in the role it registered
+         * with: one whose role changed goes on being served so until it
+         * activates this configuration itself and re-joins (it needs the
+         * COMMIT or INFORM of the reconfig for that). */
+        ln[i] = z->learners[old];
     }
     bool was_observer = z->observer;
     g_free(z->peers);

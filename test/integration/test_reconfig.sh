@@ -10,6 +10,7 @@
 #    ports by name, versions as V);
 #  * the observer added by reconfig serves reads of the ensemble's data,
 #    removed again it stops being an observer of the ensemble;
+#  * a follower becomes an observer and a participant again;
 #  * the leader removed by reconfig steps down and another voter leads;
 #  * all of it under a kazoo write load: every acknowledged write is on
 #    every remaining member at the end, whose trees are identical;
@@ -94,6 +95,37 @@ expect zkcli_remove
 for k in $(seq 150); do [ "$(mode_of 4)" != observer ] && break; sleep 0.2; done
 [ "$(mode_of 4)" != observer ] || cfail "member 4 still observes after its removal"
 log "ok: member 4 removed: $(cluster_modes)"
+
+# 4b. Role changes: a follower becomes an observer, then a participant again.
+X=$(( F % 3 + 1 )); [ "$X" = "$L" ] && X=$(( X % 3 + 1 ))
+role_change() {  # role_change SID TYPE
+  "$PY" - "$(member_hosts "$F")" "$1" "127.0.0.1:${CL_QPORT[$1]}:${CL_EPORT[$1]}:$2;127.0.0.1:${CL_CPORT[$1]}" <<'EOF2'
+import sys, time
+from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionLoss, KazooException
+zk = KazooClient(hosts=sys.argv[1], timeout=20, auth_data=[("digest", "super:test")])
+zk.start(timeout=30)
+line = ("server.%s=%s" % (sys.argv[2], sys.argv[3])).encode()
+try:
+    data, st = zk.reconfig(joining=line.decode(), leaving=None, new_members=None)
+except ConnectionLoss:
+    data = b""
+deadline = time.time() + 60
+while line not in data and time.time() < deadline:
+    try:
+        zk.sync("/")
+        data = zk.get("/zookeeper/config")[0]
+    except KazooException:
+        time.sleep(0.5)
+assert line in data, data
+zk.stop(); zk.close()
+EOF2
+}
+role_change "$X" observer || cfail "making member $X an observer failed"
+wait_mode "$X" observer 60 || cfail "member $X did not become an observer"
+role_change "$X" participant || cfail "making member $X a participant again failed"
+wait_mode "$X" follower 60 || cfail "member $X did not become a follower again"
+log "ok: member $X follower -> observer -> follower by reconfig: $(cluster_modes)"
 
 # 5. Remove the leader: it steps down, another voter leads.
 "$PY" - "$(member_hosts "$F")" "$L" <<'EOF2' || cfail "removing the leader failed"

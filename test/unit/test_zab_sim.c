@@ -32,7 +32,7 @@
  * list; each node's host activates it when it delivers it (after the core
  * returns, as server/quorum.c does), keeps it on its "disk" (the dynamic
  * config file) for its next boot, and breaks its links to servers that
- * left or changed role.  A snapshot install activates the configuration
+ * left.  A snapshot install activates the configuration
  * of the prefix it holds.
  *
  *   build/test/test_zab_sim                   default seed count
@@ -894,8 +894,8 @@ static void apply_reconfigs(sim *s)
             if (j == i)
                 continue;
             int was = nd->prev_role[j], now = member_role(view, nview, s->nodes[j].sid);
-            if (was != now)
-                break_link(s, i, j);
+            if (was >= 0 && now < 0)
+                break_link(s, i, j);   /* left: cut off (a role change keeps its links) */
             nd->prev_role[j] = now;
         }
     }
@@ -1502,7 +1502,7 @@ static bool serving(sim *s, int sid)
 }
 
 /* Remove a follower, then the leader; add a voter that waits with the
- * new configuration; add and remove an observer. */
+ * new configuration; add and remove an observer; change roles. */
 static void test_reconfig_scenarios(void **state)
 {
     (void)state;
@@ -1586,10 +1586,36 @@ static void test_reconfig_scenarios(void **state)
     assert_true(s->nodes[3].delivered_count < s->global->len);
     expect_ok(s);
     sim_free(s);
+
+    /* role changes: voter 3 becomes an observer, observer 4 a voter */
+    s = scenario_sim(3, 1, 0);
+    three_with_leader_2(s);
+    boot(s, 4);
+    run_until(s, s->now + 2000);
+    assert_int_equal(role_of(s, 4), ZAB_OBSERVING);
+    write_n(s, 1);
+    reconfig(s, "1v2v3o4v");
+    run_until(s, s->now + 3000);
+    assert_int_equal(role_of(s, 3), ZAB_OBSERVING);
+    assert_true(serving(s, 3));
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    assert_true(serving(s, 4));
+    write_n(s, 2);
+    crash(s, 1);               /* voters 2 and 4 are a quorum of 3 */
+    run_until(s, s->now + 3000);
+    write_n(s, 1);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+    crash(s, 4);               /* 1 of 3 voters: observer 3 alone does not count */
+    run_until(s, s->now + 3000);
+    assert_true(leader_index(s) < 0);
+    expect_ok(s);
+    sim_free(s);
 }
 
-/* Many seeds: random delays, a reconfig (remove a voter, the leader, or
- * add server 4 as a voter or observer), and a crash of a random server
+/* Many seeds: random delays, a reconfig (remove a voter or the leader, add
+ * server 4 as a voter or observer, promote an observer, demote a voter,
+ * swap the two), and a crash of a random server
  * at a random moment around it; then everyone restarts and the members of
  * the final configuration converge with every invariant held. */
 static void test_reconfig_crash_seeds(void **state)
@@ -1597,7 +1623,13 @@ static void test_reconfig_crash_seeds(void **state)
     (void)state;
     const char *env = getenv("ZAB_SIM_RECONFIG_SEEDS");
     int seeds = env ? atoi(env) : 300;
-    static const char *const changes[] = { "1v2v", "1v3v", "2v3v", "1v2v3v4v", "1v2v3v4o" };
+    /* initial configuration, server 4's own, the new one */
+    static const char *const cases[][3] = {
+        { "1v2v3v", "1v2v3v4v", "1v2v" },     { "1v2v3v", "1v2v3v4v", "1v3v" },
+        { "1v2v3v", "1v2v3v4v", "2v3v" },     { "1v2v3v", "1v2v3v4v", "1v2v3v4v" },
+        { "1v2v3v", "1v2v3v4o", "1v2v3v4o" }, { "1v2v3v4o", "1v2v3v4o", "1v2v3v4v" },
+        { "1v2v3v4o", "1v2v3v4o", "1v2v3o4v" }, { "1v2v3v", "1v2v3v4v", "1v2v3o" },
+    };
     int failures = 0, committed = 0;
     for (int seed = 1; seed <= seeds; seed++) {
         uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull;
@@ -1608,9 +1640,10 @@ static void test_reconfig_crash_seeds(void **state)
         p.fsync_max = p.fsync_min + (int)rng_range(&r, 0, 20);
         sim *s = sim_new((uint64_t)seed, &p, false);
         s->generate = false;
-        const char *change = changes[rng_range(&r, 0, 4)];
-        set_initial(s, "1v2v3v");
-        set_members(s, 4, strlen(change) == 8 ? change : "1v2v3v4v");
+        const char *const *c = cases[rng_range(&r, 0, (int64_t)G_N_ELEMENTS(cases) - 1)];
+        const char *change = c[2];
+        set_initial(s, c[0]);
+        set_members(s, 4, c[1]);
         for (int sid = 1; sid <= 4; sid++)
             boot(s, sid);
         run_until(s, 5000);
