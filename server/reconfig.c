@@ -18,6 +18,10 @@
 #include "quorum.h"
 #include "request_internal.h"
 
+/* The most members a configuration may have (zkserver's limit, not
+ * Apache's: the Zab core counts acknowledgements of at most 256 peers). */
+#define RECONFIG_MAX_MEMBERS 255
+
 /* ------------------------------------------------------------------ */
 /* input parsing                                                       */
 
@@ -242,7 +246,7 @@ int reconfig_check(zk_server *s, int64_t session_id, const zk_reconfig_request *
         for (guint i = 0; i < next->len; i++)
             if (!((zk_peer_config *)next->pdata[i])->observer)
                 voters++;
-        if (voters < (s->cfg->standalone_enabled ? 2 : 1))
+        if (voters < (s->cfg->standalone_enabled ? 2 : 1) || next->len > RECONFIG_MAX_MEMBERS)
             rc = ZBADARGUMENTS;
         else if (!quorum_synced(s, next))
             rc = ZNEWCONFIGNOQUORUM;
