@@ -652,7 +652,11 @@ int64_t quorum_next_zxid(quorum *q)
 
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
-    int rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s));
+    int nnext = 0;
+    zab_peer *next = reconfig_txn_members(txn, len, &nnext);
+    int rc = next ? zab_propose_reconfig(q->z, zxid, txn, len, next, nnext, server_now_ms(q->s))
+                  : zab_propose(q->z, zxid, txn, len, server_now_ms(q->s));
+    g_free(next);
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "quorum.h"
+#include "txn.h"
 #include "request_internal.h"
 
 /* The most members a configuration may have (zkserver's limit, not
@@ -386,6 +387,36 @@ static void write_dynamic_file(zk_server *s)
     g_free(dyn);
     g_free(base);
     g_free(text);
+}
+
+zab_peer *reconfig_txn_members(const uint8_t *txn, size_t len, int *n)
+{
+    *n = 0;
+    jute_reader r;
+    jr_init(&r, txn, len);
+    txn_header h;
+    if (!txn_header_read(&r, &h) || h.type != ZK_OP_RECONFIG)
+        return NULL;
+    (void)jr_string(&r);
+    jute_view data = jr_buffer(&r);
+    (void)jr_int(&r);
+    if (!jr_ok(&r) || data.len <= 0)
+        return NULL;
+    char *text = g_strndup(data.ptr, (gsize)data.len);
+    int64_t version = 0;
+    GPtrArray *peers = parse_membership(text, &version);
+    g_free(text);
+    if (!peers)
+        return NULL;
+    zab_peer *out = g_new0(zab_peer, peers->len);
+    for (guint i = 0; i < peers->len; i++) {
+        const zk_peer_config *p = peers->pdata[i];
+        out[i].sid = p->sid;
+        out[i].observer = p->observer;
+    }
+    *n = (int)peers->len;
+    g_ptr_array_free(peers, TRUE);
+    return out;
 }
 
 void reconfig_activate(zk_server *s, int64_t zxid, const uint8_t *data, int32_t len)

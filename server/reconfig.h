@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "op.h"
+#include "zab.h"
 #include "server.h"
 
 /*
@@ -49,6 +50,13 @@ void reconfig_activate(zk_server *s, int64_t zxid, const uint8_t *data, int32_t 
  * (ZOOKEEPER-1783): /zookeeper/config and the dynamic config file say so.
  */
 void reconfig_established(zk_server *s, uint32_t epoch);
+
+/*
+ * If the encoded transaction txn (header + record, borrowed) is a reconfig,
+ * returns its new member list as a g_malloc'd zab_peer array (*n entries;
+ * the caller frees it), else (or if it does not parse) NULL.
+ */
+zab_peer *reconfig_txn_members(const uint8_t *txn, size_t len, int *n);
 
 /*
  * Start-up and snapshot install: if /zookeeper/config in the tree was set

@@ -398,5 +398,6 @@ void zab_free(zab *z)
     g_free(z->learners);
     g_free(z->epoch_acked);
     g_free(z->peers);
+    g_free(z->rc_peers);
     g_free(z);
 }

@@ -201,6 +201,14 @@ uint64_t zab_counter_rollovers(const zab *z);
  * a zab_io callback.  Returns 0, or -1 (nothing changed) if I am missing.
  */
 int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms);
+/*
+ * Leader: like zab_propose for a reconfig whose new member list is next
+ * (copied): from zxid on, a proposal commits only once a quorum of the old
+ * voters AND a quorum of next's voters have logged it (Apache's rule for a
+ * reconfig proposal), until the host activates it with zab_reconfigure.
+ */
+int zab_propose_reconfig(zab *z, int64_t zxid, const uint8_t *txn, size_t len,
+                         const zab_peer *next, int nnext, int64_t now_ms);
 /* Leader: true if sid is a voter with a synced session (Leader.isQuorumSynced's
  * forwardingFollowers that are synced); false on any other role. */
 bool zab_learner_synced(const zab *z, int sid);

@@ -128,6 +128,11 @@ struct zab {
     bool rep_done;
 
     uint64_t protocol_errors;
+
+    /* leader: a reconfig proposed and not yet activated (zab_reconfig.c) */
+    int64_t rc_zxid;         /* 0: none */
+    zab_peer *rc_peers;      /* owned: its member list */
+    int rc_npeers;
 };
 
 /* ---- zab.c -------------------------------------------------------------- */
@@ -181,6 +186,15 @@ void zab_leader_tick(zab *z, int64_t now);
 void zab_leader_peer_lost(zab *z, int idx, int64_t now);
 void zab_leader_durable(zab *z, int64_t now);
 int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now);
+
+/* ---- zab_reconfig.c ------------------------------------------------------ */
+/* Leader: candidate lowered so that nothing from a pending reconfig's zxid
+ * on commits before a quorum of the NEXT configuration's voters (followers
+ * registered as such, me once durable) has logged it too.  acked(z, i) is
+ * learner i's highest ACK, me_durable my durable zxid. */
+int64_t zab_reconfig_commit_bound(const zab *z, int64_t candidate, int64_t me_durable);
+/* Forgets a pending reconfig proposal (stepping down, activation). */
+void zab_reconfig_clear(zab *z);
 
 /* ---- zab_learner.c ------------------------------------------------------ */
 void zab_learner_start(zab *z, int64_t now);

@@ -36,6 +36,7 @@ static void reset_learner(zab *z, int idx)
 void zab_leader_stop(zab *z)
 {
     z->epoch_unpersisted = false;
+    zab_reconfig_clear(z);
     for (int i = 0; i < z->cfg.npeers; i++) {
         reset_learner(z, i);
         z->epoch_acked[i] = false;
@@ -234,6 +235,8 @@ static void try_commit(zab *z)
         return;
     qsort(acks, (size_t)n, sizeof acks[0], cmp_desc);
     int64_t candidate = acks[z->quorum - 1];
+    if (z->rc_zxid > 0)
+        candidate = zab_reconfig_commit_bound(z, candidate, my_durable(z));
     if (candidate <= z->commit_point)
         return;
     int64_t old = z->commit_point;

@@ -34,6 +34,61 @@ static int synced_voters(const zab *z)
     return n;
 }
 
+void zab_reconfig_clear(zab *z)
+{
+    g_free(z->rc_peers);
+    z->rc_peers = NULL;
+    z->rc_npeers = 0;
+    z->rc_zxid = 0;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int64_t zab_reconfig_commit_bound(const zab *z, int64_t candidate, int64_t me_durable)
+{
+    if (z->rc_zxid <= 0 || candidate < z->rc_zxid)
+        return candidate;
+    int64_t acks[256];
+    int n = 0, voters = 0;
+    for (int k = 0; k < z->rc_npeers && n < 256; k++) {
+        if (z->rc_peers[k].observer)
+            continue;
+        voters++;
+        int sid = z->rc_peers[k].sid;
+        if (sid == z->cfg.my_sid) {
+            acks[n++] = me_durable;
+            continue;
+        }
+        int idx = zab_peer_index(z, sid);
+        if (idx >= 0 && !z->learners[idx].as_observer && z->learners[idx].phase == LRN_SYNCED)
+            acks[n++] = z->learners[idx].acked;
+    }
+    int q = voters / 2 + 1;
+    int64_t bound = z->rc_zxid - 1;   /* what precedes the reconfig needs only the old quorum */
+    if (n >= q) {
+        qsort(acks, (size_t)n, sizeof acks[0], cmp_desc);
+        if (acks[q - 1] > bound)
+            bound = acks[q - 1];
+    }
+    return candidate < bound ? candidate : bound;
+}
+
+int zab_propose_reconfig(zab *z, int64_t zxid, const uint8_t *txn, size_t len,
+                         const zab_peer *next, int nnext, int64_t now_ms)
+{
+    if (zab_next_zxid(z) < 0 || zxid != zab_next_zxid(z) || nnext <= 0 || nnext > 256)
+        return -1;
+    zab_reconfig_clear(z);
+    z->rc_peers = g_memdup2(next, sizeof(zab_peer) * (size_t)nnext);
+    z->rc_npeers = nnext;
+    z->rc_zxid = zxid;
+    return zab_propose(z, zxid, txn, len, now_ms);
+}
+
 int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
 {
     int new_me = -1;
@@ -42,6 +97,7 @@ int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
             new_me = i;
     if (new_me < 0 || npeers <= 0)
         return -1;
+    zab_reconfig_clear(z);   /* activated: the new quorum is the only one now */
     zab_peer *np = g_memdup2(peers, sizeof(zab_peer) * (size_t)npeers);
     zab_vote *rs = g_new0(zab_vote, (gsize)npeers);
     zab_vote *oe = g_new0(zab_vote, (gsize)npeers);

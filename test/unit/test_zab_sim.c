@@ -1492,7 +1492,8 @@ static void reconfig(sim *s, const char *spec)
     assert_true(l >= 0);
     int64_t zxid = zab_next_zxid(s->nodes[l].z);
     trace(s, "s%d proposes reconfig %s", s->nodes[l].sid, spec);
-    assert_int_equal(zab_propose(s->nodes[l].z, zxid, payload, 4 + 2 * (size_t)n, s->now), 0);
+    assert_int_equal(zab_propose_reconfig(s->nodes[l].z, zxid, payload, 4 + 2 * (size_t)n, m, n,
+                                          s->now), 0);
     run_until(s, s->now + 1000);
 }
 
@@ -1613,6 +1614,40 @@ static void test_reconfig_scenarios(void **state)
     sim_free(s);
 }
 
+/* A reconfig commits only with a quorum of the old voters AND of the new
+ * ones: 1v2v3v4o -> 1v2v3o4v with 1 down has the old quorum {2,3} but of
+ * the new voters {1,2,4} only 2 (observer 4 is no follower yet): nothing
+ * from the reconfig on commits until 1 is back. */
+static void test_reconfig_needs_both_quorums(void **state)
+{
+    (void)state;
+    sim *s = scenario_sim(3, 1, 0);
+    three_with_leader_2(s);
+    boot(s, 4);
+    run_until(s, s->now + 2000);
+    write_n(s, 2);
+    crash(s, 1);
+    run_until(s, s->now + 1000);
+    assert_true(serving(s, 2));
+    guint before = s->global->len;
+    reconfig(s, "1v2v3o4v");
+    int l = leader_index(s);
+    assert_int_equal(l, 1);
+    propose_at(s, l);
+    run_until(s, s->now + 1500);
+    assert_int_equal(s->global->len, before);        /* neither committed */
+    boot(s, 1);
+    run_until(s, s->now + 4000);
+    assert_int_equal(s->global->len, before + 2);    /* both, once 1 is back */
+    assert_int_equal(role_of(s, 3), ZAB_OBSERVING);
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    write_n(s, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(s->nodes[i].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+}
+
 /* Many seeds: random delays, a reconfig (remove a voter or the leader, add
  * server 4 as a voter or observer, promote an observer, demote a voter,
  * swap the two), and a crash of a random server
@@ -1665,8 +1700,8 @@ static void test_reconfig_crash_seeds(void **state)
                     payload[5 + 2 * k] = m[k].observer ? 1 : 0;
                 }
                 trace(s, "s%d proposes reconfig %s", s->nodes[l].sid, change);
-                zab_propose(s->nodes[l].z, zab_next_zxid(s->nodes[l].z), payload, 4 + 2 * (size_t)n,
-                            s->now);
+                zab_propose_reconfig(s->nodes[l].z, zab_next_zxid(s->nodes[l].z), payload,
+                                     4 + 2 * (size_t)n, m, n, s->now);
                 propose_at(s, l);
             }
             run_until(s, s->now + (int64_t)rng_range(&r, 0, 40));
@@ -1700,6 +1735,7 @@ int main(void)
         cmocka_unit_test(test_trunc_uncommitted_tail),
         cmocka_unit_test(test_counter_rollover),
         cmocka_unit_test(test_reconfig_scenarios),
+        cmocka_unit_test(test_reconfig_needs_both_quorums),
         cmocka_unit_test(test_reconfig_crash_seeds),
         cmocka_unit_test(test_random_seeds),
     };
