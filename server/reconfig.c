@@ -473,6 +473,8 @@ void reconfig_established(zk_server *s, uint32_t epoch)
 
 bool reconfig_adopt_tree(zk_server *s)
 {
+    if (!s->cfg->reconfig_enabled)
+        return false;   /* no reconfig can have been committed under this config */
     zk_node *n = tree_get(s->tree, "/zookeeper/config");
     if (!n || n->mzxid <= s->cfg->config_version || n->data_len <= 0)
         return false;

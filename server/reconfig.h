@@ -59,8 +59,8 @@ void reconfig_established(zk_server *s, uint32_t epoch);
 zab_peer *reconfig_txn_members(const uint8_t *txn, size_t len, int *n);
 
 /*
- * Start-up and snapshot install: if /zookeeper/config in the tree was set
- * by a reconfig newer than s->cfg's membership (a crash between the commit
+ * Start-up and snapshot install: with reconfigEnabled, if /zookeeper/config
+ * in the tree was set by a reconfig newer than s->cfg's membership (a crash between the commit
  * and the dynamic file, or a snapshot from the leader), adopts it with
  * reconfig_activate and returns true; else returns false.
  */
