@@ -189,9 +189,9 @@ int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int
 
 /* ---- zab_reconfig.c ------------------------------------------------------ */
 /* Leader: candidate lowered so that nothing from a pending reconfig's zxid
- * on commits before a quorum of the NEXT configuration's voters (followers
- * registered as such, me once durable) has logged it too.  acked(z, i) is
- * learner i's highest ACK, me_durable my durable zxid. */
+ * on commits before a quorum of the NEXT configuration's voters (synced
+ * learners registered as followers, by their ACKs; me by me_durable, my
+ * durable zxid) has logged it too. */
 int64_t zab_reconfig_commit_bound(const zab *z, int64_t candidate, int64_t me_durable);
 /* Forgets a pending reconfig proposal (stepping down, activation). */
 void zab_reconfig_clear(zab *z);
