@@ -12,6 +12,9 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <limits.h>
 #include <stddef.h>
@@ -785,6 +788,12 @@ static void parse_dynamic_file(parse_state *st)
     zk_config *cfg = st->cfg;
     if (cfg->peers->len > 0) {
         failf(st, "%s: server.N lines must be in the dynamic config file %s, not in the static file",
+              st->name, cfg->dynamic_config_file);
+        return;
+    }
+    GStatBuf sb;
+    if (g_stat(cfg->dynamic_config_file, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 20)) {
+        failf(st, "%s: the dynamic config file %s is not a readable regular file of at most 1 MiB",
               st->name, cfg->dynamic_config_file);
         return;
     }
