@@ -37,6 +37,7 @@
 #include "request.h"
 #include "server.h"
 #include "quorum.h"
+#include "quota.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -458,6 +459,7 @@ static void word_srst(word_ctx *w)
     /* ServerMetrics.resetAll: the mntr counters too */
     s->cnxns_rejected = 0;
     s->sessionless_expired = 0;
+    quota_exceeded_reset();
     g_string_append(w->out, "Server stats reset.\n");
 }
 
@@ -1095,6 +1097,8 @@ static void word_mntr(word_ctx *w)
      * majority). */
     if (ensemble)
         mntr_long(out, "quorum_size", st.voters);
+    /* gauge sets: the quota figures per top namespace (QuotaMetricsUtils) */
+    quota_mntr_gauge_sets(s->tree, out);
 
     /* ServerMetrics: what zkserver does not measure prints as on an idle
      * Apache server; a leader counts its proposals, and the connection
@@ -1110,6 +1114,8 @@ static void word_mntr(word_ctx *w)
             v = (int64_t)s->sessionless_expired;
         mntr_long(out, name, v);
     }
+    /* counter sets: quota_exceeded_error_per_namespace */
+    quota_mntr_counter_sets(out);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_summaries); i++)
         append_summary(out, "", mntr_summaries[i], false);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_percentile_summaries); i++)

@@ -84,6 +84,20 @@ void server_record_latency(zk_server *s, zk_conn *c, int64_t latency)
     }
 }
 
+void server_fail_stop(zk_server *s, const char *why)
+{
+    if (s->log_fatal)
+        return;
+    LOG_ERROR("FATAL: %s; stopping the server (fail-stop) rather than diverge: nothing it could not"
+              " make durable is acknowledged. Restart it once the cause is fixed: it recovers from"
+              " what is on disk%s", why, s->repl ? s->repl->fatal_recovery : "");
+    s->log_fatal = true;
+    s->serving = false;
+    request_abort_inflight(s);
+    if (s->loop)
+        loop_stop(s->loop);
+}
+
 void server_reset_stats(zk_server *s)
 {
     s->packets_received = 0;
@@ -214,6 +228,8 @@ void server_init(zk_server *s, zk_config *cfg)
     s->start_ms = loop_now_ms();
     s->min_latency = -1;
     zk_extended_types_enabled = cfg->extended_types_enabled;
+    if (cfg->enforce_quota)
+        LOG_INFO("zookeeper.enforceQuota = true, Quota Enforce enables");
     s->loop = loop_new();
     s->tree = tree_new();
     /* Session ids carry the creating server's id in their top byte; Apache's
@@ -336,6 +352,6 @@ int server_run(zk_config *cfg)
     close(sfd);
     bool log_fatal = s.log_fatal;
     server_destroy(&s);
-    LOG_INFO("stopped%s", log_fatal ? " after a transaction log failure" : "");
+    LOG_INFO("stopped%s", log_fatal ? " after a fatal failure (see the FATAL line)" : "");
     return log_fatal ? 3 : 0;
 }
