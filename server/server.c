@@ -335,7 +335,10 @@ int server_run(zk_config *cfg)
     loop_run(s.loop);
 
     /* Clean stop: let the in-flight batch finish, answer what it made
-     * durable, then close everything. */
+     * durable (standalone only: there durable is committed; on an ensemble
+     * member a locally durable txn may not be committed by a quorum, so its
+     * client gets no answer and sees a lost connection), then close
+     * everything. */
     while (txnlog_flush_in_flight(s.log)) {
         int64_t durable;
         struct timespec ts = { 0, 1000000 };
@@ -344,7 +347,7 @@ int server_run(zk_config *cfg)
         if (read(txnlog_event_fd(s.log), &v, sizeof v) < 0 && errno == EAGAIN)
             continue;
         char *e2 = NULL;
-        if (txnlog_flush_complete(s.log, &durable, &e2) == 0)
+        if (txnlog_flush_complete(s.log, &durable, &e2) == 0 && s.repl == &replicator_standalone)
             request_on_durable(&s, durable);
         g_free(e2);
     }
