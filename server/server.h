@@ -76,6 +76,7 @@ struct zk_server {
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
     server_role role;
+    int64_t reconfig_pending; /* leader: zxid of a reconfig proposed, not yet committed; 0 = none */
     bool stopping;
     /* snapshot state */
     pid_t snap_pid;
