@@ -26,6 +26,7 @@
 
 #include "logfile.h"
 #include "quorum.h"
+#include "sasl.h"
 #include "sdnotify.h"
 #include "server_main.h"
 
@@ -268,6 +269,8 @@ void server_destroy(zk_server *s)
     if (s->secure_listen_fd >= 0)
         close(s->secure_listen_fd);
     SSL_CTX_free(s->tls_ctx);
+    sasl_login_free(s->sasl_login);
+    s->sasl_login = NULL;
     loop_free(s->loop);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->conns_per_ip);
@@ -298,6 +301,14 @@ int server_run(zk_config *cfg)
     signal(SIGHUP, SIG_DFL);
 
     char *err = NULL;
+    /* ServerCnxnFactory.configureSaslLogin: a JAAS file that cannot be read
+     * or parsed stops the server. */
+    if (sasl_login_load(cfg, &s.sasl_login, &err) < 0) {
+        LOG_ERROR("%s", err ? err : "?");
+        g_free(err);
+        return 1;
+    }
+    sasl_configure_acl(cfg);
     if (persist_recover(&s, !ensemble, &err) < 0) {
         LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");
         g_free(err);
@@ -335,7 +346,10 @@ int server_run(zk_config *cfg)
     loop_run(s.loop);
 
     /* Clean stop: let the in-flight batch finish, answer what it made
-     * durable, then close everything. */
+     * durable (standalone only: there durable is committed; on an ensemble
+     * member a locally durable txn may not be committed by a quorum, so its
+     * client gets no answer and sees a lost connection), then close
+     * everything. */
     while (txnlog_flush_in_flight(s.log)) {
         int64_t durable;
         struct timespec ts = { 0, 1000000 };
@@ -344,7 +358,7 @@ int server_run(zk_config *cfg)
         if (read(txnlog_event_fd(s.log), &v, sizeof v) < 0 && errno == EAGAIN)
             continue;
         char *e2 = NULL;
-        if (txnlog_flush_complete(s.log, &durable, &e2) == 0)
+        if (txnlog_flush_complete(s.log, &durable, &e2) == 0 && s.repl == &replicator_standalone)
             request_on_durable(&s, durable);
         g_free(e2);
     }

@@ -17,12 +17,12 @@ PW=apassword
 (
   cd "$C"
   for ca in ca other-ca; do
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout $ca.key -out $ca.pem -days 2 -subj "/CN=$ca" 2>/dev/null
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $ca.key -out $ca.pem -days 2 -subj "/CN=$ca" 2>/dev/null
   done
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > member.ext
   for m in member:ca intruder:other-ca; do
     n=${m%%:*} ca=${m#*:}
-    openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj "/O=zkfs/CN=$n" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout $n.key -out $n.csr -subj "/O=zkfs/CN=$n" 2>/dev/null
     openssl x509 -req -in $n.csr -CA $ca.pem -CAkey $ca.key -CAcreateserial -out $n.pem -days 2 \
       -extfile member.ext 2>/dev/null
     cat $n.key $n.pem > $n-combined.pem

@@ -42,8 +42,8 @@ log "generating a CA, server and client certificates"
   cat server.key server.pem > server-combined.pem
   # for the client library's refusals: a CA nobody uses, a server
   # certificate for another host, one that expires at once (-days 0)
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj "/CN=other-ca" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout elsewhere.key -out elsewhere.csr -subj "/CN=elsewhere.example" 2>/dev/null
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other-ca.key -out other-ca.pem -days 2 -subj "/CN=other-ca" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout elsewhere.key -out elsewhere.csr -subj "/CN=elsewhere.example" 2>/dev/null
   printf 'subjectAltName=DNS:elsewhere.example,IP:10.9.9.9\n' > elsewhere.ext
   openssl x509 -req -in elsewhere.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out elsewhere.pem -days 2 \
     -extfile elsewhere.ext 2>/dev/null
