@@ -74,6 +74,7 @@ struct zk_server {
     bool log_fatal;          /* the log failed for good: the server is stopping */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
+    struct zk_readonly *ro;  /* owned; non-NULL while serving in read-only mode (readonly.h) */
     server_role role;
     bool stopping;
     /* snapshot state */

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Read-only mode (-Dreadonlymode.enabled=true in SERVER_JVMFLAGS) of a
+# 3-replica ensemble, driven by readonly.py (kazoo read_only=True + raw
+# sockets):
+#   1. r/w: data written; isro = rw.
+#   2. members 2 and 3 are stopped (SIGTERM; with RO_PARTITION=stop they are
+#      SIGSTOPped instead: a partitioned minority, the survivor's peers
+#      silent rather than gone): member 1 (looking) serves the read-only
+#      client: reads answer, every write is ZNOTREADONLY
+#      (NotReadOnlyCallError), isro = ro, srvr's Mode / mntr's
+#      zk_server_state = read-only, clients without canBeReadOnly are
+#      refused.
+#   3. members 2 and 3 come back: the read-only client is closed by the
+#      survivor, reconnects r/w (KazooState CONNECTED, not CONNECTED_RO)
+#      and writes; isro = rw.
+# The client's transcript must equal readonly.expected, which is what
+# Apache ZooKeeper 3.8 answers (ZK_IMPL=apache runs this test against it).
+source "$(dirname "$0")/cluster.sh"
+
+export SERVER_JVMFLAGS="-Dreadonlymode.enabled=true"
+CLUSTER_CFG="tickTime=500 initLimit=10 syncLimit=5 localSessionsEnabled=true"
+start_cluster 3
+CTL="$TEST_TMP/ctl"
+mkdir -p "$CTL"
+
+# wait_file PATH SECONDS : wait until PATH exists (the client's handshake).
+wait_file() {
+  local k
+  for k in $(seq $(($2 * 10))); do
+    [ -e "$1" ] && return 0
+    kill -0 "$CLIENT" 2>/dev/null || { cat "$TEST_TMP/out" >&2; cfail "client died"; }
+    sleep 0.1
+  done
+  cat "$TEST_TMP/out" >&2
+  cfail "no $1 within $2 s"
+}
+
+# word_lines : isro, srvr's Mode and mntr's zk_server_state of member 1
+# (leader and follower both print as "rw-role": which one leads differs).
+word_lines() {
+  {
+    echo "isro $(four_letter isro "${CL_CPORT[1]}")"
+    echo "srvr $(four_letter srvr "${CL_CPORT[1]}" | sed -n 's/^Mode: //p')"
+    echo "mntr $(four_letter mntr "${CL_CPORT[1]}" | sed -n 's/^zk_server_state\t//p')"
+    four_letter srvr "${CL_CPORT[1]}" | grep '^READ-ONLY mode' || true
+    echo "peer_state lines $(four_letter mntr "${CL_CPORT[1]}" | grep -c '^zk_peer_state')"
+  } | sed -E 's/ (leader|follower)$/ rw-role/'
+}
+
+"$PY" "$HARNESS_DIR/readonly.py" "$(member_hosts 1 2 3)" "${CL_CPORT[1]}" "$CTL" \
+  > "$TEST_TMP/out" 2>"$TEST_TMP/client.err" &
+CLIENT=$!
+track_pid "$CLIENT"
+wait_file "$CTL/ready.1" 90
+word_lines | sed 's/^/1 /' >> "$TEST_TMP/words"
+
+if [ "${RO_PARTITION:-}" = stop ]; then
+  log "SIGSTOP members 2 and 3 (member 1 is a partitioned minority)"
+  pause_member 2; pause_member 3
+else
+  log "stopping members 2 and 3"
+  stop_member 2; stop_member 3
+fi
+touch "$CTL/go.1"
+wait_file "$CTL/ready.2" 150
+word_lines | sed 's/^/2 /' >> "$TEST_TMP/words"
+
+if [ "${RO_PARTITION:-}" = stop ]; then
+  log "SIGCONT members 2 and 3"
+  resume_member 2; resume_member 3
+else
+  log "starting members 2 and 3"
+  start_member 2; start_member 3
+fi
+wait_cluster_ready 90 || cfail "the ensemble did not form again: $(cluster_modes)"
+touch "$CTL/go.2"
+rc=0
+for k in $(seq 2400); do kill -0 "$CLIENT" 2>/dev/null || break; sleep 0.1; done
+wait "$CLIENT" || rc=$?
+word_lines | sed 's/^/3 /' >> "$TEST_TMP/words"
+cat "$TEST_TMP/words" >> "$TEST_TMP/out"
+if [ "$rc" != 0 ] || ! diff -u "$HARNESS_DIR/readonly.expected" "$TEST_TMP/out"; then
+  tail -20 "$TEST_TMP/client.err" >&2
+  cfail "transcript differs from readonly.expected (client exit $rc)"
+fi
+log "transcript as Apache's ($(wc -l < "$TEST_TMP/out") lines)"
+finish_cluster
+log "ok"
