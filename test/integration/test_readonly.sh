@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Read-only mode (-Dreadonlymode.enabled=true in SERVER_JVMFLAGS) of a
-# 3-replica ensemble, driven by readonly.py (kazoo read_only=True + raw
-# sockets):
+# Read-only mode (-Dreadonlymode.enabled=true in SERVER_JVMFLAGS,
+# localSessionsEnabled=true) of a 3-replica ensemble, driven by readonly.py
+# (kazoo read_only=True + raw sockets):
+#   0. standalone: never read-only (isro rw, readOnly=false).
 #   1. r/w: data written; isro = rw.
-#   2. members 2 and 3 are stopped (SIGTERM; with RO_PARTITION=stop they are
-#      SIGSTOPped instead: a partitioned minority, the survivor's peers
-#      silent rather than gone): member 1 (looking) serves the read-only
-#      client: reads answer, every write is ZNOTREADONLY
+#   2. members 2 and 3 are stopped: member 1 (looking) serves a new
+#      read-only client: reads answer, every write and sync is ZNOTREADONLY
 #      (NotReadOnlyCallError), isro = ro, srvr's Mode / mntr's
 #      zk_server_state = read-only, clients without canBeReadOnly are
 #      refused.
 #   3. members 2 and 3 come back: the read-only client is closed by the
-#      survivor, reconnects r/w (KazooState CONNECTED, not CONNECTED_RO)
-#      and writes; isro = rw.
-# The client's transcript must equal readonly.expected, which is what
-# Apache ZooKeeper 3.8 answers (ZK_IMPL=apache runs this test against it).
+#      survivor, reconnects r/w (its local session expired: LOST, then
+#      KazooState CONNECTED, not CONNECTED_RO) and writes; isro = rw.
+#   4./5. the same with members 2 and 3 SIGSTOPped and SIGCONTed (a
+#      partitioned minority: its peers silent rather than gone).
+# The transcript must equal readonly.expected, which is what Apache
+# ZooKeeper 3.8 answers (ZK_IMPL=apache runs this test against it).
 source "$(dirname "$0")/cluster.sh"
 
 export SERVER_JVMFLAGS="-Dreadonlymode.enabled=true"
+
+# 0. standalone: never read-only (isro rw, a canBeReadOnly client gets a
+#    read-write session), as Apache's ZooKeeperServerMain.
+start_server "" "$TEST_TMP/standalone" "localSessionsEnabled=true"
+{
+  echo "0 isro $(four_letter isro "$ZK_PORT")"
+  echo "0 srvr $(four_letter srvr "$ZK_PORT" | sed -n 's/^Mode: //p')"
+  "$PY" -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import zkwire
+c = zkwire.Conn("127.0.0.1", int(sys.argv[2]))
+r = c.connect(read_only=True)
+print("0 connect canBeReadOnly=True readOnly=%s session=%s"
+      % (r["readOnly"], "yes" if r["sessionId"] else "no"))
+c.close_session()
+' "$HARNESS_DIR" "$ZK_PORT"
+} > "$TEST_TMP/standalone.out"
+stop_server
+
 CLUSTER_CFG="tickTime=500 initLimit=10 syncLimit=5 localSessionsEnabled=true"
 start_cluster 3
 CTL="$TEST_TMP/ctl"
@@ -54,31 +75,38 @@ track_pid "$CLIENT"
 wait_file "$CTL/ready.1" 90
 word_lines | sed 's/^/1 /' >> "$TEST_TMP/words"
 
-if [ "${RO_PARTITION:-}" = stop ]; then
-  log "SIGSTOP members 2 and 3 (member 1 is a partitioned minority)"
-  pause_member 2; pause_member 3
-else
-  log "stopping members 2 and 3"
-  stop_member 2; stop_member 3
-fi
+# Round one (phases 2, 3): members 2 and 3 stopped, then started again.
+log "stopping members 2 and 3"
+stop_member 2; stop_member 3
 touch "$CTL/go.1"
 wait_file "$CTL/ready.2" 150
 word_lines | sed 's/^/2 /' >> "$TEST_TMP/words"
-
-if [ "${RO_PARTITION:-}" = stop ]; then
-  log "SIGCONT members 2 and 3"
-  resume_member 2; resume_member 3
-else
-  log "starting members 2 and 3"
-  start_member 2; start_member 3
-fi
+log "starting members 2 and 3"
+start_member 2; start_member 3
 wait_cluster_ready 90 || cfail "the ensemble did not form again: $(cluster_modes)"
 touch "$CTL/go.2"
+wait_file "$CTL/ready.3" 240
+word_lines | sed 's/^/3 /' >> "$TEST_TMP/words"
+
+# Round two (phases 4, 5): a partitioned minority.  Members 2 and 3 are
+# SIGSTOPped (their sockets stay open and answer nothing, as replicas cut
+# off by a network partition), then SIGCONTed.
+log "SIGSTOP members 2 and 3 (member 1 is a partitioned minority)"
+pause_member 2; pause_member 3
+touch "$CTL/go.3"
+wait_file "$CTL/ready.4" 150
+word_lines | sed 's/^/4 /' >> "$TEST_TMP/words"
+log "SIGCONT members 2 and 3"
+resume_member 2; resume_member 3
+wait_cluster_ready 90 || cfail "the ensemble did not form again: $(cluster_modes)"
+touch "$CTL/go.4"
 rc=0
 for k in $(seq 2400); do kill -0 "$CLIENT" 2>/dev/null || break; sleep 0.1; done
 wait "$CLIENT" || rc=$?
-word_lines | sed 's/^/3 /' >> "$TEST_TMP/words"
+word_lines | sed 's/^/5 /' >> "$TEST_TMP/words"
 cat "$TEST_TMP/words" >> "$TEST_TMP/out"
+cat "$TEST_TMP/standalone.out" "$TEST_TMP/out" > "$TEST_TMP/all"
+mv "$TEST_TMP/all" "$TEST_TMP/out"
 if [ "$rc" != 0 ] || ! diff -u "$HARNESS_DIR/readonly.expected" "$TEST_TMP/out"; then
   tail -20 "$TEST_TMP/client.err" >&2
   cfail "transcript differs from readonly.expected (client exit $rc)"
