@@ -45,7 +45,7 @@ UNIT_SAN_BIN := $(UNIT_SRC:test/unit/%.c=build/test-san/%)
 
 PROGRAMS := bin/zkserver bin/zkbench bin/zktool bin/zkserverctl $(if $(wildcard zkfs/main.c),bin/zkfs)
 
-.PHONY: all clean test unit unit-san integration deps run san install uninstall deb bench bench-deps chaos fuzz-build fuzz fuzz-merge fuzz-smoke
+.PHONY: all clean test unit unit-san integration deps run san install uninstall deb bench bench-deps chaos fuzz-build fuzz fuzz-merge fuzz-smoke kazoo-upstream
 all: $(PROGRAMS)
 
 # libFuzzer harnesses (test/fuzz/fuzz_*.c), always with ASan+UBSan, built
@@ -251,6 +251,14 @@ chaos: all bin/zkserver-san $(CHAOS_TOOLS)
 	  TORN_CUT_STEP=1 TORN_STEP=1 nice -n 10 bash test/integration/test_torn_tail.sh && \
 	  DISK_FAULTS_ALL=1 nice -n 10 bash test/integration/test_disk_faults.sh; fi
 	@nice -n 10 /usr/bin/python3 test/chaos/chaos.py
+
+# kazoo's own upstream test suite (python3-kazoo's kazoo/tests) against a
+# zkserver ensemble started by kazoo's harness (tools/kazoo-upstream.sh);
+# KAZOO_ARGS are pytest arguments (e.g. KAZOO_ARGS='-k TestReadOnlyMode'),
+# IMPL=apache runs it against Apache 3.8.  Never part of make test (it
+# takes 10-20 minutes).
+kazoo-upstream: all
+	@nice -n 5 ./tools/kazoo-upstream.sh $(KAZOO_ARGS)
 
 # Install what is missing on a fresh Debian machine (idempotent, quiet when done).
 deps:

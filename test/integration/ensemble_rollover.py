@@ -33,6 +33,20 @@ def client(hosts):
     return zk
 
 
+def retrying(fn, *args, deadline_s=60):
+    """fn(*args), retried on a lost connection or a timeout: a leader that
+    used up its counter steps down and closes every connection, so any call
+    may meet a ConnectionLoss while the next epoch starts (bounded)."""
+    deadline = time.time() + deadline_s
+    while True:
+        try:
+            return fn(*args)
+        except (ConnectionLoss, KazooTimeoutError):
+            if time.time() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 def create_acked(zk, path, data, deadline):
     """Creates path; True once acknowledged (or found with our data)."""
     first = True
@@ -41,13 +55,13 @@ def create_acked(zk, path, data, deadline):
             if first:
                 zk.create(path, data)
                 return True
-            got, _ = zk.get(path)
+            got, _ = retrying(zk.get, path)
             return got == data
         except (ConnectionLoss, KazooTimeoutError):
             first = False
             time.sleep(0.2)
         except NodeExistsError:
-            got, _ = zk.get(path)
+            got, _ = retrying(zk.get, path)
             return got == data
         except SessionExpiredError:
             return False
@@ -83,7 +97,7 @@ def main():
         KazooRetry(max_tries=50, delay=0.2, max_delay=1)(m.sync, "/rollover")
         epochs, top = set(), 0
         for i in range(count):
-            data, st = m.get("/rollover/n%d" % i)
+            data, st = retrying(m.get, "/rollover/n%d" % i)
             if data != b"%d" % i:
                 print("%s: n%d has %r" % (hosts, i, data), file=sys.stderr)
                 return 1
