@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "quorum.h"
+#include "readonly.h"
 #include "session.h"
 
 #include <arpa/inet.h>
@@ -468,7 +469,9 @@ static void cmd_last_snapshot(cmd_ctx *c)
 static void cmd_leader(cmd_ctx *c)
 {
     quorum_stats st;
-    if (!c->s->quorum || !server_is_serving(c->s)) {
+    /* Apache's LeaderCommand: only a QuorumZooKeeperServer answers (a
+     * read-only server is not one). */
+    if (!c->s->quorum || !server_is_serving(c->s) || readonly_active(c->s)) {
         c->error = "server is not initialized";
         return;
     }
@@ -706,7 +709,8 @@ static void cmd_zabstate(cmd_ctx *c)
     bool voting = false;
     if (c->s->quorum) {
         voting = c->s->role != SERVER_OBSERVING;
-        state = server_is_serving(c->s) ? "broadcast" : "election";
+        /* A read-only member is still looking: election. */
+        state = server_is_serving(c->s) && !readonly_active(c->s) ? "broadcast" : "election";
     }
     json_builder_set_member_name(c->b, "voting");
     json_builder_add_boolean_value(c->b, voting);
