@@ -707,10 +707,11 @@ static void cmd_zabstate(cmd_ctx *c)
 {
     const char *state = "";
     bool voting = false;
-    if (c->s->quorum) {
+    /* Apache's ZabStateCommand answers for a QuorumZooKeeperServer only; a
+     * read-only server is not one: voting false, zabstate "" as standalone. */
+    if (c->s->quorum && !readonly_active(c->s)) {
         voting = c->s->role != SERVER_OBSERVING;
-        /* A read-only member is still looking: election. */
-        state = server_is_serving(c->s) && !readonly_active(c->s) ? "broadcast" : "election";
+        state = server_is_serving(c->s) ? "broadcast" : "election";
     }
     json_builder_set_member_name(c->b, "voting");
     json_builder_add_boolean_value(c->b, voting);

@@ -40,9 +40,41 @@ c.close_session()
 stop_server
 
 CLUSTER_CFG="tickTime=500 initLimit=10 syncLimit=5 localSessionsEnabled=true"
-start_cluster 3
+setup_cluster 3
+# zkserver: member 1's admin server too (Debian's Apache has no Jetty, so
+# its admin answers are not in the transcript: they follow Apache's
+# Commands.java, see admin_check below).
+ADMIN_PORT=""
+if [ "$ZK_IMPL" = zkserver ]; then
+  ADMIN_PORT=$(free_port)
+  sed -i '/^admin\.enableServer=/d' "${CL_DIR[1]}/zoo.cfg"
+  printf 'admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=%s\n' \
+    "$ADMIN_PORT" >> "${CL_DIR[1]}/zoo.cfg"
+fi
+for i in 1 2 3; do start_member "$i"; done
+wait_cluster_ready 60 || cfail "the ensemble did not form: $(cluster_modes)"
 CTL="$TEST_TMP/ctl"
 mkdir -p "$CTL"
+
+# admin_check : in read-only mode, member 1's admin server says read_only
+# true, leader "server is not initialized", zabstate voting false and ""
+# (a ReadOnlyZooKeeperServer is not a QuorumZooKeeperServer).  zkserver only.
+admin_check() {
+  [ -n "$ADMIN_PORT" ] || return 0
+  local url="http://127.0.0.1:$ADMIN_PORT/commands" out
+  # http_get URL : the body (python: curl need not be installed).
+  http_get() {
+    "$PY" -c 'import sys, urllib.request
+print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"
+  }
+  out=$(http_get "$url/is_read_only") || cfail "admin is_read_only: no answer"
+  grep -q '"read_only" : true' <<<"$out" || cfail "admin is_read_only: $out"
+  out=$(http_get "$url/leader") || cfail "admin leader: no answer"
+  grep -q '"error" : "server is not initialized"' <<<"$out" || cfail "admin leader: $out"
+  out=$(http_get "$url/zabstate") || cfail "admin zabstate: no answer"
+  grep -q '"voting" : false' <<<"$out" && grep -q '"zabstate" : ""' <<<"$out" \
+    || cfail "admin zabstate: $out"
+}
 
 # wait_file PATH SECONDS : wait until PATH exists (the client's handshake).
 wait_file() {
@@ -81,6 +113,7 @@ stop_member 2; stop_member 3
 touch "$CTL/go.1"
 wait_file "$CTL/ready.2" 150
 word_lines | sed 's/^/2 /' >> "$TEST_TMP/words"
+admin_check
 log "starting members 2 and 3"
 start_member 2; start_member 3
 wait_cluster_ready 90 || cfail "the ensemble did not form again: $(cluster_modes)"
@@ -96,6 +129,7 @@ pause_member 2; pause_member 3
 touch "$CTL/go.3"
 wait_file "$CTL/ready.4" 150
 word_lines | sed 's/^/4 /' >> "$TEST_TMP/words"
+admin_check
 log "SIGCONT members 2 and 3"
 resume_member 2; resume_member 3
 wait_cluster_ready 90 || cfail "the ensemble did not form again: $(cluster_modes)"
