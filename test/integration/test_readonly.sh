@@ -12,6 +12,7 @@
 #   3. members 2 and 3 come back: the read-only client is closed by the
 #      survivor, reconnects r/w (its local session expired: LOST, then
 #      KazooState CONNECTED, not CONNECTED_RO) and writes; isro = rw.
+#      zkCli.sh -r gets ConnectedReadOnly, reads, "Not a read-only call".
 #   4./5. the same with members 2 and 3 SIGSTOPped and SIGCONTed (a
 #      partitioned minority: its peers silent rather than gone).
 # The transcript must equal readonly.expected, which is what Apache
@@ -76,6 +77,17 @@ print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"
     || cfail "admin zabstate: $out"
 }
 
+# zkcli_ro : zkCli.sh -r (the Java client with canBeReadOnly) on member 1:
+# its connection state, a read and a write (stdout lines that say so).
+zkcli_ro() {
+  # zkCli.sh exits non-zero after the refused write: not a failure here.
+  { printf 'ls /ro\ncreate /x\nquit\n' |
+      timeout 60 env CLIENT_JVMFLAGS="-Xmx128m -Dzookeeper.log.threshold=ERROR" \
+        /usr/share/zookeeper/bin/zkCli.sh -r -server "127.0.0.1:${CL_CPORT[1]}" 2>&1 || true; } |
+    grep -E '^WatchedEvent state:ConnectedReadOnly|^\[|^Not a read-only call' |
+    sed 's/^/zkCli /' || true
+}
+
 # wait_file PATH SECONDS : wait until PATH exists (the client's handshake).
 wait_file() {
   local k
@@ -113,6 +125,7 @@ stop_member 2; stop_member 3
 touch "$CTL/go.1"
 wait_file "$CTL/ready.2" 150
 word_lines | sed 's/^/2 /' >> "$TEST_TMP/words"
+zkcli_ro | sed 's/^/2 /' >> "$TEST_TMP/words"
 admin_check
 log "starting members 2 and 3"
 start_member 2; start_member 3
