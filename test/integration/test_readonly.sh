@@ -81,11 +81,12 @@ print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "$1"
 # its connection state, a read and a write (stdout lines that say so).
 zkcli_ro() {
   # zkCli.sh exits non-zero after the refused write: not a failure here.
+  # Its event line comes from another thread (any order): sorted.
   { printf 'ls /ro\ncreate /x\nquit\n' |
       timeout 60 env CLIENT_JVMFLAGS="-Xmx128m -Dzookeeper.log.threshold=ERROR" \
         /usr/share/zookeeper/bin/zkCli.sh -r -server "127.0.0.1:${CL_CPORT[1]}" 2>&1 || true; } |
     grep -E '^WatchedEvent state:ConnectedReadOnly|^\[|^Not a read-only call' |
-    sed 's/^/zkCli /' || true
+    LC_ALL=C sort | sed 's/^/zkCli /' || true
 }
 
 # wait_file PATH SECONDS : wait until PATH exists (the client's handshake).
