@@ -115,9 +115,8 @@ def retry_write(fn):
 # ---------------------------------------------------------------- phase 1
 out('1 state', plain.client_state)
 for root in ROOTS:
-    plain.create(root, b'r')
-    plain.create(root + '/a', b'1')
-    plain.create(root + '/b', b'2')
+    for path, data in ((root, b'r'), (root + '/a', b'1'), (root + '/b', b'2')):
+        retry_write(lambda: plain.create(path, data))
 out('1 written', plain.get('/ro/a')[0])
 handshake(1)
 

@@ -40,7 +40,7 @@ c.close_session()
 } > "$TEST_TMP/standalone.out"
 stop_server
 
-CLUSTER_CFG="tickTime=500 initLimit=10 syncLimit=5 localSessionsEnabled=true"
+CLUSTER_CFG="tickTime=500 initLimit=4 syncLimit=5 localSessionsEnabled=true"
 setup_cluster 3
 # zkserver: member 1's admin server too (Debian's Apache has no Jetty, so
 # its admin answers are not in the transcript: they follow Apache's
@@ -89,6 +89,18 @@ zkcli_ro() {
     LC_ALL=C sort | sed 's/^/zkCli /' || true
 }
 
+# wait_ro : wait (60 s) until member 1 answers isro with ro, so the new
+# read-only client finds it at once (not after connect timeouts on the
+# stopped members).
+wait_ro() {
+  local k
+  for k in $(seq 240); do
+    [ "$(four_letter isro "${CL_CPORT[1]}")" = ro ] && return 0
+    sleep 0.25
+  done
+  cfail "member 1 did not become read-only within 60 s"
+}
+
 # wait_file PATH SECONDS : wait until PATH exists (the client's handshake).
 wait_file() {
   local k
@@ -123,6 +135,7 @@ word_lines | sed 's/^/1 /' >> "$TEST_TMP/words"
 # Round one (phases 2, 3): members 2 and 3 stopped, then started again.
 log "stopping members 2 and 3"
 stop_member 2; stop_member 3
+wait_ro
 touch "$CTL/go.1"
 wait_file "$CTL/ready.2" 150
 word_lines | sed 's/^/2 /' >> "$TEST_TMP/words"
@@ -140,6 +153,7 @@ word_lines | sed 's/^/3 /' >> "$TEST_TMP/words"
 # off by a network partition), then SIGCONTed.
 log "SIGSTOP members 2 and 3 (member 1 is a partitioned minority)"
 pause_member 2; pause_member 3
+wait_ro
 touch "$CTL/go.3"
 wait_file "$CTL/ready.4" 150
 word_lines | sed 's/^/4 /' >> "$TEST_TMP/words"
