@@ -227,7 +227,8 @@ deb: all
 # NFQUEUE packet delayer and the C workload client.
 CHAOS_TOOLS := build/chaos/libfaultfs.so build/chaos/nfq-delay build/chaos/chaos-client
 # What the integration tests run (also built by make test's parallel build step).
-INTEGRATION_DEPS := all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS)
+INTEGRATION_DEPS := all bin/zkserver-san bin/zkfs-san bin/zktool-san build/java/ZkToolReference.class $(CHAOS_TOOLS) \
+                    build/itest/tls_client
 UNIT_SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 build/chaos/libfaultfs.so: test/chaos/faultfs.c
 	@mkdir -p $(dir $@)
@@ -236,6 +237,15 @@ build/chaos/libfaultfs.so: test/chaos/faultfs.c
 build/chaos/nfq-delay: test/chaos/nfq_delay.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -O2 -o $@ $< $(shell pkg-config --libs libnetfilter_queue 2>/dev/null || echo -lnetfilter_queue)
+
+# The client library over TLS, driven by test/integration/test_tls.sh.
+build/itest/tls_client: $(OBJ)/test/integration/tls_client.o $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+# Its ASan+UBSan build: TLS_CLIENT=build/itest-san/tls_client SAN=1 ./test/run-integration.sh test_tls
+build/itest-san/tls_client: $(SANOBJ)/test/integration/tls_client.o $(LIB_SANOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(LIBS)
 
 build/chaos/chaos-client: $(OBJ)/test/chaos/chaos_client.o $(LIB_OBJ)
 	@mkdir -p $(dir $@)

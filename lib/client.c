@@ -16,6 +16,8 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -24,12 +26,14 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "client_tls.h"
 #include "zk/path.h"
 
 /* Phases of the I/O thread's connection. */
 enum {
     PH_IDLE,        /* no socket; next attempt at deadline_ms */
     PH_TCP,         /* non-blocking connect in progress */
+    PH_TLS,         /* TLS handshake in progress (options.tls) */
     PH_HANDSHAKE,   /* ConnectRequest sent, waiting for the response */
     PH_CONNECTED,   /* session established */
     PH_CLOSING,     /* closeSession sent, waiting for its reply */
@@ -77,6 +81,7 @@ struct zkc {
     zkc_watcher_fn watcher;
     void *watcher_ctx;
     bool auto_new_session;
+    zkc_tls *tls_ctx;           /* owned; NULL without TLS */
     pthread_t thread;
     int wake_fd;                /* eventfd */
 
@@ -93,10 +98,12 @@ struct zkc {
     int32_t next_xid;
     GQueue send_queue;          /* zkc_request*, owned */
     _Atomic int64_t last_zxid;
+    char *last_error;           /* owned; why the last attempt failed, or NULL */
 
     /* I/O thread only. */
     int phase;
     int fd;
+    zkc_tls_conn *tls;          /* owned; the TLS session on fd, or NULL */
     size_t host_idx;
     size_t attempts_in_round;
     unsigned failed_rounds;
@@ -185,8 +192,37 @@ static void clear_watches(zkc *zk)
     g_hash_table_remove_all(zk->w_recursive);
 }
 
+/* Records why the current attempt or connection failed (zkc_last_error). */
+static void set_error(zkc *zk, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void set_error(zkc *zk, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&zk->lock);
+    g_free(zk->last_error);
+    zk->last_error = msg;
+    pthread_mutex_unlock(&zk->lock);
+}
+
+static const zkc_host *current_host(const zkc *zk)
+{
+    return &zk->hosts[zk->host_idx];
+}
+
+/* The TLS session's reason for its last failure, if it has one. */
+static void note_tls_error(zkc *zk)
+{
+    const char *e = zkc_tls_conn_error(zk->tls);
+    if (zk->tls && e[0])
+        set_error(zk, "%s:%s: %s", current_host(zk)->host, current_host(zk)->port, e);
+}
+
 static void close_socket(zkc *zk)
 {
+    zkc_tls_conn_free(zk->tls);
+    zk->tls = NULL;
     if (zk->fd >= 0)
         close(zk->fd);
     zk->fd = -1;
@@ -235,8 +271,10 @@ static void connection_lost(zkc *zk)
 /* Any socket failure, whatever the phase. */
 static void socket_failed(zkc *zk)
 {
+    note_tls_error(zk);
     switch (zk->phase) {
     case PH_TCP:
+    case PH_TLS:
     case PH_HANDSHAKE:
         attempt_failed(zk);
         break;
@@ -253,7 +291,7 @@ static void socket_failed(zkc *zk)
     }
 }
 
-static void on_tcp_connected(zkc *zk)
+static void send_connect_request(zkc *zk)
 {
     jute_writer w;
     jw_init(&w, 64);
@@ -279,6 +317,42 @@ static void on_tcp_connected(zkc *zk)
     zk->deadline_ms = now_ms() + zk->connect_timeout_ms;
 }
 
+/* One step of the TLS handshake (phase PH_TLS); on success the
+ * ConnectRequest goes out. */
+static void tls_step(zkc *zk)
+{
+    char *err = NULL;
+    int r = zkc_tls_conn_handshake(zk->tls, &err);
+    if (r == 0)
+        return;
+    if (r < 0) {
+        set_error(zk, "%s:%s: %s", current_host(zk)->host, current_host(zk)->port, err);
+        g_free(err);
+        attempt_failed(zk);
+        return;
+    }
+    send_connect_request(zk);
+}
+
+static void on_tcp_connected(zkc *zk)
+{
+    if (!zk->tls_ctx) {
+        send_connect_request(zk);
+        return;
+    }
+    char *err = NULL;
+    zk->tls = zkc_tls_conn_new(zk->tls_ctx, zk->fd, current_host(zk)->host, &err);
+    if (!zk->tls) {
+        set_error(zk, "%s", err);
+        g_free(err);
+        attempt_failed(zk);
+        return;
+    }
+    zk->phase = PH_TLS;
+    zk->deadline_ms = now_ms() + zk->connect_timeout_ms;
+    tls_step(zk);
+}
+
 static void start_attempt(zkc *zk)
 {
     const zkc_host *h = &zk->hosts[zk->host_idx];
@@ -287,7 +361,11 @@ static void start_attempt(zkc *zk)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
-    if (getaddrinfo(h->host, h->port, &hints, &res) != 0 || res == NULL) {
+    int gai = getaddrinfo(h->host, h->port, &hints, &res);
+    if (gai != 0 || res == NULL) {
+        set_error(zk, "%s:%s: %s", h->host, h->port, gai ? gai_strerror(gai) : "no address");
+        if (res)
+            freeaddrinfo(res);
         attempt_failed(zk);
         return;
     }
@@ -308,6 +386,7 @@ static void start_attempt(zkc *zk)
         zk->phase = PH_TCP;
         zk->deadline_ms = now_ms() + zk->connect_timeout_ms;
     } else {
+        set_error(zk, "%s:%s: connect: %s", h->host, h->port, g_strerror(errno));
         attempt_failed(zk);
     }
 }
@@ -413,6 +492,8 @@ static bool on_handshake(zkc *zk, const uint8_t *frame, size_t len)
     if (zk->passwd_len > 0)
         memcpy(zk->passwd, resp.passwd.ptr, (size_t)zk->passwd_len);
     zk->negotiated_ms = resp.timeout;
+    g_free(zk->last_error);
+    zk->last_error = NULL;
     pthread_mutex_unlock(&zk->lock);
 
     /* Auth and watches go out before any user request. */
@@ -602,8 +683,10 @@ static bool on_frame(zkc *zk, const uint8_t *frame, size_t len)
 static void do_write(zkc *zk)
 {
     while (zk->fd >= 0 && zk->out_off < zk->out->len) {
-        ssize_t n = send(zk->fd, zk->out->data + zk->out_off, zk->out->len - zk->out_off,
-                         MSG_NOSIGNAL);
+        ssize_t n = zk->tls ? zkc_tls_conn_write(zk->tls, zk->out->data + zk->out_off,
+                                                 zk->out->len - zk->out_off)
+                            : send(zk->fd, zk->out->data + zk->out_off, zk->out->len - zk->out_off,
+                                   MSG_NOSIGNAL);
         if (n > 0) {
             zk->out_off += (size_t)n;
             zk->last_send_ms = now_ms();
@@ -654,7 +737,8 @@ static void do_read(zkc *zk)
             zk->in_cap = zk->in_len + 65536;
             zk->in = g_realloc(zk->in, zk->in_cap);
         }
-        ssize_t n = recv(zk->fd, zk->in + zk->in_len, zk->in_cap - zk->in_len, 0);
+        ssize_t n = zk->tls ? zkc_tls_conn_read(zk->tls, zk->in + zk->in_len, zk->in_cap - zk->in_len)
+                            : recv(zk->fd, zk->in + zk->in_len, zk->in_cap - zk->in_len, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -702,6 +786,13 @@ static void start_close(zkc *zk)
 static void *io_thread_main(void *arg)
 {
     zkc *zk = arg;
+    /* OpenSSL writes with write(2), without MSG_NOSIGNAL: a peer that
+     * closed must not kill the process with SIGPIPE (the signal stays
+     * pending on this thread, which never unblocks it). */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
     static const uint8_t ping_frame[12] = { 0, 0, 0, 8, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 11 };
     zk->phase = PH_IDLE;
     zk->deadline_ms = now_ms();
@@ -732,9 +823,17 @@ static void *io_thread_main(void *arg)
                 start_attempt(zk);
             break;
         case PH_TCP:
+        case PH_TLS:
         case PH_HANDSHAKE:
-            if (now >= zk->deadline_ms)
+            if (now >= zk->deadline_ms) {
+                set_error(zk, "%s:%s: %s timed out after %d ms", current_host(zk)->host,
+                          current_host(zk)->port,
+                          zk->phase == PH_TCP   ? "TCP connect"
+                          : zk->phase == PH_TLS ? "TLS handshake"
+                                                : "session handshake",
+                          zk->connect_timeout_ms);
                 attempt_failed(zk);
+            }
             break;
         case PH_CONNECTED:
             if (now - zk->last_recv_ms >= read_timeout)
@@ -751,7 +850,7 @@ static void *io_thread_main(void *arg)
         }
         if (zk->phase == PH_CLOSING && zk->close_done)
             break;
-        if (zk->fd >= 0 && zk->phase != PH_TCP && zk->out_off < zk->out->len)
+        if (zk->fd >= 0 && zk->phase != PH_TCP && zk->phase != PH_TLS && zk->out_off < zk->out->len)
             do_write(zk);
 
         /* Sleep until the next timer, I/O or a wake-up. */
@@ -760,6 +859,7 @@ static void *io_thread_main(void *arg)
         switch (zk->phase) {
         case PH_IDLE:
         case PH_TCP:
+        case PH_TLS:
         case PH_HANDSHAKE:
         case PH_CLOSING:
             wait = zk->deadline_ms - now;
@@ -773,8 +873,8 @@ static void *io_thread_main(void *arg)
         default:
             break;
         }
-        if (wait < 0)
-            wait = 0;
+        if (wait < 0 || zkc_tls_conn_pending(zk->tls))
+            wait = 0;                /* decrypted bytes wait inside the session */
         if (wait > 1000)
             wait = 1000;
         struct pollfd pfd[2] = { { zk->wake_fd, POLLIN, 0 }, { zk->fd, 0, 0 } };
@@ -784,12 +884,18 @@ static void *io_thread_main(void *arg)
             if (zk->phase == PH_TCP)
                 pfd[1].events = POLLOUT;
             else
-                pfd[1].events = POLLIN | (zk->out_off < zk->out->len ? POLLOUT : 0);
+                pfd[1].events = POLLIN | (zk->out_off < zk->out->len || zkc_tls_conn_wants_write(zk->tls)
+                                              ? POLLOUT
+                                              : 0);
         }
         int rc = poll(pfd, nfds, (int)wait);
         if (rc < 0 && errno != EINTR) {
             g_message("zk client: poll: %s", g_strerror(errno));
             usleep(10000);
+            continue;
+        }
+        if (rc == 0 && zkc_tls_conn_pending(zk->tls) && zk->phase != PH_TLS) {
+            do_read(zk);
             continue;
         }
         if (rc <= 0)
@@ -803,12 +909,18 @@ static void *io_thread_main(void *arg)
             if (zk->phase == PH_TCP) {
                 int soerr = 0;
                 socklen_t sl = sizeof soerr;
-                if (getsockopt(zk->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0)
+                if (getsockopt(zk->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0) {
+                    set_error(zk, "%s:%s: connect: %s", current_host(zk)->host, current_host(zk)->port,
+                              g_strerror(soerr ? soerr : errno));
                     attempt_failed(zk);
-                else
+                } else {
                     on_tcp_connected(zk);
+                }
+            } else if (zk->phase == PH_TLS) {
+                tls_step(zk);
             } else {
-                if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+                /* A TLS session may need to read to write, or the reverse. */
+                if ((pfd[1].revents & (POLLIN | POLLHUP | POLLERR)) || zk->tls)
                     do_read(zk);
                 if (zk->fd >= 0 && (pfd[1].revents & POLLOUT))
                     do_write(zk);
@@ -910,6 +1022,8 @@ static void handle_free(zkc *zk)
     g_free(zk->hosts);
     g_free(zk->chroot);
     g_free(zk->digest_auth);
+    g_free(zk->last_error);
+    zkc_tls_free(zk->tls_ctx);
     if (zk->wake_fd >= 0)
         close(zk->wake_fd);
     pthread_mutex_destroy(&zk->lock);
@@ -973,6 +1087,18 @@ static zkc *handle_new(const zkc_options *opts, char **err)
     zk->watcher = opts->watcher;
     zk->watcher_ctx = opts->watcher_ctx;
     zk->auto_new_session = opts->auto_new_session;
+    if (opts->tls) {
+        char *terr = NULL;
+        zk->tls_ctx = zkc_tls_new(opts, &terr);
+        if (!zk->tls_ctx) {
+            if (err)
+                *err = terr;
+            else
+                g_free(terr);
+            handle_free(zk);
+            return NULL;
+        }
+    }
     zk->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (zk->wake_fd < 0) {
         if (err)
@@ -996,6 +1122,15 @@ zkc *zkc_open(const zkc_options *opts, char **err)
         return NULL;
     }
     return zk;
+}
+
+bool zkc_options_check(const zkc_options *opts, char **err)
+{
+    zkc *zk = handle_new(opts, err);
+    if (!zk)
+        return false;
+    handle_free(zk);
+    return true;
 }
 
 int zkc_wait_connected(zkc *zk, int timeout_ms)
@@ -1058,6 +1193,14 @@ int zkc_session_timeout(zkc *zk)
     int t = zk->negotiated_ms;
     pthread_mutex_unlock(&zk->lock);
     return t;
+}
+
+char *zkc_last_error(zkc *zk)
+{
+    pthread_mutex_lock(&zk->lock);
+    char *e = g_strdup(zk->last_error);
+    pthread_mutex_unlock(&zk->lock);
+    return e;
 }
 
 int64_t zkc_last_zxid(zkc *zk)
@@ -1347,7 +1490,7 @@ zkc *zkc_open_unthreaded(const zkc_options *opts, char **err)
 void zkc_unthreaded_connect(zkc *zk)
 {
     if (zk->phase == PH_IDLE)
-        on_tcp_connected(zk);
+        send_connect_request(zk);
 }
 
 void zkc_unthreaded_receive(zkc *zk, const uint8_t *p, size_t n)

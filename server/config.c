@@ -85,6 +85,7 @@ static const setting settings[] = {
     {{"DigestAuthenticationProvider.superDigest", "superDigest"}, KIND_DIGEST, FIELD(super_digest), 0, 0,
      true, false, "super:BASE64-SHA1-DIGEST"},
     {{"extendedTypesEnabled"}, KIND_BOOL, FIELD(extended_types_enabled), 0, 0, true, false, "true or false"},
+    {{"enforceQuota"}, KIND_BOOL, FIELD(enforce_quota), 0, 0, true, false, "true or false"},
     {{"znode.container.checkIntervalMs"}, KIND_INT, FIELD(container_check_interval_ms), 1, INT_MAX, true,
      true, "a positive number of ms"},
     {{"jute.maxbuffer"}, KIND_INT, FIELD(jute_maxbuffer), 1, INT_MAX, true, true, "a positive number of bytes"},
@@ -129,6 +130,22 @@ static const setting settings[] = {
      "a comma-separated list of TLS versions"},
     {{"ssl.ciphersuites"}, KIND_STRING, FIELD(ssl_ciphersuites), 0, 0, true, false,
      "a comma-separated list of cipher suites"},
+    {{"sslQuorum"}, KIND_BOOL, FIELD(ssl_quorum), 0, 0, false, false, "true or false"},
+    {{"portUnification"}, KIND_BOOL, FIELD(port_unification), 0, 0, false, false, "true or false"},
+    {{"ssl.quorum.keyStore.location"}, KIND_STRING, FIELD(ssl_quorum_keystore_location), 0, 0, true, false,
+     "a file path"},
+    {{"ssl.quorum.keyStore.password"}, KIND_STRING, FIELD(ssl_quorum_keystore_password), 0, 0, true, false,
+     "a password"},
+    {{"ssl.quorum.keyStore.type"}, KIND_STRING, FIELD(ssl_quorum_keystore_type), 0, 0, true, false,
+     "JKS, PKCS12 or PEM"},
+    {{"ssl.quorum.trustStore.location"}, KIND_STRING, FIELD(ssl_quorum_truststore_location), 0, 0, true, false,
+     "a file path"},
+    {{"ssl.quorum.trustStore.password"}, KIND_STRING, FIELD(ssl_quorum_truststore_password), 0, 0, true, false,
+     "a password"},
+    {{"ssl.quorum.trustStore.type"}, KIND_STRING, FIELD(ssl_quorum_truststore_type), 0, 0, true, false,
+     "JKS, PKCS12 or PEM"},
+    {{"ssl.quorum.hostnameVerification"}, KIND_BOOL, FIELD(ssl_quorum_hostname_verification), 0, 0, true, false,
+     "true or false"},
     {{"forceSync"}, KIND_FORCESYNC, FIELD(force_sync), 0, 0, true, false, "yes or no"},
 };
 
@@ -147,7 +164,7 @@ static const char *const harmless_keys[] = {
     "clientTcpKeepAlive", "fsync.warningthresholdms", "digest.enabled",
     "commitLogCount", "snapSizeLimitInKb", "txnLogSizeLimitInKb", "maxBatchSize",
     "learner.asyncSending", "leaderServes", "observer.reconnectDelayMs",
-    "enforceQuota", "request_throttle_stall_time", "request_throttle_drop_stale",
+    "request_throttle_stall_time", "request_throttle_drop_stale",
 };
 
 static const char *const harmless_prefixes[] = {
@@ -158,7 +175,7 @@ static const char *const harmless_prefixes[] = {
 
 /* Keys that would change behaviour in Apache but that zkserver does not implement. */
 static const char *const unsupported_prefixes[] = {
-    "secureClientPortAddress", "ssl.quorum", "sslQuorum", "ssl.", "portUnification", "observerMasterPort", "skipACL",
+    "secureClientPortAddress", "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort", "skipACL",
     "group.", "weight.", "oraclePath", "client.portUnification",
 };
 
@@ -992,6 +1009,7 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->cnxn_max_watches = 1000000;
     cfg->prealloc_size_kb = 65536;
     cfg->force_sync = true;
+    cfg->ssl_quorum_hostname_verification = true;
     cfg->admin_enable = true;
     cfg->admin_address = g_strdup("0.0.0.0");
     cfg->admin_port = 8080;
@@ -1064,7 +1082,10 @@ void zk_config_free(zk_config *cfg)
     char **ssl_fields[] = {&cfg->ssl_keystore_location, &cfg->ssl_keystore_password, &cfg->ssl_keystore_type,
                            &cfg->ssl_truststore_location, &cfg->ssl_truststore_password,
                            &cfg->ssl_truststore_type, &cfg->ssl_client_auth, &cfg->ssl_protocol,
-                           &cfg->ssl_enabled_protocols, &cfg->ssl_ciphersuites};
+                           &cfg->ssl_enabled_protocols, &cfg->ssl_ciphersuites,
+                           &cfg->ssl_quorum_keystore_location, &cfg->ssl_quorum_keystore_password,
+                           &cfg->ssl_quorum_keystore_type, &cfg->ssl_quorum_truststore_location,
+                           &cfg->ssl_quorum_truststore_password, &cfg->ssl_quorum_truststore_type};
     for (size_t i = 0; i < G_N_ELEMENTS(ssl_fields); i++)
         g_free(*ssl_fields[i]);
     g_free(cfg->admin_address);

@@ -46,6 +46,7 @@ typedef struct zk_config {
     GHashTable *fourlw_whitelist;/* owned; set of enabled words (owned char* keys) */
     char *super_digest;          /* owned; "super:BASE64" or NULL */
     bool extended_types_enabled; /* zookeeper.extendedTypesEnabled, default false */
+    bool enforce_quota;          /* zookeeper.enforceQuota, default false (quota.h) */
     int container_check_interval_ms; /* znode.container.checkIntervalMs, default 60000 */
     int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
     bool readonly_mode_enabled;  /* readonlymode.enabled, default false */
@@ -76,6 +77,14 @@ typedef struct zk_config {
     char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
     char *ssl_client_auth;       /* none, want or need (default need) */
     char *ssl_protocol, *ssl_enabled_protocols, *ssl_ciphersuites;
+    /* Quorum TLS (server/tls.c, server/peer.c): every quorum and election
+     * link over TLS with ssl.quorum.* stores, certificates required on
+     * both sides.  Strings owned, NULL when unset. */
+    bool ssl_quorum;             /* sslQuorum, default false */
+    bool port_unification;       /* portUnification: also accept plain peer links, default false */
+    char *ssl_quorum_keystore_location, *ssl_quorum_keystore_password, *ssl_quorum_keystore_type;
+    char *ssl_quorum_truststore_location, *ssl_quorum_truststore_password, *ssl_quorum_truststore_type;
+    bool ssl_quorum_hostname_verification; /* ssl.quorum.hostnameVerification, default true */
     /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
     bool admin_enable;           /* admin.enableServer, default true */
     char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */

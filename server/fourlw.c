@@ -38,6 +38,7 @@
 #include "server.h"
 #include "quorum.h"
 #include "readonly.h"
+#include "quota.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -460,6 +461,7 @@ static void word_srst(word_ctx *w)
     /* ServerMetrics.resetAll: the mntr counters too */
     s->cnxns_rejected = 0;
     s->sessionless_expired = 0;
+    quota_exceeded_reset();
     g_string_append(w->out, "Server stats reset.\n");
 }
 
@@ -1097,6 +1099,8 @@ static void word_mntr(word_ctx *w)
      * majority). */
     if (ensemble)
         mntr_long(out, "quorum_size", st.voters);
+    /* gauge sets: the quota figures per top namespace (QuotaMetricsUtils) */
+    quota_mntr_gauge_sets(s->tree, out);
 
     /* ServerMetrics: what zkserver does not measure prints as on an idle
      * Apache server; a leader counts its proposals, and the connection
@@ -1112,6 +1116,8 @@ static void word_mntr(word_ctx *w)
             v = (int64_t)s->sessionless_expired;
         mntr_long(out, name, v);
     }
+    /* counter sets: quota_exceeded_error_per_namespace */
+    quota_mntr_counter_sets(out);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_summaries); i++)
         append_summary(out, "", mntr_summaries[i], false);
     for (size_t i = 0; i < G_N_ELEMENTS(mntr_percentile_summaries); i++)

@@ -16,7 +16,13 @@
  *   - unsent output per link is bounded (a peer that does not read is
  *     dropped), outbound connects time out after cnxTimeout, and TCP
  *     keepalive ends links to hosts that vanished;
- *   - running out of file descriptors pauses accepting instead of spinning.
+ *   - running out of file descriptors pauses accepting instead of spinning;
+ *   - with sslQuorum=true every link is TLS (tls.h, "quorum TLS"): both
+ *     ends present a certificate the other's ssl.quorum.trustStore
+ *     verifies, and (ssl.quorum.hostnameVerification, default true) the
+ *     certificate must name the configured host of the sid it claims, or
+ *     the address it comes from; portUnification=true also accepts plain
+ *     links (a TLS ClientHello starts with byte 0x16, a hello with 0).
  * Every refusal is logged (rate-limited per reason) with the remote address.
  */
 #include "peer.h"
@@ -35,6 +41,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "tls.h"
 #include "zk/jute.h"
 
 #define PEER_MAGIC 0x7a6b6673u          /* "zkfs" */
@@ -52,7 +59,7 @@
 typedef enum {
     DROP_NOT_HELLO, DROP_BAD_HELLO, DROP_UNKNOWN_SID, DROP_OWN_SID, DROP_LOWER_SID, DROP_DUPLICATE,
     DROP_WRONG_SID, DROP_HELLO_TIMEOUT, DROP_PENDING_FULL, DROP_FRAME_SIZE, DROP_OUTPUT,
-    DROP_CONNECT_TIMEOUT, DROP_ACCEPT, DROP_REFUSED, DROP_KINDS
+    DROP_CONNECT_TIMEOUT, DROP_ACCEPT, DROP_REFUSED, DROP_TLS, DROP_KINDS
 } drop_kind;
 
 typedef struct peer_link {
@@ -64,6 +71,9 @@ typedef struct peer_link {
     bool connecting;     /* outbound connect() in progress */
     bool hello_done;
     bool doomed;         /* over its output bound: closed by the next peer_tick */
+    bool plain_checked;  /* inbound under sslQuorum: TLS or plain was decided */
+    tls_peer *tls;       /* owned; the TLS session, NULL for a plain link */
+    char ip[INET6_ADDRSTRLEN];         /* remote numeric address */
     int64_t opened_ms;   /* monotonic: accepted or dialled */
     char addr[INET6_ADDRSTRLEN + 8];   /* remote "host:port", for logs */
     uint8_t *in;
@@ -85,6 +95,7 @@ struct peer_net {
     int leader_sid;
     int64_t accept_resume_ms[2];  /* accepting paused (no descriptors) until then; 0 = not */
     log_limiter drop_log[DROP_KINDS][2];   /* per reason and channel */
+    SSL_CTX *tls_ctx;         /* owned; sslQuorum=true, else NULL */
 };
 
 static const char *const channel_name[2] = { "election", "quorum" };
@@ -95,13 +106,15 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx);
 static void link_interest(peer_link *k)
 {
     int mask = LOOP_READABLE;
-    if (k->connecting || k->out.len > k->out_sent)
+    bool out = k->out.len > k->out_sent && !tls_peer_send_waits_for_input(k->tls);
+    if (k->connecting || out || tls_peer_wants_write(k->tls))
         mask |= LOOP_WRITABLE;
     loop_watch(k->net->loop, k->fd, mask, link_event, k);
 }
 
 static void link_free(peer_link *k)
 {
+    tls_peer_free(k->tls);
     g_free(k->in);
     jw_free(&k->out);
     g_free(k);
@@ -131,6 +144,8 @@ static void link_close(peer_link *k)
 {
     peer_net *n = k->net;
     loop_unwatch(n->loop, k->fd);
+    tls_peer_free(k->tls);   /* close_notify before the socket goes */
+    k->tls = NULL;
     close(k->fd);
     bool was_up = k->hello_done && k->sid > 0;
     if (k->sid > 0 && g_hash_table_lookup(n->links[k->channel], GINT_TO_POINTER(k->sid)) == k)
@@ -159,15 +174,28 @@ static void send_hello(peer_link *k)
     queue_frame(k, hello, sizeof hello);
 }
 
+/* A TLS link failed: say why (the handshake's refusals are the news). */
+static void log_tls_failure(peer_link *k)
+{
+    if (k->tls && k->sid)
+        log_drop(k->net, DROP_TLS, k->channel, "%s link of sid %d (%s): TLS: %s; closing", channel_name[k->channel],
+                 k->sid, k->addr, tls_peer_error(k->tls));
+    else if (k->tls)
+        log_drop(k->net, DROP_TLS, k->channel, "%s port: connection from %s: TLS: %s; closing",
+                 channel_name[k->channel], k->addr, tls_peer_error(k->tls));
+}
+
 static bool flush_link(peer_link *k)
 {
     while (k->out_sent < k->out.len) {
-        ssize_t w = send(k->fd, k->out.buf + k->out_sent, k->out.len - k->out_sent, MSG_NOSIGNAL);
+        ssize_t w = k->tls ? tls_peer_send(k->tls, k->out.buf + k->out_sent, k->out.len - k->out_sent)
+                           : send(k->fd, k->out.buf + k->out_sent, k->out.len - k->out_sent, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
+            log_tls_failure(k);
             return false;
         }
         k->out_sent += (size_t)w;
@@ -291,6 +319,15 @@ static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
                      channel_name[k->channel], k->sid, k->addr, sid);
             return false;
         }
+        if (k->tls && n->cfg->ssl_quorum_hostname_verification) {
+            const zk_peer_config *pc = zk_config_find_peer(n->cfg, sid);
+            if (pc && !tls_peer_names_host(k->tls, pc->host, k->ip)) {
+                log_drop(n, DROP_TLS, k->channel, "%s link %s (sid %d): its certificate names neither %s (the host "
+                         "of server.%d) nor %s (ssl.quorum.hostnameVerification); closing", channel_name[k->channel],
+                         k->addr, sid, pc->host, sid, k->ip);
+                return false;
+            }
+        }
         if (!k->sid) {
             if (!accept_hello(k, sid, ch))
                 return false;
@@ -341,7 +378,38 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
             return;
         }
         k->connecting = false;
+        if (k->net->tls_ctx && !(k->tls = tls_peer_new(k->net->tls_ctx, k->fd, false))) {
+            link_close(k);
+            return;
+        }
     }
+    if (k->inbound && k->net->tls_ctx && !k->plain_checked) {
+        /* TLS or (portUnification) plain: the first byte says. */
+        uint8_t b;
+        ssize_t r = recv(k->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            link_interest(k);
+            return;
+        }
+        if (r <= 0) {
+            link_close(k);
+            return;
+        }
+        k->plain_checked = true;
+        if (b == 0x16) {
+            if (!(k->tls = tls_peer_new(k->net->tls_ctx, k->fd, true))) {
+                link_close(k);
+                return;
+            }
+        } else if (!k->net->cfg->port_unification) {
+            log_drop(k->net, DROP_TLS, k->channel, "%s port: plain connection from %s, but sslQuorum=true (and no "
+                     "portUnification); closing", channel_name[k->channel], k->addr);
+            link_close(k);
+            return;
+        }
+    }
+    if (k->tls)
+        events |= LOOP_READABLE;   /* a TLS session may need to read to write, or the reverse */
     if ((events & LOOP_WRITABLE) && !flush_link(k)) {
         link_close(k);
         return;
@@ -353,7 +421,7 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
              * buffered for a connection that has not said who it is. */
             size_t want = k->hello_done ? k->in_cap - k->in_len
                                         : MIN(k->in_cap - k->in_len, (size_t)4 + PEER_HELLO_LEN - k->in_len);
-            ssize_t r = recv(k->fd, k->in + k->in_len, want, 0);
+            ssize_t r = k->tls ? tls_peer_recv(k->tls, k->in + k->in_len, want) : recv(k->fd, k->in + k->in_len, want, 0);
             if (r == 0) {
                 if (!k->inbound && !k->hello_done)
                     log_drop(k->net, DROP_REFUSED, k->channel, "%s link to sid %d at %s: closed before its hello "
@@ -367,6 +435,7 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
                     continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                     break;
+                log_tls_failure(k);
                 link_close(k);
                 return;
             }
@@ -411,6 +480,11 @@ static void link_event(zk_loop *l, int fd, int events, void *ctx)
             }
         }
     }
+    /* What was read may have let a TLS send that waited go on. */
+    if (k->tls && k->out.len > k->out_sent && !flush_link(k)) {
+        link_close(k);
+        return;
+    }
     link_interest(k);
 }
 
@@ -438,6 +512,16 @@ static void set_link_options(int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof intvl);
     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+}
+
+/* The numeric address of ss into ip (INET6_ADDRSTRLEN bytes). */
+static void format_ip(const struct sockaddr_storage *ss, char *ip)
+{
+    ip[0] = '\0';
+    if (ss->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, INET6_ADDRSTRLEN);
+    else if (ss->ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, INET6_ADDRSTRLEN);
 }
 
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t size)
@@ -484,6 +568,7 @@ static void dial(peer_net *n, int sid, int channel)
     k->connecting = true;
     k->opened_ms = loop_now_ms();
     format_addr(&ss, k->addr, sizeof k->addr);
+    format_ip(&ss, k->ip);
     jw_init(&k->out, 4096);
     g_hash_table_insert(n->links[channel], GINT_TO_POINTER(sid), k);
     send_hello(k);
@@ -526,6 +611,7 @@ static void on_accept(zk_loop *l, int lfd, int events, void *ctx)
         k->inbound = true;
         k->opened_ms = loop_now_ms();
         format_addr(&ss, k->addr, sizeof k->addr);
+        format_ip(&ss, k->ip);
         jw_init(&k->out, 4096);
         if (pending_on(n, channel) >= PEER_MAX_PENDING) {
             for (guint i = 0; i < n->pending->len; i++) {
@@ -581,6 +667,14 @@ peer_net *peer_net_new(zk_loop *loop, const zk_config *cfg, peer_recv_fn recv, p
     n->links[0] = g_hash_table_new(g_direct_hash, g_direct_equal);
     n->links[1] = g_hash_table_new(g_direct_hash, g_direct_equal);
     n->pending = g_ptr_array_new();
+    n->listen_fd[PEER_ELECTION] = n->listen_fd[PEER_QUORUM] = -1;
+    if (cfg->ssl_quorum) {
+        n->tls_ctx = tls_quorum_ctx_new(cfg, err);
+        if (!n->tls_ctx)
+            goto fail;
+        LOG_INFO("quorum TLS (sslQuorum) on the quorum and election links%s",
+                 cfg->port_unification ? "; plain links accepted too (portUnification)" : "");
+    }
     n->listen_fd[PEER_ELECTION] = listen_on(me->host, me->election_port, err);
     if (n->listen_fd[PEER_ELECTION] < 0)
         goto fail;
@@ -592,8 +686,9 @@ peer_net *peer_net_new(zk_loop *loop, const zk_config *cfg, peer_recv_fn recv, p
     peer_tick(n);
     return n;
 fail:
-    if (n->listen_fd[PEER_ELECTION] > 0)
+    if (n->listen_fd[PEER_ELECTION] >= 0)
         close(n->listen_fd[PEER_ELECTION]);
+    SSL_CTX_free(n->tls_ctx);
     g_hash_table_destroy(n->links[0]);
     g_hash_table_destroy(n->links[1]);
     g_ptr_array_free(n->pending, TRUE);
@@ -618,6 +713,7 @@ void peer_net_free(peer_net *n)
     while (n->pending->len)
         link_close(g_ptr_array_index(n->pending, 0));
     g_ptr_array_free(n->pending, TRUE);
+    SSL_CTX_free(n->tls_ctx);
     g_free(n);
 }
 
@@ -707,6 +803,11 @@ static void expire_links(peer_net *n, int64_t now)
                          "%d ms (cnxTimeout); retrying", channel_name[ch], k->sid, k->addr, n->cfg->cnx_timeout);
                 link_close(k);
             } else if (k->doomed) {
+                link_close(k);
+            } else if (k->tls && !k->hello_done && now - k->opened_ms > n->cfg->cnx_timeout + hello_timeout_ms(n->cfg)) {
+                log_drop(n, DROP_TLS, ch, "%s link to sid %d at %s: no TLS handshake and hello within %" G_GINT64_FORMAT
+                         " ms; retrying", channel_name[ch], k->sid, k->addr,
+                         (int64_t)n->cfg->cnx_timeout + hello_timeout_ms(n->cfg));
                 link_close(k);
             }
         }

@@ -162,13 +162,7 @@ int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len,
         *err = g_strdup("cannot write the snapshot");
         return -1;
     }
-    if (snapfile_writer_commit(w, err) < 0)
-        return -1;
-    if (txnlog_truncate_after(s->log, zxid, err) < 0)
-        return -1;
-    txnlog_roll(s->log);
-    s->snap_zxid = zxid;
-    return 0;
+    return snapfile_writer_commit(w, err);
 }
 
 int persist_recover(zk_server *s, bool replay_log, char **err)
@@ -215,6 +209,7 @@ void persist_stop_on_log_failure(zk_server *s, const char *err)
               s->repl->fatal_why, s->repl->fatal_recovery);
     s->log_fatal = true;
     s->serving = false;
+    s->repl->log_failed(s);   /* the Zab core fail-stops: no ACK over the gap */
     request_abort_inflight(s);
     loop_stop(s->loop);
 }

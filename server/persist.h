@@ -25,8 +25,10 @@ void persist_init_config_node(zk_server *s);
 int persist_reload(zk_server *s, char **err);
 /* Appends the snapshot body (tree + sessions) of the current state. */
 void persist_serialize(zk_server *s, jute_writer *w);
-/* Replaces the state with a snapshot body taken at zxid, writes it as a
- * snapshot file and drops every logged entry after zxid. */
+/* Replaces the state with a snapshot body taken at zxid and writes it as a
+ * durable snapshot file.  The log is not touched: the caller drops the
+ * logged entries after zxid (quorum.c, once the log is idle) and sets
+ * s->snap_zxid. */
 int persist_install(zk_server *s, int64_t zxid, const uint8_t *body, size_t len, char **err);
 /* Starts a snapshot in a forked child if none is running. */
 void persist_maybe_snapshot(zk_server *s, bool force);

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,7 +40,10 @@ struct quorum {
     bool serving;
     int64_t last_proposed;
     int64_t last_touch_ms;
-    int64_t deferred_durable;  /* durability seen inside a callback */
+    GQueue held;               /* of held_op*, owned: log work behind a cut that waits for the log */
+    int in_core;               /* > 0 while a call into the Zab core runs (its callbacks included) */
+    bool flushing;             /* flush_deferred is running */
+    GQueue work;               /* of host_work*, owned: what callbacks asked for, run after the core returned */
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
     uint64_t rollovers;        /* zab_counter_rollovers() already logged */
@@ -54,6 +56,40 @@ struct quorum {
     zab_peer *peers;
     int npeers;
 };
+
+/* Every call into the core goes through CORE: while it runs, the host's
+ * own reactions to the core's callbacks (a write that a delivered commit
+ * lets through, a link dropped on a role change) are queued as host_work
+ * and run by flush_deferred once the core returned, so the core is never
+ * re-entered (zab.h; the core asserts it, zab_reentries). */
+#define CORE(q, call) do { (q)->in_core++; call; (q)->in_core--; } while (0)
+
+typedef enum { WORK_PEER_LOST, WORK_RESUME_CONN } host_work_kind;
+
+typedef struct host_work {
+    host_work_kind kind;
+    int sid;            /* WORK_PEER_LOST: the quorum link that broke */
+    zk_conn *conn;      /* WORK_RESUME_CONN: a reference (conn_ref) */
+} host_work;
+
+static void queue_work(quorum *q, host_work_kind kind, int sid, zk_conn *c)
+{
+    host_work *w = g_new0(host_work, 1);
+    w->kind = kind;
+    w->sid = sid;
+    if (c) {
+        conn_ref(c);
+        w->conn = c;
+    }
+    g_queue_push_tail(&q->work, w);
+}
+
+static void host_work_free(host_work *w)
+{
+    if (w->conn)
+        conn_unref(w->conn);
+    g_free(w);
+}
 
 /* ------------------------------------------------------------------ */
 /* epochs                                                              */
@@ -90,28 +126,54 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-/* Writes a small file durably: temp file, fsync, rename, fsync the dir. */
-static void write_durably(zk_server *s, const char *name, const char *content)
+/* Writes a small file durably: temp file, fsync, rename, fsync the dir.
+ * Returns 0, or -1 after logging at ERROR what failed (the caller's Zab
+ * core then fail-stops: an epoch it cannot persist would break Zab's
+ * guarantees). */
+static int write_durably(zk_server *s, const char *name, const char *content)
 {
     char *p = epoch_path(s, name);
     char *tmp = g_strconcat(p, ".tmp", NULL);
+    int rc = -1;
+    const char *step = "open";
+    const char *what = tmp;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
-        LOG_ERROR("cannot write %s: %s", tmp, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        abort();   /* an epoch we cannot persist would break Zab's guarantees */
+    if (fd >= 0) {
+        step = "write";
+        if (write_all(fd, content, strlen(content)) == 0) {
+            step = "fsync";
+            if (fsync(fd) == 0)
+                rc = 0;
+        }
     }
-    close(fd);
-    if (rename(tmp, p) < 0)
-        abort();
-    int dfd = open(s->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
+    int saved = errno;
+    if (fd >= 0 && close(fd) < 0 && rc == 0) {
+        saved = errno;
+        step = "close";
+        rc = -1;
     }
+    if (rc == 0 && rename(tmp, p) < 0) {
+        saved = errno;
+        step = "rename to";
+        what = p;
+        rc = -1;
+    }
+    if (rc == 0) {
+        int dfd = open(s->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) < 0) {
+            saved = errno;
+            step = "fsync the directory";
+            what = s->data_dir;
+            rc = -1;
+        }
+        if (dfd >= 0)
+            close(dfd);
+    }
+    if (rc < 0)
+        LOG_ERROR("cannot %s %s: %s", step, what, g_strerror(saved));
     g_free(tmp);
     g_free(p);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -127,71 +189,160 @@ static void io_send(void *ctx, int to_sid, const zab_msg *m)
     jw_free(&w);
 }
 
-static void io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
+static int io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
 {
     quorum *q = ctx;
     char buf[32];
     snprintf(buf, sizeof buf, "%u", accepted);
-    write_durably(q->s, "acceptedEpoch", buf);
+    if (write_durably(q->s, "acceptedEpoch", buf) < 0)
+        return -1;
     snprintf(buf, sizeof buf, "%u", current);
-    write_durably(q->s, "currentEpoch", buf);
+    return write_durably(q->s, "currentEpoch", buf);
 }
 
-static void io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+/* A log operation held back behind a cut that waits for the log to go
+ * idle (txnlog_truncate_after needs it: no blocking wait on the loop). */
+typedef struct held_op {
+    bool cut;           /* true: drop every entry > zxid; false: append */
+    bool snap;          /* cut: the log reset after an installed snapshot at zxid */
+    int64_t zxid;
+    uint8_t *txn;       /* append: owned copy */
+    size_t len;
+} held_op;
+
+static void held_op_free(gpointer p)
+{
+    held_op *op = p;
+    g_free(op->txn);
+    g_free(op);
+}
+
+static void drop_held(quorum *q)
+{
+    held_op *op;
+    while ((op = g_queue_pop_head(&q->held)))
+        held_op_free(op);
+}
+
+static bool log_busy(const quorum *q)
+{
+    return txnlog_flush_in_flight(q->s->log);
+}
+
+static int io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     quorum *q = ctx;
-    txnlog_append(q->s->log, zxid, txn, len);
+    if (q->s->log_fatal)
+        return -1;          /* the log failed for good: nothing is queued any more */
     q->s->txns_logged++;
-}
-
-/* Waits for an in-flight log batch to finish.  Its durability cannot be
- * reported to the core from inside a callback, so it is remembered and
- * reported after the core returns (flush_deferred). */
-static void wait_log_idle(quorum *q)
-{
-    zk_server *s = q->s;
-    while (txnlog_flush_in_flight(s->log)) {
-        struct pollfd pfd = { txnlog_event_fd(s->log), POLLIN, 0 };
-        poll(&pfd, 1, 100);
-        int64_t durable = 0;
-        char *err = NULL;
-        if (txnlog_flush_complete(s->log, &durable, &err) == 0) {
-            if (durable > q->deferred_durable)
-                q->deferred_durable = durable;
-        } else {
-            persist_stop_on_log_failure(s, err);
-        }
-        g_free(err);
+    if (!g_queue_is_empty(&q->held)) {
+        /* behind a cut not carried out yet: it goes to the log after it */
+        held_op *op = g_new0(held_op, 1);
+        op->zxid = zxid;
+        op->txn = g_memdup2(txn, len);
+        op->len = len;
+        g_queue_push_tail(&q->held, op);
+        return 0;
     }
+    txnlog_append(q->s->log, zxid, txn, len);
+    return 0;
 }
 
-static void io_log_truncate(void *ctx, int64_t after_zxid)
+/* Drops every logged entry > after now (the log is idle); the log restarts
+ * in a new file after a snapshot's cut.  0, or -1 after logging why. */
+static int do_cut(quorum *q, int64_t after, bool snap)
 {
-    quorum *q = ctx;
     zk_server *s = q->s;
-    wait_log_idle(q);
     char *err = NULL;
-    if (txnlog_truncate_after(s->log, after_zxid, &err) < 0) {
-        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after_zxid, err);
-        abort();
+    if (s->log_fatal || txnlog_truncate_after(s->log, after, &err) < 0) {
+        LOG_ERROR("cannot truncate the log after 0x%" G_GINT64_MODIFIER "x: %s", after,
+                  err ? err : "the log failed");
+        g_free(err);
+        return -1;
     }
-    LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after_zxid);
-    q->synced_by = "TRUNC";
-    snapfile_drop_after(s->data_dir, after_zxid);   /* they hold truncated txns */
-    if (s->tree->last_processed_zxid > after_zxid) {
-        /* The tree holds truncated transactions: rebuild it from disk. */
-        if (persist_reload(s, &err) < 0) {
-            LOG_ERROR("cannot reload the database after truncation: %s", err);
-            abort();
-        }
-    }
-    s->last_zxid = after_zxid;
+    if (snap)
+        txnlog_roll(s->log);
+    else
+        LOG_INFO("truncated the log after 0x%" G_GINT64_MODIFIER "x", after);
+    return 0;
 }
 
-static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+/* A cut now if the log is idle (0 or -1), else held until the log thread
+ * reports its batch (ZAB_IO_PENDING: run_held carries it out and reports
+ * its durability to the core). */
+static int request_cut(quorum *q, int64_t after, bool snap)
+{
+    if (!log_busy(q) && g_queue_is_empty(&q->held))
+        return do_cut(q, after, snap);
+    held_op *op = g_new0(held_op, 1);
+    op->cut = true;
+    op->snap = snap;
+    op->zxid = after;
+    g_queue_push_tail(&q->held, op);
+    return ZAB_IO_PENDING;
+}
+
+/* The log is idle: carries out the held cuts and appends in order and
+ * tells the core what is durable after them (or that the log failed).
+ * Not from inside a core callback. */
+static void run_held(quorum *q)
+{
+    zk_server *s = q->s;
+    if (g_queue_is_empty(&q->held) || log_busy(q))
+        return;
+    int64_t report = -1;
+    bool failed = false;
+    held_op *op;
+    while ((op = g_queue_pop_head(&q->held))) {
+        if (failed) {
+            held_op_free(op);
+            continue;
+        }
+        if (!op->cut) {
+            txnlog_append(s->log, op->zxid, op->txn, op->len);
+        } else if (do_cut(q, op->zxid, op->snap) < 0) {
+            failed = true;
+        } else if (op->snap || txnlog_last_zxid(s->log) == txnlog_durable_zxid(s->log)) {
+            /* Every entry <= the cut is durable: in the log (nothing of
+             * it is still queued) or in the installed snapshot. */
+            report = op->zxid;
+        } else {
+            report = txnlog_durable_zxid(s->log);   /* the rest is reported when flushed */
+        }
+        held_op_free(op);
+    }
+    if (failed)
+        CORE(q, zab_log_failed(q->z, server_now_ms(s)));
+    else if (report >= 0)
+        CORE(q, zab_log_durable(q->z, report, server_now_ms(s)));
+}
+
+static int io_log_truncate(void *ctx, int64_t after_zxid)
 {
     quorum *q = ctx;
-    request_on_commit(q->s, zxid, txn, len);
+    zk_server *s = q->s;
+    if (s->log_fatal)
+        return -1;
+    if (s->tree->last_processed_zxid > after_zxid) {
+        /* The core never truncates what it delivered (docs/zab.md): the
+         * tree and the core disagree, this replica cannot go on. */
+        LOG_ERROR("asked to truncate the log after 0x%" G_GINT64_MODIFIER "x below the applied "
+                  "0x%" G_GINT64_MODIFIER "x", after_zxid, s->tree->last_processed_zxid);
+        return -1;
+    }
+    snapfile_drop_after(s->data_dir, after_zxid);   /* they hold truncated txns */
+    int rc = request_cut(q, after_zxid, false);
+    if (rc < 0)
+        return -1;
+    q->synced_by = "TRUNC";
+    s->last_zxid = after_zxid;
+    return rc;
+}
+
+static int io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+{
+    quorum *q = ctx;
+    return request_on_commit(q->s, zxid, txn, len);
 }
 
 static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len)
@@ -205,26 +356,31 @@ static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = w.len;
 }
 
-static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
+static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     quorum *q = ctx;
     zk_server *s = q->s;
     char *err = NULL;
-    wait_log_idle(q);
     if (persist_install(s, zxid, blob, len, &err) < 0) {
-        /* A snapshot that does not load (or cannot be written): as Apache's
-         * learner, leave this leader and rebuild the state from disk; the
-         * core cannot be told from inside its callback (see rejoin()). */
+        /* A snapshot that does not load (or cannot be written): the core
+         * fail-stops; as Apache's learner, this host then leaves the
+         * leader and rebuilds the state from disk with a fresh core
+         * (rejoin(), once the core returned). */
         if (!q->rejoin_why)
             q->rejoin_why = g_strdup_printf("cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER
                                             "x: %s", zxid, err ? err : "?");
         g_free(err);
-        return;
+        return -1;
     }
+    int rc = request_cut(q, zxid, true);   /* the log restarts after the snapshot */
+    if (rc < 0)
+        return -1;
+    s->snap_zxid = zxid;
     s->last_zxid = zxid;
     q->synced_by = "SNAP";
     LOG_INFO("installed the leader's snapshot at 0x%" G_GINT64_MODIFIER "x (%u znodes)", zxid,
              tree_node_count(s->tree));
+    return rc;
 }
 
 static void set_serving(quorum *q, bool serving)
@@ -318,34 +474,52 @@ static void rejoin(quorum *q)
     LOG_ERROR("%s; leaving leader %d and rejoining from the state on disk", q->rejoin_why, q->leader);
     g_free(q->rejoin_why);
     q->rejoin_why = NULL;
-    wait_log_idle(q);
-    q->deferred_durable = 0;
+    drop_held(q);   /* the failed core's cut and appends: the disk state is rebuilt as it is */
     char *err = NULL;
     zab *fresh = NULL;
     if (persist_reload(s, &err) < 0 || !(fresh = core_new(q, &err))) {
-        LOG_ERROR("cannot rebuild the state from disk: %s; stopping", err ? err : "?");
+        char *why = g_strdup_printf("cannot rebuild the state from disk: %s", err ? err : "?");
+        server_fail_stop(s, why);
+        g_free(why);
         g_free(err);
-        loop_stop(s->loop);
         return;
     }
     zab_free(q->z);
     q->z = fresh;
     q->rollovers = 0;
     s->last_zxid = zab_last_logged(q->z);
-    zab_start(q->z, server_now_ms(q->s));
+    CORE(q, zab_start(q->z, server_now_ms(q->s)));
 }
 
-/* Work that must not run inside a core callback. */
-static void flush_deferred(quorum *q)
+/* The core fail-stopped (an I/O request or an apply failed): going on
+ * could acknowledge what is not durable or serve a diverged state, so the
+ * server stops (exit status 3) and recovers from its disk at the next start. */
+static void fail_stop(quorum *q)
 {
-    if (q->rejoin_why)
+    zk_server *s = q->s;
+    char *why = g_strdup_printf("Zab: %s", zab_failure(q->z));
+    server_fail_stop(s, why);
+    g_free(why);
+}
+
+/* After the core returned: a failure or rejoin, then serving, then the
+ * queued host work, until nothing is left. */
+static void settle(quorum *q)
+{
+    if (q->rejoin_why) {
+        if (log_busy(q)) {
+            /* The reload replays the log: once the log thread reports
+             * its batch (quorum_on_log_durable).  Meanwhile the failed
+             * core ignores everything and nobody is served. */
+            set_serving(q, false);
+            return;
+        }
         rejoin(q);
-    int64_t now = server_now_ms(q->s);
-    while (q->deferred_durable > 0) {
-        int64_t d = q->deferred_durable;
-        q->deferred_durable = 0;
-        zab_log_durable(q->z, d, now);
+    } else if (zab_failed(q->z)) {
+        fail_stop(q);
     }
+    if (zab_failed(q->z))
+        return;
     if (q->deferred_serving) {
         q->deferred_serving = false;
         /* Read-only mode ends when the member stops looking (Apache's
@@ -367,6 +541,38 @@ static void readonly_check(quorum *q)
         !s->stopping && server_now_ms(s) - q->looking_since_ms >= readonly_grace_ms(s))
         readonly_enter(s);
     readonly_tick(s);
+}
+
+/* Work that must not run inside a core callback: called by every host
+ * path after its call into the core; does nothing while a core call is
+ * still running (the outermost caller flushes) or a flush is (work a
+ * flush produces is taken by its own loop). */
+static void flush_deferred(quorum *q)
+{
+    if (q->in_core > 0 || q->flushing)
+        return;
+    q->flushing = true;
+    for (;;) {
+        settle(q);
+        host_work *w = g_queue_pop_head(&q->work);
+        if (!w)
+            break;
+        if (w->kind == WORK_PEER_LOST)
+            CORE(q, zab_peer_lost(q->z, w->sid, server_now_ms(q->s)));
+        else if (!w->conn->closed)
+            request_resume_conn(w->conn);   /* may propose: the core is not running now */
+        host_work_free(w);
+    }
+    q->flushing = false;
+}
+
+void quorum_resume_conn(quorum *q, zk_conn *c)
+{
+    if (q->in_core > 0) {
+        queue_work(q, WORK_RESUME_CONN, 0, c);
+        return;
+    }
+    request_resume_conn(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -508,7 +714,7 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
     }
     switch (m.kind) {
     case QMSG_ZAB:
-        zab_recv(q->z, sid, &m.zab, server_now_ms(q->s));
+        CORE(q, zab_recv(q->z, sid, &m.zab, server_now_ms(q->s)));
         break;
     case QMSG_FORWARD:
         on_forward(q, sid, &m);
@@ -529,10 +735,16 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
 static void on_peer_lost(void *ctx, int sid, int channel)
 {
     quorum *q = ctx;
-    if (channel == PEER_QUORUM) {
-        zab_peer_lost(q->z, sid, server_now_ms(q->s));
-        flush_deferred(q);
+    if (channel != PEER_QUORUM)
+        return;
+    if (q->in_core > 0) {
+        /* the link went inside a callback (peer_set_leader on a role
+         * change): the core hears of it once it returned */
+        queue_work(q, WORK_PEER_LOST, sid, NULL);
+        return;
     }
+    CORE(q, zab_peer_lost(q->z, sid, server_now_ms(q->s)));
+    flush_deferred(q);
 }
 
 static void on_peer_up(void *ctx, int sid, int channel)
@@ -617,7 +829,7 @@ quorum *quorum_new(zk_server *s, char **err)
         return NULL;
     }
     s->role = SERVER_LOOKING;
-    zab_start(q->z, server_now_ms(q->s));
+    CORE(q, zab_start(q->z, server_now_ms(q->s)));
     flush_deferred(q);
     return q;
 }
@@ -627,6 +839,10 @@ void quorum_free(quorum *q)
     if (!q)
         return;
     peer_net_free(q->net);
+    drop_held(q);
+    host_work *w;
+    while ((w = g_queue_pop_head(&q->work)))
+        host_work_free(w);
     zab_free(q->z);
     g_free(q->rejoin_why);
     g_free(q->peers);
@@ -665,7 +881,8 @@ int64_t quorum_next_zxid(quorum *q)
 
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
-    int rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s));
+    int rc;
+    CORE(q, rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s)));
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;
@@ -682,16 +899,28 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
     return rc;
 }
 
+void quorum_on_log_failed(quorum *q)
+{
+    drop_held(q);
+    CORE(q, zab_log_failed(q->z, server_now_ms(q->s)));
+}
+
 void quorum_on_log_durable(quorum *q, int64_t zxid)
 {
-    zab_log_durable(q->z, zxid, server_now_ms(q->s));
+    /* While a cut is held the batch that just finished was started before
+     * it: its zxid may lie beyond the cut, and the core waits for the cut's
+     * own report (run_held) before it acknowledges anything. */
+    if (g_queue_is_empty(&q->held))
+        CORE(q, zab_log_durable(q->z, zxid, server_now_ms(q->s)));
+    else
+        run_held(q);
     flush_deferred(q);
 }
 
 void quorum_tick(quorum *q)
 {
     int64_t now = server_now_ms(q->s);
-    zab_tick(q->z, now);
+    CORE(q, zab_tick(q->z, now));
     if (now - q->last_peer_tick_ms >= 200) {
         q->last_peer_tick_ms = now;
         peer_tick(q->net);

@@ -17,6 +17,7 @@
 
 struct zk_server;
 struct zk_request;
+struct zk_conn;
 typedef struct quorum quorum;
 
 /* Starts the peer links and the Zab core (LOOKING).  NULL with *err on failure. */
@@ -38,6 +39,14 @@ int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len);
 void quorum_forward(quorum *q, const struct zk_request *req);
 /* The log made everything up to zxid durable. */
 void quorum_on_log_durable(quorum *q, int64_t zxid);
+/* A log batch failed (write or fsync error): the Zab core fail-stops, so
+ * nothing after the last durable zxid is ever acknowledged.  The caller
+ * stops the server (persist_stop_on_log_failure). */
+void quorum_on_log_failed(quorum *q);
+/* A committed write of c lets its waiting requests go on (drain_waiting):
+ * at once, or, from inside a Zab core callback (a delivery), once the
+ * core returned, since they may propose. */
+void quorum_resume_conn(quorum *q, struct zk_conn *c);
 /* Periodic work (every loop tick). */
 void quorum_tick(quorum *q);
 /* Statistics for the four-letter words (Apache's leader/learner gauges). */

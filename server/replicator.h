@@ -16,10 +16,19 @@
 #include <stdint.h>
 
 typedef struct zk_server zk_server;
+typedef struct zk_conn zk_conn;
 
 typedef struct zk_replicator {
     /* The log made every record up to zxid durable. */
     void (*log_durable)(zk_server *s, int64_t zxid);
+    /* A log batch failed (the server is stopping): nothing after the last
+     * durable zxid may be acknowledged. */
+    void (*log_failed)(zk_server *s);
+    /* A committed write of c lets c's waiting requests go on
+     * (request_resume_conn).  Zab: deferred until the core returned when
+     * called from inside its delivery callback, since a waiting write
+     * proposes (the core must not be re-entered). */
+    void (*resume_conn)(zk_server *s, zk_conn *c);
     /* Periodic work of the replication layer (once per server tick). */
     void (*tick)(zk_server *s);
     /* True if any failed log batch must stop the server: the replicated

@@ -251,6 +251,11 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
         g_queue_push_tail(&c->waiting, req);
 }
 
+void request_resume_conn(zk_conn *c)
+{
+    drain_waiting(c);
+}
+
 void drain_waiting(zk_conn *c)
 {
     zk_request *req;

@@ -60,6 +60,7 @@ typedef struct change_rec {
     int32_t version, cversion, aversion;
     int64_t ephemeral_owner;
     int32_t child_count;
+    int32_t data_len;        /* the node's data length (-1: null), for checkQuota */
     zk_acl_list *acl;        /* reference, NULL when !exists */
 } change_rec;
 
@@ -70,8 +71,15 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len);
 /* Standalone: the log made everything up to zxid durable: apply + reply. */
 void request_on_durable(zk_server *s, int64_t zxid);
 /* A transaction is committed (standalone: durable; ensemble: Zab delivered
- * it): apply it and answer the local request it belongs to, if any. */
-void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len);
+ * it): apply it and answer the local request it belongs to, if any.
+ * Returns 0, or -1 if it cannot be applied (a corrupt encoding): then the
+ * server fail-stops (server_fail_stop, naming the zxid), since a replica
+ * that skipped a committed transaction would silently diverge. */
+int request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len);
+/* Processes c's requests that waited behind its writes, as far as they
+ * may go now (drain_waiting).  Called through the replicator once a write
+ * of c committed (replicator.h resume_conn). */
+void request_resume_conn(zk_conn *c);
 /* A connection went away: drop its watches and waiting requests. */
 void request_on_conn_closed(zk_conn *c);
 /* Periodic work: session expiry, container and TTL reaping. */

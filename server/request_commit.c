@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "persist.h"
+#include "replicator.h"
 #include "request.h"
 #include "server.h"
 #include "txn.h"
@@ -134,7 +135,7 @@ static zk_request *take_local_request(zk_server *s, int64_t zxid, const txn_head
     return NULL;
 }
 
-void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len)
+int request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len)
 {
     txn_ctx ctx = { s->tree, &s->sessions, loop_now_ms(), session_closed_cb, s };
     txn_result res;
@@ -142,8 +143,20 @@ void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t le
     jute_reader hr;
     jr_init(&hr, txn, len);
     txn_header_read(&hr, &h);
-    if (!txn_apply(&ctx, txn, len, &res))
-        LOG_ERROR("cannot apply transaction 0x%" G_GINT64_MODIFIER "x (corrupt encoding)", zxid);
+    if (s->log_fatal)
+        return -1;          /* stopping: nothing more is applied or answered */
+    if (!txn_apply(&ctx, txn, len, &res)) {
+        /* Not applied (or only in part): this replica's state no longer
+         * follows the committed sequence.  Going on would serve (and
+         * snapshot) a diverged tree. */
+        txn_result_clear(&res);
+        char *why = g_strdup_printf("cannot apply committed transaction 0x%" G_GINT64_MODIFIER
+                                    "x (%zu bytes, type %d, session 0x%" G_GINT64_MODIFIER
+                                    "x): corrupt encoding", zxid, len, h.type, h.client_id);
+        server_fail_stop(s, why);
+        g_free(why);
+        return -1;
+    }
     s->tree->last_processed_zxid = zxid > s->tree->last_processed_zxid ? zxid : s->tree->last_processed_zxid;
     retire_changes(s, zxid);
     zk_request *req = take_local_request(s, zxid, &h);
@@ -168,19 +181,22 @@ void request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t le
     txn_result_clear(&res);
     s->txns_since_snap++;
     if (c && !c->closed)
-        drain_waiting(c);
+        s->repl->resume_conn(s, c);   /* Zab: after the core returned (no re-entry) */
     if (req)
         request_free(req);
     if (s->quorum)
         drain_synced(s);
+    return 0;
 }
 
 void request_on_durable(zk_server *s, int64_t zxid)
 {
     zk_request *req;
     while ((req = g_queue_peek_head(&s->inflight)) && req->zxid <= zxid) {
-        /* request_on_commit unqueues and frees req after using its txn */
-        request_on_commit(s, req->zxid, req->txn, req->txn_len);
+        /* request_on_commit unqueues and frees req after using its txn;
+         * on failure the server stopped and the queue is empty */
+        if (request_on_commit(s, req->zxid, req->txn, req->txn_len) < 0)
+            break;
     }
 }
 

@@ -8,6 +8,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "persist.h"
+#include "quota.h"
 #include "request.h"
 #include "server.h"
 #include "txn.h"
@@ -29,6 +30,7 @@ typedef struct rec_view {
     int64_t ephemeral_owner;
     int32_t child_count;
     zk_acl_list *acl;     /* borrowed */
+    int32_t data_len;     /* -1: null data */
 } rec_view;
 
 /* A path from the wire, or NULL when it is null or holds a NUL (no znode
@@ -62,6 +64,7 @@ static rec_view get_record(zk_server *s, const char *path)
         v.ephemeral_owner = cr->ephemeral_owner;
         v.child_count = cr->child_count;
         v.acl = cr->acl;
+        v.data_len = cr->data_len;
         return v;
     }
     zk_node *n = tree_get(s->tree, path);
@@ -74,6 +77,7 @@ static rec_view get_record(zk_server *s, const char *path)
     v.ephemeral_owner = n->ephemeral_owner;
     v.child_count = (int32_t)n->children.size;
     v.acl = n->acl;
+    v.data_len = n->data_len;
     return v;
 }
 
@@ -89,6 +93,7 @@ static void add_change(zk_server *s, int64_t zxid, const char *path, const rec_v
         cr->aversion = v->aversion;
         cr->ephemeral_owner = v->ephemeral_owner;
         cr->child_count = v->child_count;
+        cr->data_len = v->data_len;
         cr->acl = acl_ref(v->acl);
     }
     g_queue_push_tail(&s->changes, cr);
@@ -162,6 +167,27 @@ int request_session_check(zk_server *s, int64_t session_id)
     return ZOK;
 }
 
+/* A RuntimeException in Apache's prep (here: checkQuota reading limits or
+ * stats text that does not parse): the whole request, a multi too, becomes
+ * an ErrorTxn(MARSHALLINGERROR).  Never a client-visible code itself. */
+#define PREP_RUNTIME_ERROR INT32_MIN
+
+/* ZooKeeperServer.checkQuota (enforceQuota only): ZOK, ZQUOTAEXCEEDED or
+ * PREP_RUNTIME_ERROR. */
+static int prep_quota(zk_server *s, const char *path, int64_t bytes_diff, int64_t count_diff)
+{
+    if (!s->cfg->enforce_quota)
+        return ZOK;
+    switch (quota_check(s->tree, path, bytes_diff, count_diff)) {
+    case QUOTA_CHECK_EXCEEDED:
+        return ZQUOTAEXCEEDED;
+    case QUOTA_CHECK_BROKEN:
+        return PREP_RUNTIME_ERROR;
+    default:
+        return ZOK;
+    }
+}
+
 static bool mode_valid(int32_t f) { return f >= 0 && f <= 6; }
 static bool mode_is_ttl(int32_t f) { return f == ZK_CREATE_PERSISTENT_WITH_TTL || f == ZK_CREATE_PERSISTENT_SEQUENTIAL_WITH_TTL; }
 static bool mode_is_seq(int32_t f) { return f == 2 || f == 3 || f == 6; }
@@ -221,6 +247,9 @@ static int prep_create(prep *p, int32_t type, const zk_create_request *cr)
         rc = ZNOCHILDRENFOREPHEMERALS;
         goto out;
     }
+    rc = prep_quota(s, path, cr->data.len > 0 ? cr->data.len : 0, 1);
+    if (rc != ZOK)
+        goto out;
     int32_t new_cversion = zk_jint_add(parent.cversion, 1);
     jw_string(&p->rec, path);
     jw_view(&p->rec, cr->data);
@@ -244,7 +273,7 @@ static int prep_create(prep *p, int32_t type, const zk_create_request *cr)
     parent.child_count++;
     parent.cversion = new_cversion;
     add_change(s, p->zxid, ppath, &parent);
-    rec_view node = { true, 0, 0, 0, owner, 0, acl };
+    rec_view node = { .found = true, .ephemeral_owner = owner, .acl = acl, .data_len = cr->data.len };
     add_change(s, p->zxid, path, &node);
     p->txn_type = type;
 out:
@@ -344,10 +373,14 @@ static int prep_set_data(prep *p, const zk_set_data_request *sd)
     char *path;
     rec_view node;
     rc = prep_existing_node(p, sd->path, ZK_PERM_WRITE, &path, &node);
+    if (rc == ZOK)
+        rc = prep_quota(s, path, (int64_t)(sd->data.len > 0 ? sd->data.len : 0) -
+                                 (node.data_len > 0 ? node.data_len : 0), 0);
     if (rc == ZOK && sd->version != -1 && sd->version != node.version)
         rc = ZBADVERSION;
     if (rc == ZOK) {
         node.version = zk_jint_add(node.version, 1);
+        node.data_len = sd->data.len;
         jw_string(&p->rec, path);
         jw_view(&p->rec, sd->data);
         jw_int(&p->rec, node.version);
@@ -566,6 +599,11 @@ static int prep_multi(prep *p, const zk_multi *m, jute_writer *txn)
             return ZMARSHALLINGERROR;
         } else {
             int rc = prep_sub_op(p, op);
+            if (rc == PREP_RUNTIME_ERROR) {
+                rollback_multi(s, p->zxid, saved);
+                g_hash_table_destroy(saved);
+                return ZMARSHALLINGERROR;
+            }
             if (rc != ZOK) {
                 failed = rc;
                 sub_type = ZK_OP_ERROR;
@@ -641,6 +679,8 @@ void prep_write(zk_server *s, zk_request *req, int64_t zxid)
         rc = prep_multi(&p, &req->op.u.multi, &body);
     } else {
         rc = prep_decoded(&p, &req->op);
+        if (rc == PREP_RUNTIME_ERROR)
+            rc = ZMARSHALLINGERROR;
         if (rc == ZOK)
             jw_raw(&body, p.rec.buf, p.rec.len);
     }

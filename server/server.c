@@ -85,6 +85,20 @@ void server_record_latency(zk_server *s, zk_conn *c, int64_t latency)
     }
 }
 
+void server_fail_stop(zk_server *s, const char *why)
+{
+    if (s->log_fatal)
+        return;
+    LOG_ERROR("FATAL: %s; stopping the server (fail-stop) rather than diverge: nothing it could not"
+              " make durable is acknowledged. Restart it once the cause is fixed: it recovers from"
+              " what is on disk%s", why, s->repl ? s->repl->fatal_recovery : "");
+    s->log_fatal = true;
+    s->serving = false;
+    request_abort_inflight(s);
+    if (s->loop)
+        loop_stop(s->loop);
+}
+
 void server_reset_stats(zk_server *s)
 {
     s->packets_received = 0;
@@ -215,6 +229,8 @@ void server_init(zk_server *s, zk_config *cfg)
     s->start_ms = loop_now_ms();
     s->min_latency = -1;
     zk_extended_types_enabled = cfg->extended_types_enabled;
+    if (cfg->enforce_quota)
+        LOG_INFO("zookeeper.enforceQuota = true, Quota Enforce enables");
     s->loop = loop_new();
     s->tree = tree_new();
     /* Session ids carry the creating server's id in their top byte; Apache's
@@ -321,7 +337,10 @@ int server_run(zk_config *cfg)
     loop_run(s.loop);
 
     /* Clean stop: let the in-flight batch finish, answer what it made
-     * durable, then close everything. */
+     * durable (standalone only: there durable is committed; on an ensemble
+     * member a locally durable txn may not be committed by a quorum, so its
+     * client gets no answer and sees a lost connection), then close
+     * everything. */
     while (txnlog_flush_in_flight(s.log)) {
         int64_t durable;
         struct timespec ts = { 0, 1000000 };
@@ -330,7 +349,7 @@ int server_run(zk_config *cfg)
         if (read(txnlog_event_fd(s.log), &v, sizeof v) < 0 && errno == EAGAIN)
             continue;
         char *e2 = NULL;
-        if (txnlog_flush_complete(s.log, &durable, &e2) == 0)
+        if (txnlog_flush_complete(s.log, &durable, &e2) == 0 && s.repl == &replicator_standalone)
             request_on_durable(&s, durable);
         g_free(e2);
     }
@@ -338,6 +357,6 @@ int server_run(zk_config *cfg)
     close(sfd);
     bool log_fatal = s.log_fatal;
     server_destroy(&s);
-    LOG_INFO("stopped%s", log_fatal ? " after a transaction log failure" : "");
+    LOG_INFO("stopped%s", log_fatal ? " after a fatal failure (see the FATAL line)" : "");
     return log_fatal ? 3 : 0;
 }

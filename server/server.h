@@ -71,7 +71,7 @@ struct zk_server {
     uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
     uint64_t sessionless_expired; /* closed without a session in time (mntr sessionless_connections_expired) */
     bool serving;            /* false after a log write error: refuse writes */
-    bool log_fatal;          /* the log failed for good: the server is stopping */
+    bool log_fatal;          /* a fatal failure (log, epochs, apply): stopping, exit 3 */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
     struct zk_readonly *ro;  /* owned; non-NULL while serving in read-only mode (readonly.h) */
@@ -110,6 +110,11 @@ int64_t server_now_ms(const zk_server *s);
  * and an ensemble member starting to serve, as Apache's fresh
  * ZooKeeperServer starts with zeroed stats). */
 void server_reset_stats(zk_server *s);
+/* Fail-stop: logs "FATAL: <why>; stopping ..." at ERROR, drops everything
+ * in flight unacknowledged and stops the event loop; server_run then
+ * returns 3.  For failures after which going on could acknowledge what is
+ * not durable or serve a diverged state.  why is borrowed.  Idempotent. */
+void server_fail_stop(zk_server *s, const char *why);
 /* Records a request's latency in the server and connection stats. */
 void server_record_latency(zk_server *s, zk_conn *c, int64_t latency);
 

@@ -3,7 +3,7 @@
  *
  * The context follows ZooKeeper's X509Util: the key store holds this
  * server's key and certificate chain, the trust store the certificates
- * client certificates are verified against; either is JKS (jks.c), PKCS12
+ * client certificates are verified against; either is JKS (lib/jks.c), PKCS12
  * or PEM, from ssl.*.type or else the file name's extension (.jks, .p12 /
  * .pfx, .pem; anything else is JKS, Java's default).  ssl.clientAuth is
  * need (the default), want or none.  A verified client certificate
@@ -15,16 +15,15 @@
  */
 #include "tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
 #include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
 #include "conn.h"
-#include "jks.h"
+#include "zk/keystore.h"
 #include "server.h"
 
 typedef struct zk_tls_conn {
@@ -35,157 +34,32 @@ typedef struct zk_tls_conn {
 
 /* ---- key and trust material ------------------------------------------------ */
 
-typedef enum { STORE_JKS, STORE_PKCS12, STORE_PEM } store_type;
-
-static bool store_type_of(const char *type, const char *path, store_type *out)
-{
-    if (type && *type) {
-        if (g_ascii_strcasecmp(type, "JKS") == 0)
-            *out = STORE_JKS;
-        else if (g_ascii_strcasecmp(type, "PKCS12") == 0)
-            *out = STORE_PKCS12;
-        else if (g_ascii_strcasecmp(type, "PEM") == 0)
-            *out = STORE_PEM;
-        else
-            return false;
-        return true;
-    }
-    if (g_str_has_suffix(path, ".p12") || g_str_has_suffix(path, ".pfx"))
-        *out = STORE_PKCS12;
-    else if (g_str_has_suffix(path, ".pem"))
-        *out = STORE_PEM;
-    else
-        *out = STORE_JKS;
-    return true;
-}
-
-/* The last OpenSSL error as text (static buffer), or "unknown error". */
+/* The last OpenSSL error as text (zk/keystore.h). */
 static const char *ssl_error_text(void)
 {
-    static char buf[256];
-    unsigned long e = ERR_get_error();
-    if (!e)
-        return "unknown error";
-    ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return buf;
-}
-
-static int store_password_cb(char *buf, int size, int rwflag, void *u)
-{
-    (void)rwflag;
-    const char *pw = u ? u : "";
-    int n = (int)strlen(pw);
-    if (n > size)
-        n = size;
-    memcpy(buf, pw, (size_t)n);
-    return n;
+    return zk_ssl_error_text();
 }
 
 /*
- * Loads a store: *key (may be NULL if none), *chain (leaf first) and
- * *certs (every other certificate, for a trust store: every certificate).
- * All outputs are owned by the caller.  Returns false with *err set.
+ * Loads the store ssl.<what>.* (zk/keystore.h; an unknown extension means
+ * JKS, Java's default) into *st.  Returns false with *err set.
  */
 static bool load_store(const char *what, const char *path, const char *password, const char *type,
-                       EVP_PKEY **key, STACK_OF(X509) **chain, STACK_OF(X509) **certs, char **err)
+                       zk_store *st, char **err)
 {
-    store_type t;
-    *key = NULL;
-    *chain = sk_X509_new_null();
-    *certs = sk_X509_new_null();
-    if (!store_type_of(type, path, &t)) {
+    zk_store_type t;
+    memset(st, 0, sizeof *st);
+    if (!zk_store_type_of(type, path, ZK_STORE_JKS, &t)) {
         *err = g_strdup_printf("ssl.%s.type: unknown store type '%s' (expected JKS, PKCS12 or PEM)", what, type);
         return false;
     }
-    gchar *data = NULL;
-    gsize len = 0;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(path, &data, &len, &gerr)) {
-        *err = g_strdup_printf("ssl.%s.location: %s", what, gerr->message);
-        g_error_free(gerr);
+    char *e = NULL;
+    if (!zk_store_load(path, password, t, st, &e)) {
+        *err = g_strdup_printf("ssl.%s.location: %s", what, e);
+        g_free(e);
         return false;
     }
-    bool ok = false;
-    if (t == STORE_JKS) {
-        jks_store js;
-        char *jerr = NULL;
-        if (jks_parse((const uint8_t *)data, len, password, &js, &jerr) < 0) {
-            *err = g_strdup_printf("%s: %s", path, jerr);
-            g_free(jerr);
-        } else {
-            *key = js.key;
-            js.key = NULL;
-            sk_X509_pop_free(*chain, X509_free);
-            *chain = js.chain;
-            js.chain = NULL;
-            sk_X509_pop_free(*certs, X509_free);
-            *certs = js.trusted;
-            js.trusted = NULL;
-            jks_free(&js);
-            ok = true;
-        }
-    } else if (t == STORE_PKCS12) {
-        const unsigned char *q = (const unsigned char *)data;
-        PKCS12 *p12 = d2i_PKCS12(NULL, &q, (long)len);
-        X509 *leaf = NULL;
-        STACK_OF(X509) *ca = NULL;
-        if (!p12 || !PKCS12_parse(p12, password ? password : "", key, &leaf, &ca)) {
-            *err = g_strdup_printf("%s: not a PKCS12 store or wrong password (%s)", path, ssl_error_text());
-        } else {
-            if (leaf)
-                sk_X509_push(*chain, leaf);
-            for (int i = 0; ca && i < sk_X509_num(ca); i++) {
-                X509 *x = sk_X509_value(ca, i);
-                X509_up_ref(x);
-                sk_X509_push(*certs, x);
-                if (leaf) {
-                    X509_up_ref(x);
-                    sk_X509_push(*chain, x);
-                }
-            }
-            ok = true;
-        }
-        if (ca)
-            sk_X509_pop_free(ca, X509_free);
-        PKCS12_free(p12);
-    } else {
-        BIO *b = BIO_new_mem_buf(data, (int)len);
-        STACK_OF(X509_INFO) *infos = b ? PEM_X509_INFO_read_bio(b, NULL, store_password_cb, (void *)password) : NULL;
-        if (!infos) {
-            *err = g_strdup_printf("%s: not a PEM file (%s)", path, ssl_error_text());
-        } else {
-            for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
-                X509_INFO *xi = sk_X509_INFO_value(infos, i);
-                if (xi->x509) {
-                    X509_up_ref(xi->x509);
-                    sk_X509_push(*chain, xi->x509);
-                    X509_up_ref(xi->x509);
-                    sk_X509_push(*certs, xi->x509);
-                }
-                if (xi->x_pkey && xi->x_pkey->dec_pkey && !*key) {
-                    *key = xi->x_pkey->dec_pkey;
-                    EVP_PKEY_up_ref(*key);
-                }
-            }
-            sk_X509_INFO_pop_free(infos, X509_INFO_free);
-            ok = true;
-        }
-        BIO_free(b);
-    }
-    if (data)
-        OPENSSL_cleanse(data, len);
-    g_free(data);
-    return ok;
-}
-
-static void free_store(EVP_PKEY *key, STACK_OF(X509) *chain, STACK_OF(X509) *certs)
-{
-    EVP_PKEY_free(key);
-    if (chain)
-        sk_X509_pop_free(chain, X509_free);
-    if (certs)
-        sk_X509_pop_free(certs, X509_free);
+    return true;
 }
 
 /* ---- protocol settings -------------------------------------------------------- */
@@ -282,6 +156,56 @@ static bool set_ciphers(SSL_CTX *ctx, const char *list, char **err)
     return ok;
 }
 
+/*
+ * A context of method m holding the key store's key and chain and the
+ * trust store's certificates (the system's CAs without a trust store);
+ * what_ks / what_ts name the settings ("keyStore", "quorum.trustStore")
+ * in messages.  NULL with *err on failure.
+ */
+static SSL_CTX *ctx_with_stores(const SSL_METHOD *m, const char *what_ks, const char *ks_loc, const char *ks_pw,
+                                const char *ks_type, const char *what_ts, const char *ts_loc, const char *ts_pw,
+                                const char *ts_type, char **err)
+{
+    SSL_CTX *ctx = SSL_CTX_new(m);
+    if (!ctx) {
+        *err = g_strdup_printf("SSL_CTX_new: %s", ssl_error_text());
+        return NULL;
+    }
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+    zk_store st = { 0 };
+    if (!load_store(what_ks, ks_loc, ks_pw, ks_type, &st, err))
+        goto fail;
+    if (!st.key || sk_X509_num(st.chain) == 0) {
+        *err = g_strdup_printf("%s: no private key with a certificate in the key store", ks_loc);
+        goto fail;
+    }
+    if (SSL_CTX_use_certificate(ctx, sk_X509_value(st.chain, 0)) != 1 || SSL_CTX_use_PrivateKey(ctx, st.key) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        *err = g_strdup_printf("%s: the key does not fit the certificate (%s)", ks_loc, ssl_error_text());
+        goto fail;
+    }
+    for (int i = 1; i < sk_X509_num(st.chain); i++)
+        SSL_CTX_add1_chain_cert(ctx, sk_X509_value(st.chain, i));
+    zk_store_clear(&st);
+
+    X509_STORE *trust = SSL_CTX_get_cert_store(ctx);
+    if (ts_loc) {
+        if (!load_store(what_ts, ts_loc, ts_pw, ts_type, &st, err))
+            goto fail;
+        for (int i = 0; i < sk_X509_num(st.certs); i++)
+            X509_STORE_add_cert(trust, sk_X509_value(st.certs, i));
+        zk_store_clear(&st);
+    } else {
+        SSL_CTX_set_default_verify_paths(ctx);   /* Java: the JDK's cacerts */
+    }
+    return ctx;
+fail:
+    zk_store_clear(&st);
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
 SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
 {
     *err = NULL;
@@ -289,47 +213,12 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
         *err = g_strdup("secureClientPort needs ssl.keyStore.location (zookeeper.ssl.keyStore.location)");
         return NULL;
     }
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    if (!ctx) {
-        *err = g_strdup_printf("SSL_CTX_new: %s", ssl_error_text());
+    SSL_CTX *ctx = ctx_with_stores(TLS_server_method(), "keyStore", cfg->ssl_keystore_location,
+                                   cfg->ssl_keystore_password, cfg->ssl_keystore_type, "trustStore",
+                                   cfg->ssl_truststore_location, cfg->ssl_truststore_password,
+                                   cfg->ssl_truststore_type, err);
+    if (!ctx)
         return NULL;
-    }
-    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
-    EVP_PKEY *key = NULL;
-    STACK_OF(X509) *chain = NULL, *certs = NULL;
-    if (!load_store("keyStore", cfg->ssl_keystore_location, cfg->ssl_keystore_password, cfg->ssl_keystore_type,
-                    &key, &chain, &certs, err))
-        goto fail;
-    if (!key || sk_X509_num(chain) == 0) {
-        *err = g_strdup_printf("%s: no private key with a certificate in the key store", cfg->ssl_keystore_location);
-        goto fail;
-    }
-    if (SSL_CTX_use_certificate(ctx, sk_X509_value(chain, 0)) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
-        *err = g_strdup_printf("%s: the key does not fit the certificate (%s)", cfg->ssl_keystore_location,
-                               ssl_error_text());
-        goto fail;
-    }
-    for (int i = 1; i < sk_X509_num(chain); i++)
-        SSL_CTX_add1_chain_cert(ctx, sk_X509_value(chain, i));
-    free_store(key, chain, certs);
-    key = NULL;
-    chain = certs = NULL;
-
-    X509_STORE *trust = SSL_CTX_get_cert_store(ctx);
-    if (cfg->ssl_truststore_location) {
-        if (!load_store("trustStore", cfg->ssl_truststore_location, cfg->ssl_truststore_password,
-                        cfg->ssl_truststore_type, &key, &chain, &certs, err))
-            goto fail;
-        for (int i = 0; i < sk_X509_num(certs); i++)
-            X509_STORE_add_cert(trust, sk_X509_value(certs, i));
-        free_store(key, chain, certs);
-        key = NULL;
-        chain = certs = NULL;
-    } else {
-        SSL_CTX_set_default_verify_paths(ctx);   /* Java: the JDK's cacerts */
-    }
     const char *ca = cfg->ssl_client_auth ? cfg->ssl_client_auth : "need";
     int mode;
     if (g_ascii_strcasecmp(ca, "need") == 0)
@@ -347,7 +236,6 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
         goto fail;
     return ctx;
 fail:
-    free_store(key, chain, certs);
     SSL_CTX_free(ctx);
     return NULL;
 }
@@ -471,4 +359,168 @@ void tls_conn_free(zk_conn *c)
     SSL_free(c->tls->ssl);
     g_free(c->tls);
     c->tls = NULL;
+}
+
+/* ---- quorum TLS (sslQuorum): links between replicas ---------------------------- */
+
+struct tls_peer {
+    SSL *ssl;                /* owned */
+    bool want_write;
+    bool write_wants_read;   /* the last send waits for input (a handshake) */
+    char err[200];           /* why the last operation failed */
+};
+
+SSL_CTX *tls_quorum_ctx_new(const zk_config *cfg, char **err)
+{
+    *err = NULL;
+    if (!cfg->ssl_quorum_keystore_location) {
+        *err = g_strdup("sslQuorum=true needs ssl.quorum.keyStore.location (zookeeper.ssl.quorum.keyStore.location)");
+        return NULL;
+    }
+    SSL_CTX *ctx = ctx_with_stores(TLS_method(), "quorum.keyStore", cfg->ssl_quorum_keystore_location,
+                                   cfg->ssl_quorum_keystore_password, cfg->ssl_quorum_keystore_type,
+                                   "quorum.trustStore", cfg->ssl_quorum_truststore_location,
+                                   cfg->ssl_quorum_truststore_password, cfg->ssl_quorum_truststore_type, err);
+    if (!ctx)
+        return NULL;
+    /* Both ends present a certificate and verify the other's (Apache:
+     * ssl.quorum.clientAuth need). */
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    return ctx;
+}
+
+tls_peer *tls_peer_new(SSL_CTX *ctx, int fd, bool accept)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl)
+        return NULL;
+    if (SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    if (accept)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    tls_peer *t = g_new0(tls_peer, 1);
+    t->ssl = ssl;
+    return t;
+}
+
+/* 0: wait for the socket (errno EAGAIN); -1: failed (errno, t->err). */
+static ssize_t peer_failure(tls_peer *t, int r)
+{
+    int saved = errno;
+    int e = SSL_get_error(t->ssl, r);
+    t->want_write = false;
+    t->err[0] = '\0';
+    switch (e) {
+    case SSL_ERROR_WANT_READ:
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_WANT_WRITE:
+        t->want_write = true;
+        errno = EAGAIN;
+        return -1;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    case SSL_ERROR_SYSCALL:
+        if (ERR_peek_error())
+            g_snprintf(t->err, sizeof t->err, "%s", ssl_error_text());
+        else
+            g_snprintf(t->err, sizeof t->err, "%s", saved ? g_strerror(saved) : "closed during the TLS handshake");
+        errno = saved && saved != EAGAIN ? saved : ECONNRESET;
+        break;
+    default: {
+        long v = SSL_get_verify_result(t->ssl);
+        if (v != X509_V_OK)
+            g_snprintf(t->err, sizeof t->err, "certificate not accepted: %s", X509_verify_cert_error_string(v));
+        else
+            g_snprintf(t->err, sizeof t->err, "%s", ssl_error_text());
+        errno = EPROTO;
+        break;
+    }
+    }
+    ERR_clear_error();
+    return -1;
+}
+
+ssize_t tls_peer_recv(tls_peer *t, void *buf, size_t len)
+{
+    t->write_wants_read = false;   /* reading may unblock the pending send */
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(t->ssl, buf, (int)MIN(len, (size_t)INT_MAX));
+    if (r > 0) {
+        t->want_write = false;
+        return r;
+    }
+    ssize_t m = peer_failure(t, r);
+    return m == 0 && SSL_get_error(t->ssl, r) != SSL_ERROR_ZERO_RETURN ? -1 : m;
+}
+
+ssize_t tls_peer_send(tls_peer *t, const void *buf, size_t len)
+{
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(t->ssl, buf, (int)MIN(len, (size_t)INT_MAX));
+    t->write_wants_read = false;
+    if (r > 0) {
+        t->want_write = false;
+        return r;
+    }
+    t->write_wants_read = SSL_get_error(t->ssl, r) == SSL_ERROR_WANT_READ;
+    ssize_t m = peer_failure(t, r);
+    if (m == 0) {            /* the peer closed: no more writing */
+        errno = EPIPE;
+        return -1;
+    }
+    return m;
+}
+
+bool tls_peer_wants_write(const tls_peer *t)
+{
+    return t && t->want_write;
+}
+
+bool tls_peer_send_waits_for_input(const tls_peer *t)
+{
+    return t && t->write_wants_read;
+}
+
+bool tls_peer_pending(const tls_peer *t)
+{
+    return t && SSL_pending(t->ssl) > 0;
+}
+
+const char *tls_peer_error(const tls_peer *t)
+{
+    return t && t->err[0] ? t->err : "connection closed";
+}
+
+bool tls_peer_names_host(tls_peer *t, const char *host, const char *addr)
+{
+    X509 *cert = SSL_get0_peer_certificate(t->ssl);
+    if (!cert)
+        return false;
+    if (addr && *addr && X509_check_ip_asc(cert, addr, 0) == 1)
+        return true;
+    if (!host || !*host)
+        return false;
+    unsigned char ip[16];
+    if (inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1)
+        return X509_check_ip_asc(cert, host, 0) == 1;
+    return X509_check_host(cert, host, 0, 0, NULL) == 1;
+}
+
+void tls_peer_free(tls_peer *t)
+{
+    if (!t)
+        return;
+    if (SSL_is_init_finished(t->ssl))
+        SSL_shutdown(t->ssl);   /* close_notify, not waiting for the peer's */
+    ERR_clear_error();
+    SSL_free(t->ssl);
+    g_free(t);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "jstring.h"
+#include "quota.h"
 #include "zk/path.h"
 
 bool zk_extended_types_enabled = false;
@@ -60,6 +61,7 @@ zk_tree *tree_new(void)
     t->ttls = g_hash_table_new(g_str_hash, g_str_equal);
     t->data_watches = watch_mgr_new();
     t->child_watches = watch_mgr_new();
+    t->quota = quota_trie_new();
 
     zk_node *root = node_new("/", NULL);
     root->acl = acl_open_unsafe(t->acls);
@@ -113,6 +115,7 @@ void tree_free(zk_tree *t)
     g_hash_table_destroy(t->ttls);
     watch_mgr_free(t->data_watches);
     watch_mgr_free(t->child_watches);
+    quota_trie_free(t->quota);
     acl_cache_free(t->acls);
     g_free(t);
 }
@@ -239,6 +242,7 @@ int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len
     index_owner(t, n);
     if (out)
         tree_stat(n, out);
+    quota_on_create(t, path, data_len);
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
     fire(t, t->data_watches, path, ZK_EVENT_CREATED, n->acl, NULL, NULL);
@@ -274,11 +278,13 @@ int tree_delete(zk_tree *t, const char *path, int64_t zxid)
     if (zxid > parent->pzxid)
         parent->pzxid = zxid;
     t->data_size -= path_units(p) + data_bytes(n);
+    int32_t old_len = n->data_len;
     /* An orphaned subtree (cannot happen through the pipeline, which refuses
      * NOTEMPTY) would leak; detach children defensively. */
     for (jset_entry *e = jset_first(&n->children); e; e = jset_next(&n->children, e))
         ((zk_node *)e->value)->parent = NULL;
     node_free(t, n);
+    quota_on_delete(t, p, old_len);
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
     GHashTable *fired = g_hash_table_new(g_direct_hash, g_direct_equal);
@@ -300,6 +306,7 @@ int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_l
     if (!n)
         return ZNONODE;
     t->data_size -= data_bytes(n);
+    int32_t old_len = n->data_len;
     set_data(n, data, data_len);
     t->data_size += data_bytes(n);
     n->mtime = time;
@@ -307,6 +314,7 @@ int tree_set_data(zk_tree *t, const char *path, const void *data, int32_t data_l
     n->version = version;
     if (out)
         tree_stat(n, out);
+    quota_on_set_data(t, path, old_len, n->data_len);
     if (t->last_processed_zxid < zxid)
         t->last_processed_zxid = zxid;
     fire(t, t->data_watches, path, ZK_EVENT_DATA_CHANGED, n->acl, NULL, NULL);
@@ -333,8 +341,10 @@ void tree_init_config_node(zk_tree *t, const char *membership, int64_t now_ms)
     if (!n)
         return;
     t->data_size -= data_bytes(n);
+    int32_t old_len = n->data_len;
     set_data(n, membership, (int32_t)strlen(membership));
     t->data_size += data_bytes(n);
+    quota_on_set_data(t, n->path, old_len, n->data_len);
     n->version = -1;
     n->mzxid = 0;
     n->mtime = now_ms;
@@ -380,7 +390,7 @@ typedef struct walk_frame {
 /* Calls visit for n and every descendant in pre-order, children in set
  * order, with an explicit stack: a chain of nodes as deep as jute.maxbuffer
  * allows (a path of "/a" components) must not overflow the C stack. */
-static void walk_preorder(const zk_node *n, void (*visit)(const zk_node *, void *), void *ctx)
+void tree_walk(const zk_node *n, void (*visit)(const zk_node *, void *), void *ctx)
 {
     GArray *stack = g_array_new(FALSE, FALSE, sizeof(walk_frame));
     visit(n, ctx);
@@ -411,7 +421,7 @@ static void count_node(const zk_node *n, void *ctx)
 int tree_count_descendants(const zk_node *n)
 {
     int total = 0;
-    walk_preorder(n, count_node, &total);
+    tree_walk(n, count_node, &total);
     return total - 1;
 }
 
@@ -450,7 +460,7 @@ void tree_serialize(const zk_tree *t, jute_writer *w)
     size_t count_at = w->len;
     jw_int(w, 0);
     serialize_ctx sc = { w, 0 };
-    walk_preorder(t->root, serialize_node, &sc);
+    tree_walk(t->root, serialize_node, &sc);
     jw_patch_int(w, count_at, sc.count);
 }
 
@@ -512,5 +522,6 @@ zk_tree *tree_deserialize(jute_reader *r, char **err)
         tree_free(t);
         return NULL;
     }
+    quota_setup(t);    /* DataTree.deserialize: setupQuota */
     return t;
 }

@@ -71,6 +71,7 @@ typedef struct zk_tree {
     watch_mgr *child_watches;  /* owned */
     tree_deliver_fn deliver;   /* how a fired watch reaches its connection */
     void *deliver_ctx;
+    struct quota_trie *quota;  /* owned: the quota roots (quota.h) */
 } zk_tree;
 
 /* A new tree with "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config". */
@@ -83,7 +84,8 @@ void tree_stat(const zk_node *n, zk_stat *out);
 guint tree_node_count(const zk_tree *t);
 
 /* Mutations (DataTree.createNode, deleteNode, setData, setACL).  They fire
- * watches through t->deliver.  Return ZOK, ZNONODE or ZNODEEXISTS;
+ * watches through t->deliver; create, delete and setData also update the
+ * quota stats znode of the node's quota root, if any (quota.h).  Return ZOK, ZNONODE or ZNODEEXISTS;
  * tree_delete of a node with children returns ZNOTEMPTY and changes
  * nothing (only a corrupt or hostile transaction asks for it). */
 int tree_create(zk_tree *t, const char *path, const void *data, int32_t data_len,
@@ -104,12 +106,17 @@ void tree_set_cversion_pzxid(zk_tree *t, const char *path, int32_t cversion, int
  * strings) in Apache's order (a copy into a fresh HashSet).  Caller frees
  * the array (not the strings). */
 GPtrArray *tree_session_ephemerals(const zk_tree *t, int64_t session);
+/* Calls visit for n and every descendant, in pre-order with children in
+ * set order (Apache's recursive traversals), without recursion.  visit
+ * must not add or remove nodes. */
+void tree_walk(const zk_node *n, void (*visit)(const zk_node *, void *), void *ctx);
 /* Total descendants of path (getAllChildrenNumber). */
 int tree_count_descendants(const zk_node *n);
 
 /* Snapshot body: serialises every node (pre-order, children in set order). */
 void tree_serialize(const zk_tree *t, jute_writer *w);
-/* Rebuilds a tree from tree_serialize output; NULL with *err if malformed. */
+/* Rebuilds a tree from tree_serialize output; NULL with *err if malformed.
+ * The quota stats znodes are recomputed from the loaded tree (quota.h). */
 zk_tree *tree_deserialize(jute_reader *r, char **err);
 
 #endif

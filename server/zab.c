@@ -6,6 +6,9 @@
  */
 #include "zab_internal.h"
 
+#include <assert.h>
+#include <stdarg.h>
+
 #include <string.h>
 
 /* ---- names -------------------------------------------------------------- */
@@ -65,12 +68,44 @@ int64_t zab_tick_ms(const zab *z, int ticks)
 
 void zab_send(zab *z, int to_sid, const zab_msg *m)
 {
+    if (z->failed)
+        return;     /* a stopped core says nothing (no ACK of what it could not log) */
     if (to_sid != z->cfg.my_sid && z->io.send)
         z->io.send(z->io.ctx, to_sid, m);
 }
 
+void zab_fail(zab *z, const char *fmt, ...)
+{
+    if (z->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    g_vsnprintf(z->failure, sizeof z->failure, fmt, ap);
+    va_end(ap);
+    if (z->role == ZAB_LEADING)
+        zab_leader_stop(z);
+    else if (z->role != ZAB_LOOKING)
+        zab_learner_stop(z);
+    z->role = ZAB_LOOKING;
+    z->leader_sid = -1;
+    z->finalize_at = -1;
+    zab_report_role(z);     /* the last thing it tells the host */
+    z->failed = true;
+}
+
+bool zab_persist_epochs(zab *z)
+{
+    if (z->failed)
+        return false;
+    if (z->io.persist_epochs && z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch) != 0)
+        zab_fail(z, "cannot persist epochs %u/%u", z->accepted_epoch, z->current_epoch);
+    return !z->failed;
+}
+
 void zab_report_role(zab *z)
 {
+    if (z->failed)
+        return;
     uint32_t epoch = z->current_epoch;
     if (z->role == ZAB_LEADING)
         epoch = z->ldphase >= LD_SYNC ? z->new_epoch : 0;
@@ -213,22 +248,48 @@ void zab_deliver_upto(zab *z, int64_t upto)
         zab_entry *e = zab_hist_at(z, i);
         if (e->zxid > limit)
             break;
+        if (z->failed)
+            return;
         z->last_delivered = e->zxid;
-        if (z->io.deliver)
-            z->io.deliver(z->io.ctx, e->zxid, e->txn, e->len);
+        if (z->io.deliver && z->io.deliver(z->io.ctx, e->zxid, e->txn, e->len) != 0) {
+            zab_fail(z, "cannot apply committed transaction 0x%" G_GINT64_MODIFIER "x", e->zxid);
+            return;
+        }
     }
     zab_hist_trim(z);
 }
 
-void zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
+bool zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
 {
+    if (z->failed)
+        return false;
     zab_hist_append(z, zxid, txn, len);
     z->last_logged = zxid;
-    if (z->io.log_append)
-        z->io.log_append(z->io.ctx, zxid, txn, len);
+    if (z->io.log_append && z->io.log_append(z->io.ctx, zxid, txn, len) != 0)
+        zab_fail(z, "cannot append 0x%" G_GINT64_MODIFIER "x to the log", zxid);
+    return !z->failed;
 }
 
 /* ---- public API --------------------------------------------------------- */
+
+/* The re-entry guard around every entry point that can call back into the
+ * host: a call made from inside a callback is refused (and asserted
+ * against in debug builds), so the core never runs two steps at once. */
+static bool enter(zab *z)
+{
+    if (z->busy) {
+        z->reentries++;
+        assert(!"zab: an entry point was called from inside a zab_io callback");
+        return false;
+    }
+    z->busy = true;
+    return true;
+}
+
+static void leave(zab *z)
+{
+    z->busy = false;
+}
 
 zab *zab_new(const zab_config *cfg, const zab_io *io, uint32_t accepted_epoch,
              uint32_t current_epoch, int64_t last_logged_zxid, int64_t last_delivered_zxid)
@@ -289,61 +350,79 @@ void zab_load_history(zab *z, int64_t zxid, const uint8_t *txn, size_t len)
 
 void zab_start(zab *z, int64_t now_ms)
 {
+    if (z->failed || !enter(z))
+        return;
     /* sessions of this incarnation differ from those of earlier ones */
     z->session_counter = (uint64_t)now_ms << 20;
     z->role = ZAB_LOOKING;
     zab_report_role(z);
     zab_election_start(z, now_ms);
+    leave(z);
 }
 
 void zab_tick(zab *z, int64_t now_ms)
 {
+    if (z->failed || !enter(z))
+        return;
     switch (z->role) {
     case ZAB_LOOKING: zab_election_tick(z, now_ms); break;
     case ZAB_LEADING: zab_leader_tick(z, now_ms); break;
     default: zab_learner_tick(z, now_ms); break;
     }
+    leave(z);
 }
 
 void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms)
 {
     int idx = zab_peer_index(z, from_sid);
-    if (idx < 0 || idx == z->me)
+    if (idx < 0 || idx == z->me || z->failed || !enter(z))
         return;
-    if (m->type == ZAB_MSG_NOTIFICATION) {
+    if (m->type == ZAB_MSG_NOTIFICATION)
         zab_election_recv(z, idx, m, now_ms);
-        return;
-    }
-    if (z->role == ZAB_LEADING)
+    else if (z->role == ZAB_LEADING)
         zab_leader_recv(z, idx, m, now_ms);
     else if (z->role != ZAB_LOOKING && from_sid == z->leader_sid)
         zab_learner_recv(z, idx, m, now_ms);
+    leave(z);
 }
 
 void zab_peer_lost(zab *z, int sid, int64_t now_ms)
 {
     int idx = zab_peer_index(z, sid);
-    if (idx < 0 || idx == z->me)
+    if (idx < 0 || idx == z->me || z->failed || !enter(z))
         return;
     if (z->role == ZAB_LEADING)
         zab_leader_peer_lost(z, idx, now_ms);
     else if (z->role != ZAB_LOOKING && sid == z->leader_sid)
         zab_become_looking(z, now_ms);
+    leave(z);
 }
 
 void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms)
 {
-    if (zxid <= z->durable)
+    if (z->failed || zxid <= z->durable || !enter(z))
         return;
     z->durable = zxid;
     if (z->role == ZAB_LEADING)
         zab_leader_durable(z, now_ms);
     else if (z->role != ZAB_LOOKING)
         zab_learner_durable(z, now_ms);
+    leave(z);
+}
+
+void zab_log_failed(zab *z, int64_t now_ms)
+{
+    (void)now_ms;
+    if (!enter(z))
+        return;
+    zab_fail(z, "the log could not make entries after 0x%" G_GINT64_MODIFIER "x durable", z->durable);
+    leave(z);
 }
 
 int64_t zab_next_zxid(zab *z)
 {
+    if (z->failed)
+        return -1;
     if (z->role != ZAB_LEADING || z->ldphase != LD_BROADCAST || z->next_counter > ZAB_LAST_COUNTER)
         return -1;
     return (int64_t)((uint64_t)z->new_epoch << 32 | z->next_counter);
@@ -351,9 +430,11 @@ int64_t zab_next_zxid(zab *z)
 
 int zab_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now_ms)
 {
-    if (zab_next_zxid(z) < 0 || zxid != zab_next_zxid(z))
+    if (zab_next_zxid(z) < 0 || zxid != zab_next_zxid(z) || !enter(z))
         return -1;
-    return zab_leader_propose(z, zxid, txn, len, now_ms);
+    int rc = zab_leader_propose(z, zxid, txn, len, now_ms);
+    leave(z);
+    return rc;
 }
 
 zab_role zab_get_role(const zab *z) { return z->role; }
@@ -381,10 +462,13 @@ int64_t zab_last_committed(const zab *z) { return z->last_delivered; }
 int64_t zab_last_logged(const zab *z) { return z->last_logged; }
 uint64_t zab_protocol_errors(const zab *z) { return z->protocol_errors; }
 uint64_t zab_counter_rollovers(const zab *z) { return z->counter_rollovers; }
+bool zab_failed(const zab *z) { return z->failed; }
+uint64_t zab_reentries(const zab *z) { return z->reentries; }
+const char *zab_failure(const zab *z) { return z->failure; }
 
 void zab_free(zab *z)
 {
-    if (!z)
+    if (!z || !enter(z))
         return;
     zab_hist_reset(z, 0);
     g_array_free(z->hist, TRUE);

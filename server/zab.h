@@ -8,11 +8,22 @@
  * (zab_log_durable); the core asks for sends, log appends, truncations,
  * epoch persistence, deliveries and snapshots through the zab_io callbacks,
  * which it calls synchronously from inside those entry points.  A callback
- * must not call back into the same zab instance.
+ * must not call back into the same zab instance: the core enforces it (a
+ * re-entered entry point is refused and counted, see zab_reentries()).
+ *
+ * I/O requests report their status (docs/zab.md, "The I/O interface"): a
+ * callback that does I/O returns 0 when done (or, for log_append, queued:
+ * its completion comes later through zab_log_durable or zab_log_failed), and
+ * non-zero when it failed.  A failed request fail-stops the core: from then
+ * on it sends, logs, persists and delivers nothing (so nothing it could not
+ * make durable is ever acknowledged), reports LOOKING / not serving once and
+ * ignores every input; zab_failed() says so and zab_failure() why.  The host
+ * then stops (or rebuilds a fresh core from what is on disk).
  *
  * The same code runs in the real server (TCP links, the transaction log)
- * and in the deterministic simulation (test/unit/test_zab_sim.c).  The
- * protocol, the message set and the invariants are described in docs/zab.md.
+ * and in the deterministic simulation (test/unit/zab_fixture.h, run by
+ * test/unit/test_zab_sim.c).  The protocol, the message set and the
+ * invariants are described in docs/zab.md.
  */
 #ifndef ZK_ZAB_H
 #define ZK_ZAB_H
@@ -100,26 +111,41 @@ const char *zab_msg_type_name(int type);
 /*
  * What the core asks of its host.  Every callback is synchronous from the
  * core's point of view; pointers passed to a callback are valid only during
- * the call (the host copies what it keeps) unless stated otherwise.
+ * the call (the host copies what it keeps) unless stated otherwise.  The
+ * int-returning ones are I/O requests: 0 = done (ordered before every later
+ * request), non-zero = failed, which fail-stops the core (see above).
  */
+/* What log_truncate / snapshot_install return when the host accepted the
+ * request but completes it later (see zab_io). */
+#define ZAB_IO_PENDING 1
+
 typedef struct zab_io {
     void *ctx; /* passed back to every callback; owned by the host */
     /* Best effort: may be lost; FIFO per peer while the link stays up. */
     void (*send)(void *ctx, int to_sid, const zab_msg *m);
-    /* Durable when it returns. */
-    void (*persist_epochs)(void *ctx, uint32_t accepted_epoch, uint32_t current_epoch);
-    /* Appends to the log; durability is reported later by zab_log_durable(). */
-    void (*log_append)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
-    /* Drops every logged entry > after_zxid; durable when it returns. */
-    void (*log_truncate)(void *ctx, int64_t after_zxid);
-    /* Committed: apply to the state machine (called strictly in zxid order). */
-    void (*deliver)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
+    /* Durable when it returns 0. */
+    int (*persist_epochs)(void *ctx, uint32_t accepted_epoch, uint32_t current_epoch);
+    /* Queues an append to the log; 0 = queued (its durability is reported
+     * later by zab_log_durable(), its failure by zab_log_failed()). */
+    int (*log_append)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
+    /* Drops every logged entry > after_zxid.  0 = done and durable: no
+     * entry > after_zxid can come back after a crash.  ZAB_IO_PENDING =
+     * accepted but not carried out yet (the host's log is busy): the host
+     * carries it out before every later log_append, and reports its
+     * durability with zab_log_durable() (the core acknowledges nothing
+     * until then).  Anything else: failed. */
+    int (*log_truncate)(void *ctx, int64_t after_zxid);
+    /* Committed: apply to the state machine (called strictly in zxid order).
+     * Non-zero: it could not be applied; the replica would diverge. */
+    int (*deliver)(void *ctx, int64_t zxid, const uint8_t *txn, size_t len);
     /* Leader: the state as of the last delivered zxid; *blob is g_malloc'd by
-     * the host and g_free'd by the core. */
+     * the host and g_free'd by the core.  In memory only: cannot fail. */
     void (*snapshot_take)(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len);
     /* Learner: replace the state with blob (as of zxid) and reset the log to
-     * start after zxid; durable when it returns. */
-    void (*snapshot_install)(void *ctx, int64_t zxid, const uint8_t *blob, size_t len);
+     * start after zxid; 0 = done and durable; ZAB_IO_PENDING = the state is
+     * replaced but the log reset waits as for log_truncate (durability,
+     * at least zxid, comes with zab_log_durable()); anything else: failed. */
+    int (*snapshot_install)(void *ctx, int64_t zxid, const uint8_t *blob, size_t len);
     /* Called whenever role, leader, epoch or serving (zab_serving()) changes.
      * epoch is 0 while the new epoch is not agreed yet (just elected); a
      * LEADING call with epoch != 0 means this server established that epoch
@@ -162,6 +188,10 @@ void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms);
 void zab_peer_lost(zab *z, int sid, int64_t now_ms);
 /* Every appended entry <= zxid is fsynced. */
 void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms);
+/* Completion of queued appends with a failure (a write or fsync error): the
+ * entries not yet reported durable may be lost, so the core fail-stops
+ * (nothing after the last durable zxid is ever acknowledged). */
+void zab_log_failed(zab *z, int64_t now_ms);
 /* Leader in broadcast only: the zxid the next proposal gets; -1 if it
  * cannot propose now. */
 int64_t zab_next_zxid(zab *z);
@@ -184,6 +214,19 @@ int64_t zab_last_logged(const zab *z);
  * delivered, a zxid going backwards...); each one made the core go back to
  * LOOKING.  The simulation asserts it stays 0. */
 uint64_t zab_protocol_errors(const zab *z);
+
+/* Entry points (zab_start, zab_tick, zab_recv, zab_peer_lost,
+ * zab_log_durable, zab_log_failed, zab_propose, zab_free) called from
+ * inside one of this core's callbacks: each was refused (zab_propose
+ * returned -1) and, in a build without NDEBUG, failed an assert().  The
+ * host must queue such work and run it once the core returned. */
+uint64_t zab_reentries(const zab *z);
+/* True once an I/O request failed: the core is stopped for good (see the
+ * header comment); the host must stop or replace it. */
+bool zab_failed(const zab *z);
+/* What failed ("log append of 0x100000003 failed"), "" if nothing did.
+ * Owned by the core, valid until zab_free. */
+const char *zab_failure(const zab *z);
 
 /** Times this core, leading, stepped down because its epoch's zxid counter
  * reached ZAB_LAST_COUNTER (ZOOKEEPER-1277). */

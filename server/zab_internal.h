@@ -126,6 +126,15 @@ struct zab {
     bool rep_done;
 
     uint64_t protocol_errors;
+
+    /* re-entry guard: an entry point is running (a callback must not call
+     * back in); reentries counts refused calls */
+    bool busy;
+    uint64_t reentries;
+
+    /* fail-stop: an I/O request failed (see zab.h) */
+    bool failed;
+    char failure[128];
 };
 
 /* ---- zab.c -------------------------------------------------------------- */
@@ -139,6 +148,11 @@ void zab_become_looking(zab *z, int64_t now);
 void zab_protocol_error(zab *z, int64_t now);
 /* Reports role/leader/epoch/serving to the host if any changed. */
 void zab_report_role(zab *z);
+/* An I/O request failed: stop for good (what is printf-style, for
+ * zab_failure()).  Reports LOOKING / not serving to the host once. */
+void zab_fail(zab *z, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* io.persist_epochs of my epochs; false if it failed (the core is stopped). */
+bool zab_persist_epochs(zab *z);
 
 /* history */
 guint zab_hist_count(const zab *z);
@@ -160,8 +174,9 @@ void zab_hist_trim(zab *z);
 int zab_epoch_lasts(zab *z, int64_t *out, int max);
 /* Delivers every logged entry with last_delivered < zxid <= upto. */
 void zab_deliver_upto(zab *z, int64_t upto);
-/* Appends to history and the host log, advancing last_logged. */
-void zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len);
+/* Appends to history and the host log, advancing last_logged; false if the
+ * append failed (the core is stopped). */
+bool zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len);
 
 /* ---- zab_election.c ----------------------------------------------------- */
 void zab_election_start(zab *z, int64_t now);

@@ -179,8 +179,7 @@ static void persist_epoch_if_durable(zab *z)
         return;
     z->epoch_unpersisted = false;
     z->current_epoch = z->new_epoch;
-    if (z->io.persist_epochs)
-        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+    zab_persist_epochs(z);  /* a failure stops the core */
 }
 
 static void send_uptodate(zab *z, int idx)
@@ -315,8 +314,8 @@ static void try_propose_epoch(zab *z, int64_t now)
     }
     z->new_epoch = max_epoch + 1;
     z->accepted_epoch = z->new_epoch;
-    if (z->io.persist_epochs)
-        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+    if (!zab_persist_epochs(z))
+        return;
     z->epoch_acked[z->me] = true;
     for (int i = 0; i < z->cfg.npeers; i++)
         if (i != z->me && z->learners[i].phase == LRN_INFO)
@@ -492,7 +491,8 @@ void zab_leader_durable(zab *z, int64_t now)
 
 int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now)
 {
-    zab_log_entry(z, zxid, txn, len);
+    if (!zab_log_entry(z, zxid, txn, len))
+        return -1;          /* the core is stopped: nothing is sent */
     z->next_counter++;
     if (z->next_counter > ZAB_LAST_COUNTER)
         z->exhausted_deadline = now + zab_tick_ms(z, z->cfg.sync_limit);

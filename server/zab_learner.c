@@ -53,8 +53,8 @@ static void maybe_ack(zab *z)
          * a currentEpoch on disk over a shorter log would win elections it
          * must lose */
         z->current_epoch = z->new_epoch;
-        if (z->io.persist_epochs)
-            z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+        if (!zab_persist_epochs(z))
+            return;
     }
     if (z->observer && z->acked_sent >= z->newleader_zxid)
         return;
@@ -75,8 +75,8 @@ static void on_leaderinfo(zab *z, const zab_msg *m, int64_t now)
     bool fresh;
     if (m->epoch > z->accepted_epoch) {
         z->accepted_epoch = m->epoch;
-        if (z->io.persist_epochs)
-            z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+        if (!zab_persist_epochs(z))
+            return;
         fresh = true;
     } else if (m->epoch == z->accepted_epoch) {
         fresh = false;
@@ -116,8 +116,7 @@ static void lower_current_epoch(zab *z, int64_t new_last)
     if (e >= z->current_epoch)
         return;
     z->current_epoch = e;
-    if (z->io.persist_epochs)
-        z->io.persist_epochs(z->io.ctx, z->accepted_epoch, z->current_epoch);
+    zab_persist_epochs(z);  /* a failure stops the core: callers check z->failed */
 }
 
 static void on_trunc(zab *z, int64_t after, int64_t now)
@@ -129,21 +128,35 @@ static void on_trunc(zab *z, int64_t after, int64_t now)
     if (after >= z->last_logged)
         return;
     lower_current_epoch(z, after);
-    if (z->io.log_truncate)
-        z->io.log_truncate(z->io.ctx, after);
+    if (z->failed)
+        return;
+    int rc = z->io.log_truncate ? z->io.log_truncate(z->io.ctx, after) : 0;
+    if (rc != 0 && rc != ZAB_IO_PENDING) {
+        zab_fail(z, "cannot truncate the log after 0x%" G_GINT64_MODIFIER "x", after);
+        return;
+    }
     zab_hist_truncate(z, after);
     z->last_logged = after;
     if (z->durable > after)
         z->durable = after;
+    if (rc == ZAB_IO_PENDING)
+        z->durable = -1;    /* nothing is acknowledged before the host reports the cut durable */
 }
 
 static void on_snap(zab *z, const zab_msg *m)
 {
     lower_current_epoch(z, m->zxid);
-    if (z->io.snapshot_install)
-        z->io.snapshot_install(z->io.ctx, m->zxid, m->data, m->len);
+    if (z->failed)
+        return;
+    int rc = z->io.snapshot_install ? z->io.snapshot_install(z->io.ctx, m->zxid, m->data, m->len) : 0;
+    if (rc != 0 && rc != ZAB_IO_PENDING) {
+        zab_fail(z, "cannot install the leader's snapshot 0x%" G_GINT64_MODIFIER "x", m->zxid);
+        return;
+    }
     zab_hist_reset(z, m->zxid);
     z->last_logged = z->last_delivered = z->durable = z->commit_point = m->zxid;
+    if (rc == ZAB_IO_PENDING)
+        z->durable = -1;    /* as in on_trunc */
 }
 
 /* A PROPOSAL (sync or broadcast) or an observer's INFORM. */
@@ -155,8 +168,7 @@ static bool take_entry(zab *z, const zab_msg *m, int64_t now)
         zab_protocol_error(z, now);
         return false;
     }
-    zab_log_entry(z, m->zxid, m->data, m->len);
-    return true;
+    return zab_log_entry(z, m->zxid, m->data, m->len);
 }
 
 void zab_learner_recv(zab *z, int from_idx, const zab_msg *m, int64_t now)

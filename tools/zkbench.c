@@ -5,7 +5,8 @@
  * percentiles, CPU) with the zkc_* calls as its backend.  bin/zkload is the
  * same driver on the official Apache C client; both take the same options
  * (`bin/zkbench --help`) and print the same lines.  Works against zkserver
- * or any ZooKeeper ensemble.
+ * or any ZooKeeper ensemble.  Over TLS (secureClientPort) with
+ * ZKBENCH_TLS_CA=ca.pem [ZKBENCH_TLS_CERT=c.pem ZKBENCH_TLS_KEY=c.key].
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,12 @@ static void *zb_open(const char *servers)
     o.hosts = servers;
     o.session_timeout_ms = 30000;
     o.request_timeout_ms = 30000;
+    /* TLS from the environment (bin/zkload has no TLS): ZKBENCH_TLS_CA
+     * (implies TLS), ZKBENCH_TLS_CERT, ZKBENCH_TLS_KEY. */
+    o.tls_ca_file = getenv("ZKBENCH_TLS_CA");
+    o.tls_cert_file = getenv("ZKBENCH_TLS_CERT");
+    o.tls_key_file = getenv("ZKBENCH_TLS_KEY");
+    o.tls = o.tls_ca_file != NULL;
     char *err = NULL;
     zkc *zk = zkc_open(&o, &err);
     if (!zk) {

@@ -87,6 +87,13 @@ void zkfs_options_clear(zkfs_options *o)
     g_free(o->servers);
     g_free(o->digest);
     o->servers = o->digest = NULL;
+    g_free(o->tls_ca);
+    g_free(o->tls_cert);
+    g_free(o->tls_key);
+    if (o->tls_pass)
+        memset(o->tls_pass, 0, strlen(o->tls_pass));
+    g_free(o->tls_pass);
+    o->tls_ca = o->tls_cert = o->tls_key = o->tls_pass = NULL;
 }
 
 static zkfs *FS(fuse_req_t req)
@@ -2369,6 +2376,27 @@ zkfs *zkfs_new(zkfs_options *opts)
     return fs;
 }
 
+void zkfs_client_options(const zkfs_options *opts, zkc_options *o)
+{
+    zkc_options_init(o);
+    o->hosts = opts->servers;
+    o->session_timeout_ms = opts->session_timeout_ms;
+    o->request_timeout_ms = opts->timeout_ms;
+    o->digest_auth = opts->digest;
+    /* A listing's multiRead answers up to ZKFS_LISTING_CHUNK znodes' data
+     * at once (load.c). */
+    int64_t frame = (int64_t)(ZKFS_LISTING_CHUNK + 1) * opts->maxbuffer + (1 << 20);
+    o->max_frame_bytes = frame > INT_MAX ? INT_MAX : (int)frame;
+    o->auto_new_session = true;
+    o->tls = opts->tls;
+    o->tls_ca_file = opts->tls_ca;
+    o->tls_ca_password = opts->tls_pass;
+    o->tls_cert_file = opts->tls_cert;
+    o->tls_key_file = opts->tls_key;
+    o->tls_key_password = opts->tls_pass;
+    o->tls_no_hostname_check = opts->tls_no_host_check;
+}
+
 int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
 {
     fs->se = se;
@@ -2379,15 +2407,7 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
     if (!fs->echo)
         return -1;
     zkc_options o;
-    zkc_options_init(&o);
-    o.hosts = fs->opts.servers;
-    o.session_timeout_ms = fs->opts.session_timeout_ms;
-    o.request_timeout_ms = fs->opts.timeout_ms;
-    o.digest_auth = fs->opts.digest;
-    /* A listing's multiRead answers up to ZKFS_LISTING_CHUNK znodes' data
-     * at once (load.c). */
-    int64_t frame = (int64_t)(ZKFS_LISTING_CHUNK + 1) * fs->opts.maxbuffer + (1 << 20);
-    o.max_frame_bytes = frame > INT_MAX ? INT_MAX : (int)frame;
+    zkfs_client_options(&fs->opts, &o);
     o.watcher = on_watch;
     o.watcher_ctx = fs;
     o.auto_new_session = true;
@@ -2401,9 +2421,12 @@ int zkfs_start(zkfs *fs, struct fuse_session *se, const char *mountpoint)
     fs->zk = zk;
     fs->loader.zk = zk;
     int rc = zkc_wait_connected(zk, fs->opts.timeout_ms);
-    if (rc != ZOK)
-        g_printerr("zkfs: not connected to %s yet (%s); retrying in the background\n",
-                   fs->opts.servers, zk_error_name(rc));
+    if (rc != ZOK) {
+        char *why = zkc_last_error(zk);
+        g_printerr("zkfs: not connected to %s yet (%s%s%s); retrying in the background\n",
+                   fs->opts.servers, zk_error_name(rc), why ? ": " : "", why ? why : "");
+        g_free(why);
+    }
     return 0;
 }
 

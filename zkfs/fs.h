@@ -33,9 +33,19 @@ typedef struct zkfs_options {
     int maxbuffer;             /* the servers' jute.maxbuffer */
     int cache_timeout_s;       /* kernel entry/attribute lifetime, main tree */
     bool read_only;            /* -o ro: zkfs refuses changes itself */
+    bool tls;                  /* -o tls: TLS to the servers' secureClientPort */
+    char *tls_ca;              /* -o cafile= (NULL: the system's CAs) */
+    char *tls_cert;            /* -o cert= (NULL: no client certificate) */
+    char *tls_key;             /* -o key= (NULL: in cert=) */
+    char *tls_pass;            /* -o keypass= (key, key store and trust store password) */
+    bool tls_no_host_check;    /* -o tls_nohostcheck */
     uid_t uid;
     gid_t gid;
 } zkfs_options;
+
+/* Fills *o with the client options of a mount (timeouts, auth, TLS...;
+ * every string points into opts, which must outlive *o).  No watcher. */
+void zkfs_client_options(const zkfs_options *opts, zkc_options *o);
 
 /* Sets the defaults (servers 127.0.0.1:2181, timeout 5000, ...). */
 void zkfs_options_init(zkfs_options *o);

@@ -4,7 +4,9 @@
  *   bin/zkfs [-f] [-d] [-o OPTS] [--servers HOST:PORT[,HOST:PORT...]] MOUNTPOINT
  *
  * Our own -o options (digest=, timeout=, session_timeout=, maxbuffer=,
- * uid=, gid=, servers=) are taken out; the others go to FUSE.  SIGTERM,
+ * uid=, gid=, servers=, tls, cafile=, cert=, key=, keypass=,
+ * tls_nohostcheck) are taken out; the others go to FUSE.  The client
+ * options (TLS files included) are checked before anything is mounted.  SIGTERM,
  * SIGINT and SIGHUP end the FUSE loop (libfuse's handlers); then the mount
  * is detached, its kernel connection aborted (so that no thread of ours can
  * stay blocked on it), the session closed.
@@ -38,6 +40,13 @@ static void usage(FILE *out)
             "  -o cache_timeout=S    kernel cache lifetime of entries and attributes\n"
             "                        (default 60; watch events invalidate sooner)\n"
             "  -o ro                 read-only: every change fails with EROFS\n"
+            "  -o tls                TLS to the servers' secureClientPort; with\n"
+            "     cafile=FILE        CA certificate(s) (PEM, or .jks/.p12 trust store;\n"
+            "                        default: the system's CAs)\n"
+            "     cert=FILE,key=FILE client certificate and key (PEM; or cert= a\n"
+            "                        .p12/.jks key store) for the x509 scheme\n"
+            "     keypass=PASS       password of the key / stores\n"
+            "     tls_nohostcheck    do not check the server certificate's host name\n"
             "  other -o options are passed to FUSE (allow_other, default_permissions, ...)\n"
             "mount -t zkfs and /etc/fstab work through mount.zkfs.  See zkfs(8) and\n"
             "docs/filesystem.md.\n");
@@ -66,6 +75,23 @@ static int parse_o(const char *list, zkfs_options *opts, GString *fuse_o)
             opts->digest = g_strdup(val);
             if (!strchr(val, ':')) {
                 fprintf(stderr, "zkfs: digest must be user:password\n");
+                rc = -1;
+            }
+        } else if (KEY("tls")) {
+            opts->tls = true;
+        } else if (KEY("tls_nohostcheck")) {
+            opts->tls_no_host_check = true;
+        } else if (KEY("cafile") || KEY("cert") || KEY("key") || KEY("keypass")) {
+            char **field = KEY("cafile") ? &opts->tls_ca
+                           : KEY("cert") ? &opts->tls_cert
+                           : KEY("key")  ? &opts->tls_key
+                                         : &opts->tls_pass;
+            g_free(*field);
+            /* Files are read after zkfs has daemonized (cwd /): absolute. */
+            *field = *val && field != &opts->tls_pass ? g_canonicalize_filename(val, NULL) : g_strdup(val);
+            opts->tls = true;   /* a TLS file means TLS */
+            if (!*val) {
+                fprintf(stderr, "zkfs: -o %.*s needs a value\n", (int)klen, item);
                 rc = -1;
             }
         } else if (KEY("servers")) {
@@ -161,6 +187,18 @@ int main(int argc, char **argv)
         g_string_free(fuse_o, TRUE);
         zkfs_options_clear(&opts);
         return 2;
+    }
+    {
+        zkc_options co;
+        zkfs_client_options(&opts, &co);
+        char *cerr = NULL;
+        if (!zkc_options_check(&co, &cerr)) {
+            fprintf(stderr, "zkfs: %s\n", cerr);
+            g_free(cerr);
+            g_string_free(fuse_o, TRUE);
+            zkfs_options_clear(&opts);
+            return 1;
+        }
     }
     char *abs_mount = realpath(mountpoint, NULL);
     if (!abs_mount) {

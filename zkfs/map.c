@@ -192,6 +192,7 @@ int zkfs_errno(int zk_err)
     case ZUNIMPLEMENTED: return ENOSYS;
     case ZNOTREADONLY: return EROFS;
     case ZTHROTTLEDOP: return EAGAIN;
+    case ZQUOTAEXCEEDED: return EDQUOT;
     default: return EIO;
     }
 }

@@ -179,6 +179,24 @@ typedef struct zkc_options {
     bool auto_new_session;      /* on expiry, start a new session (default true) */
     bool shuffle_hosts;         /* try hosts in random order (default false) */
     int max_frame_bytes;        /* largest reply accepted; default 4 MiB + 64 KiB */
+
+    /* TLS to the servers' secureClientPort (docs/client.md, "TLS").  The
+     * files are read by zkc_open (a bad file fails it); a handshake that
+     * fails (untrusted or expired certificate, wrong host, refused client
+     * certificate) fails that attempt, the next host is tried, and
+     * zkc_last_error says why. */
+    bool tls;                   /* connect over TLS (default false) */
+    const char *tls_ca_file;    /* CA certificates the server's must chain to: PEM,
+                                 * or a JKS (.jks) / PKCS12 (.p12, .pfx) trust
+                                 * store; NULL = the system's CAs */
+    const char *tls_ca_password;/* the trust store's password (JKS/PKCS12) */
+    const char *tls_cert_file;  /* client certificate (PEM, chain after the leaf),
+                                 * or a JKS/PKCS12 key store with key and chain;
+                                 * NULL = none.  The server sees x509:<subject DN> */
+    const char *tls_key_file;   /* PEM private key of tls_cert_file; NULL = in it */
+    const char *tls_key_password; /* password of the key / key store; NULL = none */
+    bool tls_no_hostname_check; /* do not check that the server certificate names
+                                 * the host (Apache: ssl.hostnameVerification=false) */
 } zkc_options;
 
 /* Fills *o with the defaults (hosts NULL, auto_new_session true). */
@@ -192,6 +210,13 @@ void zkc_options_init(zkc_options *o);
  * released by zkc_close.
  */
 zkc *zkc_open(const zkc_options *opts, char **err);
+
+/*
+ * Checks opts as zkc_open would (connect string, TLS files and keys)
+ * without opening anything.  Returns false with a g_malloc'd message in
+ * *err (if err is not NULL; caller g_free's it).
+ */
+bool zkc_options_check(const zkc_options *opts, char **err);
 
 /* Waits up to timeout_ms (>= 0) for the session to be connected.  Returns ZOK,
  * ZOPERATIONTIMEOUT, ZAUTHFAILED, ZSESSIONEXPIRED (no auto_new_session) or
@@ -207,6 +232,11 @@ int64_t zkc_session_id(zkc *zk);
 
 /* The session timeout negotiated with the server, in ms (0 before). */
 int zkc_session_timeout(zkc *zk);
+
+/* Why the last connection attempt failed (TCP, TLS handshake, certificate
+ * checks), as a g_malloc'd string the caller g_free's; NULL when no
+ * attempt failed since the session was last connected. */
+char *zkc_last_error(zkc *zk);
 
 /* The largest zxid seen in any reply or event. */
 int64_t zkc_last_zxid(zkc *zk);

@@ -91,6 +91,7 @@ enum {
     ZNOWATCHER = -121,
     ZRECONFIGDISABLED = -123,
     ZSESSIONCLOSEDREQUIRESASLAUTH = -124,
+    ZQUOTAEXCEEDED = -125,          /* a hard quota limit (enforceQuota) */
     ZTHROTTLEDOP = -127,
 };
 

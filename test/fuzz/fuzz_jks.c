@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 
 #include "common.h"
-#include "jks.h"
+#include "zk/jks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -124,25 +124,27 @@ static void io_send(void *ctx, int to, const zab_msg *m)
     jw_free(&w);
 }
 
-static void io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
+static int io_persist_epochs(void *ctx, uint32_t accepted, uint32_t current)
 {
     host *h = ctx;
     FZ_CHECK(accepted >= h->accepted, "acceptedEpoch goes back from %u to %u", h->accepted, accepted);
     FZ_CHECK(current <= accepted, "currentEpoch %u above acceptedEpoch %u", current, accepted);
     h->accepted = accepted;
     h->current = current;
+    return 0;
 }
 
-static void io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int io_log_append(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     host *h = ctx;
     FZ_CHECK(zxid > log_last(h), "appended zxid 0x%llx after 0x%llx", (long long)zxid,
              (long long)log_last(h));
     entry e = { zxid, g_bytes_new(txn, len) };
     g_array_append_val(h->log, e);
+    return 0;
 }
 
-static void io_log_truncate(void *ctx, int64_t after)
+static int io_log_truncate(void *ctx, int64_t after)
 {
     host *h = ctx;
     FZ_CHECK(after >= h->delivered, "truncation to 0x%llx undoes delivered 0x%llx", (long long)after,
@@ -153,9 +155,10 @@ static void io_log_truncate(void *ctx, int64_t after)
     log_clear_from(h, keep);
     if (h->durable > after)
         h->durable = after;
+    return 0;
 }
 
-static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
+static int io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     host *h = ctx;
     FZ_CHECK(zxid > h->delivered, "delivery of 0x%llx after 0x%llx", (long long)zxid,
@@ -174,6 +177,7 @@ static void io_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
     txn_result res;
     (void)txn_apply(&tc, txn, len, &res);
     txn_result_clear(&res);
+    return 0;
 }
 
 static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *len)
@@ -187,7 +191,7 @@ static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = w.len;
 }
 
-static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
+static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     host *h = ctx;
     jute_reader r;
@@ -201,6 +205,7 @@ static void io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, si
     }
     log_clear_from(h, 0);
     h->delivered = h->durable = zxid;
+    return 0;
 }
 
 static void io_role_changed(void *ctx, zab_role role, int leader, uint32_t epoch)

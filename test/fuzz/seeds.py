@@ -93,6 +93,27 @@ def client_frames(out):
     data = session(a, 0) + session(b, 1) + rec(EXPIRE, 0) + rec(INTERNAL, 0, b'/c')
     data += rec(FORWARD, 1, struct.pack('>i', zw.OP['create']) + zw.enc_create('/fw', b''))
     write(out, 'client_frames', 'two-sessions', data)
+    # a quota as zkCli setquota makes it, writes past its limits (the
+    # harness runs with enforceQuota=true), a broken stats znode, delquota
+    q = '/zookeeper/quota/q'
+    lim = b'count=1,bytes=-1=;byteHardLimit=6;countHardLimit=3'
+    ops = [(zw.OP['create'], zw.enc_create('/q', b'ab')), (zw.OP['create'], zw.enc_create(q, b'')),
+           (zw.OP['create'], zw.enc_create(q + '/zookeeper_limits', lim)),
+           (zw.OP['create'], zw.enc_create(q + '/zookeeper_stats', b'count=0,bytes=0')),
+           (zw.OP['create'], zw.enc_create('/q/a', b'1234')),
+           (zw.OP['create'], zw.enc_create('/q/b', b'x', flags=zw.EPHEMERAL)),
+           (zw.OP['setData'], zw.enc_set_data('/q/a', b'123456789')),
+           (zw.OP['create'], zw.enc_create('/q/c', b'')),
+           (zw.OP['multi'], zw.enc_multi([(zw.OP['create'], zw.enc_create('/q/m', b'')),
+                                          (zw.OP['setData'], zw.enc_set_data('/q', b''))])),
+           (zw.OP['setData'], zw.enc_set_data(q + '/zookeeper_stats', b'junk')),
+           (zw.OP['create'], zw.enc_create('/q/d', b'')),
+           (zw.OP['setData'], zw.enc_set_data(q + '/zookeeper_limits', b'count=')),
+           (zw.OP['create'], zw.enc_create('/q/e', b'')),
+           (zw.OP['delete'], zw.enc_path_version(q + '/zookeeper_limits')),
+           (zw.OP['create'], zw.enc_create('/q/f', b''))]
+    write(out, 'client_frames', 'quota-session',
+          session([zw.enc_request(i + 1, op, body) for i, (op, body) in enumerate(ops)]))
     # every case of the malformed-frame catalogue, after a ConnectRequest
     for case in md.catalogue():
         frames = [struct.pack('>ii', 900 + i, op) + body for i, (op, body) in enumerate(case.pre)]

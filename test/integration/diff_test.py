@@ -29,6 +29,9 @@ import zkwire as zw
 from zkwire import OP
 
 BASE = '/diff'
+# --quota: StatsTrack text of a quota set on BASE (each observation then
+# also holds the quota's stats znode data)
+QUOTA_LIMITS = None
 IO_TIMEOUT = 5.0
 SESSION_TIMEOUT_MS = 30000
 
@@ -430,7 +433,18 @@ class Side:
         rep = c.call('create', zw.enc_create(BASE, b'base'))
         if rep.err:
             raise RuntimeError('%s: cannot create %s: %s' % (self.label, BASE, zw.ERR.get(rep.err)))
-        c.close_session()
+        if QUOTA_LIMITS:
+            # the znodes zkCli setquota makes (run the servers with
+            # enforceQuota=true to have the hard limits refuse writes)
+            q = '/zookeeper/quota' + BASE
+            for path, data in ((q, b''), (q + '/zookeeper_limits', QUOTA_LIMITS.encode()),
+                               (q + '/zookeeper_stats', b'count=0,bytes=0')):
+                rep = c.call('create', zw.enc_create(path, data))
+                if rep.err:
+                    raise RuntimeError('%s: cannot create %s: %s' % (self.label, path, zw.ERR.get(rep.err)))
+            self.quota_conn = c
+        else:
+            c.close_session()
         self.mntr_base = self.mntr()
         return [self.open_session(r) for r in range(self.k)]
 
@@ -452,8 +466,14 @@ class Side:
         now = self.mntr()
         return {k: now.get(k, 0) - self.mntr_base.get(k, 0) for k in self.MNTR_KEYS}
 
+    def quota_stats(self):
+        """The data of BASE's quota stats znode (--quota)."""
+        rep = self.quota_conn.call('getData', zw.enc_path_watch('/zookeeper/quota' + BASE + '/zookeeper_stats'))
+        return rep.decoded.get('data') if rep.err == 0 else rep.err
+
     def teardown(self):
-        for c in self.conns:
+        qc = getattr(self, 'quota_conn', None)
+        for c in self.conns + ([qc] if qc else []):
             if c is not None and c.sock is not None:
                 try:
                     c.close_session(timeout=2)
@@ -625,7 +645,13 @@ def main():
     ap.add_argument('--base', default='/diff', help='parent znode of the test (a fresh variant is chosen)')
     ap.add_argument('--history', type=int, default=15, help='ops of context shown on a difference')
     ap.add_argument('--verbose', action='store_true', help='print every op and observation')
+    ap.add_argument('--quota', metavar='LIMITS',
+                    help='set a quota on the base (zookeeper_limits text, e.g. '
+                         '"count=5,bytes=-1=;byteHardLimit=300;countHardLimit=25") and compare its '
+                         'stats znode after every op')
     args = ap.parse_args()
+    global QUOTA_LIMITS
+    QUOTA_LIMITS = args.quota
 
     sides = [Side('A', args.a, args.sessions), Side('B', args.b, args.sessions)]
     # Earlier runs may have left locked-down nodes behind (restrictive ACLs,
@@ -650,6 +676,9 @@ def main():
             op = gen.next_op(i)
             t_op = time.time()
             obs = [sort_events_for(op, s.run(op)) for s in sides]
+            if QUOTA_LIMITS:
+                for o, side in zip(obs, sides):
+                    o['quota'] = side.quota_stats()
             op_secs[op['op']] += time.time() - t_op
             history.append((op, obs[0]))
             if args.verbose:

@@ -17,6 +17,9 @@
 #      followers elect a new leader that commits.
 #   F. a very slow fsync (6 s per call) on a follower, then on the leader:
 #      the other two keep committing meanwhile.
+#   G. fsync EIO on a follower's acceptedEpoch file as a new epoch starts
+#      (the leader is killed): the follower fail-stops (exit 3, a FATAL
+#      line, no abort), and the ensemble re-forms once both are back.
 # E and F run only with DISK_FAULTS_ALL=1 (make chaos runs them; make
 # test's budget takes A-D).
 # After each step the faulty server is restarted without its fault and
@@ -203,6 +206,28 @@ for who in "${slow[@]}"; do
 done
 wait_cluster_ready 30 || cfail "F: ensemble not ready: $(cluster_modes)"
 [ ${#slow[@]} -gt 0 ] && log "ok: F"
+
+# ---------------------------------------------------------------- G
+# An epoch file that cannot be made durable (fsync EIO on acceptedEpoch)
+# when a new epoch starts: the member fail-stops (exit 3, a FATAL line;
+# it used to abort(), SIGABRT = 134); the other two go on once the killed
+# leader is back.
+L=$(leader_of) || cfail "no leader"
+F=$(others "$L" | head -1)
+log "G: fsync EIO on follower $F's acceptedEpoch; kill -9 the leader $L for a new epoch"
+echo "$BASE_FAULTS fsync=eio only=acceptedEpoch" > "${CTL[$F]}"
+kill9_member "$L"
+wait_exit "${CL_PID[$F]}" 30 || cfail "G: member $F did not stop after its epoch write failed"
+CL_PID[$F]=""
+[ "$EXIT_RC" = 3 ] || cfail "G: member $F exited with status $EXIT_RC, expected 3"
+grep -q "FATAL: Zab: cannot persist epochs" "$(member_log "$F")" \
+  || cfail "G: no FATAL line in member $F's log: $(tail -5 "$(member_log "$F")")"
+grep -q "EIO .*acceptedEpoch" "${CTL[$F]}.hits" || cfail "G: the shim never failed an epoch fsync"
+echo "$BASE_FAULTS" > "${CTL[$F]}"
+restart_member "$L"
+restart_member "$F"
+wait_cluster_ready 60 || cfail "G: the ensemble did not re-form: $(cluster_modes)"
+log "ok: G"
 
 # ---------------------------------------------------------------- end
 log "whole-ensemble crash and restart"

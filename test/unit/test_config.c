@@ -258,9 +258,11 @@ static void test_aliases(void **state)
              "zookeeper.globalOutstandingLimit=5\n"
              "zookeeper.preAllocSize=64\n"
              "zookeeper.forceSync=false\n"
-             "zookeeper.4lw.commands.whitelist=*\n",
+             "zookeeper.4lw.commands.whitelist=*\n"
+             "enforceQuota=true\n",
              NULL, &cfg, NULL);
     assert_true(cfg.extended_types_enabled);
+    assert_true(cfg.enforce_quota);
     assert_int_equal(cfg.jute_maxbuffer, 0x200000);
     assert_int_equal(cfg.container_check_interval_ms, 16);
     assert_true(cfg.readonly_mode_enabled);
@@ -288,11 +290,12 @@ static void test_jvmflags(void **state)
                         "-Dznode.container.checkIntervalMs=250 -Djute.maxbuffer=2000000 "
                         "-Dreadonlymode.enabled=true -DmaxSessionTimeout=90000 -Dzookeeper.minSessionTimeout=1000 "
                         "-Dzookeeper.4lw.commands.whitelist=ruok -DtickTime=1 -Dzookeeper.snapCount=77 "
-                        "-Dfoo=bar -D -Dzookeeper.forceSync=no";
+                        "-Dfoo=bar -D -Dzookeeper.forceSync=no -Dzookeeper.enforceQuota=true";
     GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
     parse_ok("dataDir=/d\n", flags, &cfg, warnings);
     assert_int_equal(warnings->len, 0); /* other -D words are ignored silently */
     assert_true(cfg.extended_types_enabled);
+    assert_true(cfg.enforce_quota);
     assert_string_equal(cfg.super_digest, "super:xyz=");
     assert_int_equal(cfg.container_check_interval_ms, 250);
     assert_int_equal(cfg.jute_maxbuffer, 2000000);
@@ -729,16 +732,16 @@ static void test_unknown_keys_warn(void **state)
              "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
              "quorumListenOnAllIPs=true\n"
              "zookeeper.admin.enableServer=false\n"
-             "sslQuorum=true\n"
-             "ssl.quorum.keyStore.location=/k\n"
+             "secureClientPortAddress=0.0.0.0\n"
+             "ssl.quorum.enabledProtocols=TLSv1.2\n"
              "baz.qux=2\n"
              "autopurge.snapRetainCount=1\n",
              NULL, &cfg, warnings);
     assert_int_equal(warnings->len, 5);
     assert_true(warned(warnings, "zoo.cfg:2: unknown key 'fooBar' (ignored)"));
     assert_true(warned(warnings, "zoo.cfg:12: unknown key 'baz.qux' (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:10: sslQuorum is not supported by zkserver (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.keyStore.location is not supported"));
+    assert_true(warned(warnings, "zoo.cfg:10: secureClientPortAddress is not supported by zkserver (ignored)"));
+    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.enabledProtocols is not supported"));
     assert_true(warned(warnings, "zoo.cfg:13: autopurge.snapRetainCount 1 is below the minimum; using 3"));
     assert_int_equal(cfg.autopurge_snap_retain_count, 3);
     /* Everything is in raw, known or not. */
@@ -757,6 +760,19 @@ static void test_unknown_keys_warn(void **state)
     assert_string_equal(cfg.ssl_keystore_password, "pw");
     assert_string_equal(cfg.ssl_client_auth, "want");
     assert_string_equal(cfg.ssl_truststore_type, "PEM");
+    assert_false(cfg.ssl_quorum);
+    assert_true(cfg.ssl_quorum_hostname_verification);
+    zk_config_free(&cfg);
+
+    /* Quorum TLS: sslQuorum and portUnification from the file, ssl.quorum.* from either. */
+    parse_ok("dataDir=/d\nsslQuorum=true\nportUnification=true\nssl.quorum.keyStore.location=/q.jks\n",
+             "-Dzookeeper.ssl.quorum.trustStore.location=/t.pem -Dzookeeper.ssl.quorum.hostnameVerification=false",
+             &cfg, NULL);
+    assert_true(cfg.ssl_quorum);
+    assert_true(cfg.port_unification);
+    assert_string_equal(cfg.ssl_quorum_keystore_location, "/q.jks");
+    assert_string_equal(cfg.ssl_quorum_truststore_location, "/t.pem");
+    assert_false(cfg.ssl_quorum_hostname_verification);
     assert_null(cfg.ssl_protocol);
     zk_config_free(&cfg);
 

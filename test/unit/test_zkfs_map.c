@@ -175,6 +175,7 @@ static void test_errno(void **state)
     assert_int_equal(zkfs_errno(ZNODEEXISTS), EEXIST);
     assert_int_equal(zkfs_errno(ZNOTEMPTY), ENOTEMPTY);
     assert_int_equal(zkfs_errno(ZNOAUTH), EACCES);
+    assert_int_equal(zkfs_errno(ZQUOTAEXCEEDED), EDQUOT);
     assert_int_equal(zkfs_errno(ZBADVERSION), ESTALE);
     assert_int_equal(zkfs_errno(ZNOCHILDRENFOREPHEMERALS), ENOTDIR);
     assert_int_equal(zkfs_errno(ZBADARGUMENTS), EINVAL);

@@ -16,7 +16,7 @@
  * ciphertext, and check must equal SHA1(pw || plaintext), where pw is the
  * password as UTF-16BE.  The plaintext is a PKCS#8 PrivateKeyInfo.
  */
-#include "jks.h"
+#include "zk/jks.h"
 
 #include <glib.h>
 #include <string.h>
