@@ -296,7 +296,7 @@ integration: $(INTEGRATION_DEPS)
 # and, alongside at nice +10, the unit tests, the ASan unit tests and
 # fuzz-smoke: the same tests as `make unit unit-san fuzz-smoke integration`.
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-INTEGRATION_SAN_FILTER := kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|attack|chaos
+INTEGRATION_SAN_FILTER := kazoo|hostile|durability|cli_mt|fulldisk|fourlw|diff|ensemble_failover|ensemble_sessions|zkfs_basic|zkfs_inotify|zkfs_tools|zkfs_sessloss|attack|chaos
 
 test: deps
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) $(INTEGRATION_DEPS) $(UNIT_BIN) $(UNIT_SAN_BIN) $(FUZZ_BIN)

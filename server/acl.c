@@ -202,8 +202,38 @@ bool acl_ip_matches(const char *acl_id, const char *addr)
     return (want & mask) == (have & mask);
 }
 
+/* The sasl scheme (SASLAuthenticationProvider), registered by acl_configure_sasl. */
+static bool sasl_scheme;
+static char *sasl_let_any_user;   /* owned; zookeeper.letAnySaslUserDoX */
+
+void acl_configure_sasl(bool enabled, const char *let_any_user)
+{
+    sasl_scheme = enabled;
+    g_free(sasl_let_any_user);
+    sasl_let_any_user = let_any_user ? g_strdup(let_any_user) : NULL;
+}
+
+bool acl_sasl_enabled(void)
+{
+    return sasl_scheme;
+}
+
+bool acl_kerberos_name_valid(const char *name)
+{
+    /* KerberosName: NAME[/HOST]@REALM (no '/' or '@' inside the parts), or any name without '@'. */
+    const char *at = strchr(name, '@');
+    if (!at)
+        return true;
+    if (strchr(at + 1, '@') || strchr(at + 1, '/'))
+        return false;
+    const char *slash = strchr(name, '/');
+    return !(slash && slash < at && memchr(slash + 1, '/', (size_t)(at - slash - 1)));
+}
+
 bool acl_id_valid(const char *scheme, const char *id)
 {
+    if (strcmp(scheme, "sasl") == 0)
+        return sasl_scheme && acl_kerberos_name_valid(id);
     if (strcmp(scheme, "world") == 0)
         return strcmp(id, "anyone") == 0;
     if (strcmp(scheme, "digest") == 0) {
@@ -229,6 +259,8 @@ bool acl_id_valid(const char *scheme, const char *id)
 
 static bool provider_exists(const char *scheme)
 {
+    if (strcmp(scheme, "sasl") == 0)
+        return sasl_scheme;
     return strcmp(scheme, "digest") == 0 || strcmp(scheme, "ip") == 0 || strcmp(scheme, "x509") == 0;
 }
 
@@ -236,6 +268,9 @@ static bool provider_matches(const char *scheme, const char *have, const char *w
 {
     if (strcmp(scheme, "ip") == 0)
         return acl_ip_matches(want, have);
+    if (strcmp(scheme, "sasl") == 0)   /* SASLAuthenticationProvider.matches */
+        return strcmp(have, "super") == 0 || strcmp(have, want) == 0 ||
+               (sasl_let_any_user && strcmp(want, sasl_let_any_user) == 0);
     return strcmp(have, want) == 0;
 }
 
@@ -312,8 +347,9 @@ int acl_fixup(acl_cache *c, const zk_vec *vec, const GPtrArray *auth, zk_acl_lis
             for (guint j = 0; auth && j < auth->len; j++) {
                 const zk_auth_id *a = g_ptr_array_index(auth, j);
                 /* only providers whose isAuthenticated() is true: digest
-                 * (ip is not, and "super" has no provider at all) */
-                if (strcmp(a->scheme, "digest") != 0)
+                 * and, when registered, sasl (ip is not, and "super" has
+                 * no provider at all) */
+                if (strcmp(a->scheme, "digest") != 0 && !(sasl_scheme && strcmp(a->scheme, "sasl") == 0))
                     continue;
                 valid = true;
                 zk_acl_entry x = { e->perms, g_strdup(a->scheme), g_strdup(a->id) };

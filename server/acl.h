@@ -86,6 +86,20 @@ bool acl_ip_matches(const char *acl_id, const char *addr);
 /* Is `id` a valid id for scheme `scheme` (digest: user:hash; ip: addr[/bits]; world: anyone)? */
 bool acl_id_valid(const char *scheme, const char *id);
 
+/*
+ * Registers (enabled) or removes the sasl scheme, as an authProvider.N of
+ * SASLAuthenticationProvider does in Apache: with it, sasl:<name> ACL ids
+ * are valid (a Kerberos-style name) and checked; a sasl identity "super"
+ * matches every sasl id, and every sasl identity matches the id
+ * let_any_user (zookeeper.letAnySaslUserDoX; NULL = none; copied).
+ * Process-wide: the server calls it once at start.
+ */
+void acl_configure_sasl(bool enabled, const char *let_any_user);
+/* Is the sasl scheme registered (acl_configure_sasl)? */
+bool acl_sasl_enabled(void);
+/* Is name a valid Kerberos-style name (no '@', or NAME[/HOST]@REALM)? */
+bool acl_kerberos_name_valid(const char *name);
+
 /* zk_auth_id helpers (GPtrArray element free function included). */
 zk_auth_id *auth_id_new(const char *scheme, const char *id);
 void auth_id_free(gpointer p);

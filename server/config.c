@@ -130,6 +130,19 @@ static const setting settings[] = {
      "a comma-separated list of TLS versions"},
     {{"ssl.ciphersuites"}, KIND_STRING, FIELD(ssl_ciphersuites), 0, 0, true, false,
      "a comma-separated list of cipher suites"},
+    {{"sasl.serverconfig"}, KIND_STRING, FIELD(sasl_server_section), 0, 0, true, false,
+     "a JAAS section name"},
+    {{"superUser"}, KIND_STRING, FIELD(sasl_super_user), 0, 0, true, false, "a SASL user name"},
+    {{"SASLAuthenticationProvider.superPassword"}, KIND_STRING, FIELD(sasl_super_password), 0, 0, true, false,
+     "a password"},
+    {{"letAnySaslUserDoX"}, KIND_STRING, FIELD(sasl_let_any_user), 0, 0, true, false, "a SASL ACL id"},
+    {{"allowSaslFailedClients"}, KIND_BOOL, FIELD(allow_sasl_failed_clients), 0, 0, true, false,
+     "true or false"},
+    {{"sessionRequireClientSASLAuth"}, KIND_BOOL, FIELD(session_require_sasl), 0, 0, true, false,
+     "true or false"},
+    {{"enforce.auth.enabled"}, KIND_BOOL, FIELD(enforce_auth_enabled), 0, 0, true, false, "true or false"},
+    {{"enforce.auth.schemes"}, KIND_STRING, FIELD(enforce_auth_schemes), 0, 0, true, false,
+     "a comma-separated list of auth schemes (digest, ip, sasl, x509)"},
     {{"sslQuorum"}, KIND_BOOL, FIELD(ssl_quorum), 0, 0, false, false, "true or false"},
     {{"portUnification"}, KIND_BOOL, FIELD(port_unification), 0, 0, false, false, "true or false"},
     {{"ssl.quorum.keyStore.location"}, KIND_STRING, FIELD(ssl_quorum_keystore_location), 0, 0, true, false,
@@ -168,7 +181,7 @@ static const char *const harmless_keys[] = {
 };
 
 static const char *const harmless_prefixes[] = {
-    "admin.", "metricsProvider.", "jvm.pause.", "authProvider.", "audit.", "quorum.auth.",
+    "admin.", "metricsProvider.", "jvm.pause.", "audit.", "quorum.auth.",
     "multiAddress.", "request.throttler.", "throttled_op_wait_time", "flushDelay",
     "maxWriteQueuePollTime", "connection_throttle_", "netty.", "kerberos.",
 };
@@ -586,6 +599,31 @@ static void apply_setting(parse_state *st, int idx, const char *key, const char 
     st->origin[idx] = line;
 }
 
+/* The authentication provider classes of Apache 3.8 (ProviderRegistry). */
+#define SASL_PROVIDER_CLASS "org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
+static const char *const known_providers[] = {
+    SASL_PROVIDER_CLASS,
+    "org.apache.zookeeper.server.auth.X509AuthenticationProvider",
+    "org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
+    "org.apache.zookeeper.server.auth.IPAuthenticationProvider",
+};
+
+/* authProvider.N / zookeeper.authProvider.N=CLASS: registers the sasl
+ * scheme for SASLAuthenticationProvider; other classes Apache would try to
+ * load (and skip with a warning if it cannot) are ignored with a warning. */
+static void apply_auth_provider(parse_state *st, const char *key, const char *value, int line)
+{
+    if (strcmp(value, SASL_PROVIDER_CLASS) == 0) {
+        st->cfg->sasl_provider = true;
+        return;
+    }
+    if (in_list(known_providers, G_N_ELEMENTS(known_providers), value, false))
+        return;
+    char *where = origin_text(st, line);
+    warnf(st, "%s: %s=%s: zkserver has no such authentication provider (ignored)", where, key, value);
+    g_free(where);
+}
+
 /* Applies one key=value line of the file. */
 static void apply_file_key(parse_state *st, const char *key, const char *value, int line)
 {
@@ -605,6 +643,14 @@ static void apply_file_key(parse_state *st, const char *key, const char *value, 
         return;
     }
     const char *bare = g_str_has_prefix(key, "zookeeper.") ? key + strlen("zookeeper.") : key;
+    if (g_str_has_prefix(bare, "authProvider.")) {
+        apply_auth_provider(st, key, value, line);
+        return;
+    }
+    if (g_str_has_prefix(bare, "superUser.")) {   /* ZooKeeperServer.isSaslSuperUser: superUser[.*] */
+        g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
+        return;
+    }
     if (in_list(harmless_keys, G_N_ELEMENTS(harmless_keys), bare, false) ||
         in_list(harmless_prefixes, G_N_ELEMENTS(harmless_prefixes), bare, true))
         return;
@@ -636,7 +682,14 @@ static void apply_jvmflags(parse_state *st, const char *flags)
             value = eq + 1;
         }
         int idx = find_setting(key);
-        if (idx >= 0 && settings[idx].sysprop) {
+        if (strcmp(key, "java.security.auth.login.config") == 0) {
+            g_free(st->cfg->jaas_config);
+            st->cfg->jaas_config = *value ? g_strdup(value) : NULL;
+        } else if (g_str_has_prefix(key, "zookeeper.authProvider.")) {
+            apply_auth_provider(st, key, value, ORIGIN_JVMFLAGS);
+        } else if (g_str_has_prefix(key, "zookeeper.superUser.")) {
+            g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
+        } else if (idx >= 0 && settings[idx].sysprop) {
             char *trimmed = g_strstrip(g_strdup(value));
             char *shown = g_strconcat("-D", key, NULL);
             apply_setting(st, idx, shown, trimmed, ORIGIN_JVMFLAGS);
@@ -927,6 +980,41 @@ static void check_peers(parse_state *st)
     }
 }
 
+/* AuthenticationHelper: sessionRequireClientSASLAuth=true means
+ * enforce.auth.enabled with the schemes "sasl"; an enabled enforcement
+ * needs schemes, each with a provider. */
+static void check_enforce_auth(parse_state *st)
+{
+    zk_config *cfg = st->cfg;
+    if (cfg->session_require_sasl) {
+        cfg->enforce_auth_enabled = true;
+        g_free(cfg->enforce_auth_schemes);
+        cfg->enforce_auth_schemes = g_strdup("sasl");
+    }
+    if (!cfg->enforce_auth_enabled)
+        return;
+    int idx = setting_index("enforce.auth.schemes");
+    char **schemes = g_strsplit(cfg->enforce_auth_schemes ? cfg->enforce_auth_schemes : "", ",", -1);
+    bool any = false;
+    for (char **w = schemes; *w && !st->err; w++) {
+        char *scheme = g_strstrip(*w);
+        if (*scheme == '\0')
+            continue;
+        any = true;
+        bool known = strcmp(scheme, "digest") == 0 || strcmp(scheme, "ip") == 0 ||
+                     strcmp(scheme, "x509") == 0 || (strcmp(scheme, "sasl") == 0 && cfg->sasl_provider);
+        if (!known) {
+            char *where = origin_text(st, st->origin[idx]);
+            failf(st, "%s: enforce.auth.schemes: authentication scheme %s is not available%s", where, scheme,
+                  strcmp(scheme, "sasl") == 0 ? " (no authProvider.N=" SASL_PROVIDER_CLASS ")" : "");
+            g_free(where);
+        }
+    }
+    if (!any && !st->err)
+        failf(st, "%s: enforce.auth.enabled is true but enforce.auth.schemes is not set", st->name);
+    g_strfreev(schemes);
+}
+
 static void finish(parse_state *st)
 {
     zk_config *cfg = st->cfg;
@@ -972,6 +1060,7 @@ static void finish(parse_state *st)
         return;
     }
 
+    check_enforce_auth(st);
     build_whitelist(st);
     check_peers(st);
 }
@@ -1016,6 +1105,7 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->admin_command_url = g_strdup("/commands");
     cfg->admin_idle_timeout = 30000;
     cfg->raw = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    cfg->sasl_super_users = g_ptr_array_new_with_free_func(g_free);
 }
 
 int zk_config_parse_string(const char *text, const char *name, const char *env_jvmflags, zk_config *cfg,
@@ -1088,6 +1178,10 @@ void zk_config_free(zk_config *cfg)
                            &cfg->ssl_quorum_truststore_password, &cfg->ssl_quorum_truststore_type};
     for (size_t i = 0; i < G_N_ELEMENTS(ssl_fields); i++)
         g_free(*ssl_fields[i]);
+    char **sasl_fields[] = {&cfg->jaas_config, &cfg->sasl_server_section, &cfg->sasl_super_user,
+                            &cfg->sasl_super_password, &cfg->sasl_let_any_user, &cfg->enforce_auth_schemes};
+    for (size_t i = 0; i < G_N_ELEMENTS(sasl_fields); i++)
+        g_free(*sasl_fields[i]);
     g_free(cfg->admin_address);
     g_free(cfg->admin_command_url);
     if (cfg->peers)
@@ -1096,6 +1190,8 @@ void zk_config_free(zk_config *cfg)
         g_hash_table_destroy(cfg->fourlw_whitelist);
     if (cfg->raw)
         g_hash_table_destroy(cfg->raw);
+    if (cfg->sasl_super_users)
+        g_ptr_array_free(cfg->sasl_super_users, TRUE);
     memset(cfg, 0, sizeof *cfg);
 }
 

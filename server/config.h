@@ -77,6 +77,18 @@ typedef struct zk_config {
     char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
     char *ssl_client_auth;       /* none, want or need (default need) */
     char *ssl_protocol, *ssl_enabled_protocols, *ssl_ciphersuites;
+    /* SASL (server/sasl.c, docs/security.md); owned strings, NULL when unset */
+    char *jaas_config;           /* -Djava.security.auth.login.config (JVM flags only): the JAAS file */
+    char *sasl_server_section;   /* zookeeper.sasl.serverconfig: its section, NULL = "Server" */
+    bool sasl_provider;          /* an authProvider.N names SASLAuthenticationProvider: the sasl ACL scheme exists */
+    char *sasl_super_user;       /* zookeeper.superUser: this sasl identity is also super */
+    GPtrArray *sasl_super_users; /* owned (char*); the values of zookeeper.superUser.<anything>, also super */
+    char *sasl_super_password;   /* zookeeper.SASLAuthenticationProvider.superPassword: user super's password */
+    char *sasl_let_any_user;     /* zookeeper.letAnySaslUserDoX: a sasl ACL id every sasl identity matches */
+    bool allow_sasl_failed_clients; /* zookeeper.allowSaslFailedClients, default false */
+    bool session_require_sasl;   /* zookeeper.sessionRequireClientSASLAuth, default false */
+    bool enforce_auth_enabled;   /* zookeeper.enforce.auth.enabled, default false */
+    char *enforce_auth_schemes;  /* zookeeper.enforce.auth.schemes: comma-separated */
     /* Quorum TLS (server/tls.c, server/peer.c): every quorum and election
      * link over TLS with ssl.quorum.* stores, certificates required on
      * both sides.  Strings owned, NULL when unset. */

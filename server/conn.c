@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "peer.h"
+#include "sasl_digest.h"
 #include "tls.h"
 
 /* Why accepting a connection failed (one log limiter each). */
@@ -95,6 +96,7 @@ void conn_unref(zk_conn *c)
     g_free(c->in);
     jw_free(&c->out);
     g_ptr_array_free(c->auth, TRUE);
+    sasl_digest_free(c->sasl);
     g_free(c);
 }
 

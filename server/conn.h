@@ -60,6 +60,7 @@ typedef struct zk_conn {
     uint64_t throttle_count; /* how often reading was stopped */
     log_limiter throttle_log;
     struct zk_tls_conn *tls; /* owned; the TLS session on the secure port (tls.c), NULL on the plain port */
+    struct sasl_digest *sasl; /* owned; the SASL DIGEST-MD5 exchange (sasl.c), NULL before the first sasl packet */
 } zk_conn;
 
 /* Opens the client port; returns 0 or -1 with *err. */

@@ -14,6 +14,7 @@
  */
 #include "conn.h"
 #include "fourlw.h"
+#include "sasl.h"
 #include "persist.h"
 #include "request.h"
 #include "server.h"
@@ -226,9 +227,11 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
         if (rh.type == ZK_OP_AUTH)
             request_handle_auth(s, c, rh.xid, &op.u.auth);
         else
-            request_handle_sasl(c, rh.xid);
+            sasl_handle_request(s, c, rh.xid, op.u.sasl_token);
         return;
     }
+    if (!sasl_enforce_auth(s, c, rh.xid))
+        return;
     if (!op_is_known(rh.type)) {
         LOG_WARN("Received packet at server of unknown type %d", rh.type);
         jute_writer w;

@@ -84,10 +84,6 @@ void request_deliver_event(void *ctx, void *watcher, int type, const char *path,
 void finish_session_init(zk_server *s, zk_conn *c, bool valid);
 /* An AuthPacket that decoded (zk_op.u.auth). */
 void request_handle_auth(zk_server *s, zk_conn *c, int32_t xid, const zk_auth_packet *ap);
-/* A GetSASLRequest that decoded.  Without a SASL login Apache's
- * processSasl catches its NullPointerException and answers OK with a null
- * token (SetSASLResponse), header zxid 0. */
-void request_handle_sasl(zk_conn *c, int32_t xid);
 
 /* --- request_read.c --- */
 /* A MultiHeader (type, done, err) of a MultiResponse. */

@@ -372,9 +372,11 @@ int process_read(zk_server *s, zk_request *req, jute_writer *out, const char **o
                 char *user = colon ? g_strndup(a->id, (gsize)(colon - a->id)) : g_strdup(a->id);
                 jw_string(out, user);
                 g_free(user);
-            } else if (strcmp(a->scheme, "ip") == 0 || strcmp(a->scheme, "x509") == 0) {
-                /* Apache: the provider's getUserName, the id itself for
-                 * ip and x509 (X509AuthenticationProvider) */
+            } else if (strcmp(a->scheme, "ip") == 0 || strcmp(a->scheme, "x509") == 0 ||
+                       (strcmp(a->scheme, "sasl") == 0 && acl_sasl_enabled())) {
+                /* Apache (AuthUtil.getUser): the provider's getUserName, the
+                 * id itself for ip, x509 and sasl (when SASLAuthenticationProvider
+                 * is registered; null without a provider) */
                 jw_string(out, a->id);
             } else {
                 jw_string(out, NULL);

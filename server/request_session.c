@@ -199,21 +199,6 @@ void request_handle_auth(zk_server *s, zk_conn *c, int32_t xid, const zk_auth_pa
     }
 }
 
-/* A GetSASLRequest that decoded.  Without a SASL login Apache's
- * processSasl catches its NullPointerException and answers OK with a null
- * token (SetSASLResponse), header zxid 0. */
-void request_handle_sasl(zk_conn *c, int32_t xid)
-{
-    jute_writer w;
-    jw_init(&w, 20);
-    zk_reply_header h = { xid, 0, ZOK };
-    zk_reply_header_write(&w, &h);
-    jw_buffer(&w, NULL, -1);
-    conn_send_frame(c, w.buf, w.len);
-    jw_free(&w);
-}
-
-
 void request_init_delivery(zk_server *s)
 {
     s->tree->deliver = request_deliver_event;

@@ -27,6 +27,7 @@
 
 #include "logfile.h"
 #include "quorum.h"
+#include "sasl.h"
 #include "sdnotify.h"
 #include "server_main.h"
 
@@ -270,6 +271,8 @@ void server_destroy(zk_server *s)
     if (s->secure_listen_fd >= 0)
         close(s->secure_listen_fd);
     SSL_CTX_free(s->tls_ctx);
+    sasl_login_free(s->sasl_login);
+    s->sasl_login = NULL;
     loop_free(s->loop);
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->conns_per_ip);
@@ -300,6 +303,14 @@ int server_run(zk_config *cfg)
     signal(SIGHUP, SIG_DFL);
 
     char *err = NULL;
+    /* ServerCnxnFactory.configureSaslLogin: a JAAS file that cannot be read
+     * or parsed stops the server. */
+    if (sasl_login_load(cfg, &s.sasl_login, &err) < 0) {
+        LOG_ERROR("%s", err ? err : "?");
+        g_free(err);
+        return 1;
+    }
+    sasl_configure_acl(cfg);
     if (persist_recover(&s, !ensemble, &err) < 0) {
         LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");
         g_free(err);

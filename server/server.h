@@ -46,6 +46,7 @@ struct zk_server {
     int listen_fd;
     int secure_listen_fd;    /* secureClientPort's socket, -1 if none */
     struct ssl_ctx_st *tls_ctx; /* owned (SSL_CTX_free); NULL without secureClientPort */
+    struct zk_sasl_login *sasl_login; /* owned (sasl_login_free); NULL without a JAAS Server section */
     zk_tree *tree;           /* owned */
     session_table sessions;
     /* owned.  NULL only in an in-process harness (test/fuzz): standalone

@@ -18,6 +18,7 @@ typedef struct echo_job {
     char *path;
     bool old_type_known, old_is_dir, own;
     GHashTable *listings;      /* RESET: dir path -> GPtrArray of names before, or NULL */
+    int64_t gap_zxid;          /* RESET: the last zxid seen before the gap */
 } echo_job;
 
 struct zkfs_echo {
@@ -235,10 +236,37 @@ static void process_event(zkfs_echo *e, echo_job *j)
         g_free(parent);
         return;
     }
+    if (j->type == ZK_EVENT_DELETED) {
+        /* A deletion needs nothing from the server (the type is the
+         * kernel's or the cache's): replayed even while disconnected, as
+         * after a session loss, when the events that were waiting in the
+         * socket are read with no server left to ask. */
+        if (parent_id) {
+            bool k_dir = false;
+            bool old_is_dir = kernel_type(e, path, &k_dir) ? k_dir
+                              : (j->old_type_known ? j->old_is_dir : false);
+            do_delete(e, path, old_is_dir);
+            /* A directory that lost its last child and has data is a file now. */
+            bool parent_kernel_dir = false;
+            if (strcmp(parent, "/") != 0 && kernel_type(e, parent, &parent_kernel_dir) &&
+                parent_kernel_dir) {
+                bool pexists = false;
+                zkfs_attr pa;
+                if (zkfs_load_attr(l, parent, &pexists, &pa) == 0 && pexists &&
+                    !zkfs_is_dir(&pa.st, pa.lock_kids))
+                    do_retype(e, parent, true, &pa);
+            }
+        }
+        inval_inode(e, zkfs_inodes_find(inodes, ZKFS_VIEW_MAIN, path));
+        inval_inode(e, parent_id);
+        g_free(parent);
+        return;
+    }
     bool exists = false;
     zkfs_attr a;
     if (zkfs_load_attr(l, path, &exists, &a) != 0) {
-        /* Server unreachable: at least make the kernel ask again later. */
+        /* Server unreachable: at least make the kernel ask again later
+         * (the reconnection's diff replays what was missed). */
         inval_entry(e, path);
         inval_inode(e, node_id);
         inval_inode(e, parent_id);
@@ -265,23 +293,6 @@ static void process_event(zkfs_echo *e, echo_job *j)
         if (known)
             inval_entry(e, path);
         do_create(e, path, &a);
-        break;
-    }
-    case ZK_EVENT_DELETED: {
-        if (!parent_id)
-            break;
-        bool old_is_dir = known ? known_is_dir : (j->old_type_known ? j->old_is_dir : false);
-        do_delete(e, path, old_is_dir);
-        /* A directory that lost its last child and has data is a file now. */
-        bool parent_kernel_dir = false;
-        if (strcmp(parent, "/") != 0 && kernel_type(e, parent, &parent_kernel_dir) &&
-            parent_kernel_dir) {
-            bool pexists = false;
-            zkfs_attr pa;
-            if (zkfs_load_attr(l, parent, &pexists, &pa) == 0 && pexists &&
-                !zkfs_is_dir(&pa.st, pa.lock_kids))
-                do_retype(e, parent, true, &pa);
-        }
         break;
     }
     case ZK_EVENT_DATA_CHANGED:
@@ -315,7 +326,7 @@ static bool has_name(const GPtrArray *names, const char *name)
  * and the listings cached before the disconnection) with the server, and
  * replay every difference: created, deleted, modified, retyped.
  */
-static void diff_after_reconnect(zkfs_echo *e, GHashTable *listings)
+static void diff_after_reconnect(zkfs_echo *e, GHashTable *listings, int64_t gap_zxid)
 {
     const zkfs_loader *l = e->env.loader;
     GArray *known = zkfs_inodes_attached(e->env.inodes);
@@ -371,16 +382,22 @@ static void diff_after_reconnect(zkfs_echo *e, GHashTable *listings)
                 g_free(child);
             }
         }
-        for (guint k = 0; before && k < now->len && !stopping(e); k++) {
+        /* New names: not listed before; or, when no listing was cached
+         * (an event of the gap's start invalidated it), unknown to the
+         * kernel and created after the last zxid seen before the gap. */
+        for (guint k = 0; k < now->len && !stopping(e); k++) {
             const char *name = g_ptr_array_index(now, k);
-            if (g_hash_table_contains(done, name) || has_name(before, name) ||
+            if (g_hash_table_contains(done, name) || (before && has_name(before, name)) ||
                 zkfs_lock_name_parse(name, NULL, NULL) ||
                 (strcmp(dir->path, "/") == 0 && strcmp(name, ZKFS_CTL_NAME) == 0))
+                continue;
+            if (!before && gap_zxid <= 0)
                 continue;
             char *child = zkfs_child_path(dir->path, name);
             bool exists = false;
             zkfs_attr a;
-            if (zkfs_load_attr(l, child, &exists, &a) == 0 && exists)
+            if (zkfs_load_attr(l, child, &exists, &a) == 0 && exists &&
+                (before || a.st.czxid > gap_zxid))
                 do_create(e, child, &a);
             g_free(child);
         }
@@ -394,7 +411,7 @@ static void diff_after_reconnect(zkfs_echo *e, GHashTable *listings)
 static void process_reset(zkfs_echo *e, echo_job *j)
 {
     if (j->listings)
-        diff_after_reconnect(e, j->listings);
+        diff_after_reconnect(e, j->listings, j->gap_zxid);
     GArray *ids = zkfs_inodes_all(e->env.inodes);
     for (guint i = 0; i < ids->len && !stopping(e); i++) {
         uint64_t id = g_array_index(ids, uint64_t, i);
@@ -545,6 +562,8 @@ void zkfs_echo_push_reset(zkfs_echo *e, bool diff)
          * before the disconnection (the caller clears the cache next). */
         j->listings = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify)g_ptr_array_unref);
+        /* No reply of the new connection has been read yet. */
+        j->gap_zxid = e->env.loader->zk ? zkc_last_zxid(e->env.loader->zk) : 0;
         GArray *known = zkfs_inodes_attached(e->env.inodes);
         for (guint i = 0; i < known->len; i++) {
             zkfs_inode_info *info = &g_array_index(known, zkfs_inode_info, i);

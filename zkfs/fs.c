@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,8 @@ typedef struct zkfs_handle {
     bool pending_create;    /* main view: new file, created at first commit */
     bool immediate;         /* creation views: every write commits */
     bool ephemeral;         /* delete the znode at release */
+    int64_t eph_session;    /* ephemeral: the session that owns the znode */
+    gint lost_logged;       /* the loss of its session was logged (atomic) */
     GByteArray *buf;        /* the content (snapshot at open + writes) */
     gint buf_len;           /* buf->len, readable without the lock (atomic) */
     int32_t base_version;   /* version the buffer was read at */
@@ -857,11 +860,44 @@ static zkfs_handle *HANDLE(struct fuse_file_info *fi)
     return (zkfs_handle *)(uintptr_t)fi->fh;
 }
 
+/*
+ * True if what the descriptor stands for went with an expired session:
+ * the ephemeral znode it created, or a lock taken through it.  Every
+ * operation on it then fails with EIO until it is closed (docs/filesystem.md
+ * section 9, "Session loss"), so its holder never goes on believing it is
+ * registered or holds the lock.  Logged once per descriptor.
+ */
+static bool handle_lost(zkfs *fs, zkfs_handle *h, uint64_t fh)
+{
+    if (h->echo)
+        return false;
+    bool eph = h->ephemeral && fs->zk && h->eph_session != zkc_session_id(fs->zk);
+    bool lock = !eph && zkfs_locks_handle_lost(fs->locks, fh);
+    if (!eph && !lock)
+        return false;
+    if (g_atomic_int_compare_and_exchange(&h->lost_logged, 0, 1)) {
+        g_mutex_lock(&h->lock);
+        if (eph)
+            g_printerr("zkfs: %s: ephemeral znode lost with session 0x%" PRIx64
+                       "; the descriptor fails with EIO until closed\n",
+                       h->path, (uint64_t)h->eph_session);
+        else
+            g_printerr("zkfs: %s: its lock was lost with an expired session; the descriptor "
+                       "fails with EIO until closed\n", h->path);
+        g_mutex_unlock(&h->lock);
+    }
+    return true;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
     (void)ino;
     zkfs_handle *h = HANDLE(fi);
+    if (handle_lost(FS(req), h, fi->fh)) {
+        fuse_reply_err(req, EIO);
+        return;
+    }
     g_mutex_lock(&h->lock);
     size_t len = h->buf->len;
     if (off < 0 || (size_t)off >= len) {
@@ -882,6 +918,10 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
+    if (handle_lost(fs, h, fi->fh)) {
+        fuse_reply_err(req, EIO);
+        return;
+    }
     g_mutex_lock(&h->lock);
     if (h->sticky_err) {
         int err = h->sticky_err;
@@ -920,12 +960,16 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
-    g_mutex_lock(&h->lock);
-    int rc = commit_locked(fs, h, false);
-    g_mutex_unlock(&h->lock);
+    bool lost = handle_lost(fs, h, fi->fh);
+    int rc = 0;
+    if (!lost) {
+        g_mutex_lock(&h->lock);
+        rc = commit_locked(fs, h, false);
+        g_mutex_unlock(&h->lock);
+    }
     /* A process's POSIX locks go when it closes any descriptor of the file. */
     zkfs_locks_release_owner(fs->locks, ino, fi->lock_owner);
-    fuse_reply_err(req, -rc);
+    fuse_reply_err(req, lost ? EIO : -rc);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -934,6 +978,10 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
     (void)ino;
     zkfs *fs = FS(req);
     zkfs_handle *h = HANDLE(fi);
+    if (handle_lost(fs, h, fi->fh)) {
+        fuse_reply_err(req, EIO);
+        return;
+    }
     g_mutex_lock(&h->lock);
     int rc = commit_locked(fs, h, true);   /* fsync also commits a creation */
     g_mutex_unlock(&h->lock);
@@ -1043,6 +1091,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
         h->immediate = true;
         h->trunc = true;
         h->ephemeral = create_mode == ZK_CREATE_EPHEMERAL || create_mode == ZK_CREATE_EPHEMERAL_SEQUENTIAL;
+        h->eph_session = st.ephemeral_owner ? st.ephemeral_owner : zkc_session_id(fs->zk);
         h->base_version = st.version;
         g_free(created);
     } else {
@@ -1834,6 +1883,10 @@ static char *lock_target(zkfs *fs, fuse_ino_t ino, int *err)
 static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
 {
     zkfs *fs = FS(req);
+    if (zkfs_locks_handle_lost(fs->locks, fi->fh)) {
+        fuse_reply_err(req, EIO);   /* its lock went with an expired session */
+        return;
+    }
     zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = false,
                           .handle = fi->fh };
     if (op & LOCK_UN) {
@@ -1854,6 +1907,10 @@ static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                      struct flock *lock)
 {
     zkfs *fs = FS(req);
+    if (zkfs_locks_handle_lost(fs->locks, fi->fh)) {
+        fuse_reply_err(req, EIO);   /* its lock went with an expired session */
+        return;
+    }
     zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
                           .handle = fi->fh };
     int err = 0, type = F_UNLCK;
@@ -1880,6 +1937,10 @@ static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
                      struct flock *lock, int sleep)
 {
     zkfs *fs = FS(req);
+    if (zkfs_locks_handle_lost(fs->locks, fi->fh)) {
+        fuse_reply_err(req, EIO);   /* its lock went with an expired session */
+        return;
+    }
     zkfs_lock_owner o = { .nodeid = ino, .owner = fi->lock_owner, .posix = true,
                           .handle = fi->fh };
     if (lock->l_type == F_UNLCK) {
@@ -2323,12 +2384,39 @@ static void add_watch_done(const zkc_result *res, void *ctx)
         g_printerr("zkfs: addWatch(/, persistent recursive) failed: %s\n", zk_error_name(res->err));
 }
 
+/*
+ * The mount's session is gone (expired, or replaced by a new one): its
+ * ephemeral znodes and locks went with it.  Logged once per session; the
+ * locks are marked lost (lock.h), ephemeral descriptors notice by
+ * themselves (handle_lost).  The resynchronisation of the mount's view is
+ * the reconnection's (on_watch).  Watcher thread.
+ */
+static void session_lost(zkfs *fs, const char *how)
+{
+    if (!fs->session_id)
+        return;
+    int n = zkfs_locks_session_lost(fs->locks);
+    g_printerr("zkfs: session 0x%" PRIx64 " %s: its ephemeral znodes are gone and %d lock(s) "
+               "lost (their descriptors fail with EIO until closed); starting a new session "
+               "and resynchronising the mount\n", (uint64_t)fs->session_id, how, n);
+    fs->session_id = 0;
+}
+
 /* Watcher: runs on the client's I/O thread; must not block. */
 static void on_watch(zkc *zk, int type, int state, const char *path, void *ctx)
 {
     zkfs *fs = ctx;
     if (type == ZK_EVENT_NONE) {
+        if (state == ZK_STATE_EXPIRED)
+            session_lost(fs, "expired");
         if (state == ZK_STATE_SYNC_CONNECTED) {
+            int64_t sid = zkc_session_id(zk);
+            if (fs->session_id && sid != fs->session_id)
+                session_lost(fs, "was replaced");
+            if (sid != fs->session_id)
+                g_printerr("zkfs: session 0x%" PRIx64 " established (timeout %d ms)\n",
+                           (uint64_t)sid, zkc_session_timeout(zk));
+            fs->session_id = sid;
             /* Events may have been missed: the echo thread replays the
              * differences (from a snapshot of the cache), then forget
              * everything. */

@@ -72,6 +72,7 @@ typedef struct zkfs {
     zkfs_echo *echo;           /* the echo thread (echo.c) */
     zkfs_locks *locks;         /* flock/fcntl locks (lock.c) */
     bool connected_before;     /* a session was connected once (watcher thread only) */
+    int64_t session_id;        /* the live session, 0 once it expired (watcher thread only) */
 } zkfs;
 
 /*

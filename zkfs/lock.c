@@ -28,6 +28,9 @@ typedef struct zlock {
     bool shared;
     bool held;
     bool removed;              /* out of the table: nothing more to do */
+    int64_t session;           /* the session node was created in */
+    bool lost;                 /* held when the session expired: its node is
+                                * gone; the handle fails with EIO until closed */
     fuse_req_t req;            /* a blocking request waiting, or NULL */
     struct zkfs_locks *manager;
 } zlock;
@@ -37,6 +40,7 @@ struct zkfs_locks {
     GMutex lock;
     GHashTable *locks;         /* key -> zlock* (one reference) */
     GThreadPool *worker;       /* one thread: re-checks waiters */
+    gint n_lost;               /* locks in the table with lost set (atomic reads) */
 };
 
 /*
@@ -65,12 +69,15 @@ static void zlock_unref(zlock *l)
 
 /* ---- ZooKeeper side (no manager lock held) ---- */
 
-/* Creates our contender child; *node: its name.  A ZooKeeper code. */
-static int create_node(zkc *zk, const char *path, bool shared, char **node)
+/* Creates our contender child; *node: its name, *session_out: the session
+ * it was made in.  A ZooKeeper code. */
+static int create_node(zkc *zk, const char *path, bool shared, char **node,
+                       int64_t *session_out)
 {
     int rc = ZOK;
     char *created = NULL;
     int64_t session = zkc_session_id(zk);
+    *session_out = session;
     for (int attempt = 0; attempt < NAME_ATTEMPTS; attempt++) {
         GPtrArray *names = NULL;
         zk_stat st;
@@ -179,6 +186,8 @@ static void drop(zkfs_locks *m, zlock *l)
     l->node = NULL;
     if (!l->removed) {
         l->removed = true;
+        if (l->lost)
+            g_atomic_int_add(&m->n_lost, -1);
         g_hash_table_remove(m->locks, l->key);   /* the table's reference */
     }
     g_mutex_unlock(&m->lock);
@@ -215,15 +224,18 @@ static bool evaluate(zkfs_locks *m, zlock *l, int *err)
             return false;
         }
         if (!node) {
-            int rc = create_node(zk, l->path, l->shared, &node);
+            int64_t session = 0;
+            int rc = create_node(zk, l->path, l->shared, &node, &session);
             if (rc != ZOK) {
                 *err = zkfs_errno(rc);
                 return false;
             }
             g_mutex_lock(&m->lock);
             bool gone = l->removed;
-            if (!gone)
+            if (!gone) {
                 l->node = g_strdup(node);
+                l->session = session;
+            }
             g_mutex_unlock(&m->lock);
             if (gone) {
                 /* Cancelled while we created it. */
@@ -258,7 +270,23 @@ static bool evaluate(zkfs_locks *m, zlock *l, int *err)
         }
         if (blocked)
             return false;
+        int64_t current = zkc_session_id(zk);   /* not under the leaf mutex */
         g_mutex_lock(&m->lock);
+        if (l->session != current) {
+            /* The session changed while we evaluated: the node may have
+             * gone with it (zkfs_locks_session_lost ran before we held it).
+             * Start again in the current session. */
+            char *stale = l->node;
+            l->node = NULL;
+            g_mutex_unlock(&m->lock);
+            if (stale) {
+                char *p = zkfs_child_path(l->path, stale);
+                (void)zkc_delete(zk, p, -1);
+                g_free(p);
+                g_free(stale);
+            }
+            continue;
+        }
         l->held = true;
         fuse_req_t req = take_req_locked(l);
         g_mutex_unlock(&m->lock);
@@ -513,4 +541,48 @@ void zkfs_locks_on_event(zkfs_locks *m, int type, int state, const char *path)
     }
     g_mutex_unlock(&m->lock);
     g_free(parent);
+}
+
+int zkfs_locks_session_lost(zkfs_locks *m)
+{
+    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+    g_mutex_lock(&m->lock);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, m->locks);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        zlock *l = v;
+        if (!l->held || l->lost || l->removed)
+            continue;      /* waiters queue again in the next session */
+        l->held = false;
+        l->lost = true;
+        g_free(l->node);   /* the server deleted it with the session */
+        l->node = NULL;
+        g_atomic_int_inc(&m->n_lost);
+        g_ptr_array_add(paths, g_strdup(l->path));
+    }
+    g_mutex_unlock(&m->lock);
+    for (guint i = 0; i < paths->len; i++)
+        g_printerr("zkfs: lock on %s lost with the expired session; its descriptor fails "
+                   "with EIO until closed\n", (const char *)g_ptr_array_index(paths, i));
+    int n = (int)paths->len;
+    g_ptr_array_unref(paths);
+    return n;
+}
+
+bool zkfs_locks_handle_lost(zkfs_locks *m, uint64_t handle)
+{
+    if (g_atomic_int_get(&m->n_lost) == 0)
+        return false;      /* the usual case: no mutex */
+    bool lost = false;
+    g_mutex_lock(&m->lock);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, m->locks);
+    while (!lost && g_hash_table_iter_next(&it, &k, &v)) {
+        const zlock *l = v;
+        lost = l->lost && !l->removed && l->owner.handle == handle;
+    }
+    g_mutex_unlock(&m->lock);
+    return lost;
 }

@@ -19,7 +19,10 @@
  * Byte ranges are not kept: any POSIX lock covers the whole file.  A
  * process locking one file through two descriptors holds two locks (they
  * conflict), unlike POSIX.  Locks
- * live in the mount's session: if it expires the locks are lost.
+ * live in the mount's session: if it expires the locks are lost, and the
+ * descriptors they were taken through fail with EIO until closed (as NFS
+ * does with locks it could not recover), so a holder never goes on
+ * believing it holds a lock that another process may now hold.
  * Thread-safe.  Handlers call the zkfs_locks_* functions; the watcher
  * calls zkfs_locks_on_event (never blocks).
  */
@@ -77,5 +80,18 @@ int zkfs_locks_test(zkfs_locks *m, const char *path, const zkfs_lock_owner *o, b
 /* A watch event (I/O thread; never blocks): a deleted contender wakes
  * the waiters of its parent; a reconnection re-checks every waiter. */
 void zkfs_locks_on_event(zkfs_locks *m, int type, int state, const char *path);
+
+/*
+ * The mount's session expired (watcher thread; never blocks on the
+ * server): every held lock is lost (its ephemeral node went with the
+ * session) and is marked so until its descriptor is closed; waiting
+ * requests stay queued and create a new node in the next session.  Logs
+ * each lost lock; returns how many were lost.
+ */
+int zkfs_locks_session_lost(zkfs_locks *m);
+/* True if a lock taken through handle (fi->fh) was lost with an expired
+ * session: the handle's operations must fail with EIO.  Cheap when no
+ * lock was ever lost (no mutex). */
+bool zkfs_locks_handle_lost(zkfs_locks *m, uint64_t handle);
 
 #endif

@@ -394,6 +394,47 @@ def zkfs_map(out):
     write(out, 'zkfs_map', 'root', chunk(b'x') + chunk(b'/') + stat)
 
 
+# ---------------------------------------------------------------- sasl
+KAZOO_JAAS = (b'Server {\n    org.apache.zookeeper.server.auth.DigestLoginModule required\n'
+              b'    user_super="super_secret"\n    user_jaasuser="jaas_password";\n};\n')
+
+
+def sasl(out):
+    """fuzz_sasl: [mode] + a JAAS file (mode 0), a digest-response with @N for
+    the nonce (mode 1), or user/cnonce/authzid chunks the harness signs (mode 2)."""
+    jaas = {
+        'kazoo': KAZOO_JAAS,
+        'sections': (b'/* c */ Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n'
+                     b'  username="bob" password="p\\"w\\101";\n};\n// x\nServer {\n'
+                     b'  org.apache.zookeeper.server.auth.DigestLoginModule REQUIRED user_a="1" user_a="2";\n'
+                     b'  other.Module optional;\n};\n'),
+        'kerberos': (b'Server {\n  com.sun.security.auth.module.Krb5LoginModule required\n  useKeyTab=true\n'
+                     b'  keyTab="/etc/zk.keytab"\n  storeKey=true\n  principal="zookeeper/host@EXAMPLE.COM";\n};\n'),
+        'bad-flag': b'Server { m mandatory; };',
+        'unterminated': b'Server {\n  m required a="b\n',
+        'empty': b'',
+    }
+    for name, text in jaas.items():
+        write(out, 'sasl', 'jaas-' + name, b'\x00' + text)
+    kazoo = (b'username="jaasuser",realm="zk-sasl-md5",nonce="@N",cnonce="MTIzNDU2Nzg5",nc=00000001,'
+             b'qop=auth,digest-uri="zookeeper/zk-sasl-md5",response=0123456789abcdef0123456789abcdef')
+    java = (b'charset=utf-8,username="jaasuser",realm="zk-sasl-md5",nonce="@N",nc=00000001,'
+            b'cnonce="wr4ZXv8Yx0RU1+ttFS8EaV3+SfpT1dqU9Yw6mh0Q",digest-uri="zookeeper/zk-sasl-md5",'
+            b'maxbuf=65536,response=0123456789abcdef0123456789abcdef,qop=auth,authzid="jaasuser"')
+    responses = {
+        'kazoo': kazoo, 'java': java, 'garbage': b'garbage', 'empty': b'',
+        'escapes': b'username = "ja\\as\\"user" , realm="zk-sasl-md5" ,, nonce="@N", nonce-count=+1, maxbuf=x',
+        'dup': kazoo + b',username="x"', 'qop-int': kazoo.replace(b'qop=auth', b'qop=auth-int'),
+    }
+    for name, text in responses.items():
+        write(out, 'sasl', 'response-' + name, b'\x01' + chunk(b'') + text)
+    for name, (user, cnonce, authzid, extra) in {
+        'ok': (b'jaasuser', b'abc', b'', b''), 'authzid': (b'jaasuser', b'abc', b'jaasuser', b''),
+        'kerberos': (b'jaasuser@EXAMPLE.COM', b'x', b'other', b''), 'extra': (b'jaasuser', b'c', b'', b',nc=2'),
+    }.items():
+        write(out, 'sasl', 'valid-' + name, b'\x02' + chunk(user) + chunk(cnonce) + chunk(authzid) + extra)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('out')
@@ -406,6 +447,7 @@ def main():
     peer(args.out)
     config(args.out)
     zkfs_map(args.out)
+    sasl(args.out)
     for d in args.capture:
         capture(args.out, d)
     for d in args.datadir:
