@@ -12,6 +12,9 @@
  */
 #include "config.h"
 
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <limits.h>
 #include <stddef.h>
@@ -206,6 +209,7 @@ typedef struct parse_state {
     int origin[N_SETTINGS];     /* line that set each setting, or ORIGIN_* */
     char *whitelist;            /* owned; the winning 4lw.commands.whitelist value */
     GHashTable *peer_lines;     /* sid (GINT_TO_POINTER) -> line number */
+    bool in_dynamic;            /* parsing the dynamicConfigFile (server.N lines only) */
 } parse_state;
 
 static void warnf(parse_state *st, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -365,7 +369,7 @@ static bool parse_port(const char *s, int *out)
     return true;
 }
 
-static void peer_free(gpointer p)
+void zk_peer_config_free(gpointer p)
 {
     zk_peer_config *peer = p;
     if (!peer)
@@ -399,7 +403,7 @@ static bool is_plausible_host(const char *host)
 }
 
 /* Parses the value of server.<sid>; NULL and *why set on error. */
-static zk_peer_config *parse_peer(int sid, const char *value, const char **why)
+zk_peer_config *zk_config_parse_peer(int sid, const char *value, const char **why)
 {
     zk_peer_config *peer = g_new0(zk_peer_config, 1);
     peer->sid = sid;
@@ -480,7 +484,7 @@ fail:
     g_strfreev(halves);
     g_strfreev(server_parts);
     g_strfreev(client_parts);
-    peer_free(peer);
+    zk_peer_config_free(peer);
     return NULL;
 }
 
@@ -488,14 +492,15 @@ static void apply_server_line(parse_state *st, const char *key, const char *valu
 {
     zk_config *cfg = st->cfg;
     long sid;
-    if (!parse_java_int(key + strlen("server."), false, &sid) || sid < 1 || sid > 255) {
+    long max_sid = st->in_dynamic ? INT_MAX : 255;   /* reconfig may add any sid (QuorumServer's long) */
+    if (!parse_java_int(key + strlen("server."), false, &sid) || sid < 1 || sid > max_sid) {
         char *where = origin_text(st, line);
         failf(st, "%s: bad server id in '%s' (expected server.N with N in 1..255)", where, key);
         g_free(where);
         return;
     }
     const char *why;
-    zk_peer_config *peer = parse_peer((int)sid, value, &why);
+    zk_peer_config *peer = zk_config_parse_peer((int)sid, value, &why);
     if (!peer) {
         fail_value(st, line, key, value, why);
         return;
@@ -637,9 +642,19 @@ static void apply_file_key(parse_state *st, const char *key, const char *value, 
         apply_server_line(st, key, value, line);
         return;
     }
+    if (st->in_dynamic) {
+        /* QuorumMaj reads server.N lines only; group/weight need a
+         * hierarchical quorum system, which zkserver does not have. */
+        if (g_str_has_prefix(key, "group") || g_str_has_prefix(key, "weight"))
+            failf(st, "%s:%d: %s: hierarchical quorums are not supported", st->name, line, key);
+        else if (strcmp(key, "version") == 0)
+            failf(st, "%s:%d: a dynamic config file must not hold a version line (the version is the "
+                      "file name's suffix)", st->name, line);
+        return;
+    }
     if (strcmp(key, "dynamicConfigFile") == 0) {
-        failf(st, "%s:%d: dynamicConfigFile is not supported (put the server.N lines in %s)", st->name,
-              line, st->name);
+        g_free(st->cfg->dynamic_config_file);
+        st->cfg->dynamic_config_file = g_strdup(value);
         return;
     }
     const char *bare = g_str_has_prefix(key, "zookeeper.") ? key + strlen("zookeeper.") : key;
@@ -834,6 +849,47 @@ static void parse_properties(parse_state *st, const char *text)
         g_string_free(logical, TRUE);
     }
     g_strfreev(lines);
+}
+
+/* dynamicConfigFile (QuorumPeerConfig): the server.N lines live in their
+ * own file, whose name ends in ".<hex version>" (zoo.cfg.dynamic.100000000);
+ * the static file must not have any. */
+static void parse_dynamic_file(parse_state *st)
+{
+    zk_config *cfg = st->cfg;
+    if (cfg->peers->len > 0) {
+        failf(st, "%s: server.N lines must be in the dynamic config file %s, not in the static file",
+              st->name, cfg->dynamic_config_file);
+        return;
+    }
+    GStatBuf sb;
+    if (g_stat(cfg->dynamic_config_file, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (1 << 20)) {
+        failf(st, "%s: the dynamic config file %s is not a readable regular file of at most 1 MiB",
+              st->name, cfg->dynamic_config_file);
+        return;
+    }
+    char *text = NULL;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(cfg->dynamic_config_file, &text, NULL, &gerr)) {
+        failf(st, "%s: cannot read the dynamic config file %s: %s", st->name, cfg->dynamic_config_file,
+              gerr->message);
+        g_error_free(gerr);
+        return;
+    }
+    const char *dot = strrchr(cfg->dynamic_config_file, '.');
+    char *end = NULL;
+    if (dot && dot[1]) {
+        guint64 v = g_ascii_strtoull(dot + 1, &end, 16);
+        if (end && *end == '\0' && v <= G_MAXINT64)
+            cfg->config_version = (int64_t)v;
+    }
+    const char *keep = st->name;
+    st->name = cfg->dynamic_config_file;
+    st->in_dynamic = true;
+    parse_properties(st, text);
+    st->in_dynamic = false;
+    st->name = keep;
+    g_free(text);
 }
 
 /* ---- cross-key checks ------------------------------------------------------ */
@@ -1078,7 +1134,7 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->max_client_cnxns = 60;
     cfg->min_session_timeout = -1;
     cfg->max_session_timeout = -1;
-    cfg->peers = g_ptr_array_new_with_free_func(peer_free);
+    cfg->peers = g_ptr_array_new_with_free_func(zk_peer_config_free);
     cfg->fourlw_whitelist = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     cfg->container_check_interval_ms = 60000;
     cfg->jute_maxbuffer = 0xfffff;
@@ -1122,6 +1178,8 @@ int zk_config_parse_string(const char *text, const char *name, const char *env_j
     apply_jvmflags(&st, env_jvmflags);
     if (!st.err)
         parse_properties(&st, text ? text : "");
+    if (!st.err && cfg->dynamic_config_file)
+        parse_dynamic_file(&st);
     if (!st.err)
         finish(&st);
     g_free(st.whitelist);
@@ -1164,6 +1222,7 @@ void zk_config_free(zk_config *cfg)
 {
     if (!cfg)
         return;
+    g_free(cfg->dynamic_config_file);
     g_free(cfg->path);
     g_free(cfg->data_dir);
     g_free(cfg->data_log_dir);
@@ -1234,11 +1293,37 @@ static void append_delimited_host(GString *out, const char *host)
         g_string_append(out, host);
 }
 
-char *zk_config_membership(const zk_config *cfg)
+/* Java's HashMap<Long,...> iteration order for small keys: by bucket
+ * (key & (capacity - 1)), then by insertion (ascending sid here); the
+ * capacity is 16, doubled while the count exceeds 0.75 of it. */
+static int hashmap_capacity(guint n)
+{
+    int cap = 16;
+    while ((double)n > 0.75 * cap)
+        cap *= 2;
+    return cap;
+}
+
+static int hashmap_bucket_cmp(gconstpointer a, gconstpointer b, gpointer cap)
+{
+    const zk_peer_config *pa = *(zk_peer_config *const *)a;
+    const zk_peer_config *pb = *(zk_peer_config *const *)b;
+    int mask = GPOINTER_TO_INT(cap) - 1;
+    int ba = pa->sid & mask, bb = pb->sid & mask;
+    if (ba != bb)
+        return ba < bb ? -1 : 1;
+    return (pa->sid > pb->sid) - (pa->sid < pb->sid);
+}
+
+char *zk_membership_text(const GPtrArray *peers, int64_t version)
 {
     GString *out = g_string_new(NULL);
-    for (guint i = 0; cfg->peers && i < cfg->peers->len; i++) {
-        const zk_peer_config *p = cfg->peers->pdata[i];
+    GPtrArray *order = g_ptr_array_new();
+    for (guint i = 0; peers && i < peers->len; i++)
+        g_ptr_array_add(order, peers->pdata[i]);
+    g_ptr_array_sort_with_data(order, hashmap_bucket_cmp, GINT_TO_POINTER(hashmap_capacity(order->len)));
+    for (guint i = 0; i < order->len; i++) {
+        const zk_peer_config *p = order->pdata[i];
         g_string_append_printf(out, "server.%d=", p->sid);
         append_delimited_host(out, p->host);
         g_string_append_printf(out, ":%d:%d:%s", p->quorum_port, p->election_port,
@@ -1250,6 +1335,12 @@ char *zk_config_membership(const zk_config *cfg)
         }
         g_string_append_c(out, '\n');
     }
-    g_string_append(out, "version=0");
+    g_ptr_array_free(order, TRUE);
+    g_string_append_printf(out, "version=%" G_GINT64_MODIFIER "x", version);
     return g_string_free(out, FALSE);
+}
+
+char *zk_config_membership(const zk_config *cfg)
+{
+    return zk_membership_text(cfg->peers, cfg->config_version);
 }

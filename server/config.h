@@ -60,6 +60,9 @@ typedef struct zk_config {
     int autopurge_purge_interval;    /* autopurge.purgeInterval, hours, default 0 = off */
     bool standalone_enabled;     /* standaloneEnabled, default true */
     bool reconfig_enabled;       /* reconfigEnabled, default false */
+    char *dynamic_config_file;   /* owned; dynamicConfigFile (holds the server.N lines), NULL if none */
+    int64_t config_version;      /* the membership's version: the dynamic file name's hex
+                                  * suffix, then the zxid of each committed reconfig; 0 = none */
     int global_outstanding_limit;/* globalOutstandingLimit, default 1000 */
     int request_throttle_max_requests; /* zookeeper.request_throttle_max_requests, default 0 = off */
     int max_cnxns;               /* zookeeper.maxCnxns: client connections in all, default 0 = no limit */
@@ -138,9 +141,26 @@ int zk_config_parse_string(const char *text, const char *name, const char *env_j
 /* Releases everything cfg owns and zeroes it.  cfg itself is not freed. */
 void zk_config_free(zk_config *cfg);
 /*
- * QuorumMaj.toString(): one "server.N=host:qp:ep:participant|observer
- * [;clientHost:clientPort]" line per member (ascending sid) and
- * "version=0" with no final newline.  g_malloc'd; the caller frees it.
+ * QuorumMaj.toString() of peers (zk_peer_config*, borrowed): one
+ * "server.N=host:qp:ep:participant|observer[;clientHost:clientPort]" line
+ * per member, in the order Java's HashMap iterates them (by sid modulo the
+ * table size, which is ascending sid for sids below 16), and
+ * "version=<hex version>" with no final newline.  g_malloc'd; the caller
+ * frees it.
+ */
+char *zk_membership_text(const GPtrArray *peers, int64_t version);
+/*
+ * Parses the value of a server.N line ("host:qp:ep[:type][;[clientHost:]clientPort]")
+ * for server id sid.  Returns a new zk_peer_config (the caller frees it
+ * with zk_peer_config_free) or NULL with *why (static text) saying what
+ * was expected.
+ */
+zk_peer_config *zk_config_parse_peer(int sid, const char *value, const char **why);
+/* Frees a zk_peer_config (a GDestroyNotify for arrays of them). */
+void zk_peer_config_free(gpointer p);
+/*
+ * zk_membership_text of cfg->peers and cfg->config_version (what
+ * /zookeeper/config holds).  g_malloc'd; the caller frees it.
  */
 char *zk_config_membership(const zk_config *cfg);
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "quorum.h"
+#include "reconfig.h"
 #include "snapbody.h"
 #include "snapfile.h"
 
@@ -80,9 +81,14 @@ void persist_init_config_node(zk_server *s)
 {
     if (!zk_config_is_distributed(s->cfg))
         return;
+    if (reconfig_adopt_tree(s))
+        return;   /* a committed reconfig newer than the config files */
     char *members = zk_config_membership(s->cfg);
     tree_init_config_node(s->tree, members, loop_wall_ms());
     g_free(members);
+    zk_node *n = tree_get(s->tree, "/zookeeper/config");
+    if (n)
+        n->mzxid = s->cfg->config_version;   /* ZKDatabase.initConfigInZKDatabase */
 }
 
 /* Loads a snapshot body into fresh tree + sessions (replacing s's). */

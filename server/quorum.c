@@ -28,6 +28,7 @@
 #include "readonly.h"
 #include "request.h"
 #include "server.h"
+#include "reconfig.h"
 #include "snapfile.h"
 
 struct quorum {
@@ -55,6 +56,7 @@ struct quorum {
     int64_t looking_since_ms;  /* when the role last became LOOKING (read-only mode's grace) */
     zab_peer *peers;
     int npeers;
+    bool deferred_reconfig;    /* s->cfg->peers changed: re-plan after the core returns */
 };
 
 /* Every call into the core goes through CORE: while it runs, the host's
@@ -403,6 +405,7 @@ static void set_serving(quorum *q, bool serving)
         request_abort_inflight(s);
         return;
     }
+    reconfig_established(s, q->epoch);
     /* Serving again is, in Apache, a fresh ZooKeeperServer: zeroed stats. */
     server_reset_stats(s);
     s->start_ms = server_now_ms(s);
@@ -491,6 +494,8 @@ static void rejoin(quorum *q)
     CORE(q, zab_start(q->z, server_now_ms(q->s)));
 }
 
+static void apply_reconfig(quorum *q);
+
 /* The core fail-stopped (an I/O request or an apply failed): going on
  * could acknowledge what is not durable or serve a diverged state, so the
  * server stops (exit status 3) and recovers from its disk at the next start. */
@@ -520,6 +525,10 @@ static void settle(quorum *q)
     }
     if (zab_failed(q->z))
         return;
+    if (q->deferred_reconfig) {
+        q->deferred_reconfig = false;
+        apply_reconfig(q);
+    }
     if (q->deferred_serving) {
         q->deferred_serving = false;
         /* Read-only mode ends when the member stops looking (Apache's
@@ -881,8 +890,14 @@ int64_t quorum_next_zxid(quorum *q)
 
 int quorum_propose(quorum *q, int64_t zxid, const uint8_t *txn, size_t len)
 {
+    int nnext = 0;
+    zab_peer *next = reconfig_txn_members(txn, len, &nnext);
     int rc;
-    CORE(q, rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s)));
+    if (next)
+        CORE(q, rc = zab_propose_reconfig(q->z, zxid, txn, len, next, nnext, server_now_ms(q->s)));
+    else
+        CORE(q, rc = zab_propose(q->z, zxid, txn, len, server_now_ms(q->s)));
+    g_free(next);
     if (rc == 0) {
         q->last_proposed = zxid;
         q->proposal_count++;
@@ -968,4 +983,64 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
 void quorum_reset_stats(quorum *q)
 {
     q->last_proposal_size = q->min_proposal_size = q->max_proposal_size = -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* dynamic reconfiguration (reconfig.c activates, this re-plans)       */
+
+bool quorum_learner_synced(const quorum *q, int sid)
+{
+    return zab_learner_synced(q->z, sid) && peer_connected(q->net, sid, PEER_QUORUM);
+}
+
+void quorum_reconfigure(quorum *q)
+{
+    q->deferred_reconfig = true;
+}
+
+static int peer_role(const zab_peer *peers, int n, int sid)
+{
+    for (int i = 0; i < n; i++)
+        if (peers[i].sid == sid)
+            return peers[i].observer ? 1 : 0;
+    return -1;
+}
+
+/* The new member list to the core (a removed server keeps itself as an
+ * observer that nobody accepts, so it stops serving), then the links to
+ * servers that left are closed.  A server whose role changed keeps its
+ * links: it must still get the reconfig's COMMIT (or INFORM) to re-join in
+ * its new role. */
+static void apply_reconfig(quorum *q)
+{
+    const zk_config *cfg = q->s->cfg;
+    int n = (int)cfg->peers->len;
+    bool me_in = zk_config_find_peer(cfg, cfg->myid) != NULL;
+    int nn = n + (me_in ? 0 : 1);
+    zab_peer *np = g_new0(zab_peer, (gsize)nn);
+    for (int i = 0; i < n; i++) {
+        const zk_peer_config *pc = g_ptr_array_index(cfg->peers, i);
+        np[i].sid = pc->sid;
+        np[i].observer = pc->observer;
+    }
+    if (!me_in) {
+        np[n].sid = cfg->myid;
+        np[n].observer = true;
+        LOG_INFO("this server (%d) is not in the new configuration: it stops serving", cfg->myid);
+    }
+    zab_peer *old = q->peers;
+    int nold = q->npeers;
+    q->peers = np;
+    q->npeers = nn;
+    CORE(q, zab_reconfigure(q->z, np, nn, server_now_ms(q->s)));
+    for (int i = 0; i < nold; i++) {
+        int sid = old[i].sid;
+        if (sid == cfg->myid)
+            continue;
+        if (peer_role(np, nn, sid) < 0) {
+            peer_drop(q->net, sid, PEER_QUORUM);
+            peer_drop(q->net, sid, PEER_ELECTION);
+        }
+    }
+    g_free(old);
 }

@@ -66,6 +66,14 @@ typedef struct quorum_stats {
     int64_t last_proposal_size, min_proposal_size, max_proposal_size; /* -1 if none */
 } quorum_stats;
 
+/* Leader: sid is a voter whose session is synced and whose link is up
+ * (what Leader.isQuorumSynced counts); false on any other role. */
+bool quorum_learner_synced(const quorum *q, int sid);
+/* The membership in s->cfg->peers changed (a reconfig was activated):
+ * after the core returns, links to servers that left (or changed role)
+ * are closed and the Zab core gets the new member list (zab_reconfigure).
+ * Safe to call from inside a core callback. */
+void quorum_reconfigure(quorum *q);
 /* Fills *st with the current statistics. */
 void quorum_get_stats(const quorum *q, quorum_stats *st);
 /* Forgets the proposal-size statistics (srst). */

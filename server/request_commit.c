@@ -16,6 +16,7 @@
 
 #include "jstring.h"
 #include "quorum.h"
+#include "reconfig.h"
 #include "zk/path.h"
 #include "request_internal.h"
 
@@ -93,6 +94,15 @@ static void reply_for(zk_server *s, zk_request *req, const txn_result *res)
         if (req->type != ZK_OP_CHECK || res->has_stat)
             zk_stat_write(&out, &res->stat);
         break;
+    case ZK_OP_RECONFIG:
+        /* GetDataResponse: the configuration now in force and the Stat
+         * of /zookeeper/config (FinalRequestProcessor). */
+        if (res->err == ZOK) {
+            zk_node *cn = tree_get(s->tree, "/zookeeper/config");
+            jw_buffer(&out, cn ? cn->data : NULL, cn ? cn->data_len : -1);
+            zk_stat_write(&out, &res->stat);
+        }
+        break;
     case ZK_OP_MULTI:
         if (res->type == ZK_OP_MULTI) {
             for (guint i = 0; res->multi && i < res->multi->len; i++)
@@ -159,6 +169,11 @@ int request_on_commit(zk_server *s, int64_t zxid, const uint8_t *txn, size_t len
     }
     s->tree->last_processed_zxid = zxid > s->tree->last_processed_zxid ? zxid : s->tree->last_processed_zxid;
     retire_changes(s, zxid);
+    if (h.type == ZK_OP_RECONFIG && res.err == ZOK) {
+        zk_node *cn = tree_get(s->tree, "/zookeeper/config");
+        if (cn)
+            reconfig_activate(s, zxid, cn->data, cn->data_len);
+    }
     zk_request *req = take_local_request(s, zxid, &h);
     zk_conn *c = req ? req->conn : NULL;
     if (req)
@@ -223,4 +238,5 @@ void request_abort_inflight(zk_server *s)
         request_change_free(s, cr);
     g_hash_table_remove_all(s->change_by_path);
     s->last_zxid = s->tree->last_processed_zxid;
+    s->reconfig_pending = 0;   /* a reconfig in flight is no longer this server's to commit */
 }

@@ -17,6 +17,7 @@
 
 #include "jstring.h"
 #include "quorum.h"
+#include "reconfig.h"
 #include "zk/path.h"
 #include "readonly.h"
 #include "request_internal.h"
@@ -622,6 +623,31 @@ static int prep_multi(prep *p, const zk_multi *m, jute_writer *txn)
     return ZOK;
 }
 
+/* reconfig: reconfig.c's checks, then WRITE on /zookeeper/config (super
+ * passes, as in every ACL check), then a SetDataTxn of the new config with
+ * version -1 under the reconfig opcode. */
+static int prep_reconfig(prep *p, const zk_reconfig_request *rq)
+{
+    char *text = NULL;
+    int rc = reconfig_check(p->s, p->req->session_id, rq, p->zxid, &text);
+    if (rc != ZOK)
+        return rc;
+    static const char config_path[] = "/zookeeper/config";
+    rec_view node = get_record(p->s, config_path);
+    rc = node.found ? check_acl(p->req, node.acl, ZK_PERM_WRITE) : ZNONODE;
+    if (rc == ZOK) {
+        jw_string(&p->rec, config_path);
+        jw_buffer(&p->rec, text, (int32_t)strlen(text));
+        jw_int(&p->rec, -1);
+        node.version = -1;
+        add_change(p->s, p->zxid, config_path, &node);
+        p->txn_type = ZK_OP_RECONFIG;
+        p->s->reconfig_pending = p->zxid;
+    }
+    g_free(text);
+    return rc;
+}
+
 /* Preps one decoded write (not multi, not closeSession); the txn record
  * goes to p->rec. */
 static int prep_decoded(prep *p, const zk_op *op)
@@ -642,7 +668,7 @@ static int prep_decoded(prep *p, const zk_op *op)
     case ZK_OP_CREATESESSION:
         return prep_create_session(p, op->u.session_timeout);
     case ZK_OP_RECONFIG:
-        return ZRECONFIGDISABLED;
+        return prep_reconfig(p, &op->u.reconfig);
     default:
         return ZMARSHALLINGERROR;
     }

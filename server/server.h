@@ -77,6 +77,7 @@ struct zk_server {
     const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
     struct zk_readonly *ro;  /* owned; non-NULL while serving in read-only mode (readonly.h) */
     server_role role;
+    int64_t reconfig_pending; /* leader: zxid of a reconfig proposed, not yet committed; 0 = none */
     bool stopping;
     /* snapshot state */
     pid_t snap_pid;

@@ -141,7 +141,8 @@ static bool apply_record(txn_ctx *ctx, const txn_header *h, int32_t type, jute_r
         res->err = tree_delete(t, res->path, h->zxid);
         break;
     }
-    case ZK_OP_SETDATA: {
+    case ZK_OP_SETDATA:
+    case ZK_OP_RECONFIG: {   /* a SetDataTxn on /zookeeper/config (DataTree.processTxn) */
         jute_view path = jr_string(r);
         jute_view data = jr_buffer(r);
         int32_t version = jr_int(r);

@@ -61,6 +61,11 @@ bool zab_is_voter_index(const zab *z, int idx)
     return idx >= 0 && idx < z->cfg.npeers && !z->peers[idx].observer;
 }
 
+bool zab_counts_index(const zab *z, int idx)
+{
+    return zab_is_voter_index(z, idx) && (idx == z->me || !z->learners[idx].as_observer);
+}
+
 int64_t zab_tick_ms(const zab *z, int ticks)
 {
     return (int64_t)z->cfg.tick_ms * ticks;
@@ -477,5 +482,6 @@ void zab_free(zab *z)
     g_free(z->learners);
     g_free(z->epoch_acked);
     g_free(z->peers);
+    g_free(z->rc_peers);
     g_free(z);
 }

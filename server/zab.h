@@ -231,6 +231,30 @@ const char *zab_failure(const zab *z);
 /** Times this core, leading, stepped down because its epoch's zxid counter
  * reached ZAB_LAST_COUNTER (ZOOKEEPER-1277). */
 uint64_t zab_counter_rollovers(const zab *z);
+/*
+ * Dynamic reconfiguration (zab_reconfig.c): once a reconfig transaction is
+ * delivered, the host installs the new member list (peers copied; it must
+ * include me: a removed server passes itself as an observer).  Each
+ * surviving peer keeps its state, a learner its session in the role it
+ * registered with (counting only as a follower that is a voter now) until
+ * it re-joins; the quorum becomes a majority of the new voters.  A
+ * leader that is no longer a voter, or no longer has a synced quorum of
+ * the new voters, steps down; a learner whose leader is no longer a voter,
+ * or whose own role changed, goes LOOKING.  Must not be called from inside
+ * a zab_io callback.  Returns 0, or -1 (nothing changed) if I am missing.
+ */
+int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms);
+/*
+ * Leader: like zab_propose for a reconfig whose new member list is next
+ * (copied): from zxid on, a proposal commits only once a quorum of the old
+ * voters AND a quorum of next's voters have logged it (Apache's rule for a
+ * reconfig proposal), until the host activates it with zab_reconfigure.
+ */
+int zab_propose_reconfig(zab *z, int64_t zxid, const uint8_t *txn, size_t len,
+                         const zab_peer *next, int nnext, int64_t now_ms);
+/* Leader: true if sid is a voter with a synced session (Leader.isQuorumSynced's
+ * forwardingFollowers that are synced); false on any other role. */
+bool zab_learner_synced(const zab *z, int sid);
 /* Frees everything, including history copies. */
 void zab_free(zab *z);
 

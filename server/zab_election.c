@@ -57,10 +57,13 @@ static void notify_one(zab *z, int idx)
     zab_send(z, z->peers[idx].sid, &m);
 }
 
+/* Every other member, observers in my view included: after a reconfig one
+ * of them may be a voter of a newer configuration, whose answer (it
+ * follows or leads) lets me find the leader (recv_settled). */
 static void notify_voters(zab *z)
 {
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (i != z->me && zab_is_voter_index(z, i))
+        if (i != z->me)
             notify_one(z, i);
 }
 
@@ -181,9 +184,9 @@ static void recv_settled(zab *z, int from, const zab_vote *n, int64_t now)
         return;
     int same = 0;
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (zab_is_voter_index(z, i) && z->outofelection[i].valid &&
-            z->outofelection[i].leader == n->leader)
-            same++;
+        if (z->outofelection[i].valid && z->outofelection[i].leader == n->leader &&
+            (zab_is_voter_index(z, i) || z->outofelection[i].state != ZAB_OBSERVING))
+            same++;   /* a member I know as an observer that follows is a voter of a newer config */
     if (same >= z->quorum && leader_confirmed(z, z->outofelection, n->leader, n->election_epoch)) {
         if (n->election_epoch > z->logical_clock)
             z->logical_clock = n->election_epoch;
@@ -198,6 +201,12 @@ void zab_election_recv(zab *z, int from, const zab_msg *m, int64_t now)
         /* a looking observer only learns: answer it with what I think */
         if (!z->observer && n.state == ZAB_LOOKING)
             notify_one(z, from);
+        /* One I know as an observer that follows or leads is a voter of a
+         * configuration newer than mine (a reconfig I missed): its word
+         * counts out of election, so I can find the leader and catch up. */
+        if (z->role == ZAB_LOOKING && (n.state == ZAB_FOLLOWING || n.state == ZAB_LEADING) &&
+            n.leader >= 0 && zab_peer_index(z, n.leader) >= 0)
+            recv_settled(z, from, &n, now);
         return;
     }
     if (z->role != ZAB_LOOKING) {
@@ -220,8 +229,8 @@ void zab_election_recv(zab *z, int from, const zab_msg *m, int64_t now)
             recv_looking(z, from, &n, now);
         return;
     }
-    if (n.leader < 0 || !zab_is_voter_index(z, zab_peer_index(z, n.leader)))
-        return;
+    if (n.leader < 0 || zab_peer_index(z, n.leader) < 0)
+        return;   /* (a leader I know as an observer may lead a newer configuration) */
     recv_settled(z, from, &n, now);
 }
 

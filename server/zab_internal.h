@@ -54,6 +54,8 @@ typedef struct zab_learner {
     int64_t acked;           /* highest ACK in this session */
     bool uptodate_sent;
     int64_t last_heard_ms;
+    bool as_observer;        /* registered with OBSERVERINFO (its own view; after a
+                              * reconfig it may differ from mine until it re-joins) */
 } zab_learner;
 
 /* Learner side: where I am in my session with the leader. */
@@ -127,6 +129,10 @@ struct zab {
 
     uint64_t protocol_errors;
 
+    /* leader: a reconfig proposed and not yet activated (zab_reconfig.c) */
+    int64_t rc_zxid;         /* 0: none */
+    zab_peer *rc_peers;      /* owned: its member list */
+    int rc_npeers;
     /* re-entry guard: an entry point is running (a callback must not call
      * back in); reentries counts refused calls */
     bool busy;
@@ -140,6 +146,9 @@ struct zab {
 /* ---- zab.c -------------------------------------------------------------- */
 int zab_peer_index(const zab *z, int sid);
 bool zab_is_voter_index(const zab *z, int idx);
+/* Leader: idx counts for quorums: a voter in my view that (unless it is me)
+ * registered as a follower. */
+bool zab_counts_index(const zab *z, int idx);
 int64_t zab_tick_ms(const zab *z, int ticks);
 void zab_send(zab *z, int to_sid, const zab_msg *m);
 /* Goes (back) to LOOKING and starts a new election round. */
@@ -191,6 +200,15 @@ void zab_leader_tick(zab *z, int64_t now);
 void zab_leader_peer_lost(zab *z, int idx, int64_t now);
 void zab_leader_durable(zab *z, int64_t now);
 int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now);
+
+/* ---- zab_reconfig.c ------------------------------------------------------ */
+/* Leader: candidate lowered so that nothing from a pending reconfig's zxid
+ * on commits before a quorum of the NEXT configuration's voters (synced
+ * learners registered as followers, by their ACKs; me by me_durable, my
+ * durable zxid) has logged it too. */
+int64_t zab_reconfig_commit_bound(const zab *z, int64_t candidate, int64_t me_durable);
+/* Forgets a pending reconfig proposal (stepping down, activation). */
+void zab_reconfig_clear(zab *z);
 
 /* ---- zab_learner.c ------------------------------------------------------ */
 void zab_learner_start(zab *z, int64_t now);

@@ -36,6 +36,7 @@ static void reset_learner(zab *z, int idx)
 void zab_leader_stop(zab *z)
 {
     z->epoch_unpersisted = false;
+    zab_reconfig_clear(z);
     for (int i = 0; i < z->cfg.npeers; i++) {
         reset_learner(z, i);
         z->epoch_acked[i] = false;
@@ -196,7 +197,7 @@ static void check_established(zab *z, int64_t now)
         return;
     int n = my_durable(z) >= z->initial_last ? 1 : 0;
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (i != z->me && zab_is_voter_index(z, i) && z->learners[i].phase == LRN_SYNCED)
+        if (i != z->me && zab_counts_index(z, i) && z->learners[i].phase == LRN_SYNCED)
             n++;
     if (n < z->quorum)
         return;
@@ -227,12 +228,14 @@ static void try_commit(zab *z)
         return;
     acks[n++] = my_durable(z);
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (i != z->me && zab_is_voter_index(z, i) && z->learners[i].phase == LRN_SYNCED)
+        if (i != z->me && zab_counts_index(z, i) && z->learners[i].phase == LRN_SYNCED)
             acks[n++] = z->learners[i].acked;
     if (n < z->quorum)
         return;
     qsort(acks, (size_t)n, sizeof acks[0], cmp_desc);
     int64_t candidate = acks[z->quorum - 1];
+    if (z->rc_zxid > 0)
+        candidate = zab_reconfig_commit_bound(z, candidate, my_durable(z));
     if (candidate <= z->commit_point)
         return;
     int64_t old = z->commit_point;
@@ -242,7 +245,7 @@ static void try_commit(zab *z)
         zab_learner *l = &z->learners[i];
         if (i == z->me || l->phase < LRN_SYNCING)
             continue;
-        if (!z->peers[i].observer) {
+        if (!l->as_observer) {
             zab_msg m = { .type = ZAB_MSG_COMMIT, .zxid = candidate };
             send_to(z, i, &m);
             continue;
@@ -284,7 +287,7 @@ static void check_epoch_quorum(zab *z, int64_t now)
         return;
     int n = 0;
     for (int i = 0; i < z->cfg.npeers; i++)
-        if (zab_is_voter_index(z, i) && z->epoch_acked[i])
+        if (zab_counts_index(z, i) && z->epoch_acked[i])
             n++;
     if (n >= z->quorum)
         finish_discovery(z, now);
@@ -301,7 +304,7 @@ static void try_propose_epoch(zab *z, int64_t now)
         zab_learner *l = &z->learners[i];
         if (i == z->me || l->phase == LRN_NONE)
             continue;
-        if (zab_is_voter_index(z, i))
+        if (zab_counts_index(z, i))
             n++;
         if (l->accepted_epoch > max_epoch)
             max_epoch = l->accepted_epoch;
@@ -336,12 +339,14 @@ void zab_leader_start(zab *z, int64_t now)
 static void on_info(zab *z, int idx, const zab_msg *m, int64_t now)
 {
     zab_learner *l = &z->learners[idx];
-    bool is_observer = z->peers[idx].observer;
-    if ((m->type == ZAB_MSG_OBSERVERINFO) != is_observer)
-        return;
+    /* A learner registers in the role its own view gives it; after a
+     * reconfig that is its old role until it activates the change and
+     * re-joins: it is served in that role and counts only as a follower
+     * that is a voter in my view (zab_counts_index). */
     if (l->phase != LRN_NONE && l->session == m->session)
         return;             /* a repeat of the registration I am handling */
     reset_learner(z, idx);
+    l->as_observer = m->type == ZAB_MSG_OBSERVERINFO;
     l->phase = LRN_INFO;
     l->session = m->session;
     l->accepted_epoch = m->epoch;
@@ -373,7 +378,7 @@ static void on_ackepoch(zab *z, int idx, const zab_msg *m, int64_t now)
             return;
         }
         l->phase = LRN_EPOCH_ACKED;
-        if (m->fresh && zab_is_voter_index(z, idx))
+        if (m->fresh && zab_counts_index(z, idx))
             z->epoch_acked[idx] = true;
         check_epoch_quorum(z, now);
         return;
@@ -425,7 +430,7 @@ static int live_synced_voters(const zab *z, int64_t now)
     int n = 1;
     for (int i = 0; i < z->cfg.npeers; i++) {
         const zab_learner *l = &z->learners[i];
-        if (i != z->me && zab_is_voter_index(z, i) && l->phase == LRN_SYNCED &&
+        if (i != z->me && zab_counts_index(z, i) && l->phase == LRN_SYNCED &&
             now - l->last_heard_ms <= zab_tick_ms(z, z->cfg.sync_limit))
             n++;
     }
@@ -498,7 +503,7 @@ int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int
         z->exhausted_deadline = now + zab_tick_ms(z, z->cfg.sync_limit);
     for (int i = 0; i < z->cfg.npeers; i++) {
         zab_learner *l = &z->learners[i];
-        if (i == z->me || z->peers[i].observer || l->phase < LRN_SYNCING)
+        if (i == z->me || l->as_observer || l->phase < LRN_SYNCING)
             continue;
         zab_msg m = { .type = ZAB_MSG_PROPOSAL, .zxid = zxid, .data = txn, .len = len };
         send_to(z, i, &m);

@@ -1,7 +1,8 @@
 /*
  * test_config.c — unit tests for the zoo.cfg parser (server/config.c):
  * defaults, every key, aliases, -D words from JVMFLAGS, server.N lines,
- * errors with line numbers, DATADIR/myid handling and warnings.
+ * errors with line numbers, DATADIR/myid handling and warnings,
+ * dynamicConfigFile and the /zookeeper/config membership text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -664,7 +665,8 @@ static void test_errors_name_key_and_line(void **state)
         {"dataDir=/d\nserver.1=a b:2888:3888\n", "(expected a host name or IP address"},
         {"dataDir=/d\nserver.1=h=x:2888:3888\n", "(expected a host name or IP address"},
         {"dataDir=/d\nserver.1=h:2888:3888;c#d:2181\n", "(expected a client host name or IP address"},
-        {"dataDir=/d\ndynamicConfigFile=/x\n", "zoo.cfg:2: dynamicConfigFile is not supported"},
+        {"dataDir=/d\ndynamicConfigFile=/nonexistent/x\n", "the dynamic config file /nonexistent/x is not a readable regular file"},
+        {"dataDir=/d\ndynamicConfigFile=/dev/zero\n", "the dynamic config file /dev/zero is not a readable regular file"},
         {"dataDir=/d\n=value\n", "zoo.cfg:2: line has no key"},
         {"dataDir=/d\nfoo=\\u12\n", "zoo.cfg:2: malformed \\uXXXX escape"},
         {"dataDir=/d\ninitLimit=0\nserver.1=a:1:2\nserver.2=b:1:2\n",
@@ -784,6 +786,51 @@ static void test_unknown_keys_warn(void **state)
     zk_config_free(&cfg);
 }
 
+/* dynamicConfigFile: the server.N lines (any sid a reconfig may add) come
+ * from the named file, the version from its hex suffix; the membership
+ * text lists servers in Java HashMap order with that version. */
+static void test_dynamic_config_file(void **state)
+{
+    (void)state;
+    char *dir = make_datadir("2\n");
+    char *dyn = g_build_filename(dir, "zoo.cfg.dynamic.10000001c", NULL);
+    assert_true(g_file_set_contents(dyn,
+        "server.1=127.0.0.1:2001:3001:participant\n"
+        "server.2=127.0.0.1:2002:3002:participant;0.0.0.0:2182\n"
+        "server.17=127.0.0.1:2017:3017:participant\n"
+        "server.999=0.0.0.0:2999:3999:observer;0.0.0.0:4999", -1, NULL));
+    char *text = g_strdup_printf("dataDir=%s\ndynamicConfigFile=%s\n", dir, dyn);
+    zk_config cfg;
+    parse_ok(text, NULL, &cfg, NULL);
+    assert_int_equal(cfg.peers->len, 4);
+    assert_int_equal(cfg.myid, 2);
+    assert_int_equal(cfg.client_port, 2182);
+    assert_true(cfg.config_version == 0x10000001cLL);
+    assert_string_equal(cfg.dynamic_config_file, dyn);
+    char *m = zk_config_membership(&cfg);
+    /* buckets of a 16-slot HashMap: 1, 17 (both 1), 2, 999 (7) */
+    assert_string_equal(m,
+        "server.1=127.0.0.1:2001:3001:participant\n"
+        "server.17=127.0.0.1:2017:3017:participant\n"
+        "server.2=127.0.0.1:2002:3002:participant;0.0.0.0:2182\n"
+        "server.999=0.0.0.0:2999:3999:observer;0.0.0.0:4999\n"
+        "version=10000001c");
+    g_free(m);
+    zk_config_free(&cfg);
+    g_free(text);
+    /* server.N lines may not be in both files; no version line inside */
+    text = g_strdup_printf("dataDir=%s\nserver.1=a:1:2\ndynamicConfigFile=%s\n", dir, dyn);
+    parse_fails(text, NULL, "must be in the dynamic config file");
+    g_free(text);
+    assert_true(g_file_set_contents(dyn, "server.2=127.0.0.1:2002:3002\nversion=5\n", -1, NULL));
+    text = g_strdup_printf("dataDir=%s\ndynamicConfigFile=%s\n", dir, dyn);
+    parse_fails(text, NULL, "must not hold a version line");
+    g_free(text);
+    g_unlink(dyn);
+    g_free(dyn);
+    remove_datadir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -802,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_key_and_line),
         cmocka_unit_test(test_resource_bound_keys),
         cmocka_unit_test(test_unknown_keys_warn),
+        cmocka_unit_test(test_dynamic_config_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

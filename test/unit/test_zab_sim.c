@@ -427,6 +427,257 @@ static void test_epoch_write_failure_fail_stops(void **state)
     sim_free(s);
 }
 
+/* ---- reconfig (zab_fixture's RCFG proposals; docs/zab.md) ---------------- */
+
+/* The test's own random numbers (splitmix64), apart from the world's. */
+static uint64_t lcg_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static int64_t lcg_range(uint64_t *s, int64_t lo, int64_t hi)
+{
+    return hi <= lo ? lo : lo + (int64_t)(lcg_next(s) % (uint64_t)(hi - lo + 1));
+}
+
+static bool lcg_chance(uint64_t *s, int percent)
+{
+    return (int)(lcg_next(s) % 100) < percent;
+}
+
+/* The serving leader proposes the configuration spec; runs until it commits. */
+static void reconfig(sim *s, const char *spec)
+{
+    int l = sim_leader_index(s);
+    assert_true(l >= 0);
+    assert_int_equal(sim_propose_reconfig(s, l, spec), 0);
+    sim_run_until(s, s->now + 1000);
+}
+
+static bool serving(sim *s, int sid)
+{
+    return s->nodes[sid - 1].up && zab_serving(s->nodes[sid - 1].z);
+}
+
+/* Remove a follower, then the leader; add a voter that waits with the
+ * new configuration; add and remove an observer; change roles. */
+static void test_reconfig_scenarios(void **state)
+{
+    (void)state;
+    /* a follower removed: it stops serving, the other two are the quorum */
+    sim *s = scenario_sim(3, 0, 0);
+    three_with_leader_2(s);
+    write_n(s, 2);
+    reconfig(s, "1v2v");
+    write_n(s, 3);
+    assert_false(serving(s, 3));
+    assert_true(serving(s, 1) && serving(s, 2));
+    assert_int_equal(s->nodes[0].delivered_count, s->global->len);
+    crash(s, 1);               /* 1 of 2 voters is no quorum */
+    sim_run_until(s, s->now + 3000);
+    assert_false(serving(s, 2));
+    boot(s, 1);
+    sim_run_until(s, s->now + 3000);
+    assert_true(sim_leader_index(s) >= 0 && sim_leader_index(s) <= 1);
+    write_n(s, 1);
+    assert_int_equal(s->nodes[1].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+
+    /* the leader removed: it steps down, one of the others leads */
+    s = scenario_sim(3, 0, 0);
+    three_with_leader_2(s);
+    write_n(s, 2);
+    reconfig(s, "1v3v");
+    sim_run_until(s, s->now + 3000);
+    assert_false(serving(s, 2));
+    int l = sim_leader_index(s);
+    assert_true(l == 0 || l == 2);
+    write_n(s, 3);
+    assert_int_equal(s->nodes[0].delivered_count, s->global->len);
+    assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+
+    /* a voter added: 4 runs with the new config, joins at activation and
+     * then counts: 3 of the 4 keep serving without 1 */
+    s = scenario_sim(4, 0, 0);
+    sim_set_initial(s, "1v2v3v");
+    sim_set_members(s, 4, "1v2v3v4v");
+    three_with_leader_2(s);
+    boot(s, 4);
+    write_n(s, 2);
+    sim_run_until(s, s->now + 1000);
+    assert_false(serving(s, 4));
+    reconfig(s, "1v2v3v4v");
+    sim_run_until(s, s->now + 3000);
+    assert_true(serving(s, 4));
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    crash(s, 1);
+    sim_run_until(s, s->now + 3000);
+    write_n(s, 3);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    crash(s, 3);               /* 2 of 4 voters: no quorum */
+    sim_run_until(s, s->now + 3000);
+    assert_true(sim_leader_index(s) < 0);
+    expect_ok(s);
+    sim_free(s);
+
+    /* an observer added, then removed */
+    s = scenario_sim(3, 1, 0);
+    sim_set_initial(s, "1v2v3v");
+    sim_set_members(s, 4, "1v2v3v4o");
+    three_with_leader_2(s);
+    boot(s, 4);
+    write_n(s, 1);
+    assert_false(serving(s, 4));
+    reconfig(s, "1v2v3v4o");
+    sim_run_until(s, s->now + 3000);
+    assert_int_equal(role_of(s, 4), ZAB_OBSERVING);
+    assert_true(serving(s, 4));
+    write_n(s, 2);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    reconfig(s, "1v2v3v");
+    sim_run_until(s, s->now + 2000);
+    assert_false(serving(s, 4));
+    write_n(s, 1);
+    assert_true(s->nodes[3].delivered_count < s->global->len);
+    expect_ok(s);
+    sim_free(s);
+
+    /* role changes: voter 3 becomes an observer, observer 4 a voter */
+    s = scenario_sim(3, 1, 0);
+    three_with_leader_2(s);
+    boot(s, 4);
+    sim_run_until(s, s->now + 2000);
+    assert_int_equal(role_of(s, 4), ZAB_OBSERVING);
+    write_n(s, 1);
+    reconfig(s, "1v2v3o4v");
+    sim_run_until(s, s->now + 3000);
+    assert_int_equal(role_of(s, 3), ZAB_OBSERVING);
+    assert_true(serving(s, 3));
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    assert_true(serving(s, 4));
+    write_n(s, 2);
+    crash(s, 1);               /* voters 2 and 4 are a quorum of 3 */
+    sim_run_until(s, s->now + 3000);
+    write_n(s, 1);
+    assert_int_equal(s->nodes[3].delivered_count, s->global->len);
+    assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+    crash(s, 4);               /* 1 of 3 voters: observer 3 alone does not count */
+    sim_run_until(s, s->now + 3000);
+    assert_true(sim_leader_index(s) < 0);
+    expect_ok(s);
+    sim_free(s);
+}
+
+/* A reconfig commits only with a quorum of the old voters AND of the new
+ * ones: 1v2v3v4o -> 1v2v3o4v with 1 down has the old quorum {2,3} but of
+ * the new voters {1,2,4} only 2 (observer 4 is no follower yet): nothing
+ * from the reconfig on commits until 1 is back. */
+static void test_reconfig_needs_both_quorums(void **state)
+{
+    (void)state;
+    sim *s = scenario_sim(3, 1, 0);
+    three_with_leader_2(s);
+    boot(s, 4);
+    sim_run_until(s, s->now + 2000);
+    write_n(s, 2);
+    crash(s, 1);
+    sim_run_until(s, s->now + 1000);
+    assert_true(serving(s, 2));
+    guint before = s->global->len;
+    reconfig(s, "1v2v3o4v");
+    int l = sim_leader_index(s);
+    assert_int_equal(l, 1);
+    sim_propose(s, l);
+    sim_run_until(s, s->now + 1500);
+    assert_int_equal(s->global->len, before);        /* neither committed */
+    boot(s, 1);
+    sim_run_until(s, s->now + 4000);
+    assert_int_equal(s->global->len, before + 2);    /* both, once 1 is back */
+    assert_int_equal(role_of(s, 3), ZAB_OBSERVING);
+    assert_int_equal(role_of(s, 4), ZAB_FOLLOWING);
+    write_n(s, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(s->nodes[i].delivered_count, s->global->len);
+    expect_ok(s);
+    sim_free(s);
+}
+
+/* Many seeds: random delays, a reconfig (remove a voter or the leader, add
+ * server 4 as a voter or observer, promote an observer, demote a voter,
+ * swap the two), and a crash of a random server
+ * at a random moment around it; then everyone restarts and the members of
+ * the final configuration converge with every invariant held. */
+static void test_reconfig_crash_seeds(void **state)
+{
+    (void)state;
+    const char *env = getenv("ZAB_SIM_RECONFIG_SEEDS");
+    int seeds = env ? atoi(env) : 300;
+    /* initial configuration, server 4's own, the new one */
+    static const char *const cases[][3] = {
+        { "1v2v3v", "1v2v3v4v", "1v2v" },     { "1v2v3v", "1v2v3v4v", "1v3v" },
+        { "1v2v3v", "1v2v3v4v", "2v3v" },     { "1v2v3v", "1v2v3v4v", "1v2v3v4v" },
+        { "1v2v3v", "1v2v3v4o", "1v2v3v4o" }, { "1v2v3v4o", "1v2v3v4o", "1v2v3v4v" },
+        { "1v2v3v4o", "1v2v3v4o", "1v2v3o4v" }, { "1v2v3v", "1v2v3v4v", "1v2v3o" },
+    };
+    int failures = 0, committed = 0;
+    for (int seed = 1; seed <= seeds; seed++) {
+        uint64_t r = (uint64_t)seed * 0x9e3779b97f4a7c15ull;
+        sim_params p = { .nvoters = 4, .nobservers = 0, .history_limit = (int)lcg_range(&r, 2, 50) };
+        p.delay_min = (int)lcg_range(&r, 0, 5);
+        p.delay_max = p.delay_min + (int)lcg_range(&r, 0, 30);
+        p.fsync_min = (int)lcg_range(&r, 0, 3);
+        p.fsync_max = p.fsync_min + (int)lcg_range(&r, 0, 20);
+        sim *s = sim_new((uint64_t)seed, &p, false);
+        s->generate = false;
+        const char *const *c = cases[lcg_range(&r, 0, (int64_t)G_N_ELEMENTS(cases) - 1)];
+        const char *change = c[2];
+        sim_set_initial(s, c[0]);
+        sim_set_members(s, 4, c[1]);
+        for (int sid = 1; sid <= 4; sid++)
+            boot(s, sid);
+        sim_run_until(s, 5000);
+        int l = sim_leader_index(s);
+        if (l < 0) {
+            sim_violation(s, "no leader before the reconfig");
+        } else {
+            for (int k = 0; k < 3; k++)
+                sim_propose(s, l);
+            sim_run_until(s, s->now + (int64_t)lcg_range(&r, 0, 30));
+            l = sim_leader_index(s);
+            if (l >= 0) {
+                sim_propose_reconfig(s, l, change);
+                sim_propose(s, l);
+            }
+            sim_run_until(s, s->now + (int64_t)lcg_range(&r, 0, 40));
+            sim_crash_node(s, (int)lcg_range(&r, 0, 3), lcg_chance(&r, 50));
+            sim_run_until(s, s->now + (int64_t)lcg_range(&r, 0, 3000));
+            if (!s->failure)
+                sim_check_liveness(s);
+        }
+        for (guint k = 0; k < s->global->len; k++) {
+            const sim_entry *e = &g_array_index(s->global, sim_entry, k);
+            if (e->len >= 4 && memcmp(e->payload, "RCFG", 4) == 0) {
+                committed++;
+                break;
+            }
+        }
+        if (s->failure) {
+            sim_print_failure(s);
+            failures++;
+        }
+        sim_free(s);
+    }
+    printf("zab sim reconfig: %d seeds, reconfig committed in %d, %d failed\n", seeds, committed,
+           failures);
+    assert_int_equal(failures, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +689,9 @@ int main(void)
         cmocka_unit_test(test_counter_rollover),
         cmocka_unit_test(test_fsync_failure_fail_stops),
         cmocka_unit_test(test_epoch_write_failure_fail_stops),
+        cmocka_unit_test(test_reconfig_scenarios),
+        cmocka_unit_test(test_reconfig_needs_both_quorums),
+        cmocka_unit_test(test_reconfig_crash_seeds),
         cmocka_unit_test(test_random_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -317,6 +317,135 @@ static int cb_log_truncate(void *ctx, int64_t after)
     return 0;
 }
 
+/* ---- reconfig ------------------------------------------------------------ */
+
+/* A reconfig payload's member list (0 if txn is no reconfig). */
+static int parse_reconfig(const uint8_t *txn, size_t len, zab_peer *out)
+{
+    if (len < 4 || memcmp(txn, "RCFG", 4) != 0 || (len - 4) % 2 != 0 ||
+        (len - 4) / 2 > ZF_MAX_NODES)
+        return 0;
+    int n = (int)(len - 4) / 2;
+    for (int i = 0; i < n; i++) {
+        out[i].sid = txn[4 + 2 * i];
+        out[i].observer = txn[5 + 2 * i] != 0;
+    }
+    return n;
+}
+
+/* The configuration after the first count entries of the global sequence. */
+static int config_at(sim *s, guint count, zab_peer *out)
+{
+    for (guint i = count; i > 0; i--) {
+        const sim_entry *e = &g_array_index(s->global, sim_entry, i - 1);
+        int n = parse_reconfig(e->payload, e->len, out);
+        if (n > 0)
+            return n;
+    }
+    memcpy(out, s->initial, sizeof(zab_peer) * (size_t)s->ninitial);
+    return s->ninitial;
+}
+
+static int member_role(const zab_peer *m, int n, int sid)
+{
+    for (int k = 0; k < n; k++)
+        if (m[k].sid == sid)
+            return m[k].observer ? 1 : 0;
+    return -1;
+}
+
+/* True if sid is a member of the configuration the global sequence ends in. */
+static bool final_member(sim *s, int sid)
+{
+    zab_peer m[ZF_MAX_NODES];
+    int n = config_at(s, s->global->len, m);
+    return member_role(m, n, sid) >= 0;
+}
+
+/* What the node's host hands its core: its configuration, plus itself as
+ * an observer nobody accepts if it was removed (server/quorum.c). */
+static int node_view(const sim_node *nd, zab_peer *view)
+{
+    int n = 0;
+    bool me = false;
+    for (int k = 0; k < nd->nmembers; k++) {
+        view[n++] = nd->members[k];
+        me = me || nd->members[k].sid == nd->sid;
+    }
+    if (!me)
+        view[n++] = (zab_peer){ nd->sid, true };
+    return n;
+}
+
+static void break_link(sim *s, int a, int b);
+
+/* Hosts activate delivered configurations once the core has returned:
+ * the core gets the new view, links to servers that left break (a role
+ * change keeps its links: that server still needs the COMMIT/INFORM). */
+static void apply_reconfigs(sim *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        sim_node *nd = &s->nodes[i];
+        if (!nd->up || !nd->reconfig_due)
+            continue;
+        nd->reconfig_due = false;
+        zab_peer view[ZF_MAX_NODES + 1];
+        int nview = node_view(nd, view);
+        if (zab_reconfigure(nd->z, view, nview, s->now) != 0)
+            sim_violation(s, "server %d: zab_reconfigure refused its own view", nd->sid);
+        for (int j = 0; j < s->n; j++) {
+            if (j == i)
+                continue;
+            int was = nd->prev_role[j], now = member_role(view, nview, s->nodes[j].sid);
+            if (was >= 0 && now < 0)
+                break_link(s, i, j);
+            nd->prev_role[j] = now;
+        }
+    }
+}
+
+static int parse_spec(const char *spec, zab_peer *out)
+{
+    int n = 0;
+    for (const char *c = spec; c[0] && c[1] && n < ZF_MAX_NODES; c += 2) {
+        out[n].sid = c[0] - '0';
+        out[n].observer = c[1] == 'o';
+        n++;
+    }
+    return n;
+}
+
+void sim_set_initial(sim *s, const char *spec)
+{
+    s->ninitial = parse_spec(spec, s->initial);
+    for (int i = 0; i < s->n; i++) {
+        memcpy(s->nodes[i].members, s->initial, sizeof s->initial);
+        s->nodes[i].nmembers = s->ninitial;
+    }
+}
+
+void sim_set_members(sim *s, int sid, const char *spec)
+{
+    s->nodes[sid - 1].nmembers = parse_spec(spec, s->nodes[sid - 1].members);
+}
+
+int sim_propose_reconfig(sim *s, int i, const char *spec)
+{
+    zab_peer m[ZF_MAX_NODES];
+    int n = parse_spec(spec, m);
+    uint8_t payload[4 + 2 * ZF_MAX_NODES];
+    memcpy(payload, "RCFG", 4);
+    for (int k = 0; k < n; k++) {
+        payload[4 + 2 * k] = (uint8_t)m[k].sid;
+        payload[5 + 2 * k] = m[k].observer ? 1 : 0;
+    }
+    sim_node *nd = &s->nodes[i];
+    sim_trace(s, "s%d proposes reconfig %s", nd->sid, spec);
+    s->proposals++;
+    return zab_propose_reconfig(nd->z, zab_next_zxid(nd->z), payload, 4 + 2 * (size_t)n, m, n,
+                                s->now);
+}
+
 static int cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
 {
     sim_node *nd = ctx;
@@ -340,6 +469,14 @@ static int cb_deliver(void *ctx, int64_t zxid, const uint8_t *txn, size_t len)
     }
     nd->delivered_count++;
     nd->delivered_zxid = zxid;
+    zab_peer m[ZF_MAX_NODES];
+    int nm = parse_reconfig(txn, len, m);
+    if (nm > 0) {
+        memcpy(nd->members, m, sizeof m);
+        nd->nmembers = nm;
+        nd->reconfig_due = true;
+        sim_trace(s, "s%d activates a %d-member config at %s", nd->sid, nm, zx(zxid, b));
+    }
     if (s->generate && zab_next_zxid(nd->z) >= 0 && rng_chance(&s->rng, 10)) {
         /* a client's write waited behind a read behind this commit */
         int w = nd->idx << 16 | (nd->incarnation & 0xffff);
@@ -397,6 +534,13 @@ static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
     nd->snap_count = sb.count;
     nd->delivered_count = sb.count;
     nd->delivered_zxid = zxid;
+    zab_peer m[ZF_MAX_NODES];
+    int nm = config_at(s, sb.count, m);
+    if (nm > 0 && (nm != nd->nmembers || memcmp(m, nd->members, sizeof(zab_peer) * (size_t)nm))) {
+        memcpy(nd->members, m, sizeof(zab_peer) * (size_t)nm);
+        nd->nmembers = nm;
+        nd->reconfig_due = true;
+    }
     if (hold_cut(nd, zxid, true))
         return ZAB_IO_PENDING;   /* the snapshot is durable; the old log waits */
     clear_log(nd, zxid);
@@ -469,7 +613,9 @@ static zab_io node_io(sim_node *nd)
 void sim_boot_node(sim *s, int i)
 {
     sim_node *nd = &s->nodes[i];
-    zab_config cfg = { .my_sid = nd->sid, .peers = s->peers, .npeers = s->n, .tick_ms = 100,
+    zab_peer view[ZF_MAX_NODES + 1];
+    int nview = node_view(nd, view);
+    zab_config cfg = { .my_sid = nd->sid, .peers = view, .npeers = nview, .tick_ms = 100,
                        .init_limit = 10, .sync_limit = 5, .history_limit = s->p.history_limit,
                        .first_counter = s->p.first_counter };
     zab_io io = node_io(nd);
@@ -487,6 +633,9 @@ void sim_boot_node(sim *s, int i)
     }
     nd->durable_len = nd->log->len;   /* what survived is on disk */
     nd->fsync_pending = false;
+    nd->reconfig_due = false;
+    for (int j = 0; j < s->n; j++)
+        nd->prev_role[j] = member_role(view, nview, s->nodes[j].sid);
     nd->up = true;
     nd->incarnation++;
     char b[32], c[32];
@@ -848,6 +997,7 @@ void sim_run_until(sim *s, int64_t t)
         }
         handle(s, e);
         ev_free(e);
+        apply_reconfigs(s);
         run_work(s);
         check_step(s);
     }
@@ -884,6 +1034,12 @@ sim *sim_new(uint64_t seed, const sim_params *p, bool verbose)
         s->peers[i].sid = nd->sid;
         s->peers[i].observer = nd->observer;
     }
+    for (int i = 0; i < s->n; i++) {
+        memcpy(s->nodes[i].members, s->peers, sizeof(zab_peer) * (size_t)s->n);
+        s->nodes[i].nmembers = s->n;
+    }
+    memcpy(s->initial, s->peers, sizeof(zab_peer) * (size_t)s->n);
+    s->ninitial = s->n;
     return s;
 }
 
@@ -935,6 +1091,8 @@ static bool converged(sim *s)
     int64_t last = zab_last_logged(s->nodes[leader].z);
     for (int i = 0; i < s->n; i++) {
         sim_node *nd = &s->nodes[i];
+        if (!final_member(s, nd->sid))
+            continue;   /* removed by a reconfig: never serves again */
         if (!nd->up || !zab_serving(nd->z) || nd->delivered_count != s->global->len ||
             nd->delivered_zxid != last)
             return false;
@@ -981,13 +1139,19 @@ static void liveness(sim *s)
         sim_run_until(s, s->now + 100);
         bool all = true;
         for (int i = 0; i < s->n; i++)
-            all = all && s->nodes[i].delivered_zxid == want &&
-                  s->nodes[i].delivered_count == s->global->len;
+            all = all && (!final_member(s, s->nodes[i].sid) ||
+                          (s->nodes[i].delivered_zxid == want &&
+                           s->nodes[i].delivered_count == s->global->len));
         if (all)
             return;
     }
     if (!s->failure)
         sim_violation(s, "liveness: the final write was not delivered everywhere");
+}
+
+void sim_check_liveness(sim *s)
+{
+    liveness(s);
 }
 
 /* ---- one random seed ------------------------------------------------------ */

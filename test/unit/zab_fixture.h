@@ -65,6 +65,11 @@ typedef struct sim_node {
      * fsync in flight (volatile: a crash loses them). */
     GArray *held;            /* of sim_entry (payload owned); zxid < 0: a cut after -zxid-1,
                               * len 1 if it is a snapshot's log reset */
+    /* reconfig: the node's configuration (durable, like the dynamic file) */
+    zab_peer members[ZF_MAX_NODES];
+    int nmembers;
+    bool reconfig_due;       /* delivered a new one: activate after the core returns */
+    int prev_role[ZF_MAX_NODES]; /* per node in the core's view: -1 absent, 0 voter, 1 observer */
 } sim_node;
 
 /* Event kinds of the simulation's queue. */
@@ -131,6 +136,8 @@ struct sim {
     GArray *work;            /* of int: node index << 16 | incarnation & 0xffff */
     bool verbose;
     GQueue *trace;           /* recent lines, owned */
+    zab_peer initial[ZF_MAX_NODES]; /* the configuration before any reconfig */
+    int ninitial;
 };
 
 
@@ -165,6 +172,25 @@ void sim_print_failure(sim *s);
 /* Runs one random seed (faults, proposals, then the liveness check);
  * true if every invariant held. */
 bool sim_run_seed(uint64_t seed, bool verbose);
+/*
+ * Reconfig (docs/zab.md): a proposal whose payload is "RCFG" and one
+ * (sid, observer) byte pair per member.  Each node's host activates it
+ * when it delivers it, after the core returns (zab_reconfigure), keeps it
+ * on its disk for its next boot and breaks its links to servers that left;
+ * a snapshot install activates the configuration of its prefix; the
+ * liveness check counts only the members of the final configuration.
+ * Specs are "1v2v3o": sids with v (voter) or o (observer).
+ */
+/* The initial configuration of every node and of the global sequence. */
+void sim_set_initial(sim *s, const char *spec);
+/* Node sid's own configuration (a joiner: the members plus itself). */
+void sim_set_members(sim *s, int sid, const char *spec);
+/* Node i (a serving leader) proposes the configuration spec with
+ * zab_propose_reconfig; returns its result. */
+int sim_propose_reconfig(sim *s, int i, const char *spec);
+/* Heals, restarts everyone and checks convergence of the final members plus
+ * one more write (what every random seed ends with). */
+void sim_check_liveness(sim *s);
 /* Totals over every seed run in this process: proposals made by host work
  * queued in a delivery callback, and fail-stops after injected disk faults. */
 void sim_counters(uint64_t *proposals_from_work, uint64_t *fail_stops);
