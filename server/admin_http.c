@@ -25,6 +25,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "quorum.h"
+#include "readonly.h"
 #include "session.h"
 
 #include <arpa/inet.h>
@@ -468,7 +469,9 @@ static void cmd_last_snapshot(cmd_ctx *c)
 static void cmd_leader(cmd_ctx *c)
 {
     quorum_stats st;
-    if (!c->s->quorum || !server_is_serving(c->s)) {
+    /* Apache's LeaderCommand: only a QuorumZooKeeperServer answers (a
+     * read-only server is not one). */
+    if (!c->s->quorum || !server_is_serving(c->s) || readonly_active(c->s)) {
         c->error = "server is not initialized";
         return;
     }
@@ -704,7 +707,9 @@ static void cmd_zabstate(cmd_ctx *c)
 {
     const char *state = "";
     bool voting = false;
-    if (c->s->quorum) {
+    /* Apache's ZabStateCommand answers for a QuorumZooKeeperServer only; a
+     * read-only server is not one: voting false, zabstate "" as standalone. */
+    if (c->s->quorum && !readonly_active(c->s)) {
         voting = c->s->role != SERVER_OBSERVING;
         state = server_is_serving(c->s) ? "broadcast" : "election";
     }

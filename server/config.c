@@ -93,6 +93,7 @@ static const setting settings[] = {
      true, "a positive number of ms"},
     {{"jute.maxbuffer"}, KIND_INT, FIELD(jute_maxbuffer), 1, INT_MAX, true, true, "a positive number of bytes"},
     {{"readonlymode.enabled"}, KIND_BOOL, FIELD(readonly_mode_enabled), 0, 0, true, false, "true or false"},
+    {{"localSessionsEnabled"}, KIND_BOOL, FIELD(local_sessions_enabled), 0, 0, false, false, "true or false"},
     {{"zkfs.test.zxidHeadroom"}, KIND_INT, FIELD(test_zxid_headroom), 0, 1000000, true, true,
      "a number of zxids 0..1000000 (tests only; 0 = off)"},
     {{"snapCount"}, KIND_INT, FIELD(snap_count), 2, INT_MAX, true, true, "an integer >= 2"},
@@ -179,7 +180,7 @@ enum { N_SETTINGS = G_N_ELEMENTS(settings) };
  * Matched after any "zookeeper." prefix is removed.
  */
 static const char *const harmless_keys[] = {
-    "localSessionsEnabled", "localSessionsUpgradingEnabled", "clientPortListenBacklog",
+    "localSessionsUpgradingEnabled", "clientPortListenBacklog",
     "connectToLearnerMasterLimit", "quorumListenOnAllIPs", "peerType", "syncEnabled",
     "quorum.cnxn.threads.size", "audit.enable", "serverCnxnFactory",
     "electionPortBindRetry", "leader.nodelay", "tcpKeepAlive",

@@ -50,6 +50,8 @@ typedef struct zk_config {
     int container_check_interval_ms; /* znode.container.checkIntervalMs, default 60000 */
     int jute_maxbuffer;          /* jute.maxbuffer, default 0xfffff */
     bool readonly_mode_enabled;  /* readonlymode.enabled, default false */
+    bool local_sessions_enabled; /* localSessionsEnabled, default false: only read-only
+                                  * mode creates local sessions (readonly.h) */
     int snap_count;              /* snapCount, default 100000 */
     int test_zxid_headroom;      /* zkfs.test.zxidHeadroom: TESTS ONLY; > 0 = every
                                   * epoch proposes only this many zxids before the

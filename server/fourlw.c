@@ -38,6 +38,7 @@
 #include "request.h"
 #include "server.h"
 #include "quorum.h"
+#include "readonly.h"
 #include "quota.h"
 
 #include <arpa/inet.h>
@@ -108,6 +109,8 @@ static const char *full_version(void)
  * looking member is not running, see server_is_running). */
 static const char *server_mode(const zk_server *s)
 {
+    if (readonly_active(s))
+        return "read-only";   /* ReadOnlyZooKeeperServer.getState */
     switch (s->role) {
     case SERVER_LEADING: return "leader";
     case SERVER_FOLLOWING: return "follower";
@@ -125,17 +128,15 @@ static bool server_is_running(const zk_server *s)
 {
     if (s->stopping)
         return false;
-    if (s->role == SERVER_STANDALONE)
+    if (s->role == SERVER_STANDALONE || readonly_active(s))
         return true;
     return s->role != SERVER_LOOKING && server_accepting(s);
 }
 
-/* True for a read-only server (READ-ONLY line in srvr/stat, isro "ro").
- * zkserver has no read-only mode: a member without a quorum stops serving. */
+/* True for a read-only server (READ-ONLY line in srvr/stat, isro "ro"). */
 static bool server_is_read_only(const zk_server *s)
 {
-    (void)s;
-    return false;
+    return readonly_active(s);
 }
 
 /* serverId of conf: 0 standalone, myid in an ensemble. */
@@ -145,11 +146,12 @@ static int server_id(const zk_server *s)
 }
 
 /* The ensemble statistics into *st; false (and *st zeroed) in standalone
- * mode. */
+ * and in read-only mode (Apache's ReadOnlyZooKeeperServer is not a
+ * QuorumZooKeeperServer: no zk_peer_state, no zk_quorum_size). */
 static bool role_stats(const zk_server *s, quorum_stats *st)
 {
     memset(st, 0, sizeof *st);
-    if (!s->quorum)
+    if (!s->quorum || readonly_active(s))
         return false;
     quorum_get_stats(s->quorum, st);
     return true;
@@ -1093,7 +1095,7 @@ static void word_mntr(word_ctx *w)
         mntr_long(out, "pending_syncs", st.pending_syncs);
         mntr_long(out, "leader_uptime", st.leader_uptime_ms);
     }
-    mntr_long(out, "local_sessions", 0);
+    mntr_long(out, "local_sessions", readonly_local_sessions(s));
     mntr_long(out, "uptime", loop_now_ms() - s->start_ms);
     mntr_long(out, "max_latency", s->max_latency);
     mntr_long(out, "outstanding_tls_handshake", 0);

@@ -26,6 +26,7 @@
 #include "qmsg.h"
 #include "conn.h"
 #include "persist.h"
+#include "readonly.h"
 #include "request.h"
 #include "server.h"
 #include "reconfig.h"
@@ -53,6 +54,7 @@ struct quorum {
     bool deferred_serving;     /* re-check serving after the core returns */
     char *rejoin_why;          /* owned: the state broke inside a callback; rebuild from disk */
     int64_t last_peer_tick_ms;
+    int64_t looking_since_ms;  /* when the role last became LOOKING (read-only mode's grace) */
     zab_peer *peers;
     int npeers;
     bool deferred_reconfig;    /* s->cfg->peers changed: re-plan after the core returns */
@@ -471,6 +473,8 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
         if (role == ZAB_FOLLOWING || role == ZAB_OBSERVING)
             metrics_sync_started();
     }
+    if (role == ZAB_LOOKING && q->role != ZAB_LOOKING)
+        q->looking_since_ms = server_now_ms(s);
     q->role = role;
     q->leader = leader_sid;
     q->epoch = epoch;
@@ -546,8 +550,25 @@ static void settle(quorum *q)
     }
     if (q->deferred_serving) {
         q->deferred_serving = false;
+        /* Read-only mode ends when the member stops looking (Apache's
+         * roZk.shutdown after lookForLeader returns): its clients are
+         * closed, so they find a read-write server. */
+        if (q->role != ZAB_LOOKING)
+            readonly_leave(q->s, "this server stopped looking for a leader");
         set_serving(q, zab_serving(q->z));
     }
+}
+
+/* Read-only mode (readonly.h) starts after max(2000 ms, tickTime) of
+ * LOOKING, when readonlymode.enabled; while it runs, its local sessions
+ * expire here. */
+static void readonly_check(quorum *q)
+{
+    zk_server *s = q->s;
+    if (q->role == ZAB_LOOKING && s->cfg->readonly_mode_enabled && !readonly_active(s) &&
+        !s->stopping && server_now_ms(s) - q->looking_since_ms >= readonly_grace_ms(s))
+        readonly_enter(s);
+    readonly_tick(s);
 }
 
 /* Work that must not run inside a core callback: called by every host
@@ -821,6 +842,7 @@ quorum *quorum_new(zk_server *s, char **err)
     quorum *q = g_new0(quorum, 1);
     q->s = s;
     q->role = ZAB_LOOKING;
+    q->looking_since_ms = server_now_ms(s);
     q->leader = -1;
     quorum_reset_stats(q);
     q->npeers = (int)cfg->peers->len;
@@ -952,6 +974,7 @@ void quorum_tick(quorum *q)
         send_touches(q, since);
     }
     flush_deferred(q);
+    readonly_check(q);
 }
 
 void quorum_get_stats(const quorum *q, quorum_stats *st)

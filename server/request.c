@@ -25,6 +25,7 @@
 #include "jstring.h"
 #include "metrics.h"
 #include "quorum.h"
+#include "readonly.h"
 #include "zk/path.h"
 #include "request_internal.h"
 
@@ -213,6 +214,8 @@ void request_on_frame(zk_conn *c, const uint8_t *frame, size_t len)
         conn_close(c, "malformed request header");
         return;
     }
+    if (readonly_active(s) && readonly_on_frame(c, &rh))
+        return;
     zk_session *ss = session_get(&s->sessions, c->session_id);
     if (ss && !ss->closing)
         session_touch(&s->sessions, ss, loop_now_ms());

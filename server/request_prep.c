@@ -19,6 +19,7 @@
 #include "quorum.h"
 #include "reconfig.h"
 #include "zk/path.h"
+#include "readonly.h"
 #include "request_internal.h"
 #include "metrics.h"
 
@@ -165,7 +166,7 @@ static bool is_special_path(const char *p)
 int request_session_check(zk_server *s, int64_t session_id)
 {
     zk_session *ss = session_get(&s->sessions, session_id);
-    if (!ss || ss->closing)
+    if ((!ss || ss->closing) && !readonly_has_session(s, session_id))
         return ZSESSIONEXPIRED;
     return ZOK;
 }

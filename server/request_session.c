@@ -15,6 +15,7 @@
 #include "jstring.h"
 #include "metrics.h"
 #include "quorum.h"
+#include "readonly.h"
 #include "zk/path.h"
 #include "request_internal.h"
 
@@ -63,7 +64,7 @@ void finish_session_init(zk_server *s, zk_conn *c, bool valid)
     jw_long(&w, valid ? c->session_id : 0);
     jw_buffer(&w, passwd, 16);
     if (!c->old_client)
-        jw_bool(&w, false);
+        jw_bool(&w, readonly_active(s));
     conn_send_frame(c, w.buf, w.len);
     jw_free(&w);
     if (valid) {
@@ -95,6 +96,10 @@ void request_on_connect(zk_conn *c, const uint8_t *frame, size_t len)
         return;
     }
     c->old_client = !cr.has_read_only;
+    if (readonly_active(s)) {
+        readonly_on_connect(c, &cr);
+        return;
+    }
     if (!server_accepting(s)) {
         conn_close(c, "ZooKeeperServer not running");
         return;

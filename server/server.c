@@ -6,6 +6,7 @@
 #include "conn.h"
 #include "fourlw.h"
 #include "persist.h"
+#include "readonly.h"
 #include "replicator.h"
 #include "request.h"
 #include "server.h"
@@ -253,6 +254,7 @@ void server_init(zk_server *s, zk_config *cfg)
 
 void server_destroy(zk_server *s)
 {
+    readonly_leave(s, "the server is shutting down");
     GList *conns = g_hash_table_get_values(s->conns);
     for (GList *l = conns; l; l = l->next)
         conn_close(l->data, NULL);

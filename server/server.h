@@ -75,6 +75,7 @@ struct zk_server {
     bool log_fatal;          /* a fatal failure (log, epochs, apply): stopping, exit 3 */
     struct quorum *quorum;   /* the ensemble host, NULL when standalone (owned) */
     const struct zk_replicator *repl; /* how txns commit (replicator.h; static, server.c sets it) */
+    struct zk_readonly *ro;  /* owned; non-NULL while serving in read-only mode (readonly.h) */
     server_role role;
     int64_t reconfig_pending; /* leader: zxid of a reconfig proposed, not yet committed; 0 = none */
     bool stopping;

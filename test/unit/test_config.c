@@ -116,6 +116,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.container_check_interval_ms, 60000);
     assert_int_equal(cfg.jute_maxbuffer, 0xfffff);
     assert_false(cfg.readonly_mode_enabled);
+    assert_false(cfg.local_sessions_enabled);
     assert_int_equal(cfg.snap_count, 100000);
     assert_int_equal(cfg.autopurge_snap_retain_count, 3);
     assert_int_equal(cfg.autopurge_purge_interval, 0);
@@ -164,6 +165,7 @@ static void test_every_key(void **state)
         "znode.container.checkIntervalMs=100\n"
         "jute.maxbuffer=4194304\n"
         "readonlymode.enabled=true\n"
+        "localSessionsEnabled=true\n"
         "snapCount=5000\n"
         "autopurge.snapRetainCount=5\n"
         "autopurge.purgeInterval=24\n"
@@ -199,6 +201,7 @@ static void test_every_key(void **state)
     assert_int_equal(cfg.container_check_interval_ms, 100);
     assert_int_equal(cfg.jute_maxbuffer, 4194304);
     assert_true(cfg.readonly_mode_enabled);
+    assert_true(cfg.local_sessions_enabled);
     assert_int_equal(cfg.snap_count, 5000);
     assert_int_equal(cfg.autopurge_snap_retain_count, 5);
     assert_int_equal(cfg.autopurge_purge_interval, 24);
@@ -207,7 +210,7 @@ static void test_every_key(void **state)
     assert_int_equal(cfg.global_outstanding_limit, 2000);
     assert_int_equal(cfg.prealloc_size_kb, 1024);
     assert_false(cfg.force_sync);
-    assert_int_equal(g_hash_table_size(cfg.raw), 25);
+    assert_int_equal(g_hash_table_size(cfg.raw), 26);
     assert_string_equal(g_hash_table_lookup(cfg.raw, "4lw.commands.whitelist"), "stat, ruok ,mntr");
     zk_config_free(&cfg);
     g_ptr_array_free(warnings, TRUE);
