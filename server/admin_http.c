@@ -22,6 +22,7 @@
  * here; every JSON document and response is freed before returning.
  */
 #include "admin_http.h"
+#include "http_addr.h"
 #include "conn.h"
 #include "fourlw.h"
 #include "quorum.h"
@@ -920,31 +921,15 @@ int admin_start(zk_server *s)
     if (!cfg->admin_enable || daemon_)
         return 0;
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
     unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     const char *host = cfg->admin_address;
-    char *bare = g_strdup(host);
-    if (bare[0] == '[') {
-        memmove(bare, bare + 1, strlen(bare));
-        char *e = strchr(bare, ']');
-        if (e)
-            *e = '\0';
-    }
-    if (inet_pton(AF_INET, bare, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)cfg->admin_port);
-    } else if (inet_pton(AF_INET6, bare, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)cfg->admin_port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    bool ipv6;
+    if (!http_listen_addr(host, cfg->admin_port, &ss, &ipv6)) {
         LOG_WARN("Problem starting AdminServer: admin.serverAddress %s is not an IP address", host);
-        g_free(bare);
         return -1;
     }
-    g_free(bare);
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
     server_ = s;
     unsigned idle_s = (unsigned)((cfg->admin_idle_timeout + 999) / 1000);
     daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->admin_port, NULL, NULL, on_request, NULL,

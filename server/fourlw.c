@@ -34,6 +34,7 @@
  */
 #include "conn.h"
 #include "fourlw.h"
+#include "procinfo.h"
 #include "metrics.h"
 #include "request.h"
 #include "server.h"
@@ -995,21 +996,6 @@ static void mntr_long(GString *out, const char *key, int64_t v)
     g_string_append_printf(out, "zk_%s\t%" G_GINT64_FORMAT "\n", key, v);
 }
 
-/* Open descriptors of this process (/proc/self/fd minus the one used to
- * read it), -1 if unknown. */
-static int64_t open_fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int64_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n > 0 ? n - 1 : 0;
-}
 
 static int64_t ephemerals_count(const zk_tree *t)
 {
@@ -1057,8 +1043,7 @@ static void word_mntr(word_ctx *w)
     quorum_stats st;
     bool ensemble = role_stats(s, &st);
     bool leader = ensemble && s->role == SERVER_LEADING;
-    struct rlimit rl;
-    int64_t max_fds = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
+    int64_t max_fds = procinfo_max_fds();
     mntr_long(out, "ephemerals_count", ephemerals_count(s->tree));
     mntr_long(out, "num_alive_connections", g_hash_table_size(s->conns));
     g_string_append(out, "zk_avg_latency\t");
@@ -1089,7 +1074,7 @@ static void word_mntr(word_ctx *w)
     mntr_long(out, "min_latency", s->min_latency < 0 ? 0 : s->min_latency);
     mntr_long(out, "max_file_descriptor_count", max_fds);
     mntr_long(out, "approximate_data_size", s->tree->data_size);
-    mntr_long(out, "open_file_descriptor_count", open_fd_count());
+    mntr_long(out, "open_file_descriptor_count", procinfo_open_fds());
     if (leader) {
         mntr_long(out, "last_proposal_size", st.last_proposal_size);
         mntr_long(out, "pending_syncs", st.pending_syncs);

@@ -48,6 +48,8 @@
  * process) and owned here; every rendered string is owned by the caller.
  */
 #include "metrics.h"
+#include "http_addr.h"
+#include "procinfo.h"
 #include "fourlw.h"
 #include "quorum.h"
 
@@ -628,26 +630,6 @@ static void render_summary_set(render_ctx *r, metrics_summary_set id)
 /* gauges read from the server                                         */
 /* ------------------------------------------------------------------ */
 
-static int64_t open_fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int64_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n > 0 ? n - 1 : 0;     /* not the descriptor used to read it */
-}
-
-static int64_t max_fd_count(void)
-{
-    struct rlimit rl;
-    return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (int64_t)rl.rlim_cur : -1;
-}
-
 static int64_t ephemerals_count(const zk_tree *t)
 {
     int64_t n = 0;
@@ -821,14 +803,14 @@ static void render_server_gauges(render_ctx *r, zk_server *s)
     gauge(r, "last_client_response_size", (double)s->last_response_size);
     gauge(r, "local_sessions", 0.0);   /* zkserver has no local sessions */
     gauge(r, "max_client_response_size", (double)s->max_response_size);
-    gauge(r, "max_file_descriptor_count", (double)max_fd_count());
+    gauge(r, "max_file_descriptor_count", (double)procinfo_max_fds());
     gauge(r, "max_latency", (double)s->max_latency);
     gauge(r, "min_client_response_size", (double)s->min_response_size);
     gauge(r, "min_latency", (double)(s->min_latency < 0 ? 0 : s->min_latency));
     gauge(r, "non_mtls_local_conn_count", 0.0);
     gauge(r, "non_mtls_remote_conn_count", 0.0);
     gauge(r, "num_alive_connections", (double)g_hash_table_size(s->conns));
-    gauge(r, "open_file_descriptor_count", (double)open_fd_count());
+    gauge(r, "open_file_descriptor_count", (double)procinfo_open_fds());
     gauge(r, "outstanding_requests", (double)s->outstanding);
     gauge(r, "outstanding_tls_handshake", 0.0);
     gauge(r, "packets_received", (double)s->packets_received);
@@ -897,9 +879,9 @@ static void render_process(render_ctx *r)
     family(r, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
     sample(r, "process_start_time_seconds", NULL, NULL, NULL, NULL, NULL, start);
     family(r, "process_open_fds", "gauge", "Number of open file descriptors.");
-    sample(r, "process_open_fds", NULL, NULL, NULL, NULL, NULL, (double)open_fd_count());
+    sample(r, "process_open_fds", NULL, NULL, NULL, NULL, NULL, (double)procinfo_open_fds());
     family(r, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-    sample(r, "process_max_fds", NULL, NULL, NULL, NULL, NULL, (double)max_fd_count());
+    sample(r, "process_max_fds", NULL, NULL, NULL, NULL, NULL, (double)procinfo_max_fds());
     family(r, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
     sample(r, "process_virtual_memory_bytes", NULL, NULL, NULL, NULL, NULL, vsize);
     family(r, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
@@ -1091,31 +1073,15 @@ int metrics_start(zk_server *s)
         return -1;
     }
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
     unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
     const char *host = cfg->metrics_http_host;
-    char *bare = g_strdup(host);
-    if (bare[0] == '[') {
-        memmove(bare, bare + 1, strlen(bare));
-        char *e = strchr(bare, ']');
-        if (e)
-            *e = '\0';
-    }
-    if (inet_pton(AF_INET, bare, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)cfg->metrics_http_port);
-    } else if (inet_pton(AF_INET6, bare, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)cfg->metrics_http_port);
-        flags |= MHD_USE_IPv6;
-    } else {
+    bool ipv6;
+    if (!http_listen_addr(host, cfg->metrics_http_port, &ss, &ipv6)) {
         LOG_ERROR("Cannot start /metrics server: metricsProvider.httpHost %s is not an IP address", host);
-        g_free(bare);
         return -1;
     }
-    g_free(bare);
+    if (ipv6)
+        flags |= MHD_USE_IPv6;
     server_ = s;
     daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->metrics_http_port, NULL, NULL, on_request, NULL,
                                MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
