@@ -161,6 +161,15 @@ typedef struct job {
 } job;
 
 /* Takes l's waiting request (manager lock held). */
+/* Deletes our queue node `node` under the lock file `path` (best effort:
+ * a node already gone with its session is fine). */
+static void delete_queue_node(zkc *zk, const char *path, const char *node)
+{
+    char *p = zkfs_child_path(path, node);
+    (void)zkc_delete(zk, p, -1);
+    g_free(p);
+}
+
 static fuse_req_t take_req_locked(zlock *l)
 {
     fuse_req_t req = l->req;
@@ -192,11 +201,8 @@ static void drop(zkfs_locks *m, zlock *l)
     }
     g_mutex_unlock(&m->lock);
     zkc *zk = m->loader->zk;
-    if (node && zk) {
-        char *p = zkfs_child_path(l->path, node);
-        (void)zkc_delete(zk, p, -1);
-        g_free(p);
-    }
+    if (node && zk)
+        delete_queue_node(zk, l->path, node);
     g_free(node);
 }
 
@@ -239,9 +245,7 @@ static bool evaluate(zkfs_locks *m, zlock *l, int *err)
             g_mutex_unlock(&m->lock);
             if (gone) {
                 /* Cancelled while we created it. */
-                char *p = zkfs_child_path(l->path, node);
-                (void)zkc_delete(zk, p, -1);
-                g_free(p);
+                delete_queue_node(zk, l->path, node);
                 g_free(node);
                 return false;
             }
@@ -280,9 +284,7 @@ static bool evaluate(zkfs_locks *m, zlock *l, int *err)
             l->node = NULL;
             g_mutex_unlock(&m->lock);
             if (stale) {
-                char *p = zkfs_child_path(l->path, stale);
-                (void)zkc_delete(zk, p, -1);
-                g_free(p);
+                delete_queue_node(zk, l->path, stale);
                 g_free(stale);
             }
             continue;
