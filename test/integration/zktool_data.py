@@ -199,6 +199,13 @@ if __name__ == '__main__':
     cmd = sys.argv[1]
     if cmd == 'workload':
         workload(sys.argv[2], sys.argv[3])
+    elif cmd == 'session':
+        # One session opened and closed: two transactions and nothing else.
+        host, port = hostport(sys.argv[2])
+        c = zkwire.Conn(host, port)
+        c.connect()
+        c.call('closeSession')
+        c.disconnect()
     elif cmd == 'view':
         view(sys.argv[2])
     elif cmd == 'resume':
