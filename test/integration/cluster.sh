@@ -44,34 +44,14 @@ _cluster_cleanup() {
 }
 trap _cluster_cleanup EXIT
 
-# _unique_ports COUNT : print COUNT distinct free loopback ports, one a line.
+# _unique_ports COUNT : print COUNT distinct free loopback ports, one a line,
+# reserved for this test until it ends (ports.py).
 # They are picked at random below the kernel's ephemeral range: a port the
 # kernel hands out as the source port of some outgoing connection (a
 # client's, another member's) would make a restarted member's bind fail
 # with "Address already in use" for as long as that socket lingers, which
 # after a kill -9 of the whole ensemble is up to a minute (FIN_WAIT2).
-_unique_ports() {
-  "$PY" - "$1" <<'EOF'
-import random, socket, sys
-low = 32768
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    pass
-socks = []
-while len(socks) < int(sys.argv[1]):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", random.randrange(10000, max(low, 10001))))
-        socks.append(s)
-    except OSError:
-        s.close()
-for s in socks:
-    print(s.getsockname()[1])
-for s in socks:
-    s.close()
-EOF
-}
+_unique_ports() { "$PY" "$HARNESS_DIR/ports.py" "$1" "$$" --random-low; }
 
 # setup_cluster N [OBSERVER...] : write the configuration of an N-member
 # ensemble (members listed after N are observers) without starting anything.
