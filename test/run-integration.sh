@@ -17,6 +17,9 @@
 # slots end together.  INTEGRATION_JOBS=1 runs everything one at a time,
 # in alphabetical order.
 #
+# The whole log of a failed test is kept in build/integration-failed/
+# (build/integration-failed-san/ under SAN=1; INTEGRATION_FAIL_DIR).
+#
 # Environment: ZK_IMPL=zkserver|apache (default zkserver), SAN=1 to test
 # bin/zkserver-san and bin/zkfs-san, TEST_TIMEOUT seconds per test (default
 # 240: a hang guard, not a time limit; a test takes 2-3 times its idle
@@ -38,6 +41,10 @@ SLOW_FIRST="test_ensemble_failover test_diff test_ensemble_sessions test_hostile
   test_ensemble_observers test_disk_faults test_reconfig test_zkfs_tools
   test_zkfs_basic test_zkfs_inotify test_quota test_readonly"
 logdir=$(mktemp -d /tmp/zkit-logs.XXXXXX)
+# The whole log of every failed test is kept here (the output has its end).
+faildir=build/integration-failed; [ "${SAN:-0}" = 1 ] && faildir+=-san
+faildir=${INTEGRATION_FAIL_DIR:-$faildir}
+rm -rf "$faildir"
 wall_start=$(date +%s)
 pass=0; fail=0
 times=()                # "SECONDS NAME STATUS" per test, for the table at the end
@@ -78,7 +85,8 @@ report() {
     times+=("$secs $name FAIL")
     fail=$((fail+1))
     [ "$rc" = 124 ] && why="timed out after ${per_test}s" || why="exit $rc"
-    echo "  FAIL  $name ($why; log follows)"
+    mkdir -p "$faildir" && cp "$logdir/$name.log" "$faildir/$name.log"
+    echo "  FAIL  $name ($why; the whole log is in $faildir/$name.log; its end follows)"
     sed 's/^/        /' "$logdir/$name.log" | tail -80
   fi
 }

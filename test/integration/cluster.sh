@@ -246,14 +246,21 @@ wait_mode() {
   return 1
 }
 
-# leader_of : print the member number whose srvr Mode is leader (the
-# lowest if, wrongly, several are); print nothing and return 1 if none.
+# leader_of [SECONDS] : print the member number whose srvr Mode is leader
+# (the lowest if, wrongly, several are), waiting (default 30 s) while no
+# running member leads (an election in progress: on a loaded machine a
+# member may miss its heartbeats and the ensemble re-elect between two
+# steps of a test); print nothing and return 1 if none led in that time.
 leader_of() {
-  local i
-  for i in $(seq "$CL_N"); do
-    [ -n "${CL_PID[$i]}" ] || continue
-    [ "$(mode_of "$i")" = leader ] && { echo "$i"; return 0; }
+  local secs=${1:-30} i k
+  for k in $(seq $((secs * 4))); do
+    for i in $(seq "$CL_N"); do
+      [ -n "${CL_PID[$i]}" ] || continue
+      [ "$(mode_of "$i")" = leader ] && { echo "$i"; return 0; }
+    done
+    sleep 0.25
   done
+  echo "no member led within $secs s: $(cluster_modes)" >&2
   return 1
 }
 
