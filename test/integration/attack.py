@@ -509,12 +509,15 @@ def attack_slowloris(suite, offsets):
 
 
 def open_many(port, count, sources, handshake):
+    # The sessions last 10 s: with 2 s, on a loaded machine the first ones
+    # expired (closing their connections) before the last were opened, and
+    # fewer than the extra 100 were refused.
     socks, refused = [], 0
     for i in range(count):
         src = sources[i % len(sources)]
         try:
             if handshake:
-                s, _ = raw_session(port, timeout_ms=2000, source=src, io_timeout=5)
+                s, _ = raw_session(port, timeout_ms=10000, source=src, io_timeout=5)
             else:
                 s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(src, 0))
             socks.append(s)
