@@ -22,7 +22,7 @@
 #
 # Environment: ZK_IMPL=zkserver|apache (default zkserver), SAN=1 to test
 # bin/zkserver-san and bin/zkfs-san, TEST_TIMEOUT seconds per test (default
-# 240: a hang guard, not a time limit; a test takes 2-3 times its idle
+# 300: a hang guard, not a time limit; a test takes 2-3 times its idle
 # time on a loaded machine), INTEGRATION_JOBS, ALONE (an extended regular
 # expression of test names).
 set -u
@@ -33,7 +33,7 @@ if [ "${SAN:-0}" = 1 ]; then
   export ZKFS_BIN="$PWD/bin/zkfs-san"
 fi
 export ZK_IMPL=${ZK_IMPL:-zkserver}
-per_test=${TEST_TIMEOUT:-240}
+per_test=${TEST_TIMEOUT:-300}
 jobs=${INTEGRATION_JOBS:-2}
 alone=${ALONE:-^test_(chaos|durability|attack_client|attack_peer)$}
 # The slowest tests (CI, 2 cores), started first when tests run two at a time.
