@@ -75,6 +75,8 @@ typedef struct zk_config {
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
     int secure_client_port;      /* secureClientPort, 0 = none (TLS, server/tls.c) */
+    char *secure_client_port_address; /* owned; secureClientPortAddress, NULL = all addresses
+                                       * (clientPortAddress does not apply, as in Apache) */
     /* ssl.* (zookeeper.ssl.* as -D flags): owned strings, NULL when unset */
     char *ssl_keystore_location, *ssl_keystore_password, *ssl_keystore_type;
     char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
@@ -100,6 +102,8 @@ typedef struct zk_config {
     char *ssl_quorum_keystore_location, *ssl_quorum_keystore_password, *ssl_quorum_keystore_type;
     char *ssl_quorum_truststore_location, *ssl_quorum_truststore_password, *ssl_quorum_truststore_type;
     bool ssl_quorum_hostname_verification; /* ssl.quorum.hostnameVerification, default true */
+    char *ssl_quorum_client_auth; /* ssl.quorum.clientAuth: none, want or need (default need) */
+    char *ssl_quorum_protocol, *ssl_quorum_enabled_protocols, *ssl_quorum_ciphersuites;
     /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
     bool admin_enable;           /* admin.enableServer, default true */
     char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */
