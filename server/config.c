@@ -207,7 +207,7 @@ static const char *const harmless_prefixes[] = {
 
 /* Keys that would change behaviour in Apache but that zkserver does not implement. */
 static const char *const unsupported_prefixes[] = {
-    "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort", "skipACL",
+    "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort",
     "group.", "weight.", "oraclePath", "client.portUnification",
 };
 
@@ -678,6 +678,10 @@ static void apply_file_key(parse_state *st, const char *key, const char *value, 
         apply_auth_provider(st, key, value, line);
         return;
     }
+    if (strcmp(bare, "skipACL") == 0) {   /* ZooKeeperServer: "yes".equals(zookeeper.skipACL) */
+        st->cfg->skip_acl = strcmp(value, "yes") == 0;
+        return;
+    }
     if (g_str_has_prefix(bare, "superUser.")) {   /* ZooKeeperServer.isSaslSuperUser: superUser[.*] */
         g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
         return;
@@ -718,6 +722,8 @@ static void apply_jvmflags(parse_state *st, const char *flags)
             st->cfg->jaas_config = *value ? g_strdup(value) : NULL;
         } else if (g_str_has_prefix(key, "zookeeper.authProvider.")) {
             apply_auth_provider(st, key, value, ORIGIN_JVMFLAGS);
+        } else if (strcmp(key, "zookeeper.skipACL") == 0) {
+            st->cfg->skip_acl = strcmp(value, "yes") == 0;
         } else if (g_str_has_prefix(key, "zookeeper.superUser.")) {
             g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
         } else if (idx >= 0 && settings[idx].sysprop) {

@@ -93,6 +93,7 @@ typedef struct zk_config {
     bool allow_sasl_failed_clients; /* zookeeper.allowSaslFailedClients, default false */
     bool session_require_sasl;   /* zookeeper.sessionRequireClientSASLAuth, default false */
     bool enforce_auth_enabled;   /* zookeeper.enforce.auth.enabled, default false */
+    bool skip_acl;               /* zookeeper.skipACL is exactly "yes" (Apache's test): no ACL is checked */
     char *enforce_auth_schemes;  /* zookeeper.enforce.auth.schemes: comma-separated */
     /* Quorum TLS (server/tls.c, server/peer.c): every quorum and election
      * link over TLS with ssl.quorum.* stores, certificates required on

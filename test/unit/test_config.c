@@ -793,6 +793,16 @@ static void test_unknown_keys_warn(void **state)
     assert_string_equal(cfg.client_port_address, "127.0.0.1");
     assert_string_equal(cfg.secure_client_port_address, "127.0.0.2");
     zk_config_free(&cfg);
+    /* skipACL: exactly "yes", from the file or a -D flag */
+    parse_ok("dataDir=/d\nskipACL=yes\n", NULL, &cfg, NULL);
+    assert_true(cfg.skip_acl);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\nskipACL=true\n", NULL, &cfg, NULL);
+    assert_false(cfg.skip_acl);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\n", "-Dzookeeper.skipACL=yes", &cfg, NULL);
+    assert_true(cfg.skip_acl);
+    zk_config_free(&cfg);
     /* as in Apache: the address without the port is an error */
     parse_fails("dataDir=/d\nsecureClientPortAddress=127.0.0.2\n", NULL,
                 "zoo.cfg:2: secureClientPortAddress is set but secureClientPort is not set");
