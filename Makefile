@@ -128,6 +128,15 @@ bin/fsyncfloor: build/bench/fsyncfloor.o
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^
 
+# The FUSE floor: the fastest read-only libfuse filesystem, for zkfs's figures.
+build/bench/fusefloor.o: tools/bench/fusefloor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags fuse3) -MMD -MP -c $< -o $@
+
+bin/fusefloor: build/bench/fusefloor.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(shell pkg-config --libs fuse3)
+
 # Sanitizer build of the server, used by the integration tests under SAN=1.
 bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
@@ -321,7 +330,7 @@ bench-deps: deps
 	@./tools/install-deps.sh --bench
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor
+	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor bin/fusefloor
 	@/usr/bin/python3 tools/bench/bench.py --out $(BENCH_OUT)
 
 clean:
