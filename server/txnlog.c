@@ -1410,14 +1410,12 @@ int txnlog_cursor_next(txnlog_cursor *c, txnlog *l, int64_t upto_zxid, txnlog_re
     if (c->pos >= c->file_end) {
         /* this file is done: the next one, if any */
         if (!f) {
-            /* purged while read: its successor is the oldest file after it */
-            index = 0;
-            while (index < l->files->len &&
-                   ((const txnlog_file *)g_ptr_array_index(l->files, index))->first_zxid <= c->file_first)
-                index++;
-        } else {
-            index++;
+            /* purged while read: the files after it may be gone too */
+            *err = g_strdup_printf("txnlog: log file 0x%" PRIx64 " was purged while read",
+                                   (uint64_t)c->file_first);
+            return -1;
         }
+        index++;
         if (index >= l->files->len)
             return 0;           /* the durable log ends here */
         const txnlog_file *next = g_ptr_array_index(l->files, index);

@@ -146,9 +146,10 @@ void txnlog_set_limits(txnlog *l, uint64_t roll_bytes, uint64_t prealloc_bytes);
  * leader's DIFF from the log (quorum.c): each txnlog_cursor_next reads one
  * block (about 1 MiB, or one bigger record) with pread, so the owner thread
  * is never held up for long.  The cursor keeps its file open, so a purge
- * (txnlog_purge_before) during the read does not cut it short; it reads
- * only up to the durable end known when a step starts, and sees records
- * that become durable later in later steps.
+ * (txnlog_purge_before) during the read still lets it read that file to
+ * its end (moving on from a purged file fails: later files may be gone
+ * too); it reads only up to the durable end known when a step starts, and
+ * sees records that become durable later in later steps.
  */
 typedef struct txnlog_cursor txnlog_cursor;
 
@@ -170,7 +171,7 @@ txnlog_cursor *txnlog_cursor_open(txnlog *l, int64_t after_zxid, uint64_t *bytes
  * read).  *nread (may be NULL) is the number of bytes read from disk.
  * Returns 1 if there is more to read, 0 once a record > upto_zxid was seen
  * or the durable log ends, -1 with *err (g_strdup'd) on an I/O or CRC error,
- * a missing record after_zxid, or a file that vanished.  Only from the
+ * a missing record after_zxid, or a file purged before the read left it.  Only from the
  * owner thread (it looks at the log's file list).
  */
 int txnlog_cursor_next(txnlog_cursor *c, txnlog *l, int64_t upto_zxid, txnlog_replay_fn fn,
