@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,8 @@ typedef enum value_kind {
     KIND_FORCESYNC,  /* yes/no/true/false; only "no"/"false" disables */
     KIND_WHITELIST,  /* comma-separated four-letter words or "*" */
     KIND_DIGEST,     /* "super:BASE64" */
+    KIND_DOUBLE,     /* a Java double (Double.parseDouble); a bad one warns and keeps the
+                      * default, as Apache's ZKDatabase does for snapshotSizeFactor */
 } value_kind;
 
 typedef struct setting {
@@ -126,6 +129,8 @@ static const setting settings[] = {
      "true or false"},
     {{"cnxnMaxWatches"}, KIND_INT, FIELD(cnxn_max_watches), 0, INT_MAX, false, false,
      "a non-negative number of watches (0 = no limit)"},
+    {{"snapshotSizeFactor"}, KIND_DOUBLE, FIELD(snapshot_size_factor), 0, 0, true, false,
+     "a number (< 0 disables DIFF syncs from the log)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
     {{"secureClientPort"}, KIND_INT, FIELD(secure_client_port), 1, 65535, false, false, "a port number 1..65535"},
     {{"secureClientPortAddress"}, KIND_STRING, FIELD(secure_client_port_address), 0, 0, false, false,
@@ -600,6 +605,18 @@ static void apply_setting(parse_state *st, int idx, const char *key, const char 
         }
         g_free(*(char **)field);
         *(char **)field = g_strdup(value);
+        break;
+    }
+    case KIND_DOUBLE: {
+        char *end = NULL;
+        double v = g_ascii_strtod(value, &end);
+        if (*value == '\0' || !end || *end != '\0' || !isfinite(v)) {
+            char *where = origin_text(st, line);
+            warnf(st, "%s: %s=%s is not %s; using the default", where, key, value, s->expect);
+            g_free(where);
+            return;
+        }
+        *(double *)field = v;
         break;
     }
     case KIND_WHITELIST: {
@@ -1181,6 +1198,7 @@ static void config_init(zk_config *cfg, const char *name)
     cfg->cnxn_output_limit_bytes = 64 << 20;
     cfg->cnxn_max_watches = 1000000;
     cfg->prealloc_size_kb = 65536;
+    cfg->snapshot_size_factor = 0.33;
     cfg->force_sync = true;
     cfg->ssl_quorum_hostname_verification = true;
     cfg->admin_enable = true;

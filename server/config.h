@@ -73,6 +73,10 @@ typedef struct zk_config {
     int cnxn_output_limit_bytes; /* unsent output that closes a client, default 64 MiB */
     int cnxn_max_watches;        /* watches one client connection may hold, default 1000000; 0 = no limit */
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
+    double snapshot_size_factor; /* zookeeper.snapshotSizeFactor, default 0.33: a leader
+                                  * DIFFs a learner from its log while the log since the
+                                  * learner's zxid is at most this times the newest
+                                  * snapshot's size (0: no limit; < 0: never) */
     bool force_sync;             /* forceSync, default true ("no" disables) */
     int secure_client_port;      /* secureClientPort, 0 = none (TLS, server/tls.c) */
     char *secure_client_port_address; /* owned; secureClientPortAddress, NULL = all addresses

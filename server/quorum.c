@@ -16,6 +16,7 @@
 #include "quorum.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,6 +60,8 @@ struct quorum {
     zab_peer *peers;
     int npeers;
     bool deferred_reconfig;    /* s->cfg->peers changed: re-plan after the core returns */
+    GPtrArray *reads;          /* of log_read*, owned: leader's DIFFs from the log in progress */
+    int64_t installed_zxid;    /* the snapInstalledZxid file: the log is never read below it */
 };
 
 /* Every call into the core goes through CORE: while it runs, the host's
@@ -362,11 +365,58 @@ static void io_snapshot_take(void *ctx, int64_t *zxid, uint8_t **blob, size_t *l
     *len = w.len;
 }
 
+/* snapInstalledZxid: the last leader's snapshot this data directory
+ * installed.  The log below it may hold stale entries or miss the ones the
+ * snapshot covers (its reset may be held and a crash may come first), so a
+ * leader never DIFFs a learner from there (io_log_read).  A directory
+ * without the file (written before it existed, or imported) counts from
+ * its newest snapshot at start-up, which is written down then. */
+#define INSTALLED_ZXID_FILE "snapInstalledZxid"
+
+static int write_installed_zxid(quorum *q, int64_t zxid)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%" G_GINT64_MODIFIER "x", zxid);
+    if (write_durably(q->s, INSTALLED_ZXID_FILE, buf) < 0)
+        return -1;
+    q->installed_zxid = zxid;
+    return 0;
+}
+
+static void load_installed_zxid(quorum *q)
+{
+    zk_server *s = q->s;
+    char *p = epoch_path(s, INSTALLED_ZXID_FILE);
+    gchar *text = NULL;
+    char *end = NULL;
+    int64_t v = -1;
+    if (g_file_get_contents(p, &text, NULL, NULL)) {
+        guint64 u = g_ascii_strtoull(text, &end, 16);
+        if (end != text && (*end == '\0' || *end == '\n') && u <= (guint64)INT64_MAX)
+            v = (int64_t)u;
+    }
+    g_free(text);
+    g_free(p);
+    if (v >= 0) {
+        q->installed_zxid = v;
+        return;
+    }
+    /* missing or unreadable: nothing below the newest snapshot is trusted */
+    q->installed_zxid = s->snap_zxid;
+    if (write_installed_zxid(q, s->snap_zxid) < 0)
+        LOG_WARN("cannot write %s: DIFFs from the log stay above 0x%" G_GINT64_MODIFIER "x",
+                 INSTALLED_ZXID_FILE, s->snap_zxid);
+}
+
 static int io_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, size_t len)
 {
     quorum *q = ctx;
     zk_server *s = q->s;
     char *err = NULL;
+    /* before anything of the snapshot is on disk (see INSTALLED_ZXID_FILE);
+     * a failure fail-stops the core as a failed epoch write does */
+    if (zxid > q->installed_zxid && write_installed_zxid(q, zxid) < 0)
+        return -1;
     if (persist_install(s, zxid, blob, len, &err) < 0) {
         /* A snapshot that does not load (or cannot be written): the core
          * fail-stops; as Apache's learner, this host then leaves the
@@ -445,6 +495,142 @@ static void io_sync_chosen(void *ctx, int sid, int type, int64_t learner_zxid, i
     metrics_count(type == ZAB_MSG_SNAP ? MC_SNAP : MC_DIFF, 1);
     LOG_INFO("syncing server %d (last zxid 0x%" G_GINT64_MODIFIER "x) by %s from 0x%" G_GINT64_MODIFIER "x",
              sid, learner_zxid, zab_msg_type_name(type), from_zxid);
+}
+
+/* ------------------------------------------------------------------ */
+/* DIFF from the on-disk log (zab_io.log_read; docs/zab.md)            */
+
+/* One learner's read of the log: quorum_tick hands it to the core in
+ * blocks (pump_reads), never more than LOG_READ_TICK_BYTES per tick. */
+typedef struct log_read {
+    int sid;
+    uint64_t session;
+    int64_t upto;
+    txnlog_cursor *cur;    /* owned */
+    bool dead;             /* over or replaced: freed by the next sweep */
+} log_read;
+
+#define LOG_READ_TICK_BYTES ((size_t)8 << 20)
+
+static void log_read_free(gpointer p)
+{
+    log_read *r = p;
+    txnlog_cursor_free(r->cur);
+    g_free(r);
+}
+
+typedef struct newest_snap {
+    char *path;            /* owned: the newest finished snapshot file */
+} newest_snap;
+
+static void find_newest_snap(void *ctx, const char *path, int64_t zxid, bool is_tmp)
+{
+    (void)zxid;
+    newest_snap *n = ctx;
+    if (!is_tmp && !n->path)
+        n->path = g_strdup(path);   /* the listing is newest first */
+}
+
+/* ZKDatabase.calculateTxnLogSizeLimit: snapshotSizeFactor times the size of
+ * the newest snapshot file (0 when there is none: no limit). */
+static int64_t log_size_limit(zk_server *s)
+{
+    newest_snap n = { NULL };
+    snapfile_list(s->data_dir, find_newest_snap, &n);
+    int64_t size = 0;
+    GStatBuf st;
+    if (n.path && g_stat(n.path, &st) == 0)
+        size = (int64_t)st.st_size;
+    g_free(n.path);
+    return (int64_t)((double)size * s->cfg->snapshot_size_factor);
+}
+
+static int io_log_read(void *ctx, int sid, uint64_t session, int64_t after_zxid, int64_t upto_zxid)
+{
+    quorum *q = ctx;
+    zk_server *s = q->s;
+    if (s->cfg->snapshot_size_factor < 0 || s->log_fatal)
+        return -1;          /* on-disk DIFF disabled (Apache: isTxnLogSyncEnabled) */
+    if (after_zxid < q->installed_zxid) {
+        LOG_INFO("cannot DIFF server %d from the log: 0x%" G_GINT64_MODIFIER "x is below the "
+                 "snapshot installed at 0x%" G_GINT64_MODIFIER "x", sid, after_zxid, q->installed_zxid);
+        return -1;
+    }
+    uint64_t bytes = 0;
+    char *err = NULL;
+    txnlog_cursor *cur = txnlog_cursor_open(s->log, after_zxid, &bytes, &err);
+    if (!cur) {
+        LOG_INFO("cannot DIFF server %d from the log: %s", sid, err ? err : "?");
+        g_free(err);
+        return -1;
+    }
+    int64_t limit = log_size_limit(s);
+    if (limit > 0 && (int64_t)bytes > limit) {
+        LOG_INFO("cannot DIFF server %d from the log: the log since 0x%" G_GINT64_MODIFIER "x is %"
+                 G_GUINT64_FORMAT " bytes, over the limit %" G_GINT64_MODIFIER "d "
+                 "(snapshotSizeFactor %g of the newest snapshot)", sid, after_zxid, bytes, limit,
+                 s->cfg->snapshot_size_factor);
+        txnlog_cursor_free(cur);
+        return -1;
+    }
+    for (guint i = 0; i < q->reads->len; i++) {
+        log_read *old = g_ptr_array_index(q->reads, i);
+        if (old->sid == sid)
+            old->dead = true;   /* replaced; its records may still be in use: swept later */
+    }
+    log_read *r = g_new0(log_read, 1);
+    r->sid = sid;
+    r->session = session;
+    r->upto = upto_zxid;
+    r->cur = cur;
+    g_ptr_array_add(q->reads, r);
+    LOG_INFO("reading the log after 0x%" G_GINT64_MODIFIER "x up to 0x%" G_GINT64_MODIFIER "x "
+             "(%" G_GUINT64_FORMAT " bytes from its file on) to DIFF server %d", after_zxid, upto_zxid,
+             bytes, sid);
+    return 0;
+}
+
+static int collect_record(void *ctx, int64_t zxid, const uint8_t *data, size_t len)
+{
+    GArray *recs = ctx;
+    zab_record r = { zxid, data, len };
+    g_array_append_val(recs, r);
+    return 0;
+}
+
+/* Hands the next blocks of every log read to the core, within the tick's
+ * byte budget; drops the reads that are over. */
+static void pump_reads(quorum *q)
+{
+    if (q->reads->len == 0)
+        return;
+    size_t budget = LOG_READ_TICK_BYTES;
+    GArray *recs = g_array_new(FALSE, FALSE, sizeof(zab_record));
+    for (guint i = 0; i < q->reads->len && budget > 0; i++) {
+        log_read *r = g_ptr_array_index(q->reads, i);
+        while (!r->dead && budget > 0) {
+            g_array_set_size(recs, 0);
+            size_t nread = 0;
+            char *err = NULL;
+            int rc = txnlog_cursor_next(r->cur, q->s->log, r->upto, collect_record, recs, &nread, &err);
+            if (rc < 0) {
+                LOG_WARN("cannot DIFF server %d from the log: %s", r->sid, err ? err : "?");
+                g_free(err);
+            }
+            zab_read_status st = rc < 0 ? ZAB_READ_FAILED : rc == 0 ? ZAB_READ_DONE : ZAB_READ_MORE;
+            bool more;
+            CORE(q, more = zab_log_read_chunk(q->z, r->sid, r->session,
+                                              (const zab_record *)(void *)recs->data, recs->len, st,
+                                              server_now_ms(q->s)));
+            if (!more || st != ZAB_READ_MORE)
+                r->dead = true;
+            budget = nread < budget ? budget - nread : 0;
+        }
+    }
+    g_array_free(recs, TRUE);
+    for (guint i = q->reads->len; i-- > 0;)
+        if (((log_read *)g_ptr_array_index(q->reads, i))->dead)
+            g_ptr_array_remove_index(q->reads, i);
 }
 
 static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t epoch)
@@ -831,7 +1017,8 @@ static zab *core_new(quorum *q, char **err)
     if (cfg->test_zxid_headroom > 0)   /* tests only: reach the counter limit fast */
         zc.first_counter = ZAB_LAST_COUNTER - (uint32_t)cfg->test_zxid_headroom + 1;
     zab_io io = { q, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
-                  io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen };
+                  io_snapshot_take, io_snapshot_install, io_role_changed, io_sync_chosen,
+                  io_log_read };
     uint32_t accepted = read_epoch(s, "acceptedEpoch");
     uint32_t current = read_epoch(s, "currentEpoch");
     /* The tree holds the snapshot (committed); the log may go further with
@@ -865,6 +1052,7 @@ quorum *quorum_new(zk_server *s, char **err)
     q->looking_since_ms = server_now_ms(s);
     q->leader = -1;
     quorum_reset_stats(q);
+    q->reads = g_ptr_array_new_with_free_func(log_read_free);
     q->npeers = (int)cfg->peers->len;
     q->peers = g_new0(zab_peer, q->npeers);
     for (int i = 0; i < q->npeers; i++) {
@@ -872,6 +1060,7 @@ quorum *quorum_new(zk_server *s, char **err)
         q->peers[i].sid = pc->sid;
         q->peers[i].observer = pc->observer;
     }
+    load_installed_zxid(q);
     q->z = core_new(q, err);
     if (!q->z) {
         quorum_free(q);
@@ -896,6 +1085,8 @@ void quorum_free(quorum *q)
         return;
     peer_net_free(q->net);
     drop_held(q);
+    if (q->reads)
+        g_ptr_array_free(q->reads, TRUE);
     host_work *w;
     while ((w = g_queue_pop_head(&q->work)))
         host_work_free(w);
@@ -984,6 +1175,7 @@ void quorum_tick(quorum *q)
 {
     int64_t now = server_now_ms(q->s);
     CORE(q, zab_tick(q->z, now));
+    pump_reads(q);
     if (now - q->last_peer_tick_ms >= 200) {
         q->last_peer_tick_ms = now;
         peer_tick(q->net);

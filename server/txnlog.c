@@ -1299,3 +1299,184 @@ void txnlog_close(txnlog *l)
     g_free(l->dir);
     g_free(l);
 }
+
+/* ---- cursors: reads of the durable records in bounded steps ------------- */
+
+#define CURSOR_BLOCK ((size_t)1 << 20)
+
+struct txnlog_cursor {
+    int64_t after;          /* records <= after are skipped */
+    bool found_after;       /* the record `after` was seen */
+    int fd;                 /* the open file, -1 between files */
+    int64_t file_first;     /* its first_zxid (the name): finds it in the list */
+    uint64_t file_end;      /* its data end when last looked up */
+    uint64_t pos;           /* next offset to read */
+    GByteArray *buf;        /* owned: the last block */
+};
+
+/* The file of l starting at first_zxid, or NULL (purged). */
+static const txnlog_file *find_file(const txnlog *l, int64_t first_zxid, guint *index)
+{
+    for (guint i = 0; i < l->files->len; i++) {
+        const txnlog_file *f = g_ptr_array_index(l->files, i);
+        if (f->first_zxid == first_zxid) {
+            if (index)
+                *index = i;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static int cursor_open_file(txnlog_cursor *c, const txnlog_file *f, char **err)
+{
+    c->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0) {
+        *err = g_strdup_printf("txnlog: cannot open %s: %s", f->path, g_strerror(errno));
+        return -1;
+    }
+    c->file_first = f->first_zxid;
+    c->file_end = f->data_end;
+    c->pos = LOG_HEADER_SIZE;
+    return 0;
+}
+
+txnlog_cursor *txnlog_cursor_open(txnlog *l, int64_t after_zxid, uint64_t *bytes, char **err)
+{
+    /* the newest durable file starting at or before after_zxid whose
+     * records go at least that far */
+    int found = -1;
+    for (guint i = 0; i < l->files->len; i++) {
+        const txnlog_file *f = g_ptr_array_index(l->files, i);
+        if (f->first_zxid <= after_zxid && f->data_end > LOG_HEADER_SIZE)
+            found = (int)i;
+    }
+    if (found < 0 || ((const txnlog_file *)g_ptr_array_index(l->files, (guint)found))->last_zxid < after_zxid) {
+        *err = g_strdup_printf("txnlog: no log file holds zxid 0x%" PRIx64, (uint64_t)after_zxid);
+        return NULL;
+    }
+    txnlog_cursor *c = g_new0(txnlog_cursor, 1);
+    c->after = after_zxid;
+    c->buf = g_byte_array_new();
+    if (cursor_open_file(c, g_ptr_array_index(l->files, (guint)found), err) < 0) {
+        txnlog_cursor_free(c);
+        return NULL;
+    }
+    if (bytes) {
+        *bytes = 0;
+        for (guint i = (guint)found; i < l->files->len; i++)
+            *bytes += ((const txnlog_file *)g_ptr_array_index(l->files, i))->data_end;
+    }
+    return c;
+}
+
+void txnlog_cursor_free(txnlog_cursor *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    g_byte_array_free(c->buf, TRUE);
+    g_free(c);
+}
+
+/* Reads exactly len bytes at off into buf; -1 with *err. */
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off, char **err)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, buf + done, len - done, (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *err = g_strdup_printf("txnlog: read at offset %" PRIu64 " failed: %s", off + done,
+                                   n < 0 ? g_strerror(errno) : "end of file");
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int txnlog_cursor_next(txnlog_cursor *c, txnlog *l, int64_t upto_zxid, txnlog_replay_fn fn,
+                       void *ctx, size_t *nread, char **err)
+{
+    if (nread)
+        *nread = 0;
+    guint index = 0;
+    const txnlog_file *f = find_file(l, c->file_first, &index);
+    if (f)
+        c->file_end = f->data_end;  /* it may have grown (the file being written) */
+    if (c->pos >= c->file_end) {
+        /* this file is done: the next one, if any */
+        if (!f) {
+            /* purged while read: the files after it may be gone too */
+            *err = g_strdup_printf("txnlog: log file 0x%" PRIx64 " was purged while read",
+                                   (uint64_t)c->file_first);
+            return -1;
+        }
+        index++;
+        if (index >= l->files->len)
+            return 0;           /* the durable log ends here */
+        const txnlog_file *next = g_ptr_array_index(l->files, index);
+        if (next->data_end <= LOG_HEADER_SIZE)
+            return 0;           /* a new file with nothing durable yet */
+        close(c->fd);
+        c->fd = -1;
+        if (cursor_open_file(c, next, err) < 0)
+            return -1;
+        return 1;               /* its first block comes with the next step */
+    }
+    uint64_t left = c->file_end - c->pos;
+    size_t want = left < CURSOR_BLOCK ? (size_t)left : CURSOR_BLOCK;
+    g_byte_array_set_size(c->buf, (guint)want);
+    if (pread_full(c->fd, c->buf->data, want, c->pos, err) < 0)
+        return -1;
+    if (want >= FRAME_HEADER_SIZE) {
+        /* a record bigger than the block: read it whole */
+        uint32_t length = zk_be32(c->buf->data);
+        if (length >= 8 && length <= FRAME_MAX_LENGTH && 8 + (uint64_t)length > want &&
+            8 + (uint64_t)length <= left) {
+            want = 8 + (size_t)length;
+            g_byte_array_set_size(c->buf, (guint)want);
+            if (pread_full(c->fd, c->buf->data, want, c->pos, err) < 0)
+                return -1;
+        }
+    }
+    if (nread)
+        *nread = want;
+    uint64_t off = 0;
+    while (off < want) {
+        int64_t zxid;
+        uint64_t frame_size;
+        const char *bad = check_frame(c->buf->data, want, off, &zxid, &frame_size);
+        if (bad) {
+            if (off > 0 && want < left)
+                break;          /* a record cut by the block's end: the next step reads it */
+            *err = g_strdup_printf("txnlog: log file 0x%" PRIx64 ": %s at offset %" PRIu64,
+                                   (uint64_t)c->file_first, bad, c->pos + off);
+            return -1;
+        }
+        if (zxid == c->after) {
+            c->found_after = true;
+        } else if (zxid > c->after) {
+            if (!c->found_after) {
+                *err = g_strdup_printf("txnlog: zxid 0x%" PRIx64 " is not in the log",
+                                       (uint64_t)c->after);
+                return -1;
+            }
+            if (zxid > upto_zxid) {
+                c->pos += off;
+                return 0;
+            }
+            if (fn(ctx, zxid, c->buf->data + off + FRAME_HEADER_SIZE,
+                   (size_t)(frame_size - FRAME_HEADER_SIZE)) != 0) {
+                *err = g_strdup("txnlog: the read was stopped by the caller");
+                return -1;
+            }
+        }
+        off += frame_size;
+    }
+    c->pos += off;
+    return 1;
+}

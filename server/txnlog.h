@@ -142,6 +142,45 @@ void txnlog_roll(txnlog *l);
 void txnlog_set_limits(txnlog *l, uint64_t roll_bytes, uint64_t prealloc_bytes);
 
 /*
+ * A read of the durable records after a given zxid, in bounded steps, for a
+ * leader's DIFF from the log (quorum.c): each txnlog_cursor_next reads one
+ * block (about 1 MiB, or one bigger record) with pread, so the owner thread
+ * is never held up for long.  The cursor keeps its file open, so a purge
+ * (txnlog_purge_before) during the read still lets it read that file to
+ * its end (moving on from a purged file fails: later files may be gone
+ * too); it reads only up to the durable end known when a step starts, and
+ * sees records that become durable later in later steps.
+ */
+typedef struct txnlog_cursor txnlog_cursor;
+
+/*
+ * Opens a cursor positioned before the first record with zxid > after_zxid,
+ * in the newest file that can hold after_zxid.  *bytes (may be NULL) is
+ * the size of the log's records from that file on (the sum of their data
+ * ends; for zookeeper.snapshotSizeFactor).  Returns NULL with *err set
+ * (g_strdup'd) if no file can hold after_zxid or that file cannot be
+ * opened.  That the record after_zxid itself is there is checked by the
+ * first txnlog_cursor_next that passes it.  Free with txnlog_cursor_free.
+ */
+txnlog_cursor *txnlog_cursor_open(txnlog *l, int64_t after_zxid, uint64_t *bytes, char **err);
+
+/*
+ * One step: reads the next block and calls fn(ctx, ...) for each durable
+ * record in it with after_zxid < zxid <= upto_zxid, in zxid order (data is
+ * valid until the next call on this cursor; fn returning non-zero fails the
+ * read).  *nread (may be NULL) is the number of bytes read from disk.
+ * Returns 1 if there is more to read, 0 once a record > upto_zxid was seen
+ * or the durable log ends, -1 with *err (g_strdup'd) on an I/O or CRC error,
+ * a missing record after_zxid, or a file purged before the read left it.  Only from the
+ * owner thread (it looks at the log's file list).
+ */
+int txnlog_cursor_next(txnlog_cursor *c, txnlog *l, int64_t upto_zxid, txnlog_replay_fn fn,
+                       void *ctx, size_t *nread, char **err);
+
+/* Closes the cursor's file and frees it.  NULL is a no-op. */
+void txnlog_cursor_free(txnlog_cursor *c);
+
+/*
  * Removes every record with zxid > zxid, on disk and in the queue (Zab
  * TRUNC): later files are unlinked, the file holding the cut is shortened
  * and synced, and the next flush starts a new file.  Only when no flush is

@@ -439,6 +439,18 @@ void zab_log_failed(zab *z, int64_t now_ms)
     leave(z);
 }
 
+bool zab_log_read_chunk(zab *z, int learner_sid, uint64_t session, const zab_record *recs,
+                        size_t n, zab_read_status status, int64_t now_ms)
+{
+    (void)now_ms;
+    int idx = zab_peer_index(z, learner_sid);
+    if (idx < 0 || idx == z->me || z->failed || (n > 0 && !recs) || !enter(z))
+        return false;
+    bool more = zab_logsync_chunk(z, idx, session, recs, n, status);
+    leave(z);
+    return more;
+}
+
 int64_t zab_next_zxid(zab *z)
 {
     if (z->failed)

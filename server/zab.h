@@ -4,9 +4,10 @@
  *
  * The core does no I/O, reads no clock and makes no system call: the host
  * feeds it messages (zab_recv), time (zab_tick and the now_ms argument of
- * every entry point), link failures (zab_peer_lost) and fsync completions
- * (zab_log_durable); the core asks for sends, log appends, truncations,
- * epoch persistence, deliveries and snapshots through the zab_io callbacks,
+ * every entry point), link failures (zab_peer_lost), fsync completions
+ * (zab_log_durable) and log reads (zab_log_read_chunk); the core asks for
+ * sends, log appends, truncations, epoch persistence, deliveries, snapshots
+ * and log reads through the zab_io callbacks,
  * which it calls synchronously from inside those entry points.  A callback
  * must not call back into the same zab instance: the core enforces it (a
  * re-entered entry point is refused and counted, see zab_reentries()).
@@ -156,7 +157,34 @@ typedef struct zab_io {
      * where the sync starts).  For the operator's log; may be NULL. */
     void (*sync_chosen)(void *ctx, int learner_sid, int type, int64_t learner_zxid,
                         int64_t from_zxid);
+    /* Leader, optional (NULL: DIFF only from the in-memory history): the
+     * learner learner_sid (in session) is behind my in-memory history; asks
+     * for the logged entries (after_zxid, upto_zxid] from the on-disk log,
+     * which the host hands over later, in zxid order and in as many chunks
+     * as it likes, through zab_log_read_chunk() (never from inside this
+     * call).  0 = accepted; anything else = the host will not (after_zxid is
+     * not a record of its log, the log since it is too large for
+     * zookeeper.snapshotSizeFactor, on-disk DIFF is disabled): the learner
+     * gets a SNAP.  Not a failing I/O request: a read that fails later is
+     * reported by zab_log_read_chunk and costs only that learner's sync.  A
+     * new request for the same learner replaces an unfinished one. */
+    int (*log_read)(void *ctx, int learner_sid, uint64_t session, int64_t after_zxid,
+                    int64_t upto_zxid);
 } zab_io;
+
+/* One logged entry handed to zab_log_read_chunk (txn borrowed for the call). */
+typedef struct zab_record {
+    int64_t zxid;
+    const uint8_t *txn;
+    size_t len;
+} zab_record;
+
+/* How a chunk of a log read ends (zab_log_read_chunk). */
+typedef enum zab_read_status {
+    ZAB_READ_MORE,   /* more chunks of this range follow */
+    ZAB_READ_DONE,   /* the range is complete (or the durable log ends here) */
+    ZAB_READ_FAILED  /* the read failed: the records of this chunk are not used */
+} zab_read_status;
 
 typedef struct zab zab;
 
@@ -197,6 +225,19 @@ void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms);
  * entries not yet reported durable may be lost, so the core fail-stops
  * (nothing after the last durable zxid is ever acknowledged). */
 void zab_log_failed(zab *z, int64_t now_ms);
+/*
+ * Leader: n records (recs and their txns borrowed for the call) of the log
+ * read that io->log_read accepted for learner_sid's session, continuing it
+ * in zxid order, and how the read stands (zab_read_status).  The core sends
+ * them as the DIFF's PROPOSALs as they come, then, once the read is DONE,
+ * the in-memory entries after it and NEWLEADER (or asks for the rest of the
+ * log if the in-memory history moved on meanwhile).  Returns true while the
+ * core wants more of this read; false if it is over (done, failed, or
+ * stale: that learner's session changed, or I no longer lead), and then
+ * the host drops it.
+ */
+bool zab_log_read_chunk(zab *z, int learner_sid, uint64_t session, const zab_record *recs,
+                        size_t n, zab_read_status status, int64_t now_ms);
 /* Leader in broadcast only: the zxid the next proposal gets; -1 if it
  * cannot propose now. */
 int64_t zab_next_zxid(zab *z);
@@ -221,7 +262,8 @@ int64_t zab_last_logged(const zab *z);
 uint64_t zab_protocol_errors(const zab *z);
 
 /* Entry points (zab_start, zab_tick, zab_recv, zab_peer_lost,
- * zab_log_durable, zab_log_failed, zab_propose, zab_free) called from
+ * zab_log_durable, zab_log_failed, zab_log_read_chunk, zab_propose,
+ * zab_free) called from
  * inside one of this core's callbacks: each was refused (zab_propose
  * returned -1) and, in a build without NDEBUG, failed an assert().  The
  * host must queue such work and run it once the core returned. */

@@ -39,6 +39,7 @@ typedef enum {
     LRN_INFO,        /* FOLLOWERINFO received, epoch not yet known */
     LRN_EPOCH_SENT,  /* LEADERINFO sent, waiting for ACKEPOCH */
     LRN_EPOCH_ACKED, /* ACKEPOCH received, waiting for discovery to finish */
+    LRN_LOG_READING, /* DIFF from the on-disk log: the host reads it (zab_logsync.c) */
     LRN_SYNCING,     /* sync + NEWLEADER sent, waiting for the ACK */
     LRN_SYNCED       /* NEWLEADER acked (UPTODATE sent once established) */
 } learner_phase;
@@ -56,6 +57,11 @@ typedef struct zab_learner {
     int64_t last_heard_ms;
     bool as_observer;        /* registered with OBSERVERINFO (its own view; after a
                               * reconfig it may differ from mine until it re-joins) */
+    /* LRN_LOG_READING (zab_logsync.c): the log read the host carries out */
+    int64_t read_next;       /* the last zxid sent from the log (or the DIFF's base) */
+    int64_t read_upto;       /* the end of the range asked for */
+    int64_t read_round_start;/* read_next when that range was asked for */
+    bool diff_sent;          /* the DIFF went out (no SNAP fallback after it) */
 } zab_learner;
 
 /* A FOLLOWERINFO / OBSERVERINFO that came while I was LOOKING (its sender
@@ -216,6 +222,26 @@ void zab_leader_tick(zab *z, int64_t now);
 void zab_leader_peer_lost(zab *z, int idx, int64_t now);
 void zab_leader_durable(zab *z, int64_t now);
 int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int64_t now);
+/* Forgets learner idx's session (it times out and registers again). */
+void zab_leader_reset_learner(zab *z, int idx);
+/* Sends entries (from, last_logged] of my history to idx as PROPOSALs. */
+void zab_leader_send_entries_after(zab *z, int idx, int64_t from);
+/* Tells the host which sync learner idx gets (io.sync_chosen). */
+void zab_leader_note_sync(zab *z, int idx, int type, int64_t from);
+/* Sends idx a SNAP of my delivered state and the entries after it; false
+ * if the host cannot. */
+bool zab_leader_send_snap(zab *z, int idx);
+/* The sync's entries went out: NEWLEADER, and idx waits for its ACK. */
+void zab_leader_sync_sent(zab *z, int idx);
+
+/* ---- zab_logsync.c ------------------------------------------------------- */
+/* Leader: learner idx is behind my in-memory history; asks the host for the
+ * log since its last zxid (io.log_read).  True if the host took it (idx is
+ * then LRN_LOG_READING), false if the learner needs a SNAP. */
+bool zab_logsync_request(zab *z, int idx);
+/* A chunk of that read (see zab_log_read_chunk in zab.h). */
+bool zab_logsync_chunk(zab *z, int idx, uint64_t session, const zab_record *recs, size_t n,
+                       zab_read_status status);
 
 /* ---- zab_reconfig.c ------------------------------------------------------ */
 /* Leader: candidate lowered so that nothing from a pending reconfig's zxid

@@ -148,8 +148,12 @@ static bool sync_learner(zab *z, int idx)
         send_entries_after(z, idx, common);
         return true;
     }
-    /* behind my window, or no epoch in common: everything after the common
-     * point (if any) is not in my history, so not committed */
+    /* behind my window: a DIFF from the on-disk log if it still holds the
+     * learner's last zxid (and is small enough), else a SNAP.  No epoch in
+     * common: everything after the common point (if any) is not in my
+     * history, so not committed. */
+    if (zab_logsync_request(z, idx))
+        return true;        /* NEWLEADER once the host read the log */
     return send_snap(z, idx);
 }
 
@@ -161,6 +165,14 @@ static void start_sync(zab *z, int idx)
         reset_learner(z, idx);   /* it will time out and come back */
         return;
     }
+    if (l->phase == LRN_LOG_READING)
+        return;             /* zab_logsync.c finishes it */
+    zab_leader_sync_sent(z, idx);
+}
+
+void zab_leader_sync_sent(zab *z, int idx)
+{
+    zab_learner *l = &z->learners[idx];
     zab_msg nl = { .type = ZAB_MSG_NEWLEADER, .epoch = z->new_epoch, .zxid = z->last_logged };
     send_to(z, idx, &nl);
     l->sync_point = z->last_logged;
@@ -534,3 +546,9 @@ int zab_leader_propose(zab *z, int64_t zxid, const uint8_t *txn, size_t len, int
     try_commit(z);          /* a one-voter ensemble commits at once */
     return 0;
 }
+
+/* For zab_logsync.c (zab_internal.h). */
+void zab_leader_reset_learner(zab *z, int idx) { reset_learner(z, idx); }
+void zab_leader_send_entries_after(zab *z, int idx, int64_t from) { send_entries_after(z, idx, from); }
+void zab_leader_note_sync(zab *z, int idx, int type, int64_t from) { note_sync(z, idx, type, from); }
+bool zab_leader_send_snap(zab *z, int idx) { return send_snap(z, idx); }

@@ -6,8 +6,10 @@ connect string, does one thing and exits 0 on success, 1 on a failed check,
 bounded.
 
 Commands:
-  create HOSTS PARENT COUNT [PREFIX]  makepath PARENT, create PARENT/PREFIX<i>
-                                      for i < COUNT with data b"<i>"
+  create HOSTS PARENT COUNT [PREFIX [SIZE]]
+                                      makepath PARENT, create PARENT/PREFIX<i>
+                                      for i < COUNT with data b"<i>" (padded
+                                      with b"x" to SIZE bytes if given)
   check HOSTS PARENT COUNT [PREFIX]   after sync: PARENT/PREFIX<i> all exist
                                       with data b"<i>"
   absent HOSTS PATH...                after sync: none of the paths exists
@@ -64,12 +66,18 @@ def sync_all(zk, timeout=10.0):
     zk.retry(lambda: zk.sync_async("/").get(timeout=timeout))
 
 
-def cmd_create(hosts, parent, count, prefix="n"):
+def cmd_create(hosts, parent, count, prefix="n", size="0"):
     zk = connect(hosts)
     zk.ensure_path(parent)
     count = int(count)
+    size = int(size)
+
+    def data(i):
+        d = str(i).encode()
+        return d + b"x" * (size - len(d)) if size > len(d) else d
+
     for start in range(0, count, 50):    # pipelined, 50 at a time
-        batch = [zk.create_async(f"{parent}/{prefix}{i}", str(i).encode())
+        batch = [zk.create_async(f"{parent}/{prefix}{i}", data(i))
                  for i in range(start, min(start + 50, count))]
         for r in batch:
             r.get(timeout=15)

@@ -322,6 +322,29 @@ static void test_jvmflags(void **state)
                 "JVMFLAGS: bad value for -Djute.maxbuffer: 'big' (expected a positive number of bytes)");
 }
 
+/* zookeeper.snapshotSizeFactor (ZKDatabase): a double, default 0.33; a bad
+ * one is logged and the default used, as Apache does. */
+static void test_snapshot_size_factor(void **state)
+{
+    (void)state;
+    zk_config cfg;
+    parse_ok("dataDir=/d\n", NULL, &cfg, NULL);
+    assert_true(cfg.snapshot_size_factor > 0.3299 && cfg.snapshot_size_factor < 0.3301);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\n", "-Dzookeeper.snapshotSizeFactor=-1", &cfg, NULL);
+    assert_true(cfg.snapshot_size_factor < 0);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\nzookeeper.snapshotSizeFactor=2.5\n", "-Dzookeeper.snapshotSizeFactor=0", &cfg, NULL);
+    assert_true(cfg.snapshot_size_factor > 2.49 && cfg.snapshot_size_factor < 2.51);
+    zk_config_free(&cfg);
+    GPtrArray *warnings = g_ptr_array_new_with_free_func(g_free);
+    parse_ok("dataDir=/d\n", "-Dzookeeper.snapshotSizeFactor=lots", &cfg, warnings);
+    assert_true(cfg.snapshot_size_factor > 0.3299 && cfg.snapshot_size_factor < 0.3301);
+    assert_true(warned(warnings, "snapshotSizeFactor=lots"));
+    zk_config_free(&cfg);
+    g_ptr_array_free(warnings, TRUE);
+}
+
 static void test_load_file_and_env(void **state)
 {
     (void)state;
@@ -868,6 +891,7 @@ int main(void)
         cmocka_unit_test(test_session_timeouts_follow_tick),
         cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_jvmflags),
+        cmocka_unit_test(test_snapshot_size_factor),
         cmocka_unit_test(test_load_file_and_env),
         cmocka_unit_test(test_properties_syntax),
         cmocka_unit_test(test_fourlw_whitelist),

@@ -652,6 +652,104 @@ static void test_roll_and_purge(void **state)
     txnlog_close(l);
 }
 
+/* Collects what a cursor hands out (zxids, and payload lengths). */
+static int cursor_collect(void *ctx, int64_t zxid, const uint8_t *data, size_t len)
+{
+    (void)data;
+    GArray *a = ctx;
+    g_array_append_val(a, zxid);
+    return len > 0 ? 0 : 1;
+}
+
+/* Runs a cursor after `after` up to `upto` to its end; returns its last
+ * txnlog_cursor_next result (0 or -1) and the zxids in out. */
+static int cursor_run(txnlog *l, int64_t after, int64_t upto, GArray *out, uint64_t *bytes)
+{
+    char *err = NULL;
+    txnlog_cursor *c = txnlog_cursor_open(l, after, bytes, &err);
+    if (!c) {
+        g_free(err);
+        return -2;
+    }
+    int rc;
+    int steps = 0;
+    while ((rc = txnlog_cursor_next(c, l, upto, cursor_collect, out, NULL, &err)) == 1)
+        assert_true(++steps < 100000);     /* bounded */
+    if (rc < 0) {
+        assert_non_null(err);
+        g_free(err);
+    }
+    txnlog_cursor_free(c);
+    return rc;
+}
+
+/* Cursors (a leader's DIFF from the log): across files, from a record
+ * only, up to a bound, over records bigger than a block, after a purge. */
+static void test_cursor(void **state)
+{
+    fixture *fx = *state;
+    int64_t last;
+    txnlog *l = open_log(fx, &last);
+    for (int64_t first = 1; first <= 7; first += 3) {  /* log.1, log.4, log.7: 1..9 */
+        append_range(l, first, first + 2);
+        commit(l);
+        txnlog_roll(l);
+    }
+    GArray *got = g_array_new(FALSE, FALSE, sizeof(int64_t));
+    uint64_t bytes = 0;
+    assert_int_equal(cursor_run(l, 2, 100, got, &bytes), 0);
+    assert_int_equal(got->len, 7);
+    for (guint i = 0; i < got->len; i++)
+        assert_int_equal(g_array_index(got, int64_t, i), 3 + (int64_t)i);
+    assert_int_equal(bytes, frame_offset(1, 10) + 2 * HEADER_SIZE); /* all 3 files */
+    g_array_set_size(got, 0);
+    assert_int_equal(cursor_run(l, 3, 6, got, &bytes), 0);        /* (3, 6] */
+    assert_int_equal(got->len, 3);
+    assert_int_equal(g_array_index(got, int64_t, 2), 6);
+    g_array_set_size(got, 0);
+    assert_int_equal(cursor_run(l, 9, 100, got, NULL), 0);        /* nothing after the end */
+    assert_int_equal(got->len, 0);
+    assert_int_equal(cursor_run(l, 0, 100, got, NULL), -2);       /* before the first file */
+    assert_int_equal(cursor_run(l, 10, 100, got, NULL), -2);      /* after the last record */
+    /* a record bigger than the cursor's block, then small ones */
+    size_t big = (size_t)3 << 20;
+    uint8_t *blob = g_malloc0(big);
+    txnlog_append(l, 10, blob, big);
+    append_range(l, 11, 12);
+    commit(l);
+    g_free(blob);
+    g_array_set_size(got, 0);
+    assert_int_equal(cursor_run(l, 8, 100, got, NULL), 0);
+    assert_int_equal(got->len, 4);                                /* 9, 10, 11, 12 */
+    assert_int_equal(g_array_index(got, int64_t, 1), 10);
+    assert_int_equal(g_array_index(got, int64_t, 3), 12);
+    /* a zxid between files is not in the log */
+    txnlog_roll(l);
+    append_range(l, 20, 21);
+    commit(l);
+    g_array_set_size(got, 0);
+    assert_int_equal(cursor_run(l, 15, 100, got, NULL), -2);   /* no file holds 15 */
+    assert_int_equal(got->len, 0);
+    /* a purge while a cursor reads: the open file is read to its end,
+     * moving on from it fails */
+    char *err = NULL;
+    txnlog_cursor *c = txnlog_cursor_open(l, 1, NULL, &err);
+    assert_non_null(c);
+    txnlog_purge_before(l, 100);
+    g_array_set_size(got, 0);
+    int rc, steps = 0;
+    while ((rc = txnlog_cursor_next(c, l, 100, cursor_collect, got, NULL, &err)) == 1)
+        assert_true(++steps < 100000);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "purged"));
+    g_free(err);
+    assert_int_equal(got->len, 2);                                /* 2, 3 from log.1 */
+    assert_int_equal(g_array_index(got, int64_t, 1), 3);
+    txnlog_cursor_free(c);
+    g_array_free(got, TRUE);
+    txnlog_close(l);
+}
+
 static void test_size_roll_and_preallocation(void **state)
 {
     fixture *fx = *state;
@@ -955,6 +1053,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_name_must_match_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncate_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roll_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_roll_and_preallocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_write_is_cut_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_last_file_removed, setup, teardown),

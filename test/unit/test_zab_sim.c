@@ -87,6 +87,10 @@ static void test_random_seeds(void **state)
            " fail-stops after injected disk faults, %.1f s\n",
            first, first + count - 1, failures, proposals_from_work, fail_stops,
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    uint64_t reads = 0, reads_done = 0;
+    sim_log_read_counters(&reads, &reads_done);
+    printf("zab sim: %" G_GUINT64_FORMAT " DIFFs from the log asked for, %" G_GUINT64_FORMAT
+           " completed\n", reads, reads_done);
     assert_int_equal(failures, 0);
 }
 
@@ -305,12 +309,16 @@ static void three_with_leader_2(sim *s)
     assert_int_equal(role_of(s, 2), ZAB_LEADING);
 }
 
-/* A follower behind by a few entries gets DIFF; far behind gets SNAP. */
+/* A follower behind by a few entries gets DIFF; far behind (past the
+ * in-memory history) gets SNAP, or, when the leader's host reads its log
+ * (io.log_read), a DIFF from the log. */
 static void test_diff_and_snap(void **state)
 {
     (void)state;
-    for (int far = 0; far <= 1; far++) {
+    for (int mode = 0; mode <= 2; mode++) {
+        bool far = mode > 0, snap = mode == 1;
         sim *s = scenario_sim(3, 0, 10);
+        s->p.log_reads = mode == 2;
         three_with_leader_2(s);
         write_n(s, 2);
         crash(s, 3);
@@ -320,10 +328,52 @@ static void test_diff_and_snap(void **state)
         sim_run_until(s, s->now + 3000);
         assert_int_equal(role_of(s, 3), ZAB_FOLLOWING);
         assert_true(zab_serving(s->nodes[2].z));
-        assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_SNAP], far ? 1 : 0);
-        assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_DIFF], far ? 0 : 1);
+        assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_SNAP], snap ? 1 : 0);
+        assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_DIFF], snap ? 0 : 1);
         assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_TRUNC], 0);
         assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+        write_n(s, 1);
+        assert_int_equal(s->nodes[2].delivered_count, s->global->len);
+        expect_ok(s);
+        sim_free(s);
+    }
+}
+
+/* A DIFF from the log while the leader keeps writing: the history moves
+ * past the range being read (more rounds of reading), a refused read
+ * becomes a SNAP, a failing one a SNAP or a new session; every time the
+ * follower ends up with everything. */
+static void test_diff_from_log_under_writes(void **state)
+{
+    (void)state;
+    for (int mode = 0; mode <= 2; mode++) {
+        sim *s = scenario_sim(3, 0, 5);
+        s->p.log_reads = true;
+        s->p.log_refuse_percent = mode == 1 ? 100 : 0;
+        s->p.log_fail_percent = mode == 2 ? 30 : 0;
+        three_with_leader_2(s);
+        write_n(s, 2);
+        crash(s, 3);
+        write_n(s, 60);
+        memset(s->nodes[2].sync_msgs, 0, sizeof s->nodes[2].sync_msgs);
+        boot(s, 3);
+        /* a write every 4 ms while it syncs: the history (5) moves on
+         * faster than the chunks (1-8 records every 1-30 ms) come */
+        for (int k = 0; k < 400 && !s->failure; k++) {
+            int l = sim_leader_index(s);
+            if (l >= 0)
+                sim_propose(s, l);
+            sim_run_until(s, s->now + 4);
+        }
+        sim_run_until(s, s->now + 5000);
+        assert_int_equal(role_of(s, 3), ZAB_FOLLOWING);
+        assert_true(zab_serving(s->nodes[2].z));
+        if (mode == 0) {
+            assert_int_equal(s->nodes[2].sync_msgs[ZAB_MSG_SNAP], 0);
+            assert_true(s->nodes[2].sync_msgs[ZAB_MSG_DIFF] >= 1);
+        }
+        if (mode == 1)
+            assert_true(s->nodes[2].sync_msgs[ZAB_MSG_SNAP] >= 1);
         write_n(s, 1);
         assert_int_equal(s->nodes[2].delivered_count, s->global->len);
         expect_ok(s);
@@ -734,6 +784,7 @@ int main(void)
         cmocka_unit_test(test_observers_do_not_count),
         cmocka_unit_test(test_five_survive_two),
         cmocka_unit_test(test_diff_and_snap),
+        cmocka_unit_test(test_diff_from_log_under_writes),
         cmocka_unit_test(test_trunc_uncommitted_tail),
         cmocka_unit_test(test_counter_rollover),
         cmocka_unit_test(test_fsync_failure_fail_stops),

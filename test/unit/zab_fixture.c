@@ -537,6 +537,7 @@ static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
         sim_violation(s, "server %d got a snapshot that is not a committed prefix", nd->sid);
         return 0;
     }
+    nd->installed_zxid = zxid;
     nd->snap_zxid = zxid;
     nd->snap_count = sb.count;
     nd->delivered_count = sb.count;
@@ -635,6 +636,94 @@ static void run_held(sim_node *nd)
         zab_log_durable(nd->z, report, nd->s->now);
 }
 
+/* ---- the leader's log reads (DIFF from the on-disk log) ------------------ */
+
+static uint64_t log_reads_requested, log_reads_completed;
+
+void sim_log_read_counters(uint64_t *requested, uint64_t *completed)
+{
+    *requested = log_reads_requested;
+    *completed = log_reads_completed;
+}
+
+/* Index of the durable record zxid in nd's log, or -1. */
+static int durable_index(const sim_node *nd, int64_t zxid)
+{
+    for (guint k = 0; k < nd->durable_len; k++)
+        if (g_array_index(nd->log, sim_entry, k).zxid == zxid)
+            return (int)k;
+    return -1;
+}
+
+/* As quorum.c's io_log_read: only from a record of the durable log (its
+ * entries since the snapshot), maybe refused for size; the chunks come with
+ * EV_LOGREAD events. */
+static int cb_log_read(void *ctx, int sid, uint64_t session, int64_t after, int64_t upto)
+{
+    sim_node *nd = ctx;
+    sim *s = nd->s;
+    char b[32], c[32];
+    if (!s->p.log_reads || after < nd->installed_zxid || durable_index(nd, after) < 0 ||
+        rng_chance(&s->rng, s->p.log_refuse_percent)) {
+        sim_trace(s, "s%d refuses a log read for s%d after %s", nd->sid, sid, zx(after, b));
+        return -1;
+    }
+    for (guint k = 0; k < nd->reads->len; k++)
+        if (g_array_index(nd->reads, sim_read, k).sid == sid)
+            g_array_remove_index(nd->reads, k--);   /* replaced */
+    sim_read r = { sid, session, after, upto };
+    g_array_append_val(nd->reads, r);
+    log_reads_requested++;
+    sim_trace(s, "s%d reads its log for s%d: (%s, %s]", nd->sid, sid, zx(after, b), zx(upto, c));
+    heap_push(s, ev_new(s, EV_LOGREAD, s->now + rng_range(&s->rng, 1, 30), nd->idx));
+    return 0;
+}
+
+/* One chunk of every read in progress: 1-8 durable records after where it
+ * stands (which must still be in the log: a snapshot or a cut that dropped
+ * it fails the read), DONE at the range's end or the durable log's. */
+static void log_read_step(sim *s, sim_node *nd)
+{
+    GArray *reads = nd->reads;
+    nd->reads = g_array_new(FALSE, FALSE, sizeof(sim_read));
+    for (guint k = 0; k < reads->len; k++) {
+        sim_read r = g_array_index(reads, sim_read, k);
+        zab_record recs[8];
+        size_t n = 0;
+        zab_read_status st = ZAB_READ_MORE;
+        int at = durable_index(nd, r.next);
+        size_t want = (size_t)rng_range(&s->rng, 1, 8);
+        if (at < 0 || rng_chance(&s->rng, s->p.log_fail_percent)) {
+            st = ZAB_READ_FAILED;
+        } else {
+            for (guint i = (guint)at + 1; n < want; i++) {
+                if (i >= nd->durable_len) {
+                    st = ZAB_READ_DONE;
+                    break;
+                }
+                sim_entry *e = &g_array_index(nd->log, sim_entry, i);
+                if (e->zxid > r.upto) {
+                    st = ZAB_READ_DONE;
+                    break;
+                }
+                recs[n++] = (zab_record){ e->zxid, e->payload, e->len };
+                r.next = e->zxid;
+            }
+        }
+        bool more = zab_log_read_chunk(nd->z, r.sid, r.session, recs, n, st, s->now);
+        if (st == ZAB_READ_DONE && !more)
+            log_reads_completed++;
+        bool replaced = false;
+        for (guint i = 0; i < nd->reads->len; i++)
+            replaced |= g_array_index(nd->reads, sim_read, i).sid == r.sid;
+        if (more && st == ZAB_READ_MORE && !replaced)
+            g_array_append_val(nd->reads, r);
+    }
+    g_array_free(reads, TRUE);
+    if (nd->reads->len)
+        heap_push(s, ev_new(s, EV_LOGREAD, s->now + rng_range(&s->rng, 1, 30), nd->idx));
+}
+
 /* ---- nodes: start, crash, restart ---------------------------------------- */
 
 static zab_io node_io(sim_node *nd)
@@ -642,7 +731,8 @@ static zab_io node_io(sim_node *nd)
     zab_io io = { .ctx = nd, .send = cb_send, .persist_epochs = cb_persist,
                   .log_append = cb_log_append, .log_truncate = cb_log_truncate,
                   .deliver = cb_deliver, .snapshot_take = cb_snapshot_take,
-                  .snapshot_install = cb_snapshot_install, .role_changed = cb_role };
+                  .snapshot_install = cb_snapshot_install, .role_changed = cb_role,
+                  .log_read = cb_log_read };
     return io;
 }
 
@@ -723,6 +813,7 @@ void sim_crash_node(sim *s, int i, bool keep_some_unsynced)
     g_array_set_size(nd->log, keep);
     nd->durable_len = keep;
     nd->fsync_pending = false;
+    g_array_set_size(nd->reads, 0);              /* log reads in progress were volatile */
     for (guint k = 0; k < nd->held->len; k++)   /* held cuts and appends were volatile */
         g_free(g_array_index(nd->held, sim_entry, k).payload);
     g_array_set_size(nd->held, 0);
@@ -886,7 +977,7 @@ static void check_step(sim *s)
 static bool deferred(sim *s, sim_event *e)
 {
     if (e->node < 0 || (e->kind != EV_MSG && e->kind != EV_FSYNC && e->kind != EV_TICK &&
-                        e->kind != EV_LINKUP))
+                        e->kind != EV_LINKUP && e->kind != EV_LOGREAD))
         return false;
     if (s->paused_until[e->node] > s->now) {
         e->at = s->paused_until[e->node];
@@ -972,6 +1063,10 @@ static void handle(sim *s, sim_event *e)
     case EV_RESTART:
         if (!nd->up && s->generate)
             sim_boot_node(s, e->node);
+        break;
+    case EV_LOGREAD:
+        if (nd->up && e->incarnation == nd->incarnation)
+            log_read_step(s, nd);
         break;
     case EV_HEAL:
         if (s->generate) {
@@ -1090,6 +1185,7 @@ sim *sim_new(uint64_t seed, const sim_params *p, bool verbose)
         nd->observer = i >= p->nvoters;
         nd->log = g_array_new(FALSE, FALSE, sizeof(sim_entry));
         nd->held = g_array_new(FALSE, FALSE, sizeof(sim_entry));
+        nd->reads = g_array_new(FALSE, FALSE, sizeof(sim_read));
         nd->delivered_zxid = 0;
         nd->fsync_min = p->fsync_min;
         nd->fsync_max = p->fsync_max;
@@ -1118,6 +1214,7 @@ void sim_free(sim *s)
         zab_free(s->nodes[i].z);
         free_entries(s->nodes[i].log);
         free_entries(s->nodes[i].held);
+        g_array_free(s->nodes[i].reads, TRUE);
     }
     sim_event *e;
     while ((e = heap_pop(s)))
@@ -1236,6 +1333,10 @@ static void random_params(uint64_t seed, sim_params *p)
     p->propose_min = 5;
     p->propose_max = (int)rng_range(&r, 10, 80);
     p->duration_ms = 20000;
+    /* drawn last, so the parameters above stay what they were per seed */
+    p->log_reads = rng_chance(&r, 75);
+    p->log_refuse_percent = (int)rng_range(&r, 0, 30);
+    p->log_fail_percent = (int)rng_range(&r, 0, 10);
 }
 
 /* Runs one seed; returns true if every invariant held. */
@@ -1244,8 +1345,10 @@ bool sim_run_seed(uint64_t seed, bool verbose)
     sim_params p;
     random_params(seed, &p);
     sim *s = sim_new(seed, &p, verbose);
-    sim_trace(s, "seed %" G_GUINT64_FORMAT ": %d voters, %d observers, delay %d-%d ms, history %d",
-          seed, p.nvoters, p.nobservers, p.delay_min, p.delay_max, p.history_limit);
+    sim_trace(s, "seed %" G_GUINT64_FORMAT ": %d voters, %d observers, delay %d-%d ms, history %d, "
+          "log reads %s (refused %d %%, failing %d %%)", seed, p.nvoters, p.nobservers, p.delay_min,
+          p.delay_max, p.history_limit, p.log_reads ? "on" : "off", p.log_refuse_percent,
+          p.log_fail_percent);
     s->generate = true;
     for (int i = 0; i < s->n; i++)
         heap_push(s, ev_new(s, EV_RESTART, rng_range(&s->rng, 0, 500), i));

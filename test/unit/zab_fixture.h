@@ -5,7 +5,9 @@
  * (FIFO, random delay and spikes, breaks, partitions, one-way stalls),
  * process pauses, crashes and restarts from the simulated disk, disks that
  * are slow or fail (a failed fsync or epoch write must fail-stop the node),
- * host snapshots, and an invariant checker run after every step.  The
+ * host snapshots, a leader's log reads for DIFF syncs (served in chunks,
+ * refused or failing at random), and an invariant checker run after every
+ * step.  The
  * invariants and the fault model are described in docs/zab.md
  * ("The simulation").
  *
@@ -50,6 +52,9 @@ typedef struct sim_node {
     bool fsync_pending;
     guint fsync_target;
     int64_t snap_zxid;
+    int64_t installed_zxid;  /* the last leader's snapshot installed (durable, as
+                              * quorum.c's snapInstalledZxid file): log entries below
+                              * it may be stale or have gaps, never read for a DIFF */
     guint snap_count;        /* the snapshot holds the global sequence [0, snap_count) */
     /* volatile state machine: the global sequence [0, delivered_count) */
     guint delivered_count;
@@ -70,6 +75,8 @@ typedef struct sim_node {
     int nmembers;
     bool reconfig_due;       /* delivered a new one: activate after the core returns */
     int prev_role[ZF_MAX_NODES]; /* per node in the core's view: -1 absent, 0 voter, 1 observer */
+    /* leader: DIFFs from the log in progress (io.log_read; volatile) */
+    GArray *reads;           /* of sim_read */
     /* The quorum link a learner dials to its leader (quorum.c's
      * peer_set_leader): quorum messages to qlink_sid are lost until it is
      * up (EV_LINKUP, which tells both cores with zab_peer_up). */
@@ -78,8 +85,16 @@ typedef struct sim_node {
     uint64_t qlink_gen;      /* bumped on every new dial: older EV_LINKUPs are stale */
 } sim_node;
 
+/* A log read the core asked for: the records after next, up to upto. */
+typedef struct sim_read {
+    int sid;
+    uint64_t session;
+    int64_t next, upto;
+} sim_read;
+
 /* Event kinds of the simulation's queue. */
-enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL, EV_LINKUP };
+enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL, EV_LOGREAD,
+       EV_LINKUP };
 
 /* One queued event (owned by the heap until handled). */
 typedef struct sim_event {
@@ -102,6 +117,11 @@ typedef struct sim_params {
     int fsync_min, fsync_max;
     int history_limit;
     uint32_t first_counter;      /* zab_config.first_counter (0 = normal) */
+    /* io.log_read (DIFF from the on-disk log): off unless log_reads; a
+     * request is refused (the size limit) with log_refuse_percent, a chunk
+     * fails with log_fail_percent; chunks come 1-30 ms apart, 1-8 records */
+    bool log_reads;
+    int log_refuse_percent, log_fail_percent;
     bool faults;
     int propose_min, propose_max;
     int64_t duration_ms;
@@ -200,5 +220,8 @@ void sim_check_liveness(sim *s);
 /* Totals over every seed run in this process: proposals made by host work
  * queued in a delivery callback, and fail-stops after injected disk faults. */
 void sim_counters(uint64_t *proposals_from_work, uint64_t *fail_stops);
+/* Totals over every seed run in this process: log reads the cores asked
+ * for, and those that ended with the DIFF complete (NEWLEADER sent). */
+void sim_log_read_counters(uint64_t *requested, uint64_t *completed);
 
 #endif
