@@ -459,6 +459,60 @@ static void test_torn_tail_garbage(void **state)
     g_free(path);
 }
 
+/* The zero tail is checked through SEEK_DATA (holes and unwritten extents
+ * are skipped): one non-zero byte deep in a large preallocated tail, or
+ * behind a hole past the old end of file, is still found. */
+static void test_torn_tail_byte_deep_in_preallocation(void **state)
+{
+    fixture *fx = *state;
+    int64_t last;
+    txnlog *l = open_log(fx, &last);
+    txnlog_set_limits(l, TXNLOG_DEFAULT_ROLL_BYTES, 4 << 20);
+    append_range(l, 1, 5);
+    commit(l);
+    txnlog_close(l);
+
+    char *path = log_file(fx, 1);
+    uint64_t end = frame_offset(1, 6);
+    uint64_t size = file_size(path);
+    assert_true(size >= 4 << 20);
+    const uint8_t one = 1;
+    for (int round = 0; round < 2; round++) {
+        /* round 0: inside the preallocated extents; round 1: past the end
+         * of the file, behind a hole of 1 MiB */
+        uint64_t at = round == 0 ? size - 12345 : file_size(path) + (1 << 20) + 7;
+        patch_file(path, at, &one, 1);
+        l = open_log(fx, &last);
+        assert_int_equal(last, 5);
+        char *expect = g_strdup_printf("%s: torn tail at offset %" PRIu64
+                                       " (non-zero bytes after the end-of-data marker)", path, end);
+        assert_non_null(strstr(fx->messages->str, expect));
+        assert_int_equal(file_size(path), end);
+        assert_replay_range(l, 0, 5);
+        txnlog_close(l);
+        g_free(expect);
+        g_string_truncate(fx->messages, 0);
+        /* make the file end in a long zero tail again for the next round */
+        if (round == 0) {
+            int fd = open(path, O_WRONLY);
+            assert_true(fd >= 0);
+            assert_int_equal(ftruncate(fd, (off_t)size), 0);
+            close(fd);
+        }
+    }
+    /* A tail of zeros only (sparse, never written) is a clean end. */
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 8 << 20), 0);
+    close(fd);
+    l = open_log(fx, &last);
+    assert_int_equal(last, 5);
+    assert_null(strstr(fx->messages->str, "torn tail"));
+    assert_replay_range(l, 0, 5);
+    txnlog_close(l);
+    g_free(path);
+}
+
 static void test_torn_tail_bad_crc_last_record(void **state)
 {
     fixture *fx = *state;
@@ -950,6 +1004,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_bad_crc_last_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_byte_deep_in_preallocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_crc_in_non_last_file_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_name_must_match_header, setup, teardown),
