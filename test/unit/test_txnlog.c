@@ -213,28 +213,51 @@ static unsigned count_log_files(fixture *fx)
 
 /* ---- tests ------------------------------------------------------------ */
 
+typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
+
+/* The published vectors, chaining, unaligned starts and odd lengths, for one
+ * implementation. */
+static void check_crc32c_impl(crc_fn crc)
+{
+    assert_int_equal(crc(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(crc(crc(0, "1234", 4), "56789", 5), 0xE3069283u);
+    uint8_t buf[32];
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(crc(0, buf, sizeof buf), 0x8A9136AAu); /* RFC 3720 B.4 */
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(crc(0, buf, sizeof buf), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++)
+        buf[i] = (uint8_t)i;
+    assert_int_equal(crc(0, buf, sizeof buf), 0x46DD794Eu);
+    assert_int_equal(crc(0, NULL, 0), 0);
+    /* Unaligned starts and odd lengths agree with byte-wise chaining. */
+    for (size_t start = 0; start < 8; start++) {
+        uint32_t whole = crc(0, buf + start, 23);
+        uint32_t pieces = 0;
+        for (size_t i = 0; i < 23; i++)
+            pieces = crc(pieces, buf + start + i, 1);
+        assert_int_equal(whole, pieces);
+    }
+}
+
 static void test_crc32c_vectors(void **state)
 {
     (void)state;
-    assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283u);
-    assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
-    uint8_t buf[32];
-    memset(buf, 0, sizeof buf);
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x8A9136AAu); /* RFC 3720 B.4 */
-    memset(buf, 0xff, sizeof buf);
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x62A8AB43u);
-    for (int i = 0; i < 32; i++)
-        buf[i] = (uint8_t)i;
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x46DD794Eu);
-    assert_int_equal(crc32c(0, NULL, 0), 0);
-    /* Unaligned starts and odd lengths agree with byte-wise chaining. */
-    for (size_t start = 0; start < 8; start++) {
-        uint32_t whole = crc32c(0, buf + start, 23);
-        uint32_t pieces = 0;
-        for (size_t i = 0; i < 23; i++)
-            pieces = crc32c(pieces, buf + start + i, 1);
-        assert_int_equal(whole, pieces);
+    check_crc32c_impl(crc32c);
+    check_crc32c_impl(crc32c_table);
+    check_crc32c_impl(crc32c_hw);   /* the table code where the CPU lacks SSE4.2 */
+    /* Both agree on every length and alignment of a pseudo-random buffer. */
+    uint8_t big[1100];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof big; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (uint8_t)(x >> 16);
     }
+    for (size_t start = 0; start < 9; start++)
+        for (size_t len = 0; start + len <= sizeof big; len += 1 + len / 7)
+            assert_int_equal(crc32c_hw(7, big + start, len), crc32c_table(7, big + start, len));
+    if (!crc32c_hw_supported())
+        print_message("no SSE4.2 on this CPU: crc32c_hw was the table code\n");
 }
 
 static void test_round_trip(void **state)
