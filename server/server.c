@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -253,6 +254,34 @@ void server_init(zk_server *s, zk_config *cfg)
     s->last_response_size = s->min_response_size = s->max_response_size = -1;
 }
 
+/* Set by server_run just before its final server_destroy when the process
+ * is about to exit: the data tree is then left to the kernel (see
+ * free_tree_at_exit).  Other callers (the fuzzers) always free it. */
+static bool leave_tree_to_exit;
+
+/*
+ * Whether a stopping zkserver frees its data tree before exiting.  Freeing
+ * 1,000,000 znodes allocation by allocation took 4-6 s of a clean stop
+ * (docs/perf-notes.md) for nothing: everything the tree holds is already
+ * durable in the log and snapshots, and the kernel takes the whole heap
+ * back at exit at once.  Sanitizer builds (bin/zkserver-san) free it so that
+ * LeakSanitizer still checks the tree's ownership on every clean stop, and
+ * so does any build when the environment says ZKSERVER_FREE_AT_EXIT=1
+ * (e.g. under valgrind --leak-check).
+ */
+static bool free_tree_at_exit(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    return true;
+#endif
+#endif
+    const char *e = getenv("ZKSERVER_FREE_AT_EXIT");
+    return e && e[0] && strcmp(e, "0") != 0;
+}
+
 void server_destroy(zk_server *s)
 {
     readonly_leave(s, "the server is shutting down");
@@ -280,7 +309,10 @@ void server_destroy(zk_server *s)
     g_hash_table_destroy(s->conns);
     g_hash_table_destroy(s->conns_per_ip);
     g_hash_table_destroy(s->change_by_path);
-    tree_free(s->tree);
+    if (leave_tree_to_exit)
+        s->tree = NULL;   /* deliberately not freed: the process exits next */
+    else
+        tree_free(s->tree);
     session_table_destroy(&s->sessions);
     g_free(s->data_dir);
     g_free(s->notified_status);
@@ -381,6 +413,7 @@ int server_run(zk_config *cfg)
     metrics_stop();
     close(sfd);
     bool log_fatal = s.log_fatal;
+    leave_tree_to_exit = !free_tree_at_exit();
     server_destroy(&s);
     LOG_INFO("stopped%s", log_fatal ? " after a fatal failure (see the FATAL line)" : "");
     return log_fatal ? 3 : 0;

@@ -10,10 +10,15 @@
 
 bool zk_extended_types_enabled = false;
 
-static zk_node *node_new(const char *path, zk_node *parent)
+/* The struct and its path in one allocation (n->path points just past the
+ * struct): one malloc less per znode, on every create and on a snapshot
+ * load of millions of them.  len is strlen(path). */
+static zk_node *node_new_len(const char *path, size_t len, zk_node *parent)
 {
-    zk_node *n = g_new0(zk_node, 1);
-    n->path = g_strdup(path);
+    zk_node *n = g_malloc0(sizeof *n + len + 1);
+    n->path = (char *)(n + 1);
+    memcpy(n->path, path, len);
+    n->path[len] = '\0';
     const char *slash = strrchr(n->path, '/');
     n->name = strcmp(n->path, "/") == 0 ? n->path + 1 : (slash ? slash + 1 : n->path);
     n->parent = parent;
@@ -22,13 +27,17 @@ static zk_node *node_new(const char *path, zk_node *parent)
     return n;
 }
 
+static zk_node *node_new(const char *path, zk_node *parent)
+{
+    return node_new_len(path, strlen(path), parent);
+}
+
 static void node_free(zk_tree *t, zk_node *n)
 {
     jset_clear(&n->children);
     acl_unref(t->acls, n->acl);
     g_free(n->data);
-    g_free(n->path);
-    g_free(n);
+    g_free(n);   /* and the path, in the same allocation */
 }
 
 static void set_data(zk_node *n, const void *data, int32_t len)
@@ -471,16 +480,101 @@ void tree_serialize(const zk_tree *t, jute_writer *w)
     jw_patch_int(w, count_at, sc.count);
 }
 
+/* A snapshot ACL's bytes (count and entries, pointing into the snapshot
+ * body) and the interned list they decode to: tree_deserialize decodes and
+ * interns each distinct encoding once (a tree whose nodes share a handful of
+ * ACLs would otherwise decode, copy and look up every node's ACL: 18-22 %
+ * of a restart with 1,000,000 znodes, docs/perf-notes.md). */
+typedef struct raw_acl {
+    const uint8_t *ptr;     /* borrowed: into the body being loaded */
+    size_t len;
+    zk_acl_list *list;      /* one reference, held by the table */
+} raw_acl;
+
+static guint raw_acl_hash(gconstpointer k)
+{
+    const raw_acl *a = k;
+    guint h = 5381;
+    for (size_t i = 0; i < a->len; i++)
+        h = h * 33 + a->ptr[i];
+    return h;
+}
+
+static gboolean raw_acl_equal(gconstpointer x, gconstpointer y)
+{
+    const raw_acl *a = x, *b = y;
+    return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0;
+}
+
+/* The interned list for the ACL vector whose encoding is r's bytes
+ * [start, r->pos) (acl is that vector, decoded as a view); a new reference
+ * for the caller, or NULL if the entries are malformed. */
+static zk_acl_list *intern_snapshot_acl(zk_tree *t, GHashTable *seen, raw_acl **last,
+                                        const uint8_t *start, size_t len, const zk_vec *acl)
+{
+    raw_acl key = { start, len, NULL };
+    raw_acl *hit = *last && raw_acl_equal(*last, &key) ? *last : g_hash_table_lookup(seen, &key);
+    if (!hit) {
+        zk_acl_list *l = acl_intern_vec(t->acls, acl);
+        if (!l)
+            return NULL;
+        hit = g_new(raw_acl, 1);
+        *hit = key;
+        hit->list = l;
+        g_hash_table_add(seen, hit);
+    }
+    *last = hit;
+    return acl_ref(hit->list);
+}
+
+static void raw_acl_free(gpointer p, gpointer ctx)
+{
+    raw_acl *a = p;
+    acl_unref(ctx, a->list);
+    g_free(a);
+}
+
+/* The parent of path (len bytes, a valid path other than "/"): found among
+ * prev and its ancestors (a snapshot lists nodes in pre-order, so the
+ * parent is nearly always there), else through the path table, with buf as
+ * scratch.  NULL if there is none. */
+static zk_node *find_parent(zk_tree *t, zk_node *prev, const char *path, size_t len, GString *buf)
+{
+    size_t plen = len;
+    while (plen > 0 && path[plen - 1] != '/')
+        plen--;
+    plen--;   /* the slash; 0 for a child of the root */
+    for (zk_node *a = prev; a; a = a->parent) {
+        if (a == t->root) {
+            if (plen == 0)
+                return a;
+            break;   /* the path table has the rest */
+        }
+        if (strncmp(a->path, path, plen) == 0 && a->path[plen] == '\0')
+            return a;
+    }
+    g_string_truncate(buf, 0);
+    g_string_append_len(buf, path, (gssize)plen);
+    return tree_get(t, buf->str);
+}
+
 zk_tree *tree_deserialize(jute_reader *r, char **err)
 {
     zk_tree *t = tree_new();
     t->data_size = 0;   /* every node, the built-in ones too, is in the snapshot */
+    GHashTable *seen = g_hash_table_new(raw_acl_hash, raw_acl_equal);
+    raw_acl *last = NULL;
+    GString *pbuf = g_string_sized_new(256), *scratch = g_string_sized_new(256);
+    zk_node *prev = t->root;
+    bool refused = false;
     int32_t count = jr_int(r);
     for (int32_t i = 0; i < count && jr_ok(r); i++) {
         jute_view path = jr_string(r);
         jute_view data = jr_buffer(r);
+        const uint8_t *acl_start = r->buf + r->pos;
         zk_vec acl;
         zk_vec_read(r, &acl, zk_skip_acl);
+        size_t acl_len = (size_t)(r->buf + r->pos - acl_start);
         int64_t czxid = jr_long(r), mzxid = jr_long(r), ctime = jr_long(r), mtime = jr_long(r);
         int32_t version = jr_int(r), cversion = jr_int(r), aversion = jr_int(r);
         int64_t owner = jr_long(r), pzxid = jr_long(r);
@@ -490,28 +584,32 @@ zk_tree *tree_deserialize(jute_reader *r, char **err)
             /* "//a" would be a second child "a" of "/", "/a/" a child named
              * "": a tree no snapshot of ours can hold, refused whole */
             *err = g_strdup_printf("snapshot: node %d has an invalid path", i);
-            tree_free(t);
-            return NULL;
+            refused = true;
+            break;
         }
-        char *p = jute_view_dup(path);
-        zk_node *n = tree_get(t, p);
-        if (!n) {
-            char *pp = parent_of(p);
-            zk_node *parent = tree_get(t, pp);
-            g_free(pp);
+        g_string_truncate(pbuf, 0);
+        g_string_append_len(pbuf, path.ptr, path.len);
+        zk_node *n = NULL;
+        if (path.len == 1) {
+            n = t->root;
+        } else {
+            zk_node *parent = find_parent(t, prev, pbuf->str, pbuf->len, scratch);
             if (!parent) {
-                *err = g_strdup_printf("snapshot: node %s has no parent", p);
-                g_free(p);
-                tree_free(t);
-                return NULL;
+                *err = g_strdup_printf("snapshot: node %s has no parent", pbuf->str);
+                refused = true;
+                break;
             }
-            n = node_new(p, parent);
-            jset_add(&parent->children, n->name, n);
-            g_hash_table_insert(t->nodes, n->path, n);
+            const char *name = strrchr(pbuf->str, '/') + 1;
+            n = jset_get(&parent->children, name);
+            if (!n) {
+                n = node_new_len(pbuf->str, pbuf->len, parent);
+                jset_add(&parent->children, n->name, n);
+                g_hash_table_insert(t->nodes, n->path, n);
+            }
         }
-        g_free(p);
+        prev = n;
         set_data(n, data.ptr, data.len);
-        zk_acl_list *l = acl_intern_vec(t->acls, &acl);
+        zk_acl_list *l = intern_snapshot_acl(t, seen, &last, acl_start, acl_len, &acl);
         if (!l) {
             r->err = true;
             break;
@@ -524,8 +622,17 @@ zk_tree *tree_deserialize(jute_reader *r, char **err)
         t->data_size += path_units(n->path) + data_bytes(n);
         index_owner(t, n);
     }
-    if (!jr_ok(r)) {
-        *err = g_strdup("snapshot: truncated or malformed tree");
+    g_string_free(pbuf, TRUE);
+    g_string_free(scratch, TRUE);
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, seen);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        raw_acl_free(k, t->acls);
+    g_hash_table_destroy(seen);
+    if (refused || !jr_ok(r)) {
+        if (!refused)
+            *err = g_strdup("snapshot: truncated or malformed tree");
         tree_free(t);
         return NULL;
     }

@@ -428,6 +428,92 @@ static void test_deep_chain_serializes(void **state)
     tree_free(t);
 }
 
+/* One snapshot node with an ACL of `n` entries (perms, scheme, id);
+ * n == -1 writes a null vector. */
+static void put_node(jute_writer *w, const char *path, int n, int32_t perms, const char *scheme,
+                     const char *id)
+{
+    jw_string(w, path);
+    jw_buffer(w, path, (int32_t)strlen(path));   /* data: the path itself */
+    jw_int(w, n);
+    for (int i = 0; i < n; i++) {
+        jw_int(w, perms);
+        jw_string(w, scheme);
+        jw_string(w, id);
+    }
+    for (int i = 0; i < 4; i++)
+        jw_long(w, 7);          /* czxid, mzxid, ctime, mtime */
+    for (int i = 0; i < 3; i++)
+        jw_int(w, 0);           /* version, cversion, aversion */
+    jw_long(w, 0);              /* ephemeralOwner */
+    jw_long(w, 7);              /* pzxid */
+}
+
+/* tree_deserialize decodes each distinct ACL encoding once and shares the
+ * interned list; references stay exact through a node listed twice, a
+ * child that does not follow its parent's subtree (the parent comes from
+ * the path table), and the two encodings of an empty list (null, 0). */
+static void test_deserialize_shares_acls(void **state)
+{
+    (void)state;
+    jute_writer w;
+    jw_init(&w, 1024);
+    jw_int(&w, 11);
+    put_node(&w, "/", 1, ZK_PERM_ALL, "world", "anyone");
+    put_node(&w, "/zookeeper", 1, ZK_PERM_ALL, "world", "anyone");
+    put_node(&w, "/zookeeper/quota", 1, ZK_PERM_ALL, "world", "anyone");
+    put_node(&w, "/zookeeper/config", 1, ZK_PERM_READ, "world", "anyone");
+    put_node(&w, "/a", 1, ZK_PERM_ALL, "digest", "u:b");
+    put_node(&w, "/b", 1, ZK_PERM_ALL, "world", "anyone");
+    put_node(&w, "/a/x", 1, ZK_PERM_ALL, "digest", "u:b");       /* parent not on /b's chain */
+    put_node(&w, "/a", 1, ZK_PERM_ALL, "digest", "u:c");         /* listed again: replaces */
+    put_node(&w, "/b/y", -1, 0, NULL, NULL);
+    put_node(&w, "/c", 0, 0, NULL, NULL);
+    put_node(&w, "/a/x/z", 1, ZK_PERM_ALL, "digest", "u:b");
+    jute_reader r;
+    jr_init(&r, w.buf, w.len);
+    char *err = NULL;
+    zk_tree *u = tree_deserialize(&r, &err);
+    assert_null(err);
+    assert_non_null(u);
+    assert_int_equal(jr_remaining(&r), 0);
+    assert_int_equal(tree_node_count(u), 10);
+    zk_node *a = tree_get(u, "/a"), *x = tree_get(u, "/a/x"), *z = tree_get(u, "/a/x/z");
+    zk_node *b = tree_get(u, "/b"), *y = tree_get(u, "/b/y"), *c = tree_get(u, "/c");
+    assert_true(a && x && z && b && y && c);
+    assert_ptr_equal(x->parent, a);
+    assert_ptr_equal(z->parent, x);
+    assert_ptr_equal(y->parent, b);
+    assert_int_equal(a->children.size, 1);
+    assert_string_equal(a->acl->items[0].id, "u:c");
+    assert_int_equal(a->acl->refs, 1);
+    assert_ptr_equal(x->acl, z->acl);
+    assert_string_equal(x->acl->items[0].id, "u:b");
+    assert_int_equal(x->acl->refs, 2);
+    assert_ptr_equal(y->acl, c->acl);
+    assert_int_equal(y->acl->count, 0);
+    assert_int_equal(y->acl->refs, 2);
+    assert_ptr_equal(b->acl, tree_get(u, "/")->acl);
+    assert_int_equal(tree_get(u, "/zookeeper/config")->acl->items[0].perms, ZK_PERM_READ);
+    /* world:anyone ALL, READ, u:b, u:c, the empty list: nothing else kept */
+    assert_int_equal(acl_cache_size(u->acls), 5);
+    assert_int_equal(x->data_len, 4);
+    assert_memory_equal(x->data, "/a/x", 4);
+    tree_free(u);
+
+    /* A node whose parent is missing is refused, not attached elsewhere. */
+    jw_free(&w);
+    jw_init(&w, 256);
+    jw_int(&w, 2);
+    put_node(&w, "/", 1, ZK_PERM_ALL, "world", "anyone");
+    put_node(&w, "/p/q", 1, ZK_PERM_ALL, "world", "anyone");
+    jr_init(&r, w.buf, w.len);
+    assert_null(tree_deserialize(&r, &err));
+    assert_non_null(strstr(err, "/p/q has no parent"));
+    g_free(err);
+    jw_free(&w);
+}
+
 static void test_mutations_fire_watches(void **state)
 {
     (void)state;
@@ -530,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_delete_missing_child_moves_pzxid),
         cmocka_unit_test(test_serialize_round_trip),
         cmocka_unit_test(test_deep_chain_serializes),
+        cmocka_unit_test(test_deserialize_shares_acls),
         cmocka_unit_test(test_mutations_fire_watches),
         cmocka_unit_test(test_data_size_counts_utf16_units),
     };

@@ -213,28 +213,51 @@ static unsigned count_log_files(fixture *fx)
 
 /* ---- tests ------------------------------------------------------------ */
 
+typedef uint32_t (*crc_fn)(uint32_t, const void *, size_t);
+
+/* The published vectors, chaining, unaligned starts and odd lengths, for one
+ * implementation. */
+static void check_crc32c_impl(crc_fn crc)
+{
+    assert_int_equal(crc(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(crc(crc(0, "1234", 4), "56789", 5), 0xE3069283u);
+    uint8_t buf[32];
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(crc(0, buf, sizeof buf), 0x8A9136AAu); /* RFC 3720 B.4 */
+    memset(buf, 0xff, sizeof buf);
+    assert_int_equal(crc(0, buf, sizeof buf), 0x62A8AB43u);
+    for (int i = 0; i < 32; i++)
+        buf[i] = (uint8_t)i;
+    assert_int_equal(crc(0, buf, sizeof buf), 0x46DD794Eu);
+    assert_int_equal(crc(0, NULL, 0), 0);
+    /* Unaligned starts and odd lengths agree with byte-wise chaining. */
+    for (size_t start = 0; start < 8; start++) {
+        uint32_t whole = crc(0, buf + start, 23);
+        uint32_t pieces = 0;
+        for (size_t i = 0; i < 23; i++)
+            pieces = crc(pieces, buf + start + i, 1);
+        assert_int_equal(whole, pieces);
+    }
+}
+
 static void test_crc32c_vectors(void **state)
 {
     (void)state;
-    assert_int_equal(crc32c(0, "123456789", 9), 0xE3069283u);
-    assert_int_equal(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
-    uint8_t buf[32];
-    memset(buf, 0, sizeof buf);
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x8A9136AAu); /* RFC 3720 B.4 */
-    memset(buf, 0xff, sizeof buf);
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x62A8AB43u);
-    for (int i = 0; i < 32; i++)
-        buf[i] = (uint8_t)i;
-    assert_int_equal(crc32c(0, buf, sizeof buf), 0x46DD794Eu);
-    assert_int_equal(crc32c(0, NULL, 0), 0);
-    /* Unaligned starts and odd lengths agree with byte-wise chaining. */
-    for (size_t start = 0; start < 8; start++) {
-        uint32_t whole = crc32c(0, buf + start, 23);
-        uint32_t pieces = 0;
-        for (size_t i = 0; i < 23; i++)
-            pieces = crc32c(pieces, buf + start + i, 1);
-        assert_int_equal(whole, pieces);
+    check_crc32c_impl(crc32c);
+    check_crc32c_impl(crc32c_table);
+    check_crc32c_impl(crc32c_hw);   /* the table code where the CPU lacks SSE4.2 */
+    /* Both agree on every length and alignment of a pseudo-random buffer. */
+    uint8_t big[1100];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof big; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (uint8_t)(x >> 16);
     }
+    for (size_t start = 0; start < 9; start++)
+        for (size_t len = 0; start + len <= sizeof big; len += 1 + len / 7)
+            assert_int_equal(crc32c_hw(7, big + start, len), crc32c_table(7, big + start, len));
+    if (!crc32c_hw_supported())
+        print_message("no SSE4.2 on this CPU: crc32c_hw was the table code\n");
 }
 
 static void test_round_trip(void **state)
@@ -456,6 +479,60 @@ static void test_torn_tail_garbage(void **state)
     assert_replay_range(l, 0, 5);
     append_and_reopen(fx, l, 6, 8);
     g_free(expect);
+    g_free(path);
+}
+
+/* The zero tail is checked through SEEK_DATA (holes and unwritten extents
+ * are skipped): one non-zero byte deep in a large preallocated tail, or
+ * behind a hole past the old end of file, is still found. */
+static void test_torn_tail_byte_deep_in_preallocation(void **state)
+{
+    fixture *fx = *state;
+    int64_t last;
+    txnlog *l = open_log(fx, &last);
+    txnlog_set_limits(l, TXNLOG_DEFAULT_ROLL_BYTES, 4 << 20);
+    append_range(l, 1, 5);
+    commit(l);
+    txnlog_close(l);
+
+    char *path = log_file(fx, 1);
+    uint64_t end = frame_offset(1, 6);
+    uint64_t size = file_size(path);
+    assert_true(size >= 4 << 20);
+    const uint8_t one = 1;
+    for (int round = 0; round < 2; round++) {
+        /* round 0: inside the preallocated extents; round 1: past the end
+         * of the file, behind a hole of 1 MiB */
+        uint64_t at = round == 0 ? size - 12345 : file_size(path) + (1 << 20) + 7;
+        patch_file(path, at, &one, 1);
+        l = open_log(fx, &last);
+        assert_int_equal(last, 5);
+        char *expect = g_strdup_printf("%s: torn tail at offset %" PRIu64
+                                       " (non-zero bytes after the end-of-data marker)", path, end);
+        assert_non_null(strstr(fx->messages->str, expect));
+        assert_int_equal(file_size(path), end);
+        assert_replay_range(l, 0, 5);
+        txnlog_close(l);
+        g_free(expect);
+        g_string_truncate(fx->messages, 0);
+        /* make the file end in a long zero tail again for the next round */
+        if (round == 0) {
+            int fd = open(path, O_WRONLY);
+            assert_true(fd >= 0);
+            assert_int_equal(ftruncate(fd, (off_t)size), 0);
+            close(fd);
+        }
+    }
+    /* A tail of zeros only (sparse, never written) is a clean end. */
+    int fd = open(path, O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, 8 << 20), 0);
+    close(fd);
+    l = open_log(fx, &last);
+    assert_int_equal(last, 5);
+    assert_null(strstr(fx->messages->str, "torn tail"));
+    assert_replay_range(l, 0, 5);
+    txnlog_close(l);
     g_free(path);
 }
 
@@ -1048,6 +1125,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_tail_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_garbage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_bad_crc_last_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_byte_deep_in_preallocation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_crc_in_non_last_file_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_name_must_match_header, setup, teardown),
