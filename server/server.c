@@ -118,7 +118,14 @@ static void before_sleep(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
+    /* Peer links first (what a lost link causes may answer clients), then
+     * the clients (resumed connections may forward to the leader), then
+     * the links again. */
+    if (s->quorum)
+        quorum_before_sleep(s->quorum);
     conn_before_sleep(s);
+    if (s->quorum)
+        quorum_before_sleep(s->quorum);
     if (!s->log_fatal)
         txnlog_flush_start(s->log);
 }
