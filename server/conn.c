@@ -377,10 +377,18 @@ void conn_send_raw(zk_conn *c, const void *p, size_t len)
 
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len)
 {
+    conn_send_frame2(c, body, len, NULL, 0);
+}
+
+void conn_send_frame2(zk_conn *c, const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len)
+{
+    size_t len = head_len + tail_len;
     if (c->closed || !output_fits(c, len + 4))
         return;
     jw_int(&c->out, (int32_t)len);
-    jw_raw(&c->out, body, len);
+    jw_raw(&c->out, head, head_len);
+    if (tail_len)
+        jw_raw(&c->out, tail, tail_len);
     c->packets_sent++;
     zk_server *s = c->srv;
     s->packets_sent++;

@@ -76,6 +76,10 @@ int conn_accept(int lfd, struct sockaddr_storage *ss, bool *no_fds);
  * before the loop sleeps (conn_before_sleep), together with everything
  * else queued on c in this iteration. */
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len);
+/* The same for a frame made of two parts, head then tail (tail may be NULL
+ * when tail_len is 0): a reply's header and body without copying them
+ * into one buffer first. */
+void conn_send_frame2(zk_conn *c, const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len);
 /* Queues raw bytes without framing (4lw output). */
 void conn_send_raw(zk_conn *c, const void *p, size_t len);
 /* Closes the socket now (pending requests keep the struct alive). */

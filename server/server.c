@@ -8,6 +8,7 @@
 #include "persist.h"
 #include "readonly.h"
 #include "replicator.h"
+#include "reqpool.h"
 #include "request.h"
 #include "server.h"
 #include "admin_http.h"
@@ -290,6 +291,7 @@ void server_destroy(zk_server *s)
     session_table_destroy(&s->sessions);
     g_free(s->data_dir);
     g_free(s->notified_status);
+    reqpool_trim();   /* the free request and change blocks */
 }
 
 int server_run(zk_config *cfg)
