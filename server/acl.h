@@ -65,8 +65,17 @@ zk_acl_list *acl_open_unsafe(acl_cache *c);
 void acl_write(jute_writer *w, const zk_acl_list *l);
 
 /*
+ * zookeeper.skipACL=yes (Apache's ZooKeeperServer.skipACL): every
+ * acl_check passes, for every request and every watch event.  Process-wide,
+ * set once at start-up (sasl.c, with the sasl scheme).
+ */
+void acl_configure_skip(bool skip);
+/* True if acl_configure_skip(true) is in effect. */
+bool acl_skip_enabled(void);
+
+/*
  * Checks that `auth` (GPtrArray of zk_auth_id*) grants any bit of `perm` on
- * a node with ACL `acl`.  Returns ZOK or ZNOAUTH.
+ * a node with ACL `acl` (always, under skipACL).  Returns ZOK or ZNOAUTH.
  */
 int acl_check(const zk_acl_list *acl, int perm, const GPtrArray *auth);
 

@@ -128,6 +128,8 @@ static const setting settings[] = {
      "a non-negative number of watches (0 = no limit)"},
     {{"preAllocSize"}, KIND_INT, FIELD(prealloc_size_kb), 1, INT_MAX, true, false, "a positive number of KiB"},
     {{"secureClientPort"}, KIND_INT, FIELD(secure_client_port), 1, 65535, false, false, "a port number 1..65535"},
+    {{"secureClientPortAddress"}, KIND_STRING, FIELD(secure_client_port_address), 0, 0, false, false,
+     "a host name or address"},
     {{"ssl.keyStore.location"}, KIND_STRING, FIELD(ssl_keystore_location), 0, 0, true, false, "a file path"},
     {{"ssl.keyStore.password"}, KIND_STRING, FIELD(ssl_keystore_password), 0, 0, true, false, "a password"},
     {{"ssl.keyStore.type"}, KIND_STRING, FIELD(ssl_keystore_type), 0, 0, true, false, "JKS, PKCS12 or PEM"},
@@ -169,6 +171,13 @@ static const setting settings[] = {
      "JKS, PKCS12 or PEM"},
     {{"ssl.quorum.hostnameVerification"}, KIND_BOOL, FIELD(ssl_quorum_hostname_verification), 0, 0, true, false,
      "true or false"},
+    {{"ssl.quorum.clientAuth"}, KIND_STRING, FIELD(ssl_quorum_client_auth), 0, 0, true, false,
+     "none, want or need"},
+    {{"ssl.quorum.protocol"}, KIND_STRING, FIELD(ssl_quorum_protocol), 0, 0, true, false, "TLSv1.2 or TLSv1.3"},
+    {{"ssl.quorum.enabledProtocols"}, KIND_STRING, FIELD(ssl_quorum_enabled_protocols), 0, 0, true, false,
+     "a comma-separated list of TLS versions"},
+    {{"ssl.quorum.ciphersuites"}, KIND_STRING, FIELD(ssl_quorum_ciphersuites), 0, 0, true, false,
+     "a comma-separated list of cipher suites"},
     {{"forceSync"}, KIND_FORCESYNC, FIELD(force_sync), 0, 0, true, false, "yes or no"},
 };
 
@@ -198,7 +207,7 @@ static const char *const harmless_prefixes[] = {
 
 /* Keys that would change behaviour in Apache but that zkserver does not implement. */
 static const char *const unsupported_prefixes[] = {
-    "secureClientPortAddress", "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort", "skipACL",
+    "ssl.quorum", "ssl.", "sslQuorumReloadCertFiles", "observerMasterPort",
     "group.", "weight.", "oraclePath", "client.portUnification",
 };
 
@@ -669,6 +678,10 @@ static void apply_file_key(parse_state *st, const char *key, const char *value, 
         apply_auth_provider(st, key, value, line);
         return;
     }
+    if (strcmp(bare, "skipACL") == 0) {   /* ZooKeeperServer: "yes".equals(zookeeper.skipACL) */
+        st->cfg->skip_acl = strcmp(value, "yes") == 0;
+        return;
+    }
     if (g_str_has_prefix(bare, "superUser.")) {   /* ZooKeeperServer.isSaslSuperUser: superUser[.*] */
         g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
         return;
@@ -709,6 +722,8 @@ static void apply_jvmflags(parse_state *st, const char *flags)
             st->cfg->jaas_config = *value ? g_strdup(value) : NULL;
         } else if (g_str_has_prefix(key, "zookeeper.authProvider.")) {
             apply_auth_provider(st, key, value, ORIGIN_JVMFLAGS);
+        } else if (strcmp(key, "zookeeper.skipACL") == 0) {
+            st->cfg->skip_acl = strcmp(value, "yes") == 0;
         } else if (g_str_has_prefix(key, "zookeeper.superUser.")) {
             g_ptr_array_add(st->cfg->sasl_super_users, g_strdup(value));
         } else if (idx >= 0 && settings[idx].sysprop) {
@@ -1111,6 +1126,12 @@ static void finish(parse_state *st)
     if (cfg->client_port_address && st->origin[setting_index("clientPort")] == ORIGIN_DEFAULT &&
         cfg->peers->len == 0)
         warnf(st, "%s: clientPortAddress is set but clientPort is not; using %d", st->name, cfg->client_port);
+    if (cfg->secure_client_port_address && cfg->secure_client_port == 0) {   /* Apache refuses it too */
+        char *where = origin_text(st, st->origin[setting_index("secureClientPortAddress")]);
+        failf(st, "%s: secureClientPortAddress is set but secureClientPort is not set", where);
+        g_free(where);
+        return;
+    }
 
     if (cfg->cnxn_output_limit_bytes < cfg->cnxn_output_throttle_bytes) {
         int idx = setting_index("cnxnOutputLimitBytes");
@@ -1245,7 +1266,10 @@ void zk_config_free(zk_config *cfg)
                            &cfg->ssl_enabled_protocols, &cfg->ssl_ciphersuites,
                            &cfg->ssl_quorum_keystore_location, &cfg->ssl_quorum_keystore_password,
                            &cfg->ssl_quorum_keystore_type, &cfg->ssl_quorum_truststore_location,
-                           &cfg->ssl_quorum_truststore_password, &cfg->ssl_quorum_truststore_type};
+                           &cfg->ssl_quorum_truststore_password, &cfg->ssl_quorum_truststore_type,
+                           &cfg->ssl_quorum_client_auth, &cfg->ssl_quorum_protocol,
+                           &cfg->ssl_quorum_enabled_protocols, &cfg->ssl_quorum_ciphersuites,
+                           &cfg->secure_client_port_address};
     for (size_t i = 0; i < G_N_ELEMENTS(ssl_fields); i++)
         g_free(*ssl_fields[i]);
     char **sasl_fields[] = {&cfg->jaas_config, &cfg->sasl_server_section, &cfg->sasl_super_user,

@@ -75,6 +75,8 @@ typedef struct zk_config {
     int prealloc_size_kb;        /* preAllocSize, KiB, default 65536 */
     bool force_sync;             /* forceSync, default true ("no" disables) */
     int secure_client_port;      /* secureClientPort, 0 = none (TLS, server/tls.c) */
+    char *secure_client_port_address; /* owned; secureClientPortAddress, NULL = all addresses
+                                       * (clientPortAddress does not apply, as in Apache) */
     /* ssl.* (zookeeper.ssl.* as -D flags): owned strings, NULL when unset */
     char *ssl_keystore_location, *ssl_keystore_password, *ssl_keystore_type;
     char *ssl_truststore_location, *ssl_truststore_password, *ssl_truststore_type;
@@ -91,6 +93,7 @@ typedef struct zk_config {
     bool allow_sasl_failed_clients; /* zookeeper.allowSaslFailedClients, default false */
     bool session_require_sasl;   /* zookeeper.sessionRequireClientSASLAuth, default false */
     bool enforce_auth_enabled;   /* zookeeper.enforce.auth.enabled, default false */
+    bool skip_acl;               /* zookeeper.skipACL is exactly "yes" (Apache's test): no ACL is checked */
     char *enforce_auth_schemes;  /* zookeeper.enforce.auth.schemes: comma-separated */
     /* Quorum TLS (server/tls.c, server/peer.c): every quorum and election
      * link over TLS with ssl.quorum.* stores, certificates required on
@@ -100,6 +103,8 @@ typedef struct zk_config {
     char *ssl_quorum_keystore_location, *ssl_quorum_keystore_password, *ssl_quorum_keystore_type;
     char *ssl_quorum_truststore_location, *ssl_quorum_truststore_password, *ssl_quorum_truststore_type;
     bool ssl_quorum_hostname_verification; /* ssl.quorum.hostnameVerification, default true */
+    char *ssl_quorum_client_auth; /* ssl.quorum.clientAuth: none, want or need (default need) */
+    char *ssl_quorum_protocol, *ssl_quorum_enabled_protocols, *ssl_quorum_ciphersuites;
     /* AdminServer (admin_http.c); Apache system properties zookeeper.admin.* */
     bool admin_enable;           /* admin.enableServer, default true */
     char *admin_address;         /* owned; admin.serverAddress, default 0.0.0.0 */

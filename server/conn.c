@@ -771,13 +771,13 @@ static int effective_max_cnxns(const zk_config *cfg)
     return (int)MIN(cap, (long)INT_MAX);
 }
 
-static int listen_on(zk_server *s, int port, char **err);
+static int listen_on(zk_server *s, const char *key, const char *host, int port, char **err);
 
 int conn_listen(zk_server *s, char **err)
 {
     s->listen_fd = -1;
     if (s->cfg->client_port > 0) {
-        s->listen_fd = listen_on(s, s->cfg->client_port, err);
+        s->listen_fd = listen_on(s, "clientPortAddress", s->cfg->client_port_address, s->cfg->client_port, err);
         if (s->listen_fd < 0)
             return -1;
     }
@@ -785,10 +785,13 @@ int conn_listen(zk_server *s, char **err)
         s->tls_ctx = tls_server_ctx_new(s->cfg, err);
         if (!s->tls_ctx)
             return -1;
-        s->secure_listen_fd = listen_on(s, s->cfg->secure_client_port, err);
+        /* secureClientPortAddress, else every address (Apache: clientPortAddress does not apply) */
+        s->secure_listen_fd = listen_on(s, "secureClientPortAddress", s->cfg->secure_client_port_address,
+                                        s->cfg->secure_client_port, err);
         if (s->secure_listen_fd < 0)
             return -1;
-        LOG_INFO("TLS on secureClientPort %d", s->cfg->secure_client_port);
+        LOG_INFO("TLS on secureClientPort %d (%s)", s->cfg->secure_client_port,
+                 s->cfg->secure_client_port_address ? s->cfg->secure_client_port_address : "all addresses");
     }
     s->max_cnxns = effective_max_cnxns(s->cfg);
     LOG_INFO("maxCnxns %d, maxClientCnxns %d per address: at most %d client connections "
@@ -796,11 +799,12 @@ int conn_listen(zk_server *s, char **err)
     return 0;
 }
 
-/* Opens a listening socket on port (clientPortAddress or every address),
- * watched by the accept handler; returns it or -1 with *err set. */
-static int listen_on(zk_server *s, int port, char **err)
+/* Opens a listening socket on port at host (the value of the setting key;
+ * NULL = every address), watched by the accept handler; returns it or -1
+ * with *err set. */
+static int listen_on(zk_server *s, const char *key, const char *host, int port, char **err)
 {
-    const char *host = s->cfg->client_port_address;
+    const char *given = host;
     int fd = -1;
     struct sockaddr_storage ss;
     socklen_t sl;
@@ -856,7 +860,7 @@ static int listen_on(zk_server *s, int port, char **err)
     loop_watch(s->loop, fd, LOOP_READABLE, conn_on_accept_event, s);
     return fd;
 bad_addr:
-    *err = g_strdup_printf("bad clientPortAddress '%s'", host);
+    *err = g_strdup_printf("bad %s '%s'", key, given);
     return -1;
 }
 

@@ -338,7 +338,7 @@ static bool on_frame(peer_link *k, const uint8_t *p, size_t len)
                      channel_name[k->channel], k->sid, k->addr, sid);
             return false;
         }
-        if (k->tls && n->cfg->ssl_quorum_hostname_verification) {
+        if (k->tls && n->cfg->ssl_quorum_hostname_verification && tls_peer_has_certificate(k->tls)) {
             const zk_peer_config *pc = zk_config_find_peer(n->cfg, sid);
             if (pc && !tls_peer_names_host(k->tls, pc->host, k->ip)) {
                 log_drop(n, DROP_TLS, k->channel, "%s link %s (sid %d): its certificate names neither %s (the host "

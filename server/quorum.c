@@ -49,6 +49,7 @@ struct quorum {
     int64_t leading_since_ms;  /* when this leader started serving */
     const char *synced_by;     /* learner: how the last sync went (static string) */
     uint64_t rollovers;        /* zab_counter_rollovers() already logged */
+    uint64_t epoch_stepdowns;  /* zab_epoch_stepdowns() already logged */
     int64_t proposal_count;
     int64_t last_proposal_size, min_proposal_size, max_proposal_size;
     bool deferred_serving;     /* re-check serving after the core returns */
@@ -67,11 +68,11 @@ struct quorum {
  * re-entered (zab.h; the core asserts it, zab_reentries). */
 #define CORE(q, call) do { (q)->in_core++; call; (q)->in_core--; } while (0)
 
-typedef enum { WORK_PEER_LOST, WORK_RESUME_CONN } host_work_kind;
+typedef enum { WORK_PEER_LOST, WORK_PEER_UP, WORK_RESUME_CONN } host_work_kind;
 
 typedef struct host_work {
     host_work_kind kind;
-    int sid;            /* WORK_PEER_LOST: the quorum link that broke */
+    int sid;            /* WORK_PEER_LOST / WORK_PEER_UP: the quorum link that broke / came up */
     zk_conn *conn;      /* WORK_RESUME_CONN: a reference (conn_ref) */
 } host_work;
 
@@ -460,6 +461,11 @@ static void io_role_changed(void *ctx, zab_role role, int leader_sid, uint32_t e
         LOG_INFO("zxid counter used up in epoch %u: stepping down for a new epoch "
                  "(ZOOKEEPER-1277)", q->epoch);
     }
+    if (role == ZAB_LOOKING && q->z && zab_epoch_stepdowns(q->z) != q->epoch_stepdowns) {
+        q->epoch_stepdowns = zab_epoch_stepdowns(q->z);
+        LOG_WARN("a learner has accepted an epoch newer than the one this leader proposed or "
+                 "leads: stepping down so that a new election proposes a higher epoch");
+    }
     if (role != q->role && (role == ZAB_FOLLOWING || role == ZAB_OBSERVING))
         q->synced_by = "DIFF";   /* unless a TRUNC or SNAP comes */
     /* ServerMetrics: looking_count per election entered; election_time
@@ -509,6 +515,7 @@ static void rejoin(quorum *q)
     zab_free(q->z);
     q->z = fresh;
     q->rollovers = 0;
+    q->epoch_stepdowns = 0;
     s->last_zxid = zab_last_logged(q->z);
     CORE(q, zab_start(q->z, server_now_ms(q->s)));
 }
@@ -587,6 +594,8 @@ static void flush_deferred(quorum *q)
             break;
         if (w->kind == WORK_PEER_LOST)
             CORE(q, zab_peer_lost(q->z, w->sid, server_now_ms(q->s)));
+        else if (w->kind == WORK_PEER_UP)
+            CORE(q, zab_peer_up(q->z, w->sid, server_now_ms(q->s)));
         else if (!w->conn->closed)
             request_resume_conn(w->conn);   /* may propose: the core is not running now */
         host_work_free(w);
@@ -781,9 +790,20 @@ static void on_peer_lost(void *ctx, int sid, int channel)
     flush_deferred(q);
 }
 
+/* A learner's link to its leader is up: the core registers at once (the
+ * FOLLOWERINFO it sent when it chose the leader found no link; waiting
+ * for its retry cost a second of every failover, docs/perf-notes.md). */
 static void on_peer_up(void *ctx, int sid, int channel)
 {
-    (void)ctx; (void)sid; (void)channel;
+    quorum *q = ctx;
+    if (channel != PEER_QUORUM)
+        return;
+    if (q->in_core > 0) {
+        queue_work(q, WORK_PEER_UP, sid, NULL);
+        return;
+    }
+    CORE(q, zab_peer_up(q->z, sid, server_now_ms(q->s)));
+    flush_deferred(q);
 }
 
 /* ------------------------------------------------------------------ */

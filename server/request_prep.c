@@ -627,7 +627,7 @@ static int prep_multi(prep *p, const zk_multi *m, jute_writer *txn)
 }
 
 /* reconfig: reconfig.c's checks, then WRITE on /zookeeper/config (super
- * passes, as in every ACL check), then a SetDataTxn of the new config with
+ * passes, as in every ACL check; skipACL=yes lets anyone), then a SetDataTxn of the new config with
  * version -1 under the reconfig opcode. */
 static int prep_reconfig(prep *p, const zk_reconfig_request *rq)
 {
@@ -637,6 +637,8 @@ static int prep_reconfig(prep *p, const zk_reconfig_request *rq)
         return rc;
     static const char config_path[] = "/zookeeper/config";
     rec_view node = get_record(p->s, config_path);
+    if (acl_skip_enabled())   /* PrepRequestProcessor: the check is skipped, with this warning */
+        LOG_WARN("skipACL is set, reconfig operation will skip ACL checks!");
     rc = node.found ? check_acl(p->req, node.acl, ZK_PERM_WRITE) : ZNONODE;
     if (rc == ZOK) {
         jw_string(&p->rec, config_path);

@@ -11,6 +11,7 @@
 #include "reqpool.h"
 #include "request.h"
 #include "server.h"
+#include "acl.h"
 #include "admin_http.h"
 #include "metrics.h"
 
@@ -322,6 +323,9 @@ int server_run(zk_config *cfg)
         return 1;
     }
     sasl_configure_acl(cfg);
+    acl_configure_skip(cfg->skip_acl);
+    if (cfg->skip_acl)
+        LOG_INFO("zookeeper.skipACL==\"yes\", ACL checks will be skipped");
     int64_t recover_start = loop_now_ms();
     if (persist_recover(&s, !ensemble, &err) < 0) {
         LOG_ERROR("cannot recover the database from %s: %s", s.data_dir, err ? err : "?");

@@ -77,18 +77,30 @@ static int tls_version_of(const char *name)
     return 0;
 }
 
-static bool set_protocols(SSL_CTX *ctx, const zk_config *cfg, char **err)
+/* The TLS settings of one side: ssl.* (the client port) or ssl.quorum.*. */
+typedef struct tls_opts {
+    const char *prefix;      /* "ssl." or "ssl.quorum.", for messages */
+    const char *protocol, *enabled_protocols, *ciphersuites, *client_auth;   /* NULL = unset */
+} tls_opts;
+
+/*
+ * X509Util (3.8): the context's protocol is ssl.protocol (default
+ * TLSv1.2) and, without ssl.enabledProtocols, the only one enabled; with
+ * it, the range from its lowest to its highest version ("TLS" alone: any
+ * from TLS 1.2 on).
+ */
+static bool set_protocols(SSL_CTX *ctx, const tls_opts *o, char **err)
 {
     int lo = 0, hi = 0;
-    if (cfg->ssl_enabled_protocols) {
-        char **words = g_strsplit(cfg->ssl_enabled_protocols, ",", -1);
+    if (o->enabled_protocols) {
+        char **words = g_strsplit(o->enabled_protocols, ",", -1);
         for (char **w = words; *w; w++) {
             char *name = g_strstrip(*w);
             if (!*name)
                 continue;
             int v = tls_version_of(name);
             if (!v) {
-                *err = g_strdup_printf("ssl.enabledProtocols: unknown protocol '%s'", name);
+                *err = g_strdup_printf("%senabledProtocols: unknown protocol '%s'", o->prefix, name);
                 g_strfreev(words);
                 return false;
             }
@@ -96,32 +108,43 @@ static bool set_protocols(SSL_CTX *ctx, const zk_config *cfg, char **err)
             hi = v > hi ? v : hi;
         }
         g_strfreev(words);
-    } else if (cfg->ssl_protocol) {
-        /* X509Util: without enabledProtocols only ssl.protocol is enabled
-         * ("TLS" means any version). */
-        if (g_ascii_strcasecmp(cfg->ssl_protocol, "TLS") == 0) {
-            lo = TLS1_2_VERSION;
-        } else {
-            lo = hi = tls_version_of(cfg->ssl_protocol);
-            if (!lo) {
-                *err = g_strdup_printf("ssl.protocol: unknown protocol '%s'", cfg->ssl_protocol);
-                return false;
-            }
+        if (!lo) {
+            *err = g_strdup_printf("%senabledProtocols: no protocol in '%s'", o->prefix, o->enabled_protocols);
+            return false;
         }
-    } else {
+    } else if (o->protocol && g_ascii_strcasecmp(o->protocol, "TLS") == 0) {
         lo = TLS1_2_VERSION;
+    } else {
+        const char *p = o->protocol ? o->protocol : "TLSv1.2";
+        lo = hi = tls_version_of(p);
+        if (!lo) {
+            *err = g_strdup_printf("%sprotocol: unknown protocol '%s'", o->prefix, p);
+            return false;
+        }
     }
     SSL_CTX_set_min_proto_version(ctx, lo);
     SSL_CTX_set_max_proto_version(ctx, hi);
     return true;
 }
 
+/* X509Util's default cipher suites on Java 9 and later, in its order
+ * (GCM first, then CBC): ECDHE with ECDSA or RSA keys only.  They are
+ * TLS 1.2 suites; TLS 1.3 keeps OpenSSL's own suites (see docs/security.md). */
+static const char *const default_ciphers =
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,"
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,"
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,"
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,"
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,"
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA";
+
 /* ssl.ciphersuites holds Java (IANA) names; TLS 1.3 ones go to
- * SSL_CTX_set_ciphersuites, the others through their OpenSSL names. */
-static bool set_ciphers(SSL_CTX *ctx, const char *list, char **err)
+ * SSL_CTX_set_ciphersuites, the others through their OpenSSL names.  An
+ * explicit list of one kind only also limits the versions to those the
+ * list can serve. */
+static bool set_ciphers(SSL_CTX *ctx, const tls_opts *o, char **err)
 {
-    if (!list)
-        return true;
+    const char *list = o->ciphersuites ? o->ciphersuites : default_ciphers;
     GString *v12 = g_string_new(NULL), *v13 = g_string_new(NULL);
     char **words = g_strsplit(list, ",", -1);
     bool ok = true;
@@ -140,20 +163,93 @@ static bool set_ciphers(SSL_CTX *ctx, const char *list, char **err)
     }
     g_strfreev(words);
     if (v12->len && !SSL_CTX_set_cipher_list(ctx, v12->str)) {
-        *err = g_strdup_printf("ssl.ciphersuites: no usable TLS 1.2 cipher suite in '%s'", list);
+        *err = g_strdup_printf("%sciphersuites: no usable TLS 1.2 cipher suite in '%s'", o->prefix, list);
         ok = false;
     }
     if (ok && v13->len && !SSL_CTX_set_ciphersuites(ctx, v13->str)) {
-        *err = g_strdup_printf("ssl.ciphersuites: no usable TLS 1.3 cipher suite in '%s'", list);
+        *err = g_strdup_printf("%sciphersuites: no usable TLS 1.3 cipher suite in '%s'", o->prefix, list);
         ok = false;
     }
-    if (ok && !v12->len && v13->len)
+    if (ok && !v12->len && !v13->len) {
+        *err = g_strdup_printf("%sciphersuites: no cipher suite in '%s'", o->prefix, list);
+        ok = false;
+    }
+    if (ok && o->ciphersuites && !v12->len && v13->len)
         SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    if (ok && v12->len && !v13->len)
+    if (ok && o->ciphersuites && v12->len && !v13->len)
         SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
     g_string_free(v12, TRUE);
     g_string_free(v13, TRUE);
     return ok;
+}
+
+/* ssl.clientAuth as SSL_VERIFY_* flags for the accepting side (Apache's
+ * ClientAuth: unset or empty = need).  False with *err on a bad value. */
+static bool client_auth_mode(const tls_opts *o, int *mode, char **err)
+{
+    const char *ca = o->client_auth && *o->client_auth ? o->client_auth : "need";
+    if (g_ascii_strcasecmp(ca, "need") == 0)
+        *mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    else if (g_ascii_strcasecmp(ca, "want") == 0)
+        *mode = SSL_VERIFY_PEER;
+    else if (g_ascii_strcasecmp(ca, "none") == 0)
+        *mode = SSL_VERIFY_NONE;
+    else {
+        *err = g_strdup_printf("%sclientAuth: '%s' (expected none, want or need)", o->prefix, ca);
+        return false;
+    }
+    return true;
+}
+
+/* Protocols, then cipher suites (which may narrow the versions further). */
+static bool apply_opts(SSL_CTX *ctx, const tls_opts *o, char **err)
+{
+    return set_protocols(ctx, o, err) && set_ciphers(ctx, o, err);
+}
+
+/* "TLSv1.2" or "TLSv1.2 to TLSv1.3": the versions ssl may negotiate. */
+static void describe_versions(const SSL *ssl, char *buf, size_t len)
+{
+    int lo = SSL_get_min_proto_version((SSL *)ssl), hi = SSL_get_max_proto_version((SSL *)ssl);
+    const char *l = lo == TLS1_3_VERSION ? "TLSv1.3" : lo == TLS1_2_VERSION ? "TLSv1.2" : lo == TLS1_1_VERSION ? "TLSv1.1" : "TLSv1";
+    const char *h = hi == TLS1_2_VERSION ? "TLSv1.2" : hi == TLS1_1_VERSION ? "TLSv1.1" : hi == TLS1_VERSION ? "TLSv1" : "TLSv1.3";
+    if (strcmp(l, h) == 0)
+        g_snprintf(buf, len, "%s", l);
+    else
+        g_snprintf(buf, len, "%s to %s", l, h);
+}
+
+/*
+ * If the failed handshake's error (the first queued OpenSSL error) says the
+ * peer offered no enabled protocol version or cipher suite, a message that
+ * names them and the settings (prefix "ssl." or "ssl.quorum."), g_free'd by
+ * the caller; else NULL.
+ */
+static char *negotiation_refusal(const SSL *ssl, const char *prefix)
+{
+    unsigned long e = ERR_peek_error();
+    if (!e || ERR_GET_LIB(e) != ERR_LIB_SSL)
+        return NULL;
+    const char *what;
+    switch (ERR_GET_REASON(e)) {
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+    case SSL_R_NO_PROTOCOLS_AVAILABLE:
+        what = "protocol version";
+        break;
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_CIPHERS_AVAILABLE:
+    case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+        what = "cipher suite";
+        break;
+    default:
+        return NULL;
+    }
+    char versions[40];
+    describe_versions(ssl, versions, sizeof versions);
+    return g_strdup_printf("no %s in common with the peer (enabled here: %s; see %senabledProtocols and "
+                           "%sciphersuites): %s", what, versions, prefix, prefix, ssl_error_text());
 }
 
 /*
@@ -219,20 +315,13 @@ SSL_CTX *tls_server_ctx_new(const zk_config *cfg, char **err)
                                    cfg->ssl_truststore_type, err);
     if (!ctx)
         return NULL;
-    const char *ca = cfg->ssl_client_auth ? cfg->ssl_client_auth : "need";
+    tls_opts o = { "ssl.", cfg->ssl_protocol, cfg->ssl_enabled_protocols, cfg->ssl_ciphersuites,
+                   cfg->ssl_client_auth };
     int mode;
-    if (g_ascii_strcasecmp(ca, "need") == 0)
-        mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-    else if (g_ascii_strcasecmp(ca, "want") == 0)
-        mode = SSL_VERIFY_PEER;
-    else if (g_ascii_strcasecmp(ca, "none") == 0)
-        mode = SSL_VERIFY_NONE;
-    else {
-        *err = g_strdup_printf("ssl.clientAuth: '%s' (expected none, want or need)", ca);
+    if (!client_auth_mode(&o, &mode, err))
         goto fail;
-    }
     SSL_CTX_set_verify(ctx, mode, NULL);
-    if (!set_protocols(ctx, cfg, err) || !set_ciphers(ctx, cfg->ssl_ciphersuites, err))
+    if (!apply_opts(ctx, &o, err))
         goto fail;
     return ctx;
 fail:
@@ -302,9 +391,12 @@ static ssize_t map_error(zk_conn *c, int r)
             errno = ECONNRESET;
         break;
     default: {
-        unsigned long le = ERR_peek_error();
-        if (le)
+        char *why = SSL_is_init_finished(c->tls->ssl) ? NULL : negotiation_refusal(c->tls->ssl, "ssl.");
+        if (why)
+            LOG_WARN("TLS handshake with %s:%d refused: %s", c->addr, c->port, why);
+        else if (ERR_peek_error())
             LOG_INFO("TLS error on %s:%d: %s", c->addr, c->port, ssl_error_text());
+        g_free(why);
         errno = EPROTO;
         break;
     }
@@ -367,7 +459,7 @@ struct tls_peer {
     SSL *ssl;                /* owned */
     bool want_write;
     bool write_wants_read;   /* the last send waits for input (a handshake) */
-    char err[200];           /* why the last operation failed */
+    char err[320];           /* why the last operation failed */
 };
 
 SSL_CTX *tls_quorum_ctx_new(const zk_config *cfg, char **err)
@@ -383,10 +475,17 @@ SSL_CTX *tls_quorum_ctx_new(const zk_config *cfg, char **err)
                                    cfg->ssl_quorum_truststore_password, cfg->ssl_quorum_truststore_type, err);
     if (!ctx)
         return NULL;
-    /* Both ends present a certificate and verify the other's (Apache:
-     * ssl.quorum.clientAuth need). */
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    /* Both ends present their certificate; the dialling end always
+     * verifies the other's, the accepting end as ssl.quorum.clientAuth says
+     * (the context's mode; tls_peer_new sets the dialler's). */
+    tls_opts o = { "ssl.quorum.", cfg->ssl_quorum_protocol, cfg->ssl_quorum_enabled_protocols,
+                   cfg->ssl_quorum_ciphersuites, cfg->ssl_quorum_client_auth };
+    int mode;
+    if (!client_auth_mode(&o, &mode, err) || !apply_opts(ctx, &o, err)) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_verify(ctx, mode, NULL);
     return ctx;
 }
 
@@ -399,10 +498,12 @@ tls_peer *tls_peer_new(SSL_CTX *ctx, int fd, bool accept)
         SSL_free(ssl);
         return NULL;
     }
-    if (accept)
+    if (accept) {
         SSL_set_accept_state(ssl);
-    else
+    } else {
+        SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
         SSL_set_connect_state(ssl);
+    }
     tls_peer *t = g_new0(tls_peer, 1);
     t->ssl = ssl;
     return t;
@@ -434,10 +535,14 @@ static ssize_t peer_failure(tls_peer *t, int r)
         break;
     default: {
         long v = SSL_get_verify_result(t->ssl);
-        if (v != X509_V_OK)
+        char *why = SSL_is_init_finished(t->ssl) ? NULL : negotiation_refusal(t->ssl, "ssl.quorum.");
+        if (why)
+            g_snprintf(t->err, sizeof t->err, "%s", why);
+        else if (v != X509_V_OK)
             g_snprintf(t->err, sizeof t->err, "certificate not accepted: %s", X509_verify_cert_error_string(v));
         else
             g_snprintf(t->err, sizeof t->err, "%s", ssl_error_text());
+        g_free(why);
         errno = EPROTO;
         break;
     }
@@ -497,6 +602,11 @@ bool tls_peer_pending(const tls_peer *t)
 const char *tls_peer_error(const tls_peer *t)
 {
     return t && t->err[0] ? t->err : "connection closed";
+}
+
+bool tls_peer_has_certificate(const tls_peer *t)
+{
+    return t && SSL_get0_peer_certificate(t->ssl) != NULL;
 }
 
 bool tls_peer_names_host(tls_peer *t, const char *host, const char *addr)

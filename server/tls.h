@@ -52,8 +52,11 @@ typedef struct tls_peer tls_peer;
 
 /*
  * Builds the context of the quorum and election links from
- * ssl.quorum.keyStore.* / ssl.quorum.trustStore.*: both sides present the
- * key store's certificate and require one the trust store verifies.
+ * ssl.quorum.keyStore.* / ssl.quorum.trustStore.*, .protocol,
+ * .enabledProtocols, .ciphersuites and .clientAuth (Apache's defaults:
+ * TLSv1.2, X509Util's cipher suites, need): both sides present the key
+ * store's certificate; the dialling side requires one the trust store
+ * verifies, the accepting side as ssl.quorum.clientAuth says.
  * Returns it (owned by the caller: SSL_CTX_free) or NULL with a g_strdup'd
  * message in *err.
  */
@@ -80,6 +83,10 @@ bool tls_peer_send_waits_for_input(const tls_peer *t);
 bool tls_peer_pending(const tls_peer *t);
 /* Why the last operation failed (owned by t; never NULL). */
 const char *tls_peer_error(const tls_peer *t);
+
+/* True if the other end presented a certificate (an accepted link under
+ * ssl.quorum.clientAuth none or want may have none). */
+bool tls_peer_has_certificate(const tls_peer *t);
 
 /* True if the peer's (verified) certificate names the numeric address addr
  * (may be NULL) or host (a name or an address; may be NULL): Apache's

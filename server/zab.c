@@ -329,6 +329,7 @@ zab *zab_new(const zab_config *cfg, const zab_io *io, uint32_t accepted_epoch,
     z->outofelection = g_new0(zab_vote, (gsize)cfg->npeers);
     z->learners = g_new0(zab_learner, (gsize)cfg->npeers);
     z->epoch_acked = g_new0(bool, (gsize)cfg->npeers);
+    z->early = g_new0(zab_early_info, (gsize)cfg->npeers);
     z->finalize_at = -1;
     return z;
 }
@@ -388,6 +389,9 @@ void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms)
         zab_leader_recv(z, idx, m, now_ms);
     else if (z->role != ZAB_LOOKING && from_sid == z->leader_sid)
         zab_learner_recv(z, idx, m, now_ms);
+    else if (z->role == ZAB_LOOKING &&
+             (m->type == ZAB_MSG_FOLLOWERINFO || m->type == ZAB_MSG_OBSERVERINFO))
+        zab_election_keep_info(z, idx, m);   /* it chose me before I decided */
     leave(z);
 }
 
@@ -396,10 +400,21 @@ void zab_peer_lost(zab *z, int sid, int64_t now_ms)
     int idx = zab_peer_index(z, sid);
     if (idx < 0 || idx == z->me || z->failed || !enter(z))
         return;
+    z->early[idx].valid = false;    /* it registers again on its next link */
     if (z->role == ZAB_LEADING)
         zab_leader_peer_lost(z, idx, now_ms);
     else if (z->role != ZAB_LOOKING && sid == z->leader_sid)
         zab_become_looking(z, now_ms);
+    leave(z);
+}
+
+void zab_peer_up(zab *z, int sid, int64_t now_ms)
+{
+    int idx = zab_peer_index(z, sid);
+    if (idx < 0 || idx == z->me || z->failed || !enter(z))
+        return;
+    if ((z->role == ZAB_FOLLOWING || z->role == ZAB_OBSERVING) && sid == z->leader_sid)
+        zab_learner_link_up(z, now_ms);
     leave(z);
 }
 
@@ -467,6 +482,7 @@ int64_t zab_last_committed(const zab *z) { return z->last_delivered; }
 int64_t zab_last_logged(const zab *z) { return z->last_logged; }
 uint64_t zab_protocol_errors(const zab *z) { return z->protocol_errors; }
 uint64_t zab_counter_rollovers(const zab *z) { return z->counter_rollovers; }
+uint64_t zab_epoch_stepdowns(const zab *z) { return z->epoch_stepdowns; }
 bool zab_failed(const zab *z) { return z->failed; }
 uint64_t zab_reentries(const zab *z) { return z->reentries; }
 const char *zab_failure(const zab *z) { return z->failure; }
@@ -481,6 +497,7 @@ void zab_free(zab *z)
     g_free(z->outofelection);
     g_free(z->learners);
     g_free(z->epoch_acked);
+    g_free(z->early);
     g_free(z->peers);
     g_free(z->rc_peers);
     g_free(z);

@@ -186,6 +186,11 @@ void zab_tick(zab *z, int64_t now_ms);
 void zab_recv(zab *z, int from_sid, const zab_msg *m, int64_t now_ms);
 /* The host's quorum link to sid broke (what was in flight is lost). */
 void zab_peer_lost(zab *z, int sid, int64_t now_ms);
+/* The host's quorum link to sid is up (connected and greeted; what is sent
+ * to sid from now on arrives unless the link breaks).  A learner that
+ * registers with sid sends its FOLLOWERINFO / OBSERVERINFO again at once:
+ * the one sent when it chose sid found no link and was lost. */
+void zab_peer_up(zab *z, int sid, int64_t now_ms);
 /* Every appended entry <= zxid is fsynced. */
 void zab_log_durable(zab *z, int64_t zxid, int64_t now_ms);
 /* Completion of queued appends with a failure (a write or fsync error): the
@@ -231,6 +236,11 @@ const char *zab_failure(const zab *z);
 /** Times this core, leading, stepped down because its epoch's zxid counter
  * reached ZAB_LAST_COUNTER (ZOOKEEPER-1277). */
 uint64_t zab_counter_rollovers(const zab *z);
+/** Times this core, leading epoch E (proposed or established), stepped
+ * down because a learner registered with an acceptedEpoch above E: such a
+ * learner can never join E (it refuses an older LEADERINFO), so the leader
+ * makes way for a discovery that proposes a higher epoch. */
+uint64_t zab_epoch_stepdowns(const zab *z);
 /*
  * Dynamic reconfiguration (zab_reconfig.c): once a reconfig transaction is
  * delivered, the host installs the new member list (peers copied; it must

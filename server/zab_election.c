@@ -8,6 +8,8 @@
  */
 #include "zab_internal.h"
 
+#include <string.h>
+
 /* True if vote (e1, z1, s1) beats (e2, z2, s2) — totalOrderPredicate. */
 static bool vote_beats(uint32_t e1, int64_t z1, int s1, uint32_t e2, int64_t z2, int s2)
 {
@@ -107,6 +109,7 @@ static void decide(zab *z, zab_vote v, int64_t now)
         zab_report_role(z);
         zab_leader_start(z, now);
     } else {
+        memset(z->early, 0, sizeof(zab_early_info) * (size_t)z->cfg.npeers);
         z->role = z->observer ? ZAB_OBSERVING : ZAB_FOLLOWING;
         z->current_vote.state = z->role;
         zab_report_role(z);
@@ -119,6 +122,7 @@ void zab_election_start(zab *z, int64_t now)
     z->logical_clock++;
     clear_votes(z->recvset, z->cfg.npeers);
     clear_votes(z->outofelection, z->cfg.npeers);
+    memset(z->early, 0, sizeof(zab_early_info) * (size_t)z->cfg.npeers);
     z->proposal = my_own_vote(z);
     if (!z->observer)
         z->recvset[z->me] = z->proposal;
@@ -250,4 +254,25 @@ void zab_election_tick(zab *z, int64_t now)
             z->notify_interval = ZAB_NOTIFY_MAX_MS;
         z->notify_at = now + z->notify_interval;
     }
+}
+
+/*
+ * A learner chose me while I am still LOOKING (my finalize wait, or the
+ * notifications that make me decide are still on their way): its
+ * FOLLOWERINFO would be lost and it would only try again after its retry
+ * interval.  Kept (the newest per peer) for zab_leader_start; dropped when
+ * I decide for someone else, start a new LOOKING period, or the link it
+ * came on breaks (zab_peer_lost: the learner, if it still follows me,
+ * sends it again on its next link).
+ */
+void zab_election_keep_info(zab *z, int from_idx, const zab_msg *m)
+{
+    if (z->observer)
+        return;             /* an observer never leads */
+    zab_early_info *e = &z->early[from_idx];
+    e->valid = true;
+    e->type = m->type;
+    e->epoch = m->epoch;
+    e->zxid = m->zxid;
+    e->session = m->session;
 }

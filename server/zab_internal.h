@@ -58,6 +58,17 @@ typedef struct zab_learner {
                               * reconfig it may differ from mine until it re-joins) */
 } zab_learner;
 
+/* A FOLLOWERINFO / OBSERVERINFO that came while I was LOOKING (its sender
+ * chose me before I decided): kept until I decide, the link it came on
+ * breaks, or a newer one replaces it. */
+typedef struct zab_early_info {
+    bool valid;
+    int type;                /* ZAB_MSG_FOLLOWERINFO or ZAB_MSG_OBSERVERINFO */
+    uint32_t epoch;          /* its acceptedEpoch */
+    int64_t zxid;
+    uint64_t session;
+} zab_early_info;
+
 /* Learner side: where I am in my session with the leader. */
 typedef enum {
     LP_NONE,
@@ -98,6 +109,7 @@ struct zab {
     int64_t finalize_at;     /* -1: not waiting */
     int64_t notify_at;
     int64_t notify_interval;
+    zab_early_info *early;   /* per peer index, owned: infos kept while LOOKING */
 
     /* learner */
     learner_local_phase lphase;
@@ -118,6 +130,7 @@ struct zab {
     uint32_t next_counter;
     int64_t exhausted_deadline;  /* counter used up: step down by then at the latest */
     uint64_t counter_rollovers;  /* times this core stepped down for a used-up counter */
+    uint64_t epoch_stepdowns;    /* times it stepped down for a learner's newer accepted epoch */
     int64_t next_ping_ms;
 
     /* role reporting */
@@ -191,8 +204,11 @@ bool zab_log_entry(zab *z, int64_t zxid, const uint8_t *txn, size_t len);
 void zab_election_start(zab *z, int64_t now);
 void zab_election_recv(zab *z, int from_idx, const zab_msg *m, int64_t now);
 void zab_election_tick(zab *z, int64_t now);
+/* LOOKING: keeps an info a learner sent me before I decided (m is one). */
+void zab_election_keep_info(zab *z, int from_idx, const zab_msg *m);
 
 /* ---- zab_leader.c ------------------------------------------------------- */
+/* Starts discovery, taking the infos kept while I was LOOKING. */
 void zab_leader_start(zab *z, int64_t now);
 void zab_leader_stop(zab *z);
 void zab_leader_recv(zab *z, int from_idx, const zab_msg *m, int64_t now);
@@ -212,6 +228,8 @@ void zab_reconfig_clear(zab *z);
 
 /* ---- zab_learner.c ------------------------------------------------------ */
 void zab_learner_start(zab *z, int64_t now);
+/* The quorum link to my leader came up: register now. */
+void zab_learner_link_up(zab *z, int64_t now);
 void zab_learner_stop(zab *z);
 void zab_learner_recv(zab *z, int from_idx, const zab_msg *m, int64_t now);
 void zab_learner_tick(zab *z, int64_t now);

@@ -326,6 +326,8 @@ static void try_propose_epoch(zab *z, int64_t now)
     check_epoch_quorum(z, now);
 }
 
+static void on_info(zab *z, int idx, const zab_msg *m, int64_t now);
+
 void zab_leader_start(zab *z, int64_t now)
 {
     zab_leader_stop(z);
@@ -333,7 +335,17 @@ void zab_leader_start(zab *z, int64_t now)
     z->new_epoch = 0;
     z->phase_deadline = now + zab_tick_ms(z, z->cfg.init_limit);
     z->next_ping_ms = now;
-    try_propose_epoch(z, now);
+    /* the infos that came while I was still deciding, as if they came now */
+    for (int i = 0; i < z->cfg.npeers; i++) {
+        zab_early_info e = z->early[i];
+        z->early[i].valid = false;
+        if (!e.valid || i == z->me || z->role != ZAB_LEADING || z->failed)
+            continue;
+        zab_msg m = { .type = e.type, .epoch = e.epoch, .zxid = e.zxid, .session = e.session };
+        on_info(z, i, &m, now);
+    }
+    if (z->role == ZAB_LEADING && !z->failed)
+        try_propose_epoch(z, now);
 }
 
 static void on_info(zab *z, int idx, const zab_msg *m, int64_t now)
@@ -345,6 +357,17 @@ static void on_info(zab *z, int idx, const zab_msg *m, int64_t now)
      * that is a voter in my view (zab_counts_index). */
     if (l->phase != LRN_NONE && l->session == m->session)
         return;             /* a repeat of the registration I am handling */
+    if (z->new_epoch != 0 && m->epoch > z->new_epoch) {
+        /* It accepted a newer epoch than mine (from a leader that did not
+         * establish it): it can never take my LEADERINFO, and the elections
+         * it starts keep finding me.  Apache 3.8 loops here for good (the
+         * learner's "Leaders epoch ... is less than accepted epoch", back
+         * to LOOKING, back to me); stepping down lets the next discovery
+         * propose an epoch above every accepted one (seed 16668). */
+        z->epoch_stepdowns++;
+        step_down(z, now);
+        return;
+    }
     reset_learner(z, idx);
     l->as_observer = m->type == ZAB_MSG_OBSERVERINFO;
     l->phase = LRN_INFO;

@@ -6,6 +6,9 @@
  * UPTODATE and broadcast (PROPOSAL logged then ACKed once fsynced, COMMIT /
  * INFORM delivered in zxid order).  Every message carries the session the
  * learner chose, so nothing from an earlier session is ever taken.
+ * FOLLOWERINFO goes when the learner chooses its leader, again when the
+ * host reports the quorum link to it up (zab_peer_up), and every
+ * tickTime/2 while no LEADERINFO came.
  */
 #include "zab_internal.h"
 
@@ -31,7 +34,19 @@ void zab_learner_start(zab *z, int64_t now)
     z->newleader_zxid = -1;
     z->new_epoch = 0;
     z->next_info_ms = now + zab_tick_ms(z, 1) / 2;
+    /* Usually lost: the host dials the leader only now.  The info goes
+     * again when the link is up (zab_learner_link_up) and, as a fallback,
+     * every tickTime/2 (zab_learner_tick); a leader still LOOKING keeps it
+     * (zab_election_keep_info). */
     send_info(z);
+}
+
+void zab_learner_link_up(zab *z, int64_t now)
+{
+    if (z->lphase != LP_CONNECTING)
+        return;
+    send_info(z);
+    z->next_info_ms = now + zab_tick_ms(z, 1) / 2;
 }
 
 void zab_learner_stop(zab *z)
@@ -251,7 +266,9 @@ void zab_learner_recv(zab *z, int from_idx, const zab_msg *m, int64_t now)
 void zab_learner_tick(zab *z, int64_t now)
 {
     if (z->lphase == LP_CONNECTING && now >= z->next_info_ms) {
-        /* the leader may still have been deciding: say it again */
+        /* fallback (link-up and the leader's keeping of early infos make
+         * it rare): the leader dropped it (it followed someone else then),
+         * or the host gave no link-up */
         send_info(z);
         z->next_info_ms = now + zab_tick_ms(z, 1) / 2;
     }

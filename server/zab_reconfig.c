@@ -103,6 +103,7 @@ int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
     zab_vote *oe = g_new0(zab_vote, (gsize)npeers);
     zab_learner *ln = g_new0(zab_learner, (gsize)npeers);
     bool *ea = g_new0(bool, (gsize)npeers);
+    zab_early_info *ei = g_new0(zab_early_info, (gsize)npeers);
     for (int i = 0; i < npeers; i++) {
         int old = zab_peer_index(z, np[i].sid);
         if (old < 0)
@@ -110,6 +111,7 @@ int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
         rs[i] = z->recvset[old];
         oe[i] = z->outofelection[old];
         ea[i] = z->epoch_acked[old];
+        ei[i] = z->early[old];
         /* Every surviving peer keeps its session, in the role it registered
          * with: one whose role changed goes on being served so until it
          * activates this configuration itself and re-joins (it needs the
@@ -122,11 +124,13 @@ int zab_reconfigure(zab *z, const zab_peer *peers, int npeers, int64_t now_ms)
     g_free(z->outofelection);
     g_free(z->learners);
     g_free(z->epoch_acked);
+    g_free(z->early);
     z->peers = np;
     z->recvset = rs;
     z->outofelection = oe;
     z->learners = ln;
     z->epoch_acked = ea;
+    z->early = ei;
     z->cfg.peers = np;
     z->cfg.npeers = npeers;
     z->me = new_me;

@@ -104,6 +104,7 @@ class Gen:
 
     def __init__(self, seed, sessions):
         self.rng = random.Random(seed)
+        self.seed = seed
         self.k = sessions
 
     def path(self, allow_bad=True, allow_root=False):
@@ -237,7 +238,12 @@ class Gen:
             scheme, auth, _ = weighted(rng, [((a, b, w), w) for a, b, w in AUTHS])
             op = {'op': 'auth', 'scheme': scheme, 'auth': auth}
         elif kind == 'closeSession':
-            op = {'op': 'closeSession'}
+            # 0-3 requests pipelined behind the closeSession, drawn from a
+            # generator of their own so that every seed's ops stay the same
+            trng = random.Random('close-%s-%d' % (self.seed, index))
+            op = {'op': 'closeSession',
+                  'after': [trng.choice(['ping', 'ping', 'getData', 'exists', 'sync'])
+                            for _ in range(trng.choice([0, 0, 1, 2, 3]))]}
         elif kind == 'probeConnect':
             op = {'op': 'probeConnect', 'timeout': rng.choice([0, 100, 3999, 4000, 10000, 40000, 40001, 10 ** 6])}
         else:  # pipeline: several requests sent back to back on one session
@@ -419,6 +425,59 @@ class Side:
             self.resume_session(role)
         return frames
 
+    def close_pipelined(self, conn, after):
+        """closeSession with the requests `after` pipelined behind it.
+        Returns (the close reply or None, what the closing session got
+        before that reply: its own watch events (a multiset: Apache deletes
+        the ephemerals in hash order) and any other reply, and what came
+        after it).  After the close reply Apache answers a prefix of the
+        trailing requests, each SESSIONEXPIRED, then closes: how long a
+        prefix depends on its threads' timing, so a prefix of that form is
+        'ok'; anything else (an event, another error, a wrong xid, no
+        close) is shown as it came."""
+        xid = conn.send('closeSession', b'')
+        trailing = []
+        for name in after:
+            if name == 'ping':
+                conn.pending[zw.XID_PING] = OP['ping']
+                conn._send_payload(zw.enc_request(zw.XID_PING, OP['ping']))
+                trailing.append(zw.XID_PING)
+            else:
+                trailing.append(conn.send(*encode({'op': name, 'path': BASE, 'watch': False})))
+        rep, before, post = None, [], []
+        try:
+            while True:
+                pkt = conn.recv()
+                if isinstance(pkt, zw.Event):
+                    ev = 'event %s %d %s' % (zw.EVENT_NAME.get(pkt.type, pkt.type), pkt.state, pkt.path)
+                    (before if rep is None else post).append(ev)
+                elif rep is None and pkt.xid == xid:
+                    rep = pkt
+                    if not trailing:
+                        break
+                else:
+                    (before if rep is None else post).append('reply %d err %d' % (pkt.xid, pkt.err))
+                    if rep is not None and len(post) == len(trailing):
+                        post.append(self.closed_after(conn))
+                        break
+        except zw.ConnectionClosed as e:
+            (before if rep is None else post).append('closed' if 'closed' in str(e) else 'timeout')
+        if rep is None:
+            return None, before, post
+        conn.events = []
+        prefix = ['reply %d err -112' % x for x in trailing]   # SESSIONEXPIRED
+        n = len(post) - 1
+        ok = trailing and n >= 0 and post[-1] == 'closed' and post[:n] == prefix[:n]
+        return rep, sorted(before), 'ok' if ok or (not trailing and not post) else post
+
+    def closed_after(self, conn):
+        """'closed' once the server closes the connection (bounded)."""
+        try:
+            pkt = conn.recv(timeout=IO_TIMEOUT)
+            return 'unexpected %r' % (pkt,)
+        except zw.ConnectionClosed as e:
+            return 'closed' if 'closed' in str(e) else 'timeout'
+
     def base_exists(self, base):
         c = zw.Conn(self.host, self.port, io_timeout=IO_TIMEOUT)
         c.connect()
@@ -509,9 +568,10 @@ class Side:
                 rep = conn.auth(op['scheme'], op['auth'])
                 obs['reply'] = self.norm_reply(rep)
             elif name == 'closeSession':
-                rep = conn.call('closeSession', b'')
-                obs['reply'] = self.norm_reply(rep)
-                op_zxid = rep.zxid
+                rep, obs['own'], obs['after'] = self.close_pipelined(conn, op.get('after', []))
+                if rep is not None:
+                    obs['reply'] = self.norm_reply(rep)
+                    op_zxid = rep.zxid
                 conn.disconnect()
                 self.conns[role] = None
             elif name == 'probeConnect':

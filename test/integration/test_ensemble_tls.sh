@@ -7,7 +7,9 @@
 # forms, replicates a write, elects again over TLS after its leader is
 # killed; a member whose certificate comes from another CA is refused (a
 # TLS log line) and never follows; back with the right certificate it
-# joins again.  The members also serve secureClientPort: the client
+# joins again.  ssl.quorum.ciphersuites, .clientAuth (want on member 3)
+# and Apache's default TLSv1.2-only protocol probed with openssl s_client,
+# with the log lines of the refusals.  The members also serve secureClientPort: the client
 # library's TLS session moves from one member to the next.  docs/zab.md,
 # "Quorum TLS".
 source "$(dirname "$0")/cluster.sh"
@@ -32,8 +34,11 @@ PW=apassword
 ) || fail "certificate generation failed"
 
 CLUSTER_CFG="tickTime=500 sslQuorum=true ssl.quorum.keyStore.location=$C/member-combined.pem
-  ssl.quorum.trustStore.location=$C/ca.pem"
+  ssl.quorum.trustStore.location=$C/ca.pem
+  ssl.quorum.ciphersuites=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"
 setup_cluster 3
+# member 3 asks for the other end's certificate but does not require it
+echo "ssl.quorum.clientAuth=want" >> "${CL_DIR[3]}/zoo.cfg"
 # member 2: a PKCS12 key store with its password, the type from the extension
 sed -i -e "s|^ssl.quorum.keyStore.location=.*|ssl.quorum.keyStore.location=$C/member.p12|" \
   "${CL_DIR[2]}/zoo.cfg"
@@ -51,6 +56,35 @@ for i in 1 2 3; do start_member "$i"; done
 wait_cluster_ready 60 || cfail "the TLS ensemble did not form: $(cluster_modes)"
 grep -q "quorum TLS (sslQuorum)" "$(member_log 1)" || cfail "member 1 does not say it runs quorum TLS"
 log "formed over TLS: $(cluster_modes)"
+# qprobe MEMBER accept|refuse [quorum] S_CLIENT_ARGS... : a TLS handshake on
+# the member's election port (quorum port) offering only what the arguments
+# allow.  The refusals' log lines are limited to one a second per kind and
+# port: the protocol one is looked for on the quorum port.
+qprobe() {
+  local m=$1 want=$2 out got=refuse
+  shift 2
+  local port=${CL_EPORT[$m]}
+  [ "$1" = quorum ] && { port=${CL_QPORT[$m]}; shift; }
+  out=$(timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$C/ca.pem" "$@" \
+        < /dev/null 2>&1) || true
+  # over TLS 1.2 a refused client certificate still prints "New, TLSv1.2":
+  # the alert (an error line) tells
+  echo "$out" | grep -q '^New, TLSv1\.[0-9], Cipher is [^(]' && ! echo "$out" | grep -q ':error:' && got=accept
+  [ "$got" = "$want" ] || { echo "$out" | tail -5 >&2; cfail "member $m: s_client $*: $got, expected $want"; }
+}
+ME=(-cert "$C/member.pem" -key "$C/member.key")
+# ssl.quorum.protocol's default TLSv1.2 only (Apache's), ssl.quorum.ciphersuites
+qprobe 3 accept "${ME[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384
+qprobe 3 refuse "${ME[@]}" -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256
+qprobe 1 refuse quorum "${ME[@]}" -tls1_3
+# ssl.quorum.clientAuth: need (member 1, the default) and want (member 3)
+qprobe 1 refuse quorum -tls1_2
+qprobe 3 accept quorum -tls1_2
+for k in $(seq 40); do grep -q "TLS: no protocol version in common" "$(member_log 1)" && break; sleep 0.25; done
+grep -q "quorum port: connection from .*TLS: no protocol version in common with the peer (enabled here: TLSv1.2; see ssl.quorum.enabledProtocols" \
+  "$(member_log 1)" || cfail "no clear log line for a peer offering only TLS 1.3"
+grep -q "election port: connection from .*TLS: no cipher suite in common with the peer" "$(member_log 3)" ||
+  cfail "no clear log line for a peer offering only a disabled cipher suite"
 # a plain link (a hello in clear, claiming sid 3) on a TLS election port is closed
 timeout 30 "$PY" -c 'import socket, struct, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)

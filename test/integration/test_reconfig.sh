@@ -172,7 +172,9 @@ run_py ensemble_verify.py --acked "$TEST_TMP/acked" $(for i in "${REST[@]}"; do 
 log "ok: $acked acknowledged writes on every remaining voter ($(tail -1 "$TEST_TMP/verify.out"))"
 
 # 7. The dynamic config file: a restarted voter keeps the new membership.
-R=${REST[0]}
+R=${REST[0]} O=${REST[1]}
+# both remaining voters come back with skipACL=yes (step 8)
+for i in "$R" "$O"; do echo "skipACL=yes" >> "${CL_DIR[$i]}/zoo.cfg"; done
 grep -q "^dynamicConfigFile=.*zoo.cfg.dynamic.[0-9a-f]*$" "${CL_DIR[$R]}/zoo.cfg" ||
   cfail "member $R's zoo.cfg does not point at a dynamic config file"
 grep -q '^server\.' "${CL_DIR[$R]}/zoo.cfg" && cfail "member $R's zoo.cfg still has server.N lines"
@@ -195,5 +197,38 @@ assert "server.%s=" % sys.argv[2] not in data and "server.4=" not in data, data
 zk.stop(); zk.close()
 EOF2
 log "ok: member $R restarted from its dynamic config file: $(cluster_modes)"
+
+# 8. skipACL=yes (Apache's zookeeper.skipACL): no ACL is checked, so a
+# client that is not the super user may reconfig (Apache logs a warning).
+stop_member "$O"
+start_member "$O"
+for k in $(seq 150); do
+  case "$(mode_of "$O")/$(mode_of "$R")" in leader/follower|follower/leader) break ;; esac; sleep 0.2
+done
+"$PY" - "$(member_hosts "$R" "$O")" <<'EOF2' || cfail "skipACL=yes: a reconfig without the super user"
+import sys, time
+from kazoo.client import KazooClient
+from kazoo.exceptions import NewConfigNoQuorumError, ConnectionLoss
+from kazoo.security import make_digest_acl
+zk = KazooClient(hosts=sys.argv[1], timeout=20)
+zk.start(timeout=30)
+deadline = time.time() + 60
+while True:   # a member just back may still be syncing: bounded retries
+    try:
+        data, st = zk.reconfig(joining=None, leaving="99", new_members=None)
+        break
+    except (NewConfigNoQuorumError, ConnectionLoss):
+        if time.time() > deadline:
+            raise
+        time.sleep(0.5)
+assert b"version=" in data, data
+zk.create("/skipacl", b"x", acl=[make_digest_acl("someone", "pw", all=True)])
+assert zk.get("/skipacl")[0] == b"x"
+zk.delete("/skipacl")
+zk.stop(); zk.close()
+EOF2
+grep -q "skipACL is set, reconfig operation will skip ACL checks!" "$(member_log "$R")" "$(member_log "$O")" ||
+  cfail "skipACL=yes: no warning logged for the reconfig"
+log "ok: skipACL=yes lets a client without the super user reconfig: $(cluster_modes)"
 CL_N=4
 for i in 1 2 3 4; do stop_member "$i"; done

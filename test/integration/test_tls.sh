@@ -9,6 +9,9 @@
 # (-o tls,cafile=,cert=,key=) against zkserver and Apache alike; the
 # library's refusals (unknown CA, no client certificate, wrong host,
 # expired certificate, unreadable or mismatched files) with their messages.
+# What each server enables (ssl.protocol / enabledProtocols / ciphersuites,
+# Apache's defaults, and secureClientPortAddress) probed with openssl
+# s_client against both.
 source "$(dirname "$0")/harness.sh"
 export ZKFS_CLUSTER=0
 source "$(dirname "$0")/zkfs_lib.sh"
@@ -101,7 +104,9 @@ clib_refusals() {
   local shosts=$1 fport pid
   clib --ca "$C/other-ca.pem" "${PEM_ID[@]:2}" "$shosts" refuse "certificate was not accepted" ||
     fail "clib: an unknown CA was not refused"
-  clib --ca "$C/ca.pem" "$shosts" refuse "alert certificate required" ||
+  # TLS 1.2 (Apache's default ssl.protocol): OpenSSL's server answers a
+  # missing certificate with a handshake_failure alert
+  clib --ca "$C/ca.pem" "$shosts" refuse "alert handshake failure" ||
     fail "clib: no client certificate under clientAuth=need: no clear error"
   clib --ca "$C/missing.pem" "$shosts" openfail "missing.pem" || fail "clib: a missing cafile"
   clib --ca "$C/ca.pem" --cert "$C/client.pem" --key "$C/ca.key" "$shosts" openfail "does not fit" ||
@@ -138,6 +143,7 @@ run_one() {   # run_one KIND KEYSTORE TRUSTSTORE LABEL [zkcli|clib|zkfs|refusals
     ;;
   zkfs) zkfs_tls "$label" "127.0.0.1:$sport" "$ZK_HOSTS" ;;
   refusals) clib_refusals "127.0.0.1:$sport" ;;
+  probe) probe_defaults "$label" "127.0.0.1:$sport" ;;
   zkcli)
     # zkCli.sh's own classpath (zkEnv.sh) lacks netty, which the TLS client
     # socket needs: the same main class with netty on the classpath.
@@ -161,9 +167,66 @@ z = K(hosts=sys.argv[1]); z.start(timeout=15); assert z.get("/zkcli-tls")[0] == 
   log "$label ok"
 }
 
+# probe LABEL HOST:PORT accept|refuse S_CLIENT_ARGS... : does a TLS handshake
+# that offers only what the arguments allow (openssl s_client, with the
+# client certificate) succeed?  What the server enables, seen from outside.
+probe() {
+  local label=$1 hp=$2 want=$3 out got=refuse
+  shift 3
+  out=$(timeout 20 openssl s_client -connect "$hp" -CAfile "$C/ca.pem" -cert "$C/client.pem" \
+        -key "$C/client.key" "$@" < /dev/null 2>&1) || true
+  # over TLS 1.2 a refused client certificate still prints "New, TLSv1.2":
+  # the alert (an error line) tells
+  echo "$out" | grep -q '^New, TLSv1\.[0-9], Cipher is [^(]' && ! echo "$out" | grep -q ':error:' && got=accept
+  [ "$got" = "$want" ] || { echo "$out" | tail -5 >&2; fail "$label: s_client $*: $got, expected $want"; }
+}
+
+# What Apache enables by default (X509Util of 3.8: ssl.protocol TLSv1.2 and
+# only that; its ECDHE cipher suites, GCM first), the same on both servers.
+probe_defaults() {
+  local label=$1 hp=$2
+  probe "$label" "$hp" accept -tls1_2
+  probe "$label" "$hp" refuse -tls1_3
+  probe "$label" "$hp" refuse -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+  probe "$label" "$hp" accept -tls1_2 -cipher ECDHE-RSA-AES256-SHA
+  probe "$label" "$hp" refuse -tls1_2 -cipher AES128-GCM-SHA256            # RSA key exchange
+  probe "$label" "$hp" refuse -tls1_2 -cipher ECDHE-RSA-CHACHA20-POLY1305   # not in Apache's list
+  [ "$ZK_KIND" = zkserver ] || return 0
+  for i in $(seq 40); do grep -q "TLS handshake with .* refused: no protocol version in common" "$ZK_DIR/server.log" && break; sleep 0.25; done
+  grep -q "TLS handshake with .* refused: no protocol version in common with the peer (enabled here: TLSv1.2;" \
+    "$ZK_DIR/server.log" || fail "$label: no clear log line for a client offering only TLS 1.3"
+  grep -q "TLS handshake with .* refused: no cipher suite in common" "$ZK_DIR/server.log" ||
+    fail "$label: no clear log line for a client offering only a disabled cipher suite"
+}
+
+# probe_settings KIND LABEL : ssl.enabledProtocols and ssl.ciphersuites
+# given, and secureClientPortAddress: the TLS port listens on that address
+# only, not on clientPortAddress's.
+probe_settings() {
+  local kind=$1 label=$2 sport
+  sport=$(free_port)
+  SERVER_JVMFLAGS="$(flags_for "$C/server.jks" "$C/truststore.jks") -Dzookeeper.ssl.enabledProtocols=TLSv1.2,TLSv1.3
+    -Dzookeeper.ssl.ciphersuites=TLS_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" \
+    start_server "$kind" "$TEST_TMP/$label" "secureClientPort=$sport" "secureClientPortAddress=127.0.0.2"
+  probe "$label" "127.0.0.2:$sport" accept -tls1_3 -ciphersuites TLS_AES_256_GCM_SHA384
+  probe "$label" "127.0.0.2:$sport" refuse -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
+  probe "$label" "127.0.0.2:$sport" accept -tls1_2 -cipher ECDHE-RSA-AES256-GCM-SHA384
+  probe "$label" "127.0.0.2:$sport" refuse -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
+  timeout 10 "$PY" -c 'import socket, sys
+try:
+    socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5).close()
+except ConnectionRefusedError:
+    sys.exit(0)
+sys.exit(1)' "$sport" || fail "$label: the TLS port answers on 127.0.0.1, not only on secureClientPortAddress"
+  finish_server
+  log "$label ok"
+}
+
 free_dead=$(free_port)   # nobody listens there: the client library moves on to the next host
-run_one zkserver "$C/server.jks" "$C/truststore.jks" zk-jks zkcli clib zkfs
+run_one zkserver "$C/server.jks" "$C/truststore.jks" zk-jks zkcli clib zkfs probe
 run_one zkserver "$C/server.p12" "$C/ca.pem" zk-p12
 run_one zkserver "$C/server-combined.pem" "$C/ca.pem" zk-pem refusals
-run_one apache "$C/server.jks" "$C/truststore.jks" apache-jks clib zkfs
+run_one apache "$C/server.jks" "$C/truststore.jks" apache-jks clib zkfs probe
+probe_settings zkserver zk-settings
+probe_settings apache apache-settings
 log "all passed"

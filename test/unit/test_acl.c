@@ -210,6 +210,14 @@ static void test_check(void **state)
     GPtrArray *myst = auth_of("mystery", "x", NULL);
     assert_int_equal(acl_check(l2, ZK_PERM_READ, myst), ZNOAUTH);   /* no provider for the scheme */
     assert_int_equal(acl_check(l2, ZK_PERM_READ, super), ZOK);
+    /* skipACL=yes: every check passes; off again, they count again */
+    acl_configure_skip(true);
+    assert_true(acl_skip_enabled());
+    assert_int_equal(acl_check(l2, ZK_PERM_READ, none), ZOK);
+    assert_int_equal(acl_check(l, ZK_PERM_ADMIN, ip), ZOK);
+    acl_configure_skip(false);
+    assert_false(acl_skip_enabled());
+    assert_int_equal(acl_check(l2, ZK_PERM_READ, none), ZNOAUTH);
 
     acl_unref(c, l);
     acl_unref(c, l2);

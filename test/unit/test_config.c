@@ -734,16 +734,16 @@ static void test_unknown_keys_warn(void **state)
              "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
              "quorumListenOnAllIPs=true\n"
              "zookeeper.admin.enableServer=false\n"
-             "secureClientPortAddress=0.0.0.0\n"
-             "ssl.quorum.enabledProtocols=TLSv1.2\n"
+             "sslQuorumReloadCertFiles=true\n"
+             "ssl.quorum.crl=true\n"
              "baz.qux=2\n"
              "autopurge.snapRetainCount=1\n",
              NULL, &cfg, warnings);
     assert_int_equal(warnings->len, 5);
     assert_true(warned(warnings, "zoo.cfg:2: unknown key 'fooBar' (ignored)"));
     assert_true(warned(warnings, "zoo.cfg:12: unknown key 'baz.qux' (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:10: secureClientPortAddress is not supported by zkserver (ignored)"));
-    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.enabledProtocols is not supported"));
+    assert_true(warned(warnings, "zoo.cfg:10: sslQuorumReloadCertFiles is not supported by zkserver (ignored)"));
+    assert_true(warned(warnings, "zoo.cfg:11: ssl.quorum.crl is not supported"));
     assert_true(warned(warnings, "zoo.cfg:13: autopurge.snapRetainCount 1 is below the minimum; using 3"));
     assert_int_equal(cfg.autopurge_snap_retain_count, 3);
     /* Everything is in raw, known or not. */
@@ -776,7 +776,36 @@ static void test_unknown_keys_warn(void **state)
     assert_string_equal(cfg.ssl_quorum_truststore_location, "/t.pem");
     assert_false(cfg.ssl_quorum_hostname_verification);
     assert_null(cfg.ssl_protocol);
+    assert_null(cfg.ssl_quorum_protocol);
+    assert_null(cfg.ssl_quorum_client_auth);
     zk_config_free(&cfg);
+
+    /* ssl.quorum.protocol, .enabledProtocols, .ciphersuites, .clientAuth;
+     * secureClientPortAddress (apart from clientPortAddress). */
+    parse_ok("dataDir=/d\nssl.quorum.protocol=TLSv1.3\nssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256\n"
+             "clientPortAddress=127.0.0.1\nsecureClientPort=2281\nsecureClientPortAddress=127.0.0.2\n",
+             "-Dzookeeper.ssl.quorum.enabledProtocols=TLSv1.2,TLSv1.3 -Dzookeeper.ssl.quorum.clientAuth=none",
+             &cfg, NULL);
+    assert_string_equal(cfg.ssl_quorum_protocol, "TLSv1.3");
+    assert_string_equal(cfg.ssl_quorum_enabled_protocols, "TLSv1.2,TLSv1.3");
+    assert_string_equal(cfg.ssl_quorum_ciphersuites, "TLS_AES_128_GCM_SHA256");
+    assert_string_equal(cfg.ssl_quorum_client_auth, "none");
+    assert_string_equal(cfg.client_port_address, "127.0.0.1");
+    assert_string_equal(cfg.secure_client_port_address, "127.0.0.2");
+    zk_config_free(&cfg);
+    /* skipACL: exactly "yes", from the file or a -D flag */
+    parse_ok("dataDir=/d\nskipACL=yes\n", NULL, &cfg, NULL);
+    assert_true(cfg.skip_acl);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\nskipACL=true\n", NULL, &cfg, NULL);
+    assert_false(cfg.skip_acl);
+    zk_config_free(&cfg);
+    parse_ok("dataDir=/d\n", "-Dzookeeper.skipACL=yes", &cfg, NULL);
+    assert_true(cfg.skip_acl);
+    zk_config_free(&cfg);
+    /* as in Apache: the address without the port is an error */
+    parse_fails("dataDir=/d\nsecureClientPortAddress=127.0.0.2\n", NULL,
+                "zoo.cfg:2: secureClientPortAddress is set but secureClientPort is not set");
 
     /* A NULL warn callback and a NULL err pointer are allowed. */
     assert_int_equal(zk_config_parse_string("dataDir=/d\nfoo=1\n", NULL, NULL, &cfg, NULL, NULL, NULL), 0);

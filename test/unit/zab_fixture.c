@@ -200,6 +200,8 @@ static void cb_send(void *ctx, int to_sid, const zab_msg *m)
             to = i;
     if (to < 0 || !s->nodes[to].up || s->cut[nd->idx][to])
         return;             /* no link: lost */
+    if (!zab_msg_is_election(m->type) && to_sid == nd->qlink_sid && !nd->qlink_up)
+        return;             /* the quorum link to the leader is still being dialled */
     int64_t delay = rng_range(&s->rng, s->p.delay_min, s->p.delay_max);
     if (s->p.spike_percent && rng_chance(&s->rng, s->p.spike_percent))
         delay += rng_range(&s->rng, 0, s->p.spike_max);
@@ -552,12 +554,35 @@ static int cb_snapshot_install(void *ctx, int64_t zxid, const uint8_t *blob, siz
     return 0;
 }
 
+/* As quorum.c's peer_set_leader: a learner dials its leader's quorum port
+ * (connect + hello: a round trip), a node that leads or looks dials none. */
+static void dial_leader(sim_node *nd, int leader_sid)
+{
+    sim *s = nd->s;
+    if (nd->qlink_sid == leader_sid)
+        return;
+    nd->qlink_sid = leader_sid;
+    nd->qlink_up = false;
+    nd->qlink_gen++;
+    if (leader_sid <= 0)
+        return;
+    for (int j = 0; j < s->n; j++)
+        if (s->nodes[j].sid == leader_sid) {
+            sim_event *e = ev_new(s, EV_LINKUP, s->now + rng_range(&s->rng, 2 * s->p.delay_min,
+                                                                     2 * s->p.delay_max + 1), nd->idx);
+            e->from = j;
+            e->link_gen = nd->qlink_gen;
+            heap_push(s, e);
+        }
+}
+
 static void cb_role(void *ctx, zab_role role, int leader, uint32_t epoch)
 {
     sim_node *nd = ctx;
     sim *s = nd->s;
     sim_trace(s, "s%d %s leader=%d epoch=%u%s", nd->sid, zab_role_name(role), leader, epoch,
           nd->z && zab_serving(nd->z) ? " serving" : "");
+    dial_leader(nd, role == ZAB_FOLLOWING || role == ZAB_OBSERVING ? leader : 0);
     if (role == ZAB_LEADING && epoch != 0) {
         gpointer old;
         if (g_hash_table_lookup_extended(s->epoch_leader, GUINT_TO_POINTER(epoch), NULL, &old)) {
@@ -860,7 +885,8 @@ static void check_step(sim *s)
 /* Returns false if e must wait (paused target, stalled direction). */
 static bool deferred(sim *s, sim_event *e)
 {
-    if (e->node < 0 || (e->kind != EV_MSG && e->kind != EV_FSYNC && e->kind != EV_TICK))
+    if (e->node < 0 || (e->kind != EV_MSG && e->kind != EV_FSYNC && e->kind != EV_TICK &&
+                        e->kind != EV_LINKUP))
         return false;
     if (s->paused_until[e->node] > s->now) {
         e->at = s->paused_until[e->node];
@@ -953,6 +979,26 @@ static void handle(sim *s, sim_event *e)
             sim_heal(s);
         }
         break;
+    case EV_LINKUP: {
+        sim_node *ld = &s->nodes[e->from];
+        if (!nd->up || e->incarnation != nd->incarnation || e->link_gen != nd->qlink_gen ||
+            nd->qlink_up)
+            break;          /* a dial of an earlier session */
+        if (!ld->up || s->cut[e->node][e->from] || s->cut[e->from][e->node] ||
+            s->paused_until[e->from] > s->now) {
+            /* refused or unanswered: peer_tick dials again */
+            sim_event *again = ev_new(s, EV_LINKUP, s->now + 200, e->node);
+            again->from = e->from;
+            again->link_gen = e->link_gen;
+            heap_push(s, again);
+            break;
+        }
+        nd->qlink_up = true;
+        sim_trace(s, "s%d: quorum link to s%d up", nd->sid, ld->sid);
+        zab_peer_up(ld->z, nd->sid, s->now);
+        zab_peer_up(nd->z, ld->sid, s->now);
+        break;
+    }
     }
 }
 

@@ -70,10 +70,16 @@ typedef struct sim_node {
     int nmembers;
     bool reconfig_due;       /* delivered a new one: activate after the core returns */
     int prev_role[ZF_MAX_NODES]; /* per node in the core's view: -1 absent, 0 voter, 1 observer */
+    /* The quorum link a learner dials to its leader (quorum.c's
+     * peer_set_leader): quorum messages to qlink_sid are lost until it is
+     * up (EV_LINKUP, which tells both cores with zab_peer_up). */
+    int qlink_sid;           /* the leader it dials, 0 = none */
+    bool qlink_up;
+    uint64_t qlink_gen;      /* bumped on every new dial: older EV_LINKUPs are stale */
 } sim_node;
 
 /* Event kinds of the simulation's queue. */
-enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL };
+enum { EV_MSG, EV_FSYNC, EV_TICK, EV_FAULT, EV_PROPOSE, EV_RESTART, EV_HEAL, EV_LINKUP };
 
 /* One queued event (owned by the heap until handled). */
 typedef struct sim_event {
@@ -82,7 +88,7 @@ typedef struct sim_event {
     int kind;
     int node, from;
     int incarnation;
-    uint64_t link_gen;
+    uint64_t link_gen;       /* EV_MSG: its link's generation; EV_LINKUP: the dial's qlink_gen */
     uint64_t link_seq;       /* EV_MSG: position in its link's stream */
     zab_msg msg;             /* msg.data points at data */
     uint8_t *data;           /* owned copy */

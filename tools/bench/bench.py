@@ -20,6 +20,9 @@ Environment (all optional):
                        (BENCH_CATCHUP_ZNODES=N of 10 KiB instead of 100,000)
   BENCH_DOCS=1         also rewrite docs/benchmarks.md and docs/bench/*.png
   BENCH_APACHE_XMX=SZ  an explicit Apache heap for every run (default: the JVM's)
+  BENCH_KINDS=LIST     the systems to run (default apache,zkserver)
+  BENCH_ZKSERVER=PATH  the zkserver binary (default bin/zkserver): A/B runs of
+                       two builds, e.g. BENCH_KINDS=zkserver BENCH_PARTS=failover
 
 Output in DIR: results.jsonl / results.csv (one record per matrix cell and
 repetition), extras.json (everything beside the matrix), machine.json,
@@ -65,7 +68,7 @@ CASES = {
     ("ensemble", "zkload", 10240): ["set"],
     ("ensemble", "zkbench", 100): ["set", "create"],
 }
-KINDS = ["apache", "zkserver"]
+KINDS = [k for k in os.environ.get("BENCH_KINDS", "apache,zkserver").split(",") if k]
 
 
 def log(msg):

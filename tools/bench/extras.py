@@ -20,7 +20,9 @@ import time
 from servers import PROCS, Deployment, dir_bytes, four_letter, mode_of, proc_cpu_ticks, rss_bytes, zxid_of
 from measure import run_client
 
-KINDS = ["apache", "zkserver"]
+# BENCH_KINDS=zkserver (or apache) runs one system only: A/B runs of two zkserver
+# builds (BENCH_ZKSERVER) need no Apache.
+KINDS = [k for k in os.environ.get("BENCH_KINDS", "apache,zkserver").split(",") if k]
 
 
 @contextlib.contextmanager

@@ -395,7 +395,9 @@ def main():
           "BENCH_DOCS=1 make bench         # also rewrite docs/benchmarks.md and docs/bench/ (plots, raw results)",
           "```", "",
           "Other knobs (tools/bench/bench.py): BENCH_SECS (window per cell), BENCH_REPS, BENCH_KILLS, "
-          "BENCH_BIG=1 (10,000,000 znodes), BENCH_CATCHUP=1 (follower catch-up with 1 GB), BENCH_PARTS.", "",
+          "BENCH_BIG=1 (10,000,000 znodes), BENCH_CATCHUP=1 (follower catch-up with 1 GB), BENCH_PARTS, "
+          "BENCH_KINDS=zkserver and BENCH_ZKSERVER=PATH (A/B runs of two builds, as in "
+          "docs/perf-notes.md).", "",
           "The raw results behind this page are in [bench/results.csv](bench/results.csv) (one row per "
           "cell and repetition), [bench/extras.json](bench/extras.json) and "
           "[bench/machine.json](bench/machine.json).", "",

@@ -172,7 +172,7 @@ class Member:
                 argv.append("-Xmx" + os.environ["BENCH_APACHE_XMX"])
             argv += ["-cp", APACHE_CP, "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg]
         else:
-            argv = [os.path.join(repo, "bin/zkserver"), self.cfg]
+            argv = [os.environ.get("BENCH_ZKSERVER") or os.path.join(repo, "bin/zkserver"), self.cfg]
         self.started_at = time.monotonic()
         self.proc = PROCS.spawn(argv, stdout=logf, stderr=subprocess.STDOUT, env=env,
                                 stdin=subprocess.DEVNULL, cwd=self.dir)
