@@ -128,6 +128,15 @@ bin/fsyncfloor: build/bench/fsyncfloor.o
 	@mkdir -p bin
 	$(CC) $(OPT) -o $@ $^
 
+# The FUSE floor: the fastest read-only libfuse filesystem, for zkfs's figures.
+build/bench/fusefloor.o: tools/bench/fusefloor.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(shell pkg-config --cflags fuse3) -MMD -MP -c $< -o $@
+
+bin/fusefloor: build/bench/fusefloor.o
+	@mkdir -p bin
+	$(CC) $(OPT) -o $@ $^ $(shell pkg-config --libs fuse3)
+
 # Sanitizer build of the server, used by the integration tests under SAN=1.
 bin/zkserver-san: $(SANOBJ)/server/main.o $(SERVER_SANOBJ) $(LIB_SANOBJ)
 	@mkdir -p bin
@@ -255,12 +264,17 @@ build/chaos/chaos-client: $(OBJ)/test/chaos/chaos_client.o $(LIB_OBJ)
 # (docs/chaos-testing.md), after the torn-tail test at every byte offset
 # and every disk-fault scenario.  CHAOS_SECONDS (default 600) or
 # CHAOS_SCHEDULES, CHAOS_SEED to replay one schedule (CHAOS_SKIP_FIXED=1
-# skips the two fixed tests); CHAOS_SAN=1 uses bin/zkserver-san.
-chaos: all bin/zkserver-san $(CHAOS_TOOLS)
+# skips the two fixed tests); CHAOS_SAN=1 uses bin/zkserver-san.  Then the
+# Zab simulation's long sweep: ZAB_SIM_CHAOS_SEEDS random seeds (default
+# 20000, ~5 minutes; make test runs 3000 plain and 1200 under ASan).
+ZAB_SIM_CHAOS_SEEDS ?= 20000
+chaos: all bin/zkserver-san $(CHAOS_TOOLS) build/test/test_zab_sim
 	@if [ "$(CHAOS_SKIP_FIXED)" != 1 ]; then \
 	  TORN_CUT_STEP=1 TORN_STEP=1 nice -n 10 bash test/integration/test_torn_tail.sh && \
 	  DISK_FAULTS_ALL=1 nice -n 10 bash test/integration/test_disk_faults.sh; fi
 	@nice -n 10 /usr/bin/python3 test/chaos/chaos.py
+	@echo "zab sim: $(ZAB_SIM_CHAOS_SEEDS) random seeds (make test runs 3000)"
+	@ZAB_SIM_SEEDS=$(ZAB_SIM_CHAOS_SEEDS) nice -n 10 build/test/test_zab_sim
 
 # kazoo's own upstream test suite (python3-kazoo's kazoo/tests) against a
 # zkserver ensemble started by kazoo's harness (tools/kazoo-upstream.sh);
@@ -316,7 +330,7 @@ bench-deps: deps
 	@./tools/install-deps.sh --bench
 
 bench: bench-deps
-	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor
+	@$(MAKE) --no-print-directory all bin/zkload bin/fsyncfloor bin/fusefloor
 	@/usr/bin/python3 tools/bench/bench.py --out $(BENCH_OUT)
 
 clean:

@@ -450,7 +450,7 @@ int zkfs_locks_release(zkfs_locks *m, const zkfs_lock_owner *o)
 static void release_matching(zkfs_locks *m, bool by_handle, uint64_t handle, uint64_t nodeid,
                              uint64_t owner)
 {
-    GPtrArray *mine = g_ptr_array_new();
+    GPtrArray *mine = NULL;    /* allocated at the first match: every close comes here */
     g_mutex_lock(&m->lock);
     GHashTableIter it;
     gpointer k, v;
@@ -460,10 +460,14 @@ static void release_matching(zkfs_locks *m, bool by_handle, uint64_t handle, uin
         if (by_handle ? l->owner.handle == handle
                       : l->owner.posix && l->owner.nodeid == nodeid && l->owner.owner == owner) {
             g_atomic_int_inc(&l->refs);
+            if (!mine)
+                mine = g_ptr_array_new();
             g_ptr_array_add(mine, l);
         }
     }
     g_mutex_unlock(&m->lock);
+    if (!mine)
+        return;
     for (guint i = 0; i < mine->len; i++) {
         zlock *l = g_ptr_array_index(mine, i);
         (void)zkfs_locks_release(m, &l->owner);

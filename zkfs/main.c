@@ -249,9 +249,15 @@ int main(int argc, char **argv)
 
     int ret = 1;
     if (started == 0 && fuse_set_signal_handlers(se) == 0) {
+        /* At most 32 workers, and none is ever ended (libfuse's default
+         * when no idle limit is set): with an idle limit, every burst
+         * (a RELEASE arriving while the OPEN after it is served) started
+         * a thread and the next idle moment ended one, 440 pthread_create
+         * + exit per warm `grep -r` of 10,000 files, each under the loop's
+         * mutex, which the other workers then waited for (4,000 futex
+         * calls against 600 without the limit; docs/benchmarks-zkfs.md). */
         struct fuse_loop_config *cfg = fuse_loop_cfg_create();
         fuse_loop_cfg_set_max_threads(cfg, 32);
-        fuse_loop_cfg_set_idle_threads(cfg, 4);
         ret = fuse_session_loop_mt(se, cfg) != 0;
         fuse_loop_cfg_destroy(cfg);
         fuse_remove_signal_handlers(se);

@@ -44,34 +44,14 @@ _cluster_cleanup() {
 }
 trap _cluster_cleanup EXIT
 
-# _unique_ports COUNT : print COUNT distinct free loopback ports, one a line.
+# _unique_ports COUNT : print COUNT distinct free loopback ports, one a line,
+# reserved for this test until it ends (ports.py).
 # They are picked at random below the kernel's ephemeral range: a port the
 # kernel hands out as the source port of some outgoing connection (a
 # client's, another member's) would make a restarted member's bind fail
 # with "Address already in use" for as long as that socket lingers, which
 # after a kill -9 of the whole ensemble is up to a minute (FIN_WAIT2).
-_unique_ports() {
-  "$PY" - "$1" <<'EOF'
-import random, socket, sys
-low = 32768
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    pass
-socks = []
-while len(socks) < int(sys.argv[1]):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", random.randrange(10000, max(low, 10001))))
-        socks.append(s)
-    except OSError:
-        s.close()
-for s in socks:
-    print(s.getsockname()[1])
-for s in socks:
-    s.close()
-EOF
-}
+_unique_ports() { "$PY" "$HARNESS_DIR/ports.py" "$1" "$$" --random-low; }
 
 # setup_cluster N [OBSERVER...] : write the configuration of an N-member
 # ensemble (members listed after N are observers) without starting anything.
@@ -266,14 +246,21 @@ wait_mode() {
   return 1
 }
 
-# leader_of : print the member number whose srvr Mode is leader (the
-# lowest if, wrongly, several are); print nothing and return 1 if none.
+# leader_of [SECONDS] : print the member number whose srvr Mode is leader
+# (the lowest if, wrongly, several are), waiting (default 30 s) while no
+# running member leads (an election in progress: on a loaded machine a
+# member may miss its heartbeats and the ensemble re-elect between two
+# steps of a test); print nothing and return 1 if none led in that time.
 leader_of() {
-  local i
-  for i in $(seq "$CL_N"); do
-    [ -n "${CL_PID[$i]}" ] || continue
-    [ "$(mode_of "$i")" = leader ] && { echo "$i"; return 0; }
+  local secs=${1:-30} i k
+  for k in $(seq $((secs * 4))); do
+    for i in $(seq "$CL_N"); do
+      [ -n "${CL_PID[$i]}" ] || continue
+      [ "$(mode_of "$i")" = leader ] && { echo "$i"; return 0; }
+    done
+    sleep 0.25
   done
+  echo "no member led within $secs s: $(cluster_modes)" >&2
   return 1
 }
 

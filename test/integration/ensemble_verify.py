@@ -17,6 +17,8 @@ or prints what differs and exits 1 (2 on a connection error).
 import sys
 import time
 
+from kazoo.exceptions import ConnectionLoss, SessionExpiredError
+
 from ensemble_util import connect, dump_tree, sync_all
 
 
@@ -40,14 +42,29 @@ def main():
     problems = []
     for r in replicas:
         started = time.monotonic()
-        try:
-            zk = connect(r)
-            sync_all(zk)
-            lines = dump_tree(zk)
-            zk.stop(); zk.close()
-        except Exception as e:  # noqa: BLE001
-            print(f"verify: {r}: {type(e).__name__}: {e}", file=sys.stderr)
-            return 2
+        # A dump cut by a ConnectionLoss (a re-election on a loaded
+        # machine) is started again, three times at most.
+        for attempt in range(3):
+            zk = None
+            try:
+                zk = connect(r)
+                sync_all(zk)
+                lines = dump_tree(zk)
+                break
+            except (ConnectionLoss, SessionExpiredError) as e:
+                print(f"verify: {r}: {type(e).__name__}, reading again", file=sys.stderr)
+                if attempt == 2:
+                    return 2
+                time.sleep(1)
+            except Exception as e:  # noqa: BLE001
+                print(f"verify: {r}: {type(e).__name__}: {e}", file=sys.stderr)
+                return 2
+            finally:
+                if zk is not None:
+                    try:
+                        zk.stop(); zk.close()
+                    except Exception:  # noqa: BLE001
+                        pass
         paths = {line.split(" ", 1)[0] for line in lines}
         missing = sorted(acked_set - paths)
         if missing:

@@ -39,8 +39,14 @@ TEST_TMP=$(mktemp -d /tmp/zkit.XXXXXX)
 export TEST_TMP
 _HARNESS_PIDS=()        # every PID started through the harness (servers, helpers)
 
-# log MESSAGE... : progress line on stdout, prefixed with the test name.
-log() { echo "[$(basename "$0" .sh)] $*"; }
+# log MESSAGE... : progress line on stdout, prefixed with the test name and
+# the seconds since the harness was sourced (where a slow test's time goes).
+_harness_usec() { local t=${EPOCHREALTIME:-0.000000}; t=${t/[.,]/}; echo $((10#$t)); }
+_HARNESS_T0=$(_harness_usec)
+log() {
+  local d=$(( ($(_harness_usec) - _HARNESS_T0) / 100000 ))
+  echo "[$(basename "$0" .sh) +$((d / 10)).$((d % 10))s] $*"
+}
 
 # fail MESSAGE... : print the message to stderr and exit the test with 1.
 fail() { echo "FAIL [$(basename "$0" .sh)]: $*" >&2; exit 1; }
@@ -64,6 +70,7 @@ _harness_cleanup() {
   local rc=$? pid
   trap - EXIT INT TERM
   for pid in "${_HARNESS_PIDS[@]}"; do _kill_pid "$pid"; wait "$pid" 2>/dev/null || true; done
+  "$PY" "$HARNESS_DIR/ports.py" --release "$$" 2>/dev/null || true
   if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $TEST_TMP" >&2; else rm -rf "$TEST_TMP"; fi
   exit "$rc"
 }
@@ -71,10 +78,10 @@ trap _harness_cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# free_port : print a free loopback TCP port (the kernel picks one).
-free_port() {
-  "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
+# free_port : print a free loopback TCP port (the kernel picks one),
+# reserved for this test until it ends (ports.py: tests running at the same
+# time never get the same port).
+free_port() { "$PY" "$HARNESS_DIR/ports.py" 1 "$$"; }
 
 # four_letter WORD [PORT] : send a four-letter word, print the whole reply.
 # Bounded by 5 s; prints nothing if the server does not answer.

@@ -25,9 +25,14 @@ log "ok: observers report Mode: observer; leader is $L"
 # through an observer are readable everywhere.
 run_py ensemble_util.py create "$(member_hosts 1)" /via-voter 20 || cfail "write through 1 failed"
 run_py ensemble_util.py create "$(member_hosts 4)" /via-observer 20 || cfail "write through observer 4 failed"
+declare -A CK=()
 for i in 1 2 3 4 5; do
-  run_py ensemble_util.py check "$(member_hosts "$i")" /via-voter 20 || cfail "/via-voter not readable on $i"
-  run_py ensemble_util.py check "$(member_hosts "$i")" /via-observer 20 || cfail "/via-observer not readable on $i"
+  py_bg ensemble_util.py check "$(member_hosts "$i")" /via-voter 20; CK[v$i]=$BG_PID
+  py_bg ensemble_util.py check "$(member_hosts "$i")" /via-observer 20; CK[o$i]=$BG_PID
+done
+for i in 1 2 3 4 5; do
+  wait "${CK[v$i]}" || cfail "/via-voter not readable on $i"
+  wait "${CK[o$i]}" || cfail "/via-observer not readable on $i"
 done
 # A read right after a write through the same observer sees it (no sync).
 "$PY" - "$(member_hosts 5)" <<'EOF' || cfail "read-your-writes through observer 5"
@@ -78,9 +83,14 @@ log "ok: no quorum with 1 voter + 2 observers: $(cluster_modes)"
 out=$(four_letter srvr "${CL_CPORT[4]}")
 [ "$out" = "This ZooKeeper instance is not currently serving requests" ] \
   || cfail "observer srvr without quorum: '$out'"
+# (the attempts wait out their 5 s at the same time)
+declare -A WF=()
 for i in "$L" 4 5; do
-  run_py ensemble_util.py write-fails "$(member_hosts "$i")" "/no-quorum-$i" 5 \
-    || cfail "a write through $i succeeded without a quorum"
+  py_bg ensemble_util.py write-fails "$(member_hosts "$i")" "/no-quorum-$i" 5
+  WF[$i]=$BG_PID
+done
+for i in "$L" 4 5; do
+  wait "${WF[$i]}" || cfail "a write through $i succeeded without a quorum"
 done
 log "ok: writes fail through the voter and both observers"
 

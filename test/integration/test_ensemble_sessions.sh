@@ -45,12 +45,15 @@ grep -q '^session' "$TEST_TMP/hold.out" || cfail "holder did not start: $(cat "$
 "$PY" - "${all_hosts[0]}" "$TEST_TMP/killed" > "$TEST_TMP/still.out" 2>&1 <<'EOF' &
 import os, sys, time
 from kazoo.client import KazooClient
+from kazoo.retry import KazooRetry
 zk = KazooClient(hosts=sys.argv[1]); zk.start(timeout=10)
 print("connected", flush=True)
 deadline = time.monotonic() + 30
 while not os.path.exists(sys.argv[2]) and time.monotonic() < deadline:
     time.sleep(0.01)
-assert zk.exists("/exp/a") is not None and zk.exists("/exp/b") is not None
+# (retried across a ConnectionLoss: a re-election on a loaded machine)
+retry = KazooRetry(max_tries=-1, delay=0.1, max_delay=1, deadline=20)
+assert retry(zk.exists, "/exp/a") is not None and retry(zk.exists, "/exp/b") is not None
 zk.stop(); zk.close()
 EOF
 STILL=$!

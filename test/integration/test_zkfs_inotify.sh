@@ -15,9 +15,8 @@ zkfs_mount b "${REPLICA_HOSTS[1]}"; B=$MNT
 C_HOSTS=${REPLICA_HOSTS[2]:-${REPLICA_HOSTS[0]}}
 t mkdir "$A/w" "$A/w/viaA" "$A/w/viaK" "$A/w/viaZ"
 EV=$TEST_TMP/events.log
-bg inotifywait -m -r -q --format '%w%f %e' "$B/w" -o "$EV"
+inotify_bg "$EV" -r --format '%w%f %e' "$B/w"
 IW=$BG_PID
-sleep 1   # inotifywait sets its watches
 
 # wait_event PATTERN : wait (bounded) until the event log has a line matching
 # the extended regular expression PATTERN.
@@ -105,14 +104,13 @@ if [ "$ZKFS_CLUSTER" = 1 ]; then
   for i in $(seq 50); do [ "$(ls "$D/rc" 2>/dev/null | wc -l)" = 3 ] && break; sleep 0.1; done
   t cat "$D/rc/keep" "$D/rc/gone" "$D/rc/same" >/dev/null || fail "D does not see rc"
   EV2=$TEST_TMP/events2.log
-  bg inotifywait -m -q --format '%f %e' "$D/rc" -o "$EV2"; IW2=$BG_PID
-  sleep 1
+  inotify_bg "$EV2" --format '%f %e' "$D/rc"; IW2=$BG_PID
   pause_member "$F"
   kzo() { t "$PY" "$HARNESS_DIR/zkfs_checks.py" kazoo "$OTHERS" "$@" || fail "kazoo $*"; }
   kzo create /rc/new born
   kzo set /rc/keep v2
   kzo delete /rc/gone
-  for i in $(seq 200); do
+  for i in $(seq 600); do
     grep -q "^new CREATE" "$EV2" && grep -q "^gone DELETE" "$EV2" && grep -q "^keep MODIFY" "$EV2" && break
     sleep 0.1
   done

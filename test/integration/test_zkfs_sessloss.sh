@@ -52,8 +52,7 @@ t ls -l "$A/s" >/dev/null
 for i in $(seq 300); do [ -e "$A/s/keh" ] && break; sleep 0.1; done
 t cat "$A/s/keep" "$A/s/gone" "$A/s/same" "$A/s/eph" "$A/s/keh" "$A/s/early" >/dev/null || fail "cannot read /s"
 EV=$TEST_TMP/events.log
-bg inotifywait -m -q --format '%f %e' "$A/s" -o "$EV"; IW=$BG_PID
-sleep 1   # inotifywait sets its watch
+inotify_bg "$EV" --format '%f %e' "$A/s"; IW=$BG_PID
 
 log "zkfs and the kazoo client frozen (SIGSTOP) past their 4 s session timeout"
 kill -STOP "$ZPID" "$KHOLDER"

@@ -14,6 +14,9 @@
 #   expect_eq WHAT GOT WANT      fail unless GOT == WANT
 #   expect_errno ERRNO CMD...    run CMD; fail unless it fails with ERRNO
 #                                (matched as the strerror text in stderr)
+#   inotify_bg OUT ARGS...       inotifywait -m ARGS -o OUT in the background
+#                                (tracked, BG_PID), returning once its
+#                                watches are set (30 s bound)
 #
 # Every mount is lazily unmounted and its connection aborted in the EXIT
 # trap, before the harness stops the servers and removes $TEST_TMP, so a
@@ -83,6 +86,21 @@ expect_errno() {
   local out
   if out=$(t "$@" 2>&1); then fail "'$*' succeeded; expected $want"; fi
   case "$out" in *"$want"*) ;; *) fail "'$*' failed with '$out'; expected $want" ;; esac
+}
+
+# inotify_bg OUT ARGS... : `inotifywait -m ARGS -o OUT` in the background
+# (tracked for cleanup; sets BG_PID); returns once it says its watches are
+# established (bounded, 30 s; a fixed `sleep 1` was too short on a loaded
+# machine and the events of the next step were never seen).
+inotify_bg() {
+  local out=$1 i; shift
+  bg inotifywait -m "$@" -o "$out" 2> "$out.setup"
+  for i in $(seq 300); do
+    grep -q "Watches established" "$out.setup" 2>/dev/null && return 0
+    kill -0 "$BG_PID" 2>/dev/null || fail "inotifywait $* exited: $(cat "$out.setup")"
+    sleep 0.1
+  done
+  fail "inotifywait $* did not set its watches within 30 s: $(cat "$out.setup")"
 }
 
 zkfs_mount() {

@@ -10,6 +10,9 @@
 #   ls_warm   the same again (s)
 #   grep_cold grep -r over them on a fresh mount (s)
 #   grep_warm the same again (s)
+#   floor     grep -r cold/warm of the same tree on bin/fusefloor (the
+#             fastest libfuse filesystem: what FUSE itself costs here; n/a
+#             when bin/fusefloor is not built)
 #   inotify   setData through replica 1 -> IN_MODIFY on replica 3's mount,
 #             RATE changes/s for SECONDS (p50/p99/max ms), and the part
 #             of it that is the setData's own round trip (its commit)
@@ -18,7 +21,7 @@
 #
 # Environment: ZKFS_BIN (default bin/zkfs), DIRS (100), FILES (100),
 # READS (20000), RATE (100), INOTIFY_SECONDS (10), ZKFS_BENCH_OPTS (extra
-# zkfs -o options).
+# zkfs -o options), FUSEFLOOR (default bin/fusefloor).
 set -euo pipefail
 OUTDIR=${1:?usage: tools/bench/zkfs.sh OUTDIR}
 mkdir -p "$OUTDIR"
@@ -33,6 +36,7 @@ source "$REPO/test/integration/harness.sh"
 # shellcheck source=../../test/integration/zkfs_lib.sh
 source "$REPO/test/integration/zkfs_lib.sh"
 BENCH="$HERE/zkfs_bench.py"
+FUSEFLOOR=${FUSEFLOOR:-$REPO/bin/fusefloor}
 bench() { /usr/bin/python3 "$BENCH" "$@"; }
 val() { awk '{print $2}'; }
 
@@ -73,6 +77,23 @@ ls_tmp=$(bench run 120 ls -lR "$LOCAL/tree" | val)
 ls_tmp=$(bench run 120 ls -lR "$LOCAL/tree" | val)
 grep_tmp=$(bench run 120 grep -r needle "$LOCAL/tree" | val)
 
+# 3b. the FUSE floor: the same tree from bin/fusefloor (an in-memory
+# read-only libfuse filesystem that answers every request at once, with
+# the same caching and worker loop as zkfs), grepped cold then warm.
+floor_cold=n/a; floor_warm=n/a
+if [ -x "$FUSEFLOOR" ]; then
+  FLOOR="$TEST_TMP/floor"; mkdir -p "$FLOOR"
+  "$FUSEFLOOR" "$FLOOR" "$DIRS" "$FILES" >>"$TEST_TMP/floor.log" 2>&1 &
+  _ZKFS_PIDS[$FLOOR]=$!          # stopped and unmounted like a zkfs mount
+  for i in $(seq 100); do grep -q " $FLOOR fuse" /proc/mounts && break; sleep 0.1; done
+  if grep -q " $FLOOR fuse" /proc/mounts; then
+    _ZKFS_CONNS[$FLOOR]=$(_fuse_conn_of "$FLOOR")
+    floor_cold=$(bench run 120 grep -r needle "$FLOOR" | val)
+    floor_warm=$(bench run 120 grep -r needle "$FLOOR" | val)
+  fi
+  _zkfs_unmount_dir "$FLOOR"
+fi
+
 # 4. cross-replica inotify
 mkdir -p "$M1/watched"
 for i in $(seq 50); do [ -d "$M3/watched" ] && break; sleep 0.1; done
@@ -90,6 +111,7 @@ beyond=$(grep '^beyond ' "$OUTDIR/setdata.txt" || echo "beyond n/a")
   printf '%-36s %14s %14s\n' "ls -lR warm (s)" "$ls_warm" "$ls_tmp"
   printf '%-36s %14s %14s\n' "grep -r cold (s)" "$grep_cold" "$grep_tmp"
   printf '%-36s %14s %14s\n' "grep -r warm (s)" "$grep_warm" "$grep_tmp"
+  printf '%-36s %14s %14s\n' "grep -r on the FUSE floor cold/warm" "$floor_cold" "$floor_warm"
   printf '%-36s %29s\n' "cross-replica inotify (${RATE}/s)" "${ino#inotify }"
   printf '%-36s %29s\n' "  of which the setData itself" "${setdata#setdata }"
   printf '%-36s %29s\n' "  IN_MODIFY after the setData reply" "${beyond#beyond }"

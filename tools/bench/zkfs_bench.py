@@ -10,7 +10,9 @@
                             setData ZNODE through HOSTS at up to RATE/s, one
                             at a time; latency from sending each setData to
                             the IN_MODIFY on WATCHDIR (another replica's
-                            mount): p50/p99/max in ms (a miss counts 2 s)
+                            mount): p50/p99/max in ms (a miss counts 2 s);
+                            the IN_MODIFYs are timed by a watcher process
+                            of their own (watch WATCHDIR NAME)
 Every loop is bounded in count and time.
 """
 import ctypes
@@ -19,7 +21,6 @@ import select
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 
@@ -79,68 +80,112 @@ def cmd_run(seconds, *cmd):
 IN_MODIFY, IN_CLOSE_WRITE = 0x2, 0x8
 
 
-def cmd_inotify(hosts, znode, watchdir, rate, seconds):
-    from kazoo.client import KazooClient
+def cmd_watch(watchdir, name, limit="900"):
+    """The watcher process of cmd_inotify: prints "ready", then the
+    CLOCK_MONOTONIC time of every IN_MODIFY of NAME in WATCHDIR, one a line;
+    ends when its stdin closes (the parent is gone) or after LIMIT s."""
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     ifd = libc.inotify_init1(os.O_NONBLOCK)
-    name = os.path.basename(znode).encode()
-    if libc.inotify_add_watch(ifd, watchdir.encode(), IN_MODIFY | IN_CLOSE_WRITE) < 0:
+    if ifd < 0 or libc.inotify_add_watch(ifd, watchdir.encode(), IN_MODIFY | IN_CLOSE_WRITE) < 0:
         raise SystemExit("inotify_add_watch failed")
-    zk = KazooClient(hosts=hosts, timeout=30)
-    zk.start(timeout=30)
-    if not zk.exists(znode):
-        zk.create(znode, b"0")
-    time.sleep(0.5)
-    events = []                   # arrival times of IN_MODIFY on the file
-    cond = threading.Condition()
-    done = threading.Event()
-
-    def reader():
-        while not done.is_set():
-            r, _, _ = select.select([ifd], [], [], 0.05)
-            if not r:
-                continue
-            now = time.monotonic()
-            buf = os.read(ifd, 65536)
-            off = 0
-            while off < len(buf):
-                wd, mask, cookie, ln = struct.unpack_from("iIII", buf, off)
-                ev_name = buf[off + 16: off + 16 + ln].rstrip(b"\0")
-                off += 16 + ln
-                if ev_name == name and mask & IN_MODIFY:
-                    with cond:
-                        events.append(now)
-                        cond.notify_all()
-
-    th = threading.Thread(target=reader, daemon=True)
-    th.start()
-    time.sleep(0.2)
-    with cond:
-        events.clear()
-    lat = []
-    commit = []                   # the setData's own round trip (ms)
-    after = []                    # IN_MODIFY minus the setData's reply (ms)
-    period = 1.0 / float(rate)
-    end = time.monotonic() + float(seconds)
-    seq = 0
+    want = name.encode()
+    out = sys.stdout
+    out.write("ready\n")
+    out.flush()
+    end = time.monotonic() + float(limit)
     while time.monotonic() < end:
-        start = time.monotonic()
-        with cond:
+        r, _, _ = select.select([ifd, sys.stdin], [], [], 0.5)
+        if sys.stdin in r and not os.read(sys.stdin.fileno(), 4096):
+            break
+        if ifd not in r:
+            continue
+        now = time.monotonic()
+        buf = os.read(ifd, 65536)
+        off = 0
+        while off + 16 <= len(buf):
+            wd, mask, cookie, ln = struct.unpack_from("iIII", buf, off)
+            ev_name = buf[off + 16: off + 16 + ln].rstrip(b"\0")
+            off += 16 + ln
+            if ev_name == want and mask & IN_MODIFY:
+                out.write("%.6f\n" % now)
+        out.flush()
+
+
+def cmd_inotify(hosts, znode, watchdir, rate, seconds):
+    """The watcher is a process of its own (cmd_watch), as a watcher on
+    another replica would be: sharing this one's interpreter with kazoo's
+    threads would add their GIL turns to every arrival time."""
+    from kazoo.client import KazooClient
+    name = os.path.basename(znode)
+    watcher = subprocess.Popen([sys.executable, os.path.abspath(__file__), "watch", watchdir, name],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    pending = b""
+    events = []                   # arrival times of IN_MODIFY on the file
+
+    def take(timeout):
+        """Reads the watcher's lines for up to timeout s (returns at the first)."""
+        nonlocal pending
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                if line == b"ready":
+                    events.append(None)
+                elif line:
+                    events.append(float(line))
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([watcher.stdout], [], [], left)
+            if r:
+                chunk = os.read(watcher.stdout.fileno(), 65536)
+                if not chunk:
+                    return False
+                pending += chunk
+
+    try:
+        if not take(10.0) or events != [None]:
+            raise SystemExit("the inotify watcher did not start")
+        events.clear()
+        zk = KazooClient(hosts=hosts, timeout=30)
+        zk.start(timeout=30)
+        if not zk.exists(znode):
+            zk.create(znode, b"0")
+        time.sleep(0.5)
+        while take(0.2):          # whatever the creation raised
+            pass
+        events.clear()
+        lat = []
+        commit = []               # the setData's own round trip (ms)
+        after = []                # IN_MODIFY minus the setData's reply (ms)
+        period = 1.0 / float(rate)
+        end = time.monotonic() + float(seconds)
+        seq = 0
+        while time.monotonic() < end:
+            start = time.monotonic()
             before = len(events)
-        seq += 1
-        zk.set(znode, b"%d" % seq)          # through replica 1
-        commit.append((time.monotonic() - start) * 1000)
-        with cond:
-            cond.wait_for(lambda: len(events) > before, timeout=2.0)
+            seq += 1
+            zk.set(znode, b"%d" % seq)          # through replica 1
+            commit.append((time.monotonic() - start) * 1000)
+            wait_end = start + 2.0
+            while len(events) <= before and take(max(0.0, wait_end - time.monotonic())):
+                pass
             got = events[before] if len(events) > before else None
-        lat.append((got - start) * 1000 if got is not None else 2000.0)
-        after.append((got - start) * 1000 - commit[-1] if got is not None else 2000.0)
-        pause = start + period - time.monotonic()
-        if pause > 0:
-            time.sleep(pause)
-    done.set()
-    th.join(1)
-    zk.stop()
+            del events[before + 1:]             # a duplicate event counts once
+            lat.append((got - start) * 1000 if got is not None else 2000.0)
+            after.append((got - start) * 1000 - commit[-1] if got is not None else 2000.0)
+            pause = start + period - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        zk.stop()
+    finally:
+        watcher.stdin.close()
+        try:
+            watcher.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            watcher.kill()
+            watcher.wait(timeout=5)
     lat.sort()
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
     print("inotify n=%d p50 %.2f p99 %.2f max %.2f ms" % (len(lat), p(0.5), p(0.99), lat[-1]))
@@ -159,7 +204,7 @@ def cmd_inotify(hosts, znode, watchdir, rate, seconds):
 
 if __name__ == "__main__":
     cmds = {"read": cmd_read, "tree": cmd_tree, "localtree": cmd_localtree, "run": cmd_run,
-            "inotify": cmd_inotify}
+            "inotify": cmd_inotify, "watch": cmd_watch}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         raise SystemExit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
