@@ -25,6 +25,13 @@
  * Frames are parsed and run from the socket callback, except that resuming
  * a throttled connection and closing one over its output limit wait for the
  * before-sleep hook, so neither happens inside the pipeline's own calls.
+ *
+ * Output is written without a second trip through epoll: a reply or event
+ * appended to c->out puts c on s->flush, and the before-sleep hook sends
+ * everything queued in the iteration at once (one send() for all of a
+ * connection's replies of the iteration).  EPOLLOUT is armed only when the
+ * socket did not take all of it (out_blocked), and disarmed once it drained
+ * (docs/perf-notes.md, change 2).
  */
 #include "conn.h"
 #include "fourlw.h"
@@ -80,7 +87,7 @@ static void conn_update_interest(zk_conn *c)
      * socket, as Apache's disableRecv), or a connection on its way out */
     if (!c->close_after_flush && !c->close_pending && !conn_throttled(c) && c->state != CONN_CLOSING)
         mask |= LOOP_READABLE;
-    if ((pending_output(c) > 0 || tls_conn_wants_write(c)) && !c->close_pending)
+    if (((c->out_blocked && pending_output(c) > 0) || tls_conn_wants_write(c)) && !c->close_pending)
         mask |= LOOP_WRITABLE;
     loop_watch(c->srv->loop, c->fd, mask, conn_on_event, c);
 }
@@ -88,6 +95,17 @@ static void conn_update_interest(zk_conn *c)
 void conn_ref(zk_conn *c)
 {
     c->refs++;
+}
+
+/* Has c's output written before the loop sleeps (unless the socket already
+ * refused some: then EPOLLOUT is armed and writes it when it can). */
+static void queue_flush(zk_conn *c)
+{
+    if (c->flush_queued || c->out_blocked || c->closed || c->memory)
+        return;
+    c->flush_queued = true;
+    conn_ref(c);
+    g_queue_push_tail(&c->srv->flush, c);
 }
 
 void conn_unref(zk_conn *c)
@@ -267,10 +285,12 @@ void conn_close(zk_conn *c, const char *why)
 void conn_close_after_flush(zk_conn *c)
 {
     c->close_after_flush = true;
-    if (pending_output(c) == 0 || c->memory)   /* a memory connection keeps its output */
+    if (pending_output(c) == 0 || c->memory) {   /* a memory connection keeps its output */
         conn_close(c, NULL);
-    else
+    } else {
+        queue_flush(c);
         conn_update_interest(c);
+    }
 }
 
 /* c's output would pass cnxnOutputLimitBytes: from now on its output is
@@ -326,6 +346,7 @@ static void flush_out(zk_conn *c)
         c->out_sent += (size_t)n;
         c->last_activity_ms = loop_now_ms();
     }
+    c->out_blocked = c->out_sent < c->out.len;
     if (c->out_sent == c->out.len) {
         c->out_sent = 0;
         jw_reset(&c->out);
@@ -351,15 +372,23 @@ void conn_send_raw(zk_conn *c, const void *p, size_t len)
     if (c->closed || !output_fits(c, len))
         return;
     jw_raw(&c->out, p, len);
-    conn_update_interest(c);
+    queue_flush(c);
 }
 
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len)
 {
+    conn_send_frame2(c, body, len, NULL, 0);
+}
+
+void conn_send_frame2(zk_conn *c, const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len)
+{
+    size_t len = head_len + tail_len;
     if (c->closed || !output_fits(c, len + 4))
         return;
     jw_int(&c->out, (int32_t)len);
-    jw_raw(&c->out, body, len);
+    jw_raw(&c->out, head, head_len);
+    if (tail_len)
+        jw_raw(&c->out, tail, tail_len);
     c->packets_sent++;
     zk_server *s = c->srv;
     s->packets_sent++;
@@ -368,7 +397,7 @@ void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len)
         s->min_response_size = (int64_t)len;
     if ((int64_t)len > s->max_response_size)
         s->max_response_size = (int64_t)len;
-    conn_update_interest(c);
+    queue_flush(c);
 }
 
 /* ------------------------------------------------------------------ */
@@ -514,6 +543,20 @@ static void conn_on_event(zk_loop *l, int fd, int events, void *ctx)
 /* ------------------------------------------------------------------ */
 /* before the loop sleeps                                              */
 
+/* Writes the output queued on connections in this iteration (s->flush).
+ * A connection over its output limit is skipped: it is closed with its
+ * output dropped. */
+static void flush_queued(zk_server *s)
+{
+    zk_conn *c;
+    while ((c = g_queue_pop_head(&s->flush))) {
+        c->flush_queued = false;
+        if (!c->closed && !c->close_pending && !c->out_blocked)
+            flush_out(c);
+        conn_unref(c);
+    }
+}
+
 void conn_before_sleep(zk_server *s)
 {
     zk_conn *c;
@@ -522,8 +565,13 @@ void conn_before_sleep(zk_server *s)
         conn_unref(c);
     }
     /* Resuming runs requests, which may queue more resumes: a few rounds
-     * here, the rest on the next iteration (the loop's timer bounds the wait). */
-    for (int round = 0; round < RESUME_ROUNDS && !g_queue_is_empty(&s->resume); round++) {
+     * here, the rest on the next iteration (the loop's timer bounds the wait).
+     * Output is written before each round: a connection throttled for its
+     * unsent output resumes in the same pass once it drained. */
+    for (int round = 0; round < RESUME_ROUNDS; round++) {
+        flush_queued(s);
+        if (g_queue_is_empty(&s->resume))
+            break;
         GQueue batch = s->resume;
         g_queue_init(&s->resume);
         while ((c = g_queue_pop_head(&batch))) {
@@ -541,6 +589,7 @@ void conn_before_sleep(zk_server *s)
             conn_unref(c);
         }
     }
+    flush_queued(s);   /* the replies of the last round */
     if (s->accept_resume_ms && loop_now_ms() >= s->accept_resume_ms) {
         s->accept_resume_ms = 0;
         if (s->listen_fd >= 0)

@@ -33,6 +33,8 @@ typedef struct zk_conn {
     size_t in_len, in_cap;
     jute_writer out;         /* pending output */
     size_t out_sent;
+    bool out_blocked;        /* the socket took less than all of it: EPOLLOUT armed until drained */
+    bool flush_queued;       /* in s->flush: written before the loop sleeps */
     bool close_after_flush;
     int64_t session_id;
     int32_t session_timeout;
@@ -70,8 +72,14 @@ int conn_listen(zk_server *s, char **err);
  * errno set and *no_fds true if the process or system is out of descriptors
  * or memory for it (the caller should stop polling lfd for a while). */
 int conn_accept(int lfd, struct sockaddr_storage *ss, bool *no_fds);
-/* Queues bytes of a frame (the 4-byte length is added) and arms writing. */
+/* Queues bytes of a frame (the 4-byte length is added); it is written
+ * before the loop sleeps (conn_before_sleep), together with everything
+ * else queued on c in this iteration. */
 void conn_send_frame(zk_conn *c, const uint8_t *body, size_t len);
+/* The same for a frame made of two parts, head then tail (tail may be NULL
+ * when tail_len is 0): a reply's header and body without copying them
+ * into one buffer first. */
+void conn_send_frame2(zk_conn *c, const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len);
 /* Queues raw bytes without framing (4lw output). */
 void conn_send_raw(zk_conn *c, const void *p, size_t len);
 /* Closes the socket now (pending requests keep the struct alive). */
@@ -104,8 +112,10 @@ void conn_request_end(zk_server *s, zk_conn *c);
  * what it already sent is parsed before the loop sleeps. */
 void conn_resume(zk_conn *c);
 /* Before the loop sleeps: closes connections over their output limit,
- * resumes reading from connections whose throttle lifted (parsing what they
- * already sent), and resumes accepting after a file-descriptor shortage. */
+ * writes the output queued in this iteration (EPOLLOUT is armed only for a
+ * socket that did not take all of it), resumes reading from connections
+ * whose throttle lifted (parsing what they already sent), and resumes
+ * accepting after a file-descriptor shortage. */
 void conn_before_sleep(zk_server *s);
 /* Closes connections that have not established a session within
  * nio.sessionlessCnxnTimeout of being accepted (called once per tick). */

@@ -24,6 +24,11 @@
  *     the address it comes from; portUnification=true also accepts plain
  *     links (a TLS ClientHello starts with byte 0x16, a hello with 0).
  * Every refusal is logged (rate-limited per reason) with the remote address.
+ *
+ * Output is written before the loop sleeps (peer_flush), not through a
+ * second epoll round trip: a frame queued on a link puts it on n->flush,
+ * and EPOLLOUT is armed only for a link whose socket did not take all of
+ * it (out_blocked), until it drained (docs/perf-notes.md, change 2).
  */
 #include "peer.h"
 
@@ -80,6 +85,8 @@ typedef struct peer_link {
     size_t in_len, in_cap;
     jute_writer out;
     size_t out_sent;
+    bool out_blocked;    /* the socket took less than all of out: EPOLLOUT armed until drained */
+    bool flush_queued;   /* in net->flush */
 } peer_link;
 
 struct peer_net {
@@ -96,6 +103,7 @@ struct peer_net {
     int64_t accept_resume_ms[2];  /* accepting paused (no descriptors) until then; 0 = not */
     log_limiter drop_log[DROP_KINDS][2];   /* per reason and channel */
     SSL_CTX *tls_ctx;         /* owned; sslQuorum=true, else NULL */
+    GPtrArray *flush;         /* peer_link* with output to write before sleeping (a link leaves it when freed) */
 };
 
 static const char *const channel_name[2] = { "election", "quorum" };
@@ -103,10 +111,18 @@ static const char *const channel_name[2] = { "election", "quorum" };
 static void link_event(zk_loop *l, int fd, int events, void *ctx);
 static void on_accept(zk_loop *l, int lfd, int events, void *ctx);
 
+/* Updates what the loop watches k for.  Output the socket has not refused
+ * yet is written by peer_flush before the loop sleeps; EPOLLOUT is armed
+ * only while connecting, after a short write, or for TLS. */
 static void link_interest(peer_link *k)
 {
     int mask = LOOP_READABLE;
-    bool out = k->out.len > k->out_sent && !tls_peer_send_waits_for_input(k->tls);
+    bool pending = k->out.len > k->out_sent;
+    bool out = pending && k->out_blocked && !tls_peer_send_waits_for_input(k->tls);
+    if (pending && !k->out_blocked && !k->connecting && !k->flush_queued) {
+        k->flush_queued = true;
+        g_ptr_array_add(k->net->flush, k);
+    }
     if (k->connecting || out || tls_peer_wants_write(k->tls))
         mask |= LOOP_WRITABLE;
     loop_watch(k->net->loop, k->fd, mask, link_event, k);
@@ -114,6 +130,8 @@ static void link_interest(peer_link *k)
 
 static void link_free(peer_link *k)
 {
+    if (k->flush_queued)
+        g_ptr_array_remove(k->net->flush, k);
     tls_peer_free(k->tls);
     g_free(k->in);
     jw_free(&k->out);
@@ -200,6 +218,7 @@ static bool flush_link(peer_link *k)
         }
         k->out_sent += (size_t)w;
     }
+    k->out_blocked = k->out_sent < k->out.len;
     if (k->out_sent == k->out.len) {
         jw_reset(&k->out);
         k->out_sent = 0;
@@ -667,6 +686,7 @@ peer_net *peer_net_new(zk_loop *loop, const zk_config *cfg, peer_recv_fn recv, p
     n->links[0] = g_hash_table_new(g_direct_hash, g_direct_equal);
     n->links[1] = g_hash_table_new(g_direct_hash, g_direct_equal);
     n->pending = g_ptr_array_new();
+    n->flush = g_ptr_array_new();
     n->listen_fd[PEER_ELECTION] = n->listen_fd[PEER_QUORUM] = -1;
     if (cfg->ssl_quorum) {
         n->tls_ctx = tls_quorum_ctx_new(cfg, err);
@@ -692,6 +712,7 @@ fail:
     g_hash_table_destroy(n->links[0]);
     g_hash_table_destroy(n->links[1]);
     g_ptr_array_free(n->pending, TRUE);
+    g_ptr_array_free(n->flush, TRUE);
     g_free(n);
     return NULL;
 }
@@ -713,8 +734,23 @@ void peer_net_free(peer_net *n)
     while (n->pending->len)
         link_close(g_ptr_array_index(n->pending, 0));
     g_ptr_array_free(n->pending, TRUE);
+    g_ptr_array_free(n->flush, TRUE);
     SSL_CTX_free(n->tls_ctx);
     g_free(n);
+}
+
+void peer_flush(peer_net *n)
+{
+    /* One link at a time from the front: closing one (its lost callback)
+     * may close or queue others, and a freed link leaves the array. */
+    while (n->flush->len) {
+        peer_link *k = g_ptr_array_steal_index(n->flush, 0);
+        k->flush_queued = false;
+        if (!flush_link(k))
+            link_close(k);
+        else
+            link_interest(k);
+    }
 }
 
 int peer_send(peer_net *n, int sid, int channel, const uint8_t *msg, size_t len)

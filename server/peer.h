@@ -50,8 +50,14 @@ typedef void (*peer_up_fn)(void *ctx, int sid, int channel);
 peer_net *peer_net_new(zk_loop *loop, const zk_config *cfg, peer_recv_fn recv, peer_lost_fn lost,
                        peer_up_fn up, void *ctx, char **err);
 void peer_net_free(peer_net *n);
-/* Queues a frame to sid on channel; dropped (returns -1) if there is no link. */
+/* Queues a frame to sid on channel; dropped (returns -1) if there is no
+ * link.  It is written by the next peer_flush (before the loop sleeps). */
 int peer_send(peer_net *n, int sid, int channel, const uint8_t *msg, size_t len);
+/* Writes the output queued on the links since the last call; call before
+ * the loop sleeps, outside the Zab core (a link whose write fails is
+ * closed and its lost callback runs).  A socket that does not take all of
+ * it is written when it becomes writable. */
+void peer_flush(peer_net *n);
 /* True if a link to sid on channel is up. */
 int peer_connected(const peer_net *n, int sid, int channel);
 /* Learners: dial this leader's quorum port (0 = none; drops the old link). */

@@ -1189,6 +1189,11 @@ void quorum_tick(quorum *q)
     readonly_check(q);
 }
 
+void quorum_before_sleep(quorum *q)
+{
+    peer_flush(q->net);   /* a lost link reaches the core through on_peer_lost */
+}
+
 void quorum_get_stats(const quorum *q, quorum_stats *st)
 {
     memset(st, 0, sizeof *st);

@@ -49,6 +49,9 @@ void quorum_on_log_failed(quorum *q);
 void quorum_resume_conn(quorum *q, struct zk_conn *c);
 /* Periodic work (every loop tick). */
 void quorum_tick(quorum *q);
+/* Before the loop sleeps: writes what was queued on the peer links in this
+ * iteration (peer_flush; a link whose write fails is lost as usual). */
+void quorum_before_sleep(quorum *q);
 /* Statistics for the four-letter words (Apache's leader/learner gauges). */
 typedef struct quorum_stats {
     zab_role role;

@@ -18,6 +18,7 @@
 #include "jstring.h"
 #include "quorum.h"
 #include "reconfig.h"
+#include "reqpool.h"
 #include "zk/path.h"
 #include "readonly.h"
 #include "request_internal.h"
@@ -85,9 +86,8 @@ static rec_view get_record(zk_server *s, const char *path)
 
 static void add_change(zk_server *s, int64_t zxid, const char *path, const rec_view *v)
 {
-    change_rec *cr = g_new0(change_rec, 1);
+    change_rec *cr = reqpool_new_change(path);
     cr->zxid = zxid;
-    cr->path = g_strdup(path);
     if (v && v->found) {
         cr->exists = true;
         cr->version = v->version;
@@ -107,8 +107,7 @@ void request_change_free(zk_server *s, change_rec *cr)
 {
     if (cr->acl)
         acl_unref(s->tree->acls, cr->acl);
-    g_free(cr->path);
-    g_free(cr);
+    reqpool_free_change(cr);   /* and the path */
 }
 
 /* Drops records of transactions that are now applied. */

@@ -8,6 +8,7 @@
 #include "persist.h"
 #include "readonly.h"
 #include "replicator.h"
+#include "reqpool.h"
 #include "request.h"
 #include "server.h"
 #include "acl.h"
@@ -120,7 +121,14 @@ static void before_sleep(zk_loop *l, void *ctx)
 {
     (void)l;
     zk_server *s = ctx;
+    /* Peer links first (what a lost link causes may answer clients), then
+     * the clients (resumed connections may forward to the leader), then
+     * the links again. */
+    if (s->quorum)
+        quorum_before_sleep(s->quorum);
     conn_before_sleep(s);
+    if (s->quorum)
+        quorum_before_sleep(s->quorum);
     if (!s->log_fatal)
         txnlog_flush_start(s->log);
 }
@@ -316,6 +324,7 @@ void server_destroy(zk_server *s)
     session_table_destroy(&s->sessions);
     g_free(s->data_dir);
     g_free(s->notified_status);
+    reqpool_trim();   /* the free request and change blocks */
 }
 
 int server_run(zk_config *cfg)

@@ -67,6 +67,7 @@ struct zk_server {
     GQueue throttled_requests; /* zk_conn* not read until fewer requests are outstanding */
     GQueue resume;           /* zk_conn* to re-check before sleeping (a reference each) */
     GQueue doomed;           /* zk_conn* to close before sleeping (a reference each) */
+    GQueue flush;            /* zk_conn* with output to write before sleeping (a reference each) */
     int64_t accept_resume_ms;/* accepting paused (no file descriptors) until then; 0 = not */
     log_limiter accept_log[3];/* per refusal reason (conn.c REFUSE_*) */
     uint64_t cnxns_rejected; /* connections refused at accept (mntr connection_rejected) */
