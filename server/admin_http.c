@@ -213,7 +213,13 @@ static void discard_word(cmd_ctx *c, const char *word)
 
 static void cmd_connection_stat_reset(cmd_ctx *c) { discard_word(c, "crst"); }
 static void cmd_stat_reset(cmd_ctx *c) { discard_word(c, "srst"); }
-static void cmd_observer_connection_stat_reset(cmd_ctx *c) { (void)c; }
+/* Apache resets its observers' connection stats on a leader (and on a
+ * follower's observer master, which zkserver does not have). */
+static void cmd_observer_connection_stat_reset(cmd_ctx *c)
+{
+    if (c->s->quorum && c->s->role == SERVER_LEADING)
+        quorum_reset_observer_stats(c->s->quorum);
+}
 
 static gint compare_fd(gconstpointer a, gconstpointer b)
 {
@@ -517,13 +523,42 @@ static void cmd_monitor(cmd_ctx *c)
     g_free(t);
 }
 
+/* Apache's SyncedObserverConsCommand: on a leader its observingLearners,
+ * each as LearnerHandler.getLearnerHandlerInfo (the keys in its order);
+ * elsewhere 0 and [] (zkserver has no observer masters on followers). */
 static void cmd_observers(cmd_ctx *c)
 {
+    GArray *obs = c->s->quorum && c->s->role == SERVER_LEADING ? quorum_observers(c->s->quorum) : NULL;
     json_builder_set_member_name(c->b, "synced_observers");
-    json_builder_add_int_value(c->b, 0);
+    json_builder_add_int_value(c->b, obs ? (gint64)obs->len : 0);
     json_builder_set_member_name(c->b, "observers");
     json_builder_begin_array(c->b);
+    for (guint i = 0; obs && i < obs->len; i++) {
+        const quorum_learner_info *li = &g_array_index(obs, quorum_learner_info, i);
+        json_builder_begin_object(c->b);
+        json_builder_set_member_name(c->b, "remote_socket_address");
+        json_builder_add_string_value(c->b, li->remote_address);
+        json_builder_set_member_name(c->b, "sid");
+        json_builder_add_int_value(c->b, li->sid);
+        json_builder_set_member_name(c->b, "established");
+        json_builder_add_int_value(c->b, li->established_ms);   /* Jackson writes a Date as epoch ms */
+        json_builder_set_member_name(c->b, "queued_packets");
+        json_builder_add_int_value(c->b, (gint64)li->queued_packets);
+        json_builder_set_member_name(c->b, "queued_packets_size");
+        json_builder_add_int_value(c->b, (gint64)li->queued_bytes);
+        json_builder_set_member_name(c->b, "packets_received");
+        json_builder_add_int_value(c->b, (gint64)li->packets_received);
+        json_builder_set_member_name(c->b, "packets_sent");
+        json_builder_add_int_value(c->b, (gint64)li->packets_sent);
+        json_builder_set_member_name(c->b, "requests");
+        json_builder_add_int_value(c->b, (gint64)li->requests);
+        json_builder_set_member_name(c->b, "last_zxid");
+        json_builder_add_int_value(c->b, li->last_zxid);
+        json_builder_end_object(c->b);
+    }
     json_builder_end_array(c->b);
+    if (obs)
+        g_array_free(obs, TRUE);
 }
 
 static void add_response_stats(JsonBuilder *b, const zk_server *s)

@@ -838,7 +838,7 @@ static void render_role_gauges(render_ctx *r, zk_server *s)
         gauge(r, "min_proposal_size", (double)st.min_proposal_size);
         gauge(r, "pending_syncs", (double)st.pending_syncs);
         gauge(r, "synced_followers", (double)st.synced_followers);
-        gauge(r, "synced_non_voting_followers", 0.0);
+        gauge(r, "synced_non_voting_followers", (double)st.synced_non_voting_followers);
     }
     if (s->role == SERVER_LEADING || s->role == SERVER_FOLLOWING)
         gauge(r, "synced_observers", s->role == SERVER_LEADING ? (double)st.synced_observers : 0.0);
