@@ -5,7 +5,8 @@
  * <commandURL>/<command>, with Apache's command names, aliases and JSON
  * field names (test/vectors/admin/ holds real Apache 3.8 captures).
  *
- * HTTP is libmicrohttpd in its external-epoll mode: the daemon's epoll fd
+ * HTTP is libmicrohttpd in its external-epoll mode (http_server.c, shared
+ * with the /metrics endpoint): the daemon's epoll fd
  * is watched by the server's event loop, so every command runs on the loop
  * thread and reads the server state without locks.  JSON is json-glib.
  *
@@ -22,7 +23,7 @@
  * here; every JSON document and response is freed before returning.
  */
 #include "admin_http.h"
-#include "http_addr.h"
+#include "http_server.h"
 #include "conn.h"
 #include "fourlw.h"
 #include "quorum.h"
@@ -46,9 +47,8 @@
 #define ADMIN_MAX_CONNECTIONS 64
 #define ADMIN_MAX_PER_IP 32
 
-static struct MHD_Daemon *daemon_ = NULL;
+static http_server *http_ = NULL;   /* owned */
 static zk_server *server_ = NULL;
-static int epoll_fd_ = -1;
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -213,7 +213,13 @@ static void discard_word(cmd_ctx *c, const char *word)
 
 static void cmd_connection_stat_reset(cmd_ctx *c) { discard_word(c, "crst"); }
 static void cmd_stat_reset(cmd_ctx *c) { discard_word(c, "srst"); }
-static void cmd_observer_connection_stat_reset(cmd_ctx *c) { (void)c; }
+/* Apache resets its observers' connection stats on a leader (and on a
+ * follower's observer master, which zkserver does not have). */
+static void cmd_observer_connection_stat_reset(cmd_ctx *c)
+{
+    if (c->s->quorum && c->s->role == SERVER_LEADING)
+        quorum_reset_observer_stats(c->s->quorum);
+}
 
 static gint compare_fd(gconstpointer a, gconstpointer b)
 {
@@ -517,13 +523,42 @@ static void cmd_monitor(cmd_ctx *c)
     g_free(t);
 }
 
+/* Apache's SyncedObserverConsCommand: on a leader its observingLearners,
+ * each as LearnerHandler.getLearnerHandlerInfo (the keys in its order);
+ * elsewhere 0 and [] (zkserver has no observer masters on followers). */
 static void cmd_observers(cmd_ctx *c)
 {
+    GArray *obs = c->s->quorum && c->s->role == SERVER_LEADING ? quorum_observers(c->s->quorum) : NULL;
     json_builder_set_member_name(c->b, "synced_observers");
-    json_builder_add_int_value(c->b, 0);
+    json_builder_add_int_value(c->b, obs ? (gint64)obs->len : 0);
     json_builder_set_member_name(c->b, "observers");
     json_builder_begin_array(c->b);
+    for (guint i = 0; obs && i < obs->len; i++) {
+        const quorum_learner_info *li = &g_array_index(obs, quorum_learner_info, i);
+        json_builder_begin_object(c->b);
+        json_builder_set_member_name(c->b, "remote_socket_address");
+        json_builder_add_string_value(c->b, li->remote_address);
+        json_builder_set_member_name(c->b, "sid");
+        json_builder_add_int_value(c->b, li->sid);
+        json_builder_set_member_name(c->b, "established");
+        json_builder_add_int_value(c->b, li->established_ms);   /* Jackson writes a Date as epoch ms */
+        json_builder_set_member_name(c->b, "queued_packets");
+        json_builder_add_int_value(c->b, (gint64)li->queued_packets);
+        json_builder_set_member_name(c->b, "queued_packets_size");
+        json_builder_add_int_value(c->b, (gint64)li->queued_bytes);
+        json_builder_set_member_name(c->b, "packets_received");
+        json_builder_add_int_value(c->b, (gint64)li->packets_received);
+        json_builder_set_member_name(c->b, "packets_sent");
+        json_builder_add_int_value(c->b, (gint64)li->packets_sent);
+        json_builder_set_member_name(c->b, "requests");
+        json_builder_add_int_value(c->b, (gint64)li->requests);
+        json_builder_set_member_name(c->b, "last_zxid");
+        json_builder_add_int_value(c->b, li->last_zxid);
+        json_builder_end_object(c->b);
+    }
     json_builder_end_array(c->b);
+    if (obs)
+        g_array_free(obs, TRUE);
 }
 
 static void add_response_stats(JsonBuilder *b, const zk_server *s)
@@ -807,40 +842,6 @@ char *admin_run_command(zk_server *s, const char *name, struct MHD_Connection *c
 /* HTTP                                                                */
 /* ------------------------------------------------------------------ */
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
-{
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", type);
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-/* body strings are handed to MHD, which frees them with free(): build them
- * with malloc'd copies. */
-static char *mdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-static char *html_error(unsigned code, const char *msg)
-{
-    char *g = g_strdup_printf("<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n"
-                              "<title>Error %u %s</title>\n</head>\n<body><h2>HTTP ERROR %u %s</h2>\n</body>\n</html>\n",
-                              code, msg, code, msg);
-    char *m = mdup(g);
-    g_free(g);
-    return m;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -857,17 +858,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     if (!get) {
         *upload_data_size = 0;   /* the body is never read */
-        char *body = html_error(405, "HTTP method not supported by this URL");
-        return body ? respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/html;charset=iso-8859-1", body) : MHD_NO;
+        return http_respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "HTTP method not supported by this URL");
     }
-    if (strlen(url) > ADMIN_MAX_URL) {
-        char *body = html_error(414, "URI Too Long");
-        return body ? respond(conn, MHD_HTTP_URI_TOO_LONG, "text/html;charset=iso-8859-1", body) : MHD_NO;
-    }
-    if (strncmp(url, base, blen) != 0 || (url[blen] != '\0' && url[blen] != '/')) {
-        char *body = html_error(404, "Not Found");
-        return body ? respond(conn, MHD_HTTP_NOT_FOUND, "text/html;charset=iso-8859-1", body) : MHD_NO;
-    }
+    if (strlen(url) > ADMIN_MAX_URL)
+        return http_respond_error(conn, MHD_HTTP_URI_TOO_LONG, "URI Too Long");
+    if (strncmp(url, base, blen) != 0 || (url[blen] != '\0' && url[blen] != '/'))
+        return http_respond_error(conn, MHD_HTTP_NOT_FOUND, "Not Found");
     const char *name = url + blen;
     while (*name == '/')
         name++;
@@ -877,85 +873,46 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
             g_string_append_printf(out, "<a href=\"%.*s/%s\">%s</a>\n<br/>\n", (int)blen, base,
                                    commands[i].names[0], commands[i].names[0]);
-        char *body = mdup(out->str);
+        enum MHD_Result r = http_respond(conn, MHD_HTTP_OK, "text/html", out->str);
         g_string_free(out, TRUE);
-        return body ? respond(conn, MHD_HTTP_OK, "text/html", body) : MHD_NO;
+        return r;
     }
     char *json = admin_run_command(s, name, conn);
-    char *body = mdup(json);
+    enum MHD_Result r = http_respond(conn, MHD_HTTP_OK, "application/json", json);
     g_free(json);
-    return body ? respond(conn, MHD_HTTP_OK, "application/json", body) : MHD_NO;
-}
-
-static void on_epoll(zk_loop *l, int fd, int events, void *ctx)
-{
-    (void)l;
-    (void)fd;
-    (void)events;
-    (void)ctx;
-    admin_tick();
-}
-
-/* libmicrohttpd's messages (one per refused connection under a flood):
- * at most one a second, with the count of those left out. */
-static log_limiter mhd_log_limit;
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    uint64_t suppressed = 0;
-    if (!log_limiter_allow(&mhd_log_limit, 1000, &suppressed))
-        return;
-    char *msg = g_strdup_vprintf(fmt, ap);
-    g_strchomp(msg);
-    if (suppressed)
-        LOG_WARN("AdminServer: %s (%" G_GUINT64_FORMAT " similar messages suppressed)", msg, suppressed);
-    else
-        LOG_WARN("AdminServer: %s", msg);
-    g_free(msg);
+    return r;
 }
 
 int admin_start(zk_server *s)
 {
     const zk_config *cfg = s->cfg;
-    if (!cfg->admin_enable || daemon_)
+    if (!cfg->admin_enable || http_)
         return 0;
-    struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     const char *host = cfg->admin_address;
-    bool ipv6;
-    if (!http_listen_addr(host, cfg->admin_port, &ss, &ipv6)) {
-        LOG_WARN("Problem starting AdminServer: admin.serverAddress %s is not an IP address", host);
-        return -1;
-    }
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
     server_ = s;
-    unsigned idle_s = (unsigned)((cfg->admin_idle_timeout + 999) / 1000);
-    daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->admin_port, NULL, NULL, on_request, NULL,
-                               MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                               MHD_OPTION_CONNECTION_TIMEOUT, idle_s,
-                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS,
-                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_PER_IP,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)ADMIN_MEMORY_LIMIT,
-                               MHD_OPTION_END);
-    if (!daemon_) {
+    http_server_opts o = {
+        .name = "AdminServer",
+        .host = host,
+        .port = cfg->admin_port,
+        .idle_timeout_s = (unsigned)((cfg->admin_idle_timeout + 999) / 1000),
+        .max_connections = ADMIN_MAX_CONNECTIONS,
+        .max_per_ip = ADMIN_MAX_PER_IP,
+        .memory_limit = ADMIN_MEMORY_LIMIT,
+        .handler = on_request,
+    };
+    http_start_result why;
+    http_ = http_server_start(s->loop, &o, &why);
+    if (!http_) {
         /* As Apache: the server runs on without its AdminServer. */
-        LOG_WARN("Problem starting AdminServer on %s:%d: %s", host, cfg->admin_port, g_strerror(errno));
+        if (why == HTTP_START_BAD_ADDRESS)
+            LOG_WARN("Problem starting AdminServer: admin.serverAddress %s is not an IP address", host);
+        else if (why == HTTP_START_NO_EPOLL)
+            LOG_WARN("Problem starting AdminServer: no epoll descriptor");
+        else
+            LOG_WARN("Problem starting AdminServer on %s:%d: %s", host, cfg->admin_port, g_strerror(errno));
         server_ = NULL;
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
-    epoll_fd_ = info ? info->epoll_fd : -1;
-    if (epoll_fd_ < 0) {
-        LOG_WARN("Problem starting AdminServer: no epoll descriptor");
-        MHD_stop_daemon(daemon_);
-        daemon_ = NULL;
-        server_ = NULL;
-        return -1;
-    }
-    loop_watch(s->loop, epoll_fd_, LOOP_READABLE, on_epoll, NULL);
     LOG_INFO("Started AdminServer on address %s, port %d and command URL %s", host, cfg->admin_port,
              cfg->admin_command_url);
     return 0;
@@ -963,18 +920,12 @@ int admin_start(zk_server *s)
 
 void admin_tick(void)
 {
-    if (daemon_)
-        MHD_run(daemon_);
+    http_server_run(http_);
 }
 
 void admin_stop(void)
 {
-    if (!daemon_)
-        return;
-    if (server_ && epoll_fd_ >= 0)
-        loop_unwatch(server_->loop, epoll_fd_);
-    MHD_stop_daemon(daemon_);
-    daemon_ = NULL;
+    http_server_stop(http_);
+    http_ = NULL;
     server_ = NULL;
-    epoll_fd_ = -1;
 }

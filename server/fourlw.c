@@ -1067,7 +1067,7 @@ static void word_mntr(word_ctx *w)
     mntr_long(out, "watch_count",
               (int64_t)watch_total(s->tree->data_watches) + watch_total(s->tree->child_watches));
     if (leader) {
-        mntr_long(out, "synced_non_voting_followers", 0); /* no reconfig: none */
+        mntr_long(out, "synced_non_voting_followers", st.synced_non_voting_followers);
         mntr_long(out, "synced_observers", st.synced_observers);
     }
     mntr_long(out, "auth_failed_count", (int64_t)s->auth_failed_count);

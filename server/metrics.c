@@ -37,7 +37,7 @@
  * bounded whatever the rate; with no observation in the window a quantile
  * is NaN, as in Java.
  *
- * HTTP is libmicrohttpd in external-epoll mode on the server's loop, as
+ * HTTP is libmicrohttpd in external-epoll mode on the server's loop (http_server.c), as
  * the AdminServer (admin_http.c), with the same bounds: connection caps
  * (in all and per IP), an idle timeout, a per-connection memory limit that
  * caps the request line and headers (libmicrohttpd answers 414/431), a URL
@@ -48,7 +48,7 @@
  * process) and owned here; every rendered string is owned by the caller.
  */
 #include "metrics.h"
-#include "http_addr.h"
+#include "http_server.h"
 #include "procinfo.h"
 #include "fourlw.h"
 #include "quorum.h"
@@ -838,7 +838,7 @@ static void render_role_gauges(render_ctx *r, zk_server *s)
         gauge(r, "min_proposal_size", (double)st.min_proposal_size);
         gauge(r, "pending_syncs", (double)st.pending_syncs);
         gauge(r, "synced_followers", (double)st.synced_followers);
-        gauge(r, "synced_non_voting_followers", 0.0);
+        gauge(r, "synced_non_voting_followers", (double)st.synced_non_voting_followers);
     }
     if (s->role == SERVER_LEADING || s->role == SERVER_FOLLOWING)
         gauge(r, "synced_observers", s->role == SERVER_LEADING ? (double)st.synced_observers : 0.0);
@@ -951,48 +951,8 @@ void metrics_dump(zk_server *s, GString *out)
 /* HTTP                                                                */
 /* ------------------------------------------------------------------ */
 
-static struct MHD_Daemon *daemon_ = NULL;
+static http_server *http_ = NULL;   /* owned */
 static zk_server *server_ = NULL;
-static int epoll_fd_ = -1;
-static log_limiter mhd_log_limit_;
-
-/* MHD frees response bodies with free(): copy into malloc'd memory. */
-static char *mdup(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type, const char *body)
-{
-    size_t n = strlen(body);
-    char *copy = mdup(body, n);
-    if (!copy)
-        return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, copy, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(copy);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", type);
-    enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static enum MHD_Result respond_error(struct MHD_Connection *conn, unsigned code, const char *msg)
-{
-    char *body = g_strdup_printf("<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n"
-                                 "<title>Error %u %s</title>\n</head>\n<body><h2>HTTP ERROR %u %s</h2>\n</body>\n</html>\n",
-                                 code, msg, code, msg);
-    enum MHD_Result r = respond(conn, code, "text/html;charset=iso-8859-1", body);
-    g_free(body);
-    return r;
-}
 
 typedef struct filter_ctx {
     const char *names[METRICS_MAX_FILTERS + 1];
@@ -1020,48 +980,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                   strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     *upload_data_size = 0;   /* a body is never read */
     if (strlen(url) > METRICS_MAX_URL)
-        return respond_error(conn, MHD_HTTP_URI_TOO_LONG, "URI Too Long");
+        return http_respond_error(conn, MHD_HTTP_URI_TOO_LONG, "URI Too Long");
     if (strcmp(url, METRICS_PATH) != 0)
-        return respond_error(conn, MHD_HTTP_NOT_FOUND, "Not Found");
+        return http_respond_error(conn, MHD_HTTP_NOT_FOUND, "Not Found");
     if (!served)
-        return respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "HTTP method not supported by this URL");
+        return http_respond_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "HTTP method not supported by this URL");
     filter_ctx f = { .n = 0 };
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_filter, &f);
     f.names[f.n] = NULL;
     char *text = metrics_render(server_, f.n ? f.names : NULL);
-    enum MHD_Result r = respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text);
+    enum MHD_Result r = http_respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text);
     g_free(text);
     return r;
-}
-
-static void on_epoll(zk_loop *l, int fd, int events, void *ctx)
-{
-    (void)l;
-    (void)fd;
-    (void)events;
-    (void)ctx;
-    metrics_tick();
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-    (void)cls;
-    uint64_t suppressed = 0;
-    if (!log_limiter_allow(&mhd_log_limit_, 1000, &suppressed))
-        return;
-    char *msg = g_strdup_vprintf(fmt, ap);
-    g_strchomp(msg);
-    if (suppressed)
-        LOG_WARN("metrics endpoint: %s (%" G_GUINT64_FORMAT " similar messages suppressed)", msg, suppressed);
-    else
-        LOG_WARN("metrics endpoint: %s", msg);
-    g_free(msg);
 }
 
 int metrics_start(zk_server *s)
 {
     const zk_config *cfg = s->cfg;
-    if (daemon_ || !cfg->metrics_class_name)
+    if (http_ || !cfg->metrics_class_name)
         return 0;
     if (strcmp(cfg->metrics_class_name, PROMETHEUS_PROVIDER) != 0) {
         if (strcmp(cfg->metrics_class_name, "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") == 0 ||
@@ -1072,40 +1008,30 @@ int metrics_start(zk_server *s)
                   PROMETHEUS_PROVIDER);
         return -1;
     }
-    struct sockaddr_storage ss;
-    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     const char *host = cfg->metrics_http_host;
-    bool ipv6;
-    if (!http_listen_addr(host, cfg->metrics_http_port, &ss, &ipv6)) {
-        LOG_ERROR("Cannot start /metrics server: metricsProvider.httpHost %s is not an IP address", host);
-        return -1;
-    }
-    if (ipv6)
-        flags |= MHD_USE_IPv6;
     server_ = s;
-    daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->metrics_http_port, NULL, NULL, on_request, NULL,
-                               MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_IDLE_TIMEOUT_S,
-                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
-                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)METRICS_MAX_PER_IP,
-                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)METRICS_MEMORY_LIMIT,
-                               MHD_OPTION_END);
-    if (!daemon_) {
-        LOG_ERROR("Cannot start /metrics server on %s:%d: %s", host, cfg->metrics_http_port, g_strerror(errno));
+    http_server_opts o = {
+        .name = "metrics endpoint",
+        .host = host,
+        .port = cfg->metrics_http_port,
+        .idle_timeout_s = METRICS_IDLE_TIMEOUT_S,
+        .max_connections = METRICS_MAX_CONNECTIONS,
+        .max_per_ip = METRICS_MAX_PER_IP,
+        .memory_limit = METRICS_MEMORY_LIMIT,
+        .handler = on_request,
+    };
+    http_start_result why;
+    http_ = http_server_start(s->loop, &o, &why);
+    if (!http_) {
+        if (why == HTTP_START_BAD_ADDRESS)
+            LOG_ERROR("Cannot start /metrics server: metricsProvider.httpHost %s is not an IP address", host);
+        else if (why == HTTP_START_NO_EPOLL)
+            LOG_ERROR("Cannot start /metrics server: no epoll descriptor");
+        else
+            LOG_ERROR("Cannot start /metrics server on %s:%d: %s", host, cfg->metrics_http_port, g_strerror(errno));
         server_ = NULL;
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_EPOLL_FD);
-    epoll_fd_ = info ? info->epoll_fd : -1;
-    if (epoll_fd_ < 0) {
-        LOG_ERROR("Cannot start /metrics server: no epoll descriptor");
-        MHD_stop_daemon(daemon_);
-        daemon_ = NULL;
-        server_ = NULL;
-        return -1;
-    }
-    loop_watch(s->loop, epoll_fd_, LOOP_READABLE, on_epoll, NULL);
     LOG_INFO("Starting /metrics HTTP endpoint at host: %s, port: %d, exportJvmInfo: %s", host,
              cfg->metrics_http_port, cfg->metrics_export_jvm_info ? "true" : "false");
     return 0;
@@ -1113,18 +1039,12 @@ int metrics_start(zk_server *s)
 
 void metrics_tick(void)
 {
-    if (daemon_)
-        MHD_run(daemon_);
+    http_server_run(http_);
 }
 
 void metrics_stop(void)
 {
-    if (!daemon_)
-        return;
-    if (server_ && epoll_fd_ >= 0)
-        loop_unwatch(server_->loop, epoll_fd_);
-    MHD_stop_daemon(daemon_);
-    daemon_ = NULL;
+    http_server_stop(http_);
+    http_ = NULL;
     server_ = NULL;
-    epoll_fd_ = -1;
 }

@@ -87,6 +87,7 @@ typedef struct peer_link {
     size_t out_sent;
     bool out_blocked;    /* the socket took less than all of out: EPOLLOUT armed until drained */
     bool flush_queued;   /* in net->flush */
+    uint64_t out_frames;  /* frames queued in out since it was last empty */
 } peer_link;
 
 struct peer_net {
@@ -181,6 +182,7 @@ static void queue_frame(peer_link *k, const uint8_t *msg, size_t len)
 {
     jw_int(&k->out, (int32_t)len);
     jw_raw(&k->out, msg, len);
+    k->out_frames++;
 }
 
 static void send_hello(peer_link *k)
@@ -222,6 +224,7 @@ static bool flush_link(peer_link *k)
     if (k->out_sent == k->out.len) {
         jw_reset(&k->out);
         k->out_sent = 0;
+        k->out_frames = 0;
     }
     return true;
 }
@@ -782,6 +785,19 @@ size_t peer_backlog(const peer_net *n, int sid, int channel)
 {
     peer_link *k = g_hash_table_lookup(n->links[channel], GINT_TO_POINTER(sid));
     return k ? k->out.len - k->out_sent : 0;
+}
+
+bool peer_link_info(const peer_net *n, int sid, int channel, char *addr, size_t addr_len, size_t *queued_bytes,
+                    uint64_t *queued_frames)
+{
+    peer_link *k = g_hash_table_lookup(n->links[channel], GINT_TO_POINTER(sid));
+    if (!k || !k->hello_done)
+        return false;
+    if (addr && addr_len)
+        g_strlcpy(addr, k->addr, addr_len);
+    *queued_bytes = k->out.len - k->out_sent;
+    *queued_frames = *queued_bytes ? k->out_frames : 0;
+    return true;
 }
 
 void peer_drop(peer_net *n, int sid, int channel)

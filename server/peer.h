@@ -77,6 +77,15 @@ long peer_frame_next(const uint8_t *buf, size_t avail, size_t limit, const uint8
 void peer_tick(peer_net *n);
 /* Bytes queued to sid on channel and not yet written (for back-pressure). */
 size_t peer_backlog(const peer_net *n, int sid, int channel);
+/*
+ * The established link to sid on channel: its remote "host:port" copied
+ * into addr (addr_len bytes, NUL-terminated; addr may be NULL), the bytes
+ * queued and not yet written, and how many frames those belong to (the
+ * frames queued since the output was last empty: an upper bound while a
+ * frame is half written).  False when there is no established link.
+ */
+bool peer_link_info(const peer_net *n, int sid, int channel, char *addr, size_t addr_len, size_t *queued_bytes,
+                    uint64_t *queued_frames);
 /* The largest frame a leader accepts from a learner (FORWARD, TOUCH, Zab):
  * jute.maxbuffer for the request plus 2 MiB for the connection's
  * identities (bounded by AUTH_MAX_ID_BYTES) and the headers.  Learners

@@ -62,7 +62,21 @@ struct quorum {
     bool deferred_reconfig;    /* s->cfg->peers changed: re-plan after the core returns */
     GPtrArray *reads;          /* of log_read*, owned: leader's DIFFs from the log in progress */
     int64_t installed_zxid;    /* the snapInstalledZxid file: the log is never read below it */
+    GHashTable *links;         /* sid -> link_stats* (owned): per quorum link, since it came up */
 };
+
+/* What Apache's LearnerHandler counts for one learner connection
+ * (getLearnerHandlerInfo), kept per quorum link from the moment it is up. */
+typedef struct link_stats {
+    int64_t established_ms;    /* wall clock, ms since the epoch */
+    uint64_t packets_sent, packets_received, requests;
+    int64_t last_zxid;         /* of the last packet sent with a zxid > 0; -1 if none */
+} link_stats;
+
+static link_stats *link_stats_of(quorum *q, int sid)
+{
+    return q->links ? g_hash_table_lookup(q->links, GINT_TO_POINTER(sid)) : NULL;
+}
 
 /* Every call into the core goes through CORE: while it runs, the host's
  * own reactions to the core's callbacks (a write that a delivered commit
@@ -192,7 +206,15 @@ static void io_send(void *ctx, int to_sid, const zab_msg *m)
     jute_writer w;
     jw_init(&w, 64 + m->len);
     qmsg_write_zab(&w, m);
-    peer_send(q->net, to_sid, zab_msg_is_election(m->type) ? PEER_ELECTION : PEER_QUORUM, w.buf, w.len);
+    bool election = zab_msg_is_election(m->type);
+    if (peer_send(q->net, to_sid, election ? PEER_ELECTION : PEER_QUORUM, w.buf, w.len) == 0 && !election) {
+        link_stats *ls = link_stats_of(q, to_sid);
+        if (ls) {
+            ls->packets_sent++;
+            if (m->zxid > 0)
+                ls->last_zxid = m->zxid;
+        }
+    }
     jw_free(&w);
 }
 
@@ -803,7 +825,9 @@ void quorum_resume_conn(quorum *q, zk_conn *c)
 
 static void send_kind(quorum *q, int sid, jute_writer *w)
 {
-    peer_send(q->net, sid, PEER_QUORUM, w->buf, w->len);
+    link_stats *ls = link_stats_of(q, sid);
+    if (peer_send(q->net, sid, PEER_QUORUM, w->buf, w->len) == 0 && ls)
+        ls->packets_sent++;
 }
 
 void quorum_forward(quorum *q, const zk_request *req)
@@ -935,6 +959,14 @@ static void on_peer_recv(void *ctx, int sid, int channel, const uint8_t *msg, si
         drop_malformed(q, sid, channel, "frame");
         return;
     }
+    if (channel == PEER_QUORUM) {
+        link_stats *ls = link_stats_of(q, sid);
+        if (ls) {
+            ls->packets_received++;
+            if (m.kind == QMSG_FORWARD)
+                ls->requests++;
+        }
+    }
     switch (m.kind) {
     case QMSG_ZAB:
         /* Follower/Observer.processPacket: learner_*_received_count */
@@ -984,6 +1016,10 @@ static void on_peer_up(void *ctx, int sid, int channel)
     quorum *q = ctx;
     if (channel != PEER_QUORUM)
         return;
+    link_stats *ls = g_new0(link_stats, 1);
+    ls->established_ms = g_get_real_time() / 1000;
+    ls->last_zxid = -1;
+    g_hash_table_replace(q->links, GINT_TO_POINTER(sid), ls);
     if (q->in_core > 0) {
         queue_work(q, WORK_PEER_UP, sid, NULL);
         return;
@@ -1055,6 +1091,7 @@ quorum *quorum_new(zk_server *s, char **err)
     q->reads = g_ptr_array_new_with_free_func(log_read_free);
     q->npeers = (int)cfg->peers->len;
     q->peers = g_new0(zab_peer, q->npeers);
+    q->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     for (int i = 0; i < q->npeers; i++) {
         const zk_peer_config *pc = g_ptr_array_index(cfg->peers, i);
         q->peers[i].sid = pc->sid;
@@ -1093,6 +1130,8 @@ void quorum_free(quorum *q)
     zab_free(q->z);
     g_free(q->rejoin_why);
     g_free(q->peers);
+    if (q->links)
+        g_hash_table_destroy(q->links);
     g_free(q);
 }
 
@@ -1211,10 +1250,22 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
             if (sid == q->s->cfg->myid || !peer_connected(q->net, sid, PEER_QUORUM))
                 continue;
             st->learners++;
-            if (q->peers[i].observer)
+            /* as Apache: by how the learner registered (FOLLOWERINFO or
+             * OBSERVERINFO), not by its role in the current configuration;
+             * a follower that is no voter of it (a reconfig made it an
+             * observer, or removed it, and it has not re-joined yet) is a
+             * non-voting follower.  No synced session yet: its role in the
+             * configuration. */
+            int as = zab_learner_synced_as(q->z, sid);
+            if (as < 0)
+                as = q->peers[i].observer ? 1 : 0;
+            if (as == 1) {
                 st->synced_observers++;
-            else
+            } else {
                 st->synced_followers++;
+                if (q->peers[i].observer)
+                    st->synced_non_voting_followers++;
+            }
         }
         st->pending_syncs = 0;   /* learners' syncs are answered at once (on_forward) */
         st->leader_uptime_ms = q->serving && q->leading_since_ms ? server_now_ms(q->s) - q->leading_since_ms : 0;
@@ -1228,6 +1279,60 @@ void quorum_get_stats(const quorum *q, quorum_stats *st)
 void quorum_reset_stats(quorum *q)
 {
     q->last_proposal_size = q->min_proposal_size = q->max_proposal_size = -1;
+}
+
+/* The learners that registered as observers and are synced (Apache's
+ * observingLearners), in sid order. */
+static GArray *synced_observer_sids(const quorum *q)
+{
+    GArray *sids = g_array_new(FALSE, FALSE, sizeof(int));
+    if (q->role != ZAB_LEADING)
+        return sids;
+    for (int i = 0; i < q->npeers; i++) {
+        int sid = q->peers[i].sid;
+        if (sid != q->s->cfg->myid && peer_connected(q->net, sid, PEER_QUORUM) &&
+            zab_learner_synced_as(q->z, sid) == 1)
+            g_array_append_val(sids, sid);
+    }
+    return sids;
+}
+
+GArray *quorum_observers(const quorum *q)
+{
+    GArray *sids = synced_observer_sids(q);
+    GArray *out = g_array_sized_new(FALSE, TRUE, sizeof(quorum_learner_info), sids->len);
+    for (guint i = 0; i < sids->len; i++) {
+        int sid = g_array_index(sids, int, i);
+        quorum_learner_info li = { .sid = sid, .last_zxid = -1 };
+        char addr[sizeof li.remote_address - 1];
+        if (!peer_link_info(q->net, sid, PEER_QUORUM, addr, sizeof addr, &li.queued_bytes, &li.queued_packets))
+            continue;
+        snprintf(li.remote_address, sizeof li.remote_address, "/%s", addr);
+        const link_stats *ls = g_hash_table_lookup(q->links, GINT_TO_POINTER(sid));
+        if (ls) {
+            li.established_ms = ls->established_ms;
+            li.packets_sent = ls->packets_sent;
+            li.packets_received = ls->packets_received;
+            li.requests = ls->requests;
+            li.last_zxid = ls->last_zxid;
+        }
+        g_array_append_val(out, li);
+    }
+    g_array_free(sids, TRUE);
+    return out;
+}
+
+void quorum_reset_observer_stats(quorum *q)
+{
+    GArray *sids = synced_observer_sids(q);
+    for (guint i = 0; i < sids->len; i++) {
+        link_stats *ls = link_stats_of(q, g_array_index(sids, int, i));
+        if (ls) {
+            ls->packets_sent = ls->packets_received = ls->requests = 0;
+            ls->last_zxid = -1;
+        }
+    }
+    g_array_free(sids, TRUE);
 }
 
 /* ------------------------------------------------------------------ */

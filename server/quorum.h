@@ -10,7 +10,10 @@
 #ifndef ZK_QUORUM_H
 #define ZK_QUORUM_H
 
+#include <glib.h>
+#include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "zab.h"
@@ -61,8 +64,11 @@ typedef struct quorum_stats {
     int voters;                 /* voting members in the configuration */
     int quorum_size;            /* voters / 2 + 1 */
     int learners;               /* leader: learners with a quorum link up */
-    int synced_followers;       /* leader: voting learners with a link up */
-    int synced_observers;       /* leader: observers with a link up */
+    int synced_followers;       /* leader: learners with a link up registered as followers
+                                 * (FOLLOWERINFO; by configuration role before they synced) */
+    int synced_observers;       /* leader: the same registered as observers (OBSERVERINFO) */
+    int synced_non_voting_followers; /* leader: of synced_followers, those no voter of the
+                                 * current configuration (after a reconfig, until they re-join) */
     int pending_syncs;          /* leader: learner syncs waiting (always 0: answered at once) */
     int64_t leader_uptime_ms;   /* leader: since it started serving; else 0 */
     int64_t proposal_count;     /* leader: proposals made since it started leading */
@@ -81,5 +87,26 @@ void quorum_reconfigure(quorum *q);
 void quorum_get_stats(const quorum *q, quorum_stats *st);
 /* Forgets the proposal-size statistics (srst). */
 void quorum_reset_stats(quorum *q);
+
+/* One synced observer of a leader, as Apache's LearnerHandler describes it
+ * (getLearnerHandlerInfo, the AdminServer's `observers`). */
+typedef struct quorum_learner_info {
+    int sid;
+    char remote_address[INET6_ADDRSTRLEN + 10];  /* "/host:port" of the quorum link */
+    int64_t established_ms;    /* wall clock when the quorum link came up, ms since the epoch */
+    uint64_t queued_packets;   /* frames queued and not yet written */
+    size_t queued_bytes;       /* their bytes */
+    uint64_t packets_received, packets_sent; /* quorum frames since the link came up (or orst) */
+    uint64_t requests;         /* client requests it forwarded */
+    int64_t last_zxid;         /* of the last packet sent to it with a zxid; -1 if none */
+} quorum_learner_info;
+
+/* Leader: the learners registered as observers with a synced session and
+ * a link up, in sid order (Apache's observingLearners); empty on any other
+ * role.  Returns a new GArray of quorum_learner_info (g_array_free it). */
+GArray *quorum_observers(const quorum *q);
+/* Leader: zeroes the observers' packet and request counts and forgets
+ * their last zxid (orst, Apache's resetObserverConnectionStats). */
+void quorum_reset_observer_stats(quorum *q);
 
 #endif

@@ -307,6 +307,10 @@ int zab_propose_reconfig(zab *z, int64_t zxid, const uint8_t *txn, size_t len,
 /* Leader: true if sid is a voter with a synced session (Leader.isQuorumSynced's
  * forwardingFollowers that are synced); false on any other role. */
 bool zab_learner_synced(const zab *z, int sid);
+/* Leader: how sid registered in its current session once synced (Apache's
+ * forwardingFollowers / observingLearners): 1 with OBSERVERINFO, 0 with
+ * FOLLOWERINFO, -1 when it has no synced session or I do not lead. */
+int zab_learner_synced_as(const zab *z, int sid);
 /* Frees everything, including history copies. */
 void zab_free(zab *z);
 

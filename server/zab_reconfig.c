@@ -24,6 +24,16 @@ bool zab_learner_synced(const zab *z, int sid)
            z->learners[idx].phase == LRN_SYNCED;
 }
 
+int zab_learner_synced_as(const zab *z, int sid)
+{
+    if (z->role != ZAB_LEADING)
+        return -1;
+    int idx = zab_peer_index(z, sid);
+    if (idx < 0 || idx == z->me || z->learners[idx].phase != LRN_SYNCED)
+        return -1;
+    return z->learners[idx].as_observer ? 1 : 0;
+}
+
 /* Voters (me included once my log is durable enough) in a synced session. */
 static int synced_voters(const zab *z)
 {

@@ -25,6 +25,8 @@ import urllib.request
 
 from kazoo.client import KazooClient
 
+from http_util import wait_no_close_wait
+
 CLIENT_PORT, ADMIN_PORT, VECTORS = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 BASE = "http://127.0.0.1:%d/commands" % ADMIN_PORT
 passed = failed = 0
@@ -209,6 +211,10 @@ def run_checks(sid):
             last = e
             time.sleep(0.2)
     ok(answered is not None and answered.get("error", 1) is None, "ruok after hostile HTTP (last error %r)" % last)
+    # the closed peers are reaped at once, not at the idle timeout (60 s
+    # in test_admin.sh): none is left in CLOSE-WAIT
+    left = wait_no_close_wait(ADMIN_PORT)
+    ok(left == 0, "%d admin connections left in CLOSE-WAIT after hostile HTTP" % left)
 
 
 def raw(data, read=True):

@@ -45,6 +45,8 @@ import urllib.request
 from kazoo.client import KazooClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from http_util import wait_no_close_wait
+
 failures = []
 
 
@@ -260,6 +262,9 @@ def hostile(mport):
     check("znode_count" in fams, "a scrape works while 20 half-open requests wait")
     for s in socks:
         s.close()
+    # their peers closed: reaped at once, not at the 30 s idle timeout
+    left = wait_no_close_wait(mport)
+    check(left == 0, "%d metrics connections left in CLOSE-WAIT after hostile HTTP" % left)
 
 
 def four_letter(cport, word):

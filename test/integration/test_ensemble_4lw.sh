@@ -40,6 +40,14 @@ expect_mntr() {
 
 CLUSTER_CFG="tickTime=500 initLimit=10 syncLimit=5"
 setup_cluster 4 4
+# zkserver: an AdminServer on every member (its `observers` is checked on
+# the leader below; Apache's admin.* are system properties, left off)
+if [ "$ZK_IMPL" = zkserver ]; then
+  for i in 1 2 3 4; do
+    CL_APORT[$i]=$(free_port)
+    printf 'admin.enableServer=true\nadmin.serverAddress=127.0.0.1\nadmin.serverPort=%s\n' "${CL_APORT[$i]}" >> "${CL_DIR[$i]}/zoo.cfg"
+  done
+fi
 
 start_member 1
 sleep 1
@@ -75,6 +83,14 @@ expect_mntr "$L" zk_synced_non_voting_followers 0
 expect_mntr "$L" zk_synced_observers 1
 expect_mntr "$L" zk_pending_syncs 0
 expect_mntr 4 zk_observer_master_id "$L"
+# The AdminServer's `observers` on the leader: the observer (sid 4) with
+# the keys of Apache's LearnerHandler.getLearnerHandlerInfo, its forwarded
+# write counted in "requests"; orst zeroes the counts; a follower lists none.
+if [ "$ZK_IMPL" = zkserver ]; then
+  F=1; [ "$L" = 1 ] && F=2
+  "$PY" "$HARNESS_DIR/admin_observers.py" "${CL_APORT[$L]}" "${CL_APORT[$F]}" "${CL_CPORT[4]}" \
+    || MNTR_BAD+=("the leader's AdminServer observers (admin_observers.py, above)")
+fi
 if [ ${#MNTR_BAD[@]} -gt 0 ]; then
   printf '  %s\n' "${MNTR_BAD[@]}" >&2
   log "FAILED: ${#MNTR_BAD[@]} srvr/stat/mntr differences from Apache's (listed above); going on"

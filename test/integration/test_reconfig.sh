@@ -121,10 +121,25 @@ assert line in data, data
 zk.stop(); zk.close()
 EOF2
 }
+# wait_counts F O : the leader's mntr reaches zk_synced_followers F,
+# zk_synced_observers O and zk_synced_non_voting_followers 0 (the member
+# whose role changed re-joined in its new role), within 30 s.
+wait_counts() {
+  local k got
+  for k in $(seq 150); do
+    got=$(four_letter mntr "${CL_CPORT[$L]}" | awk -F'\t' '$1 ~ /^zk_synced_(followers|observers|non_voting_followers)$/ { printf "%s=%s ", $1, $2 }')
+    [ "$got" = "zk_synced_followers=$1 zk_synced_non_voting_followers=0 zk_synced_observers=$2 " ] && return 0
+    sleep 0.2
+  done
+  echo "leader $L mntr: $got (expected followers $1, observers $2, non-voting 0)" >&2
+  return 1
+}
 role_change "$X" observer || cfail "making member $X an observer failed"
 wait_mode "$X" observer 60 || cfail "member $X did not become an observer"
+wait_counts 1 1 || cfail "the leader does not count member $X as an observer"
 role_change "$X" participant || cfail "making member $X a participant again failed"
 wait_mode "$X" follower 60 || cfail "member $X did not become a follower again"
+wait_counts 2 0 || cfail "the leader does not count member $X as a follower again"
 log "ok: member $X follower -> observer -> follower by reconfig: $(cluster_modes)"
 
 # 5. Remove the leader: it steps down, another voter leads.
