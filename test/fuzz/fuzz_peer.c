@@ -229,7 +229,7 @@ static void host_start(host *h, uint32_t accepted, uint32_t current, int64_t del
 {
     zab_config zc = { h->me, peers, NPEERS, 2000, 10, 5, 50, 0 };
     zab_io io = { h, io_send, io_persist_epochs, io_log_append, io_log_truncate, io_deliver,
-                  io_snapshot_take, io_snapshot_install, io_role_changed, NULL };
+                  io_snapshot_take, io_snapshot_install, io_role_changed, NULL, NULL };
     int64_t logged = log_last(h);
     h->z = zab_new(&zc, &io, accepted, current, logged, delivered);
     FZ_CHECK(h->z, "zab_new refused sid %d", h->me);
