@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -911,6 +912,47 @@ static void test_reconnect_after_restart(void **state)
     recorder_free(rec);
 }
 
+/* True once every thread of process pid is stopped ('T' or 't' in its
+ * /proc stat), within timeout_ms.  kill(SIGSTOP) returns before a thread
+ * running on another CPU has stopped: a JVM's selector thread could still
+ * answer a request sent right after it (seen once in CI with two tests at
+ * a time on two loaded cores). */
+static bool wait_stopped(pid_t pid, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 5) {
+        char dir[64];
+        snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+        DIR *d = opendir(dir);
+        if (!d)
+            return false;
+        bool all = true, any = false;
+        struct dirent *e;
+        while ((e = readdir(d)) && all) {
+            if (e->d_name[0] == '.')
+                continue;
+            char path[384], buf[512];
+            snprintf(path, sizeof path, "%s/%s/stat", dir, e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;   /* the thread ended */
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            const char *paren = strrchr(buf, ')');
+            if (!paren || paren[1] != ' ')
+                continue;
+            any = true;
+            if (paren[2] != 'T' && paren[2] != 't')
+                all = false;
+        }
+        closedir(d);
+        if (all && any)
+            return true;
+        usleep(5000);
+    }
+    return false;
+}
+
 /* A SIGSTOPped server: sync calls time out, the connection is declared
  * lost, and the client reconnects after SIGCONT. */
 static void test_request_timeout_stopped_server(void **state)
@@ -920,6 +962,7 @@ static void test_request_timeout_stopped_server(void **state)
     zkc *zk = open_client(g_server.hosts, rec, NULL, 4000, 800);
     assert_int_equal(zkc_exists(zk, "/", false, NULL), ZOK);
     kill(g_server.pid, SIGSTOP);
+    assert_true(wait_stopped(g_server.pid, 5000));
     int64_t t0 = mono_ms();
     int rc = zkc_get(zk, "/", false, NULL, NULL);
     int64_t took = mono_ms() - t0;
