@@ -166,9 +166,15 @@ _zkfs_unmount_dir() {
   unset "_ZKFS_PIDS[$dir]"
 }
 
+# After the unmount, the connection is aborted only if no mount uses its id
+# any more: ids are reused, and with tests running two at a time another
+# test's fresh mount may already have this one's id (aborting it once broke
+# that mount with ENOTCONN in CI).
 _abort_conn_if_dead() {
   local conn=$1
-  [ -n "$conn" ] && [ -e "/sys/fs/fuse/connections/$conn/abort" ] && _abort_conn "$conn"
+  [ -n "$conn" ] && [ -e "/sys/fs/fuse/connections/$conn/abort" ] || return 0
+  awk -v c="0:$conn" '$3 == c { found = 1 } END { exit !found }' /proc/self/mountinfo && return 0
+  _abort_conn "$conn"
   return 0
 }
 
